@@ -1,0 +1,290 @@
+package io.github.chunkkv.config;
+
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Immutable, validated description of one KV-cache policy and its parameters.
+ *
+ * <p>The cache size after compression is given either as a keep ratio (of the positions outside the
+ * observation window) or as a token budget (window included). Build one with {@link #builder(KvPolicy)}
+ * or parse a spec string such as {@code chunkkv:keep=0.1,chunk=10,window=32,reuse=2}.
+ */
+public final class ChunkKvConfig {
+    public static final int DEFAULT_CHUNK_SIZE = 10;
+    public static final int DEFAULT_WINDOW = 32;
+    public static final int DEFAULT_POOLING_KERNEL = 5;
+    public static final int DEFAULT_SINK_TOKENS = 4;
+    public static final long DEFAULT_SEED = 42L;
+
+    private final KvPolicy policy;
+    private final double keepRatio; // NaN when a budget is given
+    private final int budget; // 0 when a ratio is given
+    private final int chunkSize;
+    private final int window;
+    private final int poolingKernel;
+    private final int reuseInterval;
+    private final int sinkTokens;
+    private final long seed;
+
+    private ChunkKvConfig(Builder b) {
+        this.policy = b.policy;
+        this.keepRatio = b.budget == null ? (b.keepRatio == null ? 1.0 : b.keepRatio) : Double.NaN;
+        this.budget = b.budget == null ? 0 : b.budget;
+        this.chunkSize = b.chunkSize;
+        this.window = b.window;
+        this.poolingKernel = b.poolingKernel;
+        this.reuseInterval = b.reuseInterval;
+        this.sinkTokens = b.sinkTokens;
+        this.seed = b.seed;
+    }
+
+    /** Full KV cache: nothing is ever evicted. */
+    public static ChunkKvConfig full() {
+        return builder(KvPolicy.FULL).build();
+    }
+
+    /** ChunkKV with the paper's defaults and the given keep ratio. */
+    public static ChunkKvConfig chunkKv(double keepRatio) {
+        return builder(KvPolicy.CHUNKKV).keepRatio(keepRatio).build();
+    }
+
+    public static Builder builder(KvPolicy policy) {
+        return new Builder(policy);
+    }
+
+    /**
+     * Parses {@code name[:key=value,...]}; keys: keep, budget, chunk, window, pool, reuse, sinks, seed.
+     * Applies the same validation as the builder.
+     */
+    public static ChunkKvConfig parse(String spec) {
+        if (spec == null || spec.isBlank()) {
+            throw new IllegalArgumentException("policy spec must be 'name[:key=value,...]' with name one of " + KvPolicy.names());
+        }
+        String[] head = spec.trim().split(":", 2);
+        Builder b = builder(KvPolicy.fromName(head[0]));
+        if (head.length == 2 && !head[1].isBlank()) {
+            for (String pair : head[1].split(",")) {
+                String[] kv = pair.split("=", 2);
+                if (kv.length != 2 || kv[0].isBlank() || kv[1].isBlank()) {
+                    throw new IllegalArgumentException("policy spec parameter must be key=value, got '" + pair.trim() + "' in '" + spec + "'");
+                }
+                b.set(kv[0].trim().toLowerCase(Locale.ROOT), kv[1].trim());
+            }
+        }
+        return b.build();
+    }
+
+    public KvPolicy policy() {
+        return policy;
+    }
+
+    /** True when a keep ratio (not a token budget) sizes the cache. */
+    public boolean usesRatio() {
+        return budget == 0;
+    }
+
+    /** Keep ratio in (0, 1]; NaN when a budget is used. */
+    public double keepRatio() {
+        return keepRatio;
+    }
+
+    /** Token budget (window included); 0 when a ratio is used. */
+    public int budget() {
+        return budget;
+    }
+
+    public int chunkSize() {
+        return chunkSize;
+    }
+
+    public int window() {
+        return window;
+    }
+
+    public int poolingKernel() {
+        return poolingKernel;
+    }
+
+    public int reuseInterval() {
+        return reuseInterval;
+    }
+
+    public int sinkTokens() {
+        return sinkTokens;
+    }
+
+    public long seed() {
+        return seed;
+    }
+
+    /** True when this configuration can never evict anything. */
+    public boolean keepsEverything() {
+        return policy == KvPolicy.FULL || (usesRatio() && keepRatio >= 1.0);
+    }
+
+    /** Number of positions kept outside the window of a cache of {@code n} positions, for token-level policies. */
+    public int keptOutsideWindow(int n) {
+        int candidates = Math.max(0, n - window);
+        if (usesRatio()) return Math.min(candidates, Math.max(1, (int) Math.floor(candidates * keepRatio)));
+        return Math.min(candidates, budget - window);
+    }
+
+    /** The spec string that parses back to this configuration. */
+    public String toSpec() {
+        Map<String, String> p = new LinkedHashMap<>();
+        if (usesRatio()) p.put("keep", trim(keepRatio));
+        else p.put("budget", Integer.toString(budget));
+        p.put("chunk", Integer.toString(chunkSize));
+        p.put("window", Integer.toString(window));
+        p.put("pool", Integer.toString(poolingKernel));
+        p.put("reuse", Integer.toString(reuseInterval));
+        p.put("sinks", Integer.toString(sinkTokens));
+        p.put("seed", Long.toString(seed));
+        StringBuilder sb = new StringBuilder(policy.specName()).append(':');
+        p.forEach((k, v) -> sb.append(k).append('=').append(v).append(','));
+        return sb.substring(0, sb.length() - 1);
+    }
+
+    private static String trim(double d) {
+        return d == Math.rint(d) ? Long.toString((long) d) : Double.toString(d);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ChunkKvConfig c && c.toSpec().equals(toSpec());
+    }
+
+    @Override
+    public int hashCode() {
+        return toSpec().hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return toSpec();
+    }
+
+    /** Builder; {@link #build()} validates every parameter and names the one that is out of range. */
+    public static final class Builder {
+        private final KvPolicy policy;
+        private Double keepRatio;
+        private Integer budget;
+        private int chunkSize = DEFAULT_CHUNK_SIZE;
+        private int window = DEFAULT_WINDOW;
+        private int poolingKernel = DEFAULT_POOLING_KERNEL;
+        private int reuseInterval = 1;
+        private int sinkTokens = DEFAULT_SINK_TOKENS;
+        private long seed = DEFAULT_SEED;
+
+        private Builder(KvPolicy policy) {
+            this.policy = Objects.requireNonNull(policy, "policy must be one of " + KvPolicy.names());
+        }
+
+        /** Fraction of the positions outside the window to keep, in (0, 1]. */
+        public Builder keepRatio(double keepRatio) {
+            this.keepRatio = keepRatio;
+            return this;
+        }
+
+        /** Total number of cached positions to keep (window included), at least the window. */
+        public Builder budget(int budget) {
+            this.budget = budget;
+            return this;
+        }
+
+        public Builder chunkSize(int chunkSize) {
+            this.chunkSize = chunkSize;
+            return this;
+        }
+
+        public Builder window(int window) {
+            this.window = window;
+            return this;
+        }
+
+        public Builder poolingKernel(int poolingKernel) {
+            this.poolingKernel = poolingKernel;
+            return this;
+        }
+
+        /** Layers per group sharing one index list (1 = every layer selects its own). */
+        public Builder reuseInterval(int reuseInterval) {
+            this.reuseInterval = reuseInterval;
+            return this;
+        }
+
+        /** Attention-sink tokens StreamingLLM always keeps. */
+        public Builder sinkTokens(int sinkTokens) {
+            this.sinkTokens = sinkTokens;
+            return this;
+        }
+
+        /** Seed of the random policy. */
+        public Builder seed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        private void set(String key, String value) {
+            switch (key) {
+                case "keep", "ratio" -> keepRatio(parseDouble(key, value));
+                case "budget" -> budget(parseInt(key, value));
+                case "chunk" -> chunkSize(parseInt(key, value));
+                case "window" -> window(parseInt(key, value));
+                case "pool" -> poolingKernel(parseInt(key, value));
+                case "reuse" -> reuseInterval(parseInt(key, value));
+                case "sinks" -> sinkTokens(parseInt(key, value));
+                case "seed" -> seed(parseLong(key, value));
+                default -> throw new IllegalArgumentException(
+                        "unknown policy spec parameter '" + key + "'; allowed: keep, budget, chunk, window, pool, reuse, sinks, seed");
+            }
+        }
+
+        public ChunkKvConfig build() {
+            if (keepRatio != null && budget != null) {
+                throw new IllegalArgumentException("give either keep (ratio) or budget, not both");
+            }
+            if (keepRatio != null && !(keepRatio > 0.0 && keepRatio <= 1.0)) {
+                throw new IllegalArgumentException("keep ratio must be in (0, 1], got " + keepRatio);
+            }
+            if (window < 1) throw new IllegalArgumentException("window must be >= 1, got " + window);
+            if (budget != null && budget < window) {
+                throw new IllegalArgumentException("budget must be >= window (" + window + "), got " + budget);
+            }
+            if (chunkSize < 1) throw new IllegalArgumentException("chunk size must be >= 1, got " + chunkSize);
+            if (poolingKernel < 1 || poolingKernel % 2 == 0) {
+                throw new IllegalArgumentException("pooling kernel must be odd and >= 1, got " + poolingKernel);
+            }
+            if (reuseInterval < 1) throw new IllegalArgumentException("reuse interval N must be >= 1, got " + reuseInterval);
+            if (sinkTokens < 0) throw new IllegalArgumentException("sinks must be >= 0, got " + sinkTokens);
+            return new ChunkKvConfig(this);
+        }
+
+        private static int parseInt(String key, String value) {
+            try {
+                return Integer.parseInt(value);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(key + " must be an integer, got '" + value + "'");
+            }
+        }
+
+        private static long parseLong(String key, String value) {
+            try {
+                return Long.parseLong(value);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(key + " must be an integer, got '" + value + "'");
+            }
+        }
+
+        private static double parseDouble(String key, String value) {
+            try {
+                return Double.parseDouble(value);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(key + " must be a number in (0, 1], got '" + value + "'");
+            }
+        }
+    }
+}

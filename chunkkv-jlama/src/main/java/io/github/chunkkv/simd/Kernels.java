@@ -1,0 +1,55 @@
+package io.github.chunkkv.simd;
+
+/**
+ * The numeric kernels of the cache and its policies. {@link VectorKernels} is the SIMD implementation used in
+ * production; {@link ScalarKernels} is its plain twin, which tests compare it against.
+ *
+ * <p>Cache rows are laid out like Jlama's: row {@code s} holds all KV heads, head {@code g} at
+ * {@code s * rowStride + g * headSize}. Query rows hold all query heads, head {@code h} at {@code h * headSize};
+ * query head {@code h} reads KV head {@code h / (numHeads / numKvHeads)}.
+ */
+public interface Kernels {
+    /** The SIMD kernels, unless -Dchunkkv.kernels=scalar asks for the scalar twins. */
+    static Kernels preferred() {
+        return "scalar".equals(System.getProperty("chunkkv.kernels")) ? ScalarKernels.INSTANCE : VectorKernels.INSTANCE;
+    }
+
+    /** Sum of a[aOff..aOff+len) * b[bOff..bOff+len). */
+    float dot(float[] a, int aOff, float[] b, int bOff, int len);
+
+    /** y[yOff..yOff+len) += alpha * x[xOff..xOff+len). */
+    void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int len);
+
+    /** In-place float32 softmax of x[off..off+len) (max-subtracted). */
+    void softmax(float[] x, int off, int len);
+
+    /**
+     * Attention of one query head over cache rows [0, length): out[outOff..+headSize) = softmax(scale * q·k) · v.
+     *
+     * @param kvOff offset of the KV head inside a cache row
+     * @param probs scratch of at least {@code length} floats; holds the softmax weights afterwards
+     */
+    void attend(float[] query, int qOff, float[] keys, float[] values, int rowStride, int kvOff, int length,
+            int headSize, float scale, float[] probs, float[] out, int outOff);
+
+    /**
+     * Window scoring: for the {@code rows} query rows in {@code queries} (row r sits at cache slot
+     * {@code firstSlot + r} and sees slots [0, firstSlot + r], causal), adds each query head's float32 softmax
+     * attention over the first {@code n} cache slots into {@code out[h * n + j]} (slots it cannot see add 0).
+     * Dividing by {@code rows} gives the mean over the window.
+     */
+    void windowColumnSums(float[] queries, int rows, int firstSlot, float[] keys, int rowStride, int n, int numHeads,
+            int numKvHeads, int headSize, float scale, float[] out);
+
+    /** 1-D average pooling, stride 1, zero padding counted: out[i] = sum(in[i-k/2 .. i+k/2]) / k. */
+    void avgPool(float[] in, int inOff, int len, int kernel, float[] out, int outOff);
+
+    /** Means of consecutive chunks of {@code chunk} values (the last may be partial); returns the chunk count. */
+    int chunkMeans(float[] in, int len, int chunk, float[] out);
+
+    /** Indices of the {@code k} largest of values[0..len), ties toward the lower index, returned ascending. */
+    int[] topK(float[] values, int len, int k);
+
+    /** Compaction: copies rows {@code rows[0..count)} (ascending) of {@code src} to rows 0..count of {@code dst}; in place allowed. */
+    void gatherRows(float[] src, int rowStride, int[] rows, int count, float[] dst);
+}

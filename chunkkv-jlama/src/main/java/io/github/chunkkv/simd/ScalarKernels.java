@@ -1,0 +1,103 @@
+package io.github.chunkkv.simd;
+
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.stream.IntStream;
+
+/** Plain-Java twins of the SIMD kernels: the specification that {@link VectorKernels} is tested against. */
+public final class ScalarKernels implements Kernels {
+    public static final ScalarKernels INSTANCE = new ScalarKernels();
+
+    private ScalarKernels() {}
+
+    @Override
+    public float dot(float[] a, int aOff, float[] b, int bOff, int len) {
+        float s = 0f;
+        for (int i = 0; i < len; i++) s += a[aOff + i] * b[bOff + i];
+        return s;
+    }
+
+    @Override
+    public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int len) {
+        for (int i = 0; i < len; i++) y[yOff + i] += alpha * x[xOff + i];
+    }
+
+    @Override
+    public void softmax(float[] x, int off, int len) {
+        if (len == 0) return;
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < len; i++) max = Math.max(max, x[off + i]);
+        float sum = 0f;
+        for (int i = 0; i < len; i++) {
+            float e = (float) Math.exp(x[off + i] - max);
+            x[off + i] = e;
+            sum += e;
+        }
+        float inv = 1f / sum;
+        for (int i = 0; i < len; i++) x[off + i] *= inv;
+    }
+
+    @Override
+    public void attend(float[] query, int qOff, float[] keys, float[] values, int rowStride, int kvOff, int length,
+            int headSize, float scale, float[] probs, float[] out, int outOff) {
+        for (int s = 0; s < length; s++) probs[s] = scale * dot(query, qOff, keys, s * rowStride + kvOff, headSize);
+        softmax(probs, 0, length);
+        Arrays.fill(out, outOff, outOff + headSize, 0f);
+        for (int s = 0; s < length; s++) axpy(probs[s], values, s * rowStride + kvOff, out, outOff, headSize);
+    }
+
+    @Override
+    public void windowColumnSums(float[] queries, int rows, int firstSlot, float[] keys, int rowStride, int n,
+            int numHeads, int numKvHeads, int headSize, float scale, float[] out) {
+        int group = numHeads / numKvHeads;
+        float[] logits = new float[n];
+        for (int h = 0; h < numHeads; h++) {
+            int kvOff = (h / group) * headSize;
+            for (int r = 0; r < rows; r++) {
+                int visible = Math.min(n, firstSlot + r + 1);
+                int qOff = r * numHeads * headSize + h * headSize;
+                for (int j = 0; j < visible; j++) logits[j] = scale * dot(queries, qOff, keys, j * rowStride + kvOff, headSize);
+                softmax(logits, 0, visible);
+                for (int j = 0; j < visible; j++) out[h * n + j] += logits[j];
+            }
+        }
+    }
+
+    @Override
+    public void avgPool(float[] in, int inOff, int len, int kernel, float[] out, int outOff) {
+        int half = kernel / 2;
+        for (int i = 0; i < len; i++) {
+            float s = 0f;
+            for (int j = Math.max(0, i - half); j <= Math.min(len - 1, i + half); j++) s += in[inOff + j];
+            out[outOff + i] = s / kernel;
+        }
+    }
+
+    @Override
+    public int chunkMeans(float[] in, int len, int chunk, float[] out) {
+        int chunks = (len + chunk - 1) / chunk;
+        for (int c = 0; c < chunks; c++) {
+            int from = c * chunk, to = Math.min(len, from + chunk);
+            float s = 0f;
+            for (int i = from; i < to; i++) s += in[i];
+            out[c] = s / (to - from);
+        }
+        return chunks;
+    }
+
+    @Override
+    public int[] topK(float[] values, int len, int k) {
+        if (k < 0 || k > len) throw new IllegalArgumentException("k must be in [0, " + len + "], got " + k);
+        Integer[] order = IntStream.range(0, len).boxed().toArray(Integer[]::new);
+        Arrays.sort(order, Comparator.<Integer>comparingDouble(i -> -values[i]).thenComparingInt(i -> i));
+        int[] kept = new int[k];
+        for (int i = 0; i < k; i++) kept[i] = order[i];
+        Arrays.sort(kept);
+        return kept;
+    }
+
+    @Override
+    public void gatherRows(float[] src, int rowStride, int[] rows, int count, float[] dst) {
+        for (int i = 0; i < count; i++) System.arraycopy(src, rows[i] * rowStride, dst, i * rowStride, rowStride);
+    }
+}
