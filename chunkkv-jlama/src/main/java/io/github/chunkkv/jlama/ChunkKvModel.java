@@ -1,0 +1,306 @@
+package io.github.chunkkv.jlama;
+
+import com.github.tjake.jlama.model.AbstractModel;
+import com.github.tjake.jlama.model.TransformerBlock;
+import com.github.tjake.jlama.model.functions.Generator;
+import com.github.tjake.jlama.safetensors.Config;
+import com.github.tjake.jlama.safetensors.prompt.PromptContext;
+import com.github.tjake.jlama.safetensors.prompt.PromptSupport;
+import com.github.tjake.jlama.safetensors.tokenizer.Tokenizer;
+import com.github.tjake.jlama.tensor.AbstractTensor;
+import io.github.chunkkv.config.ChunkKvConfig;
+import io.github.chunkkv.policy.Policies;
+import io.github.chunkkv.simd.Kernels;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.BiConsumer;
+import java.util.random.RandomGenerator;
+
+/**
+ * A Jlama model whose KV cache is compressed after every prefill. It implements Jlama's {@link Generator}, so code
+ * written against Jlama works unchanged, and it fixes what stock {@code generate()} gets wrong: a session continues at
+ * its position across turns (turn 2 appends to the compressed turn-1 cache, nothing is prefilled twice),
+ * {@code ntokens} counts new tokens, a prompt that does not fit is refused before any work, sessions are closed
+ * explicitly and live on the heap only (no page files).
+ *
+ * <p>Thread safety: every method is synchronized on this object, so concurrent calls on one model are serialized.
+ * Closing it frees its sessions; the wrapped Jlama model stays open and belongs to the caller.
+ */
+public final class ChunkKvModel implements Generator {
+    private static final int MAX_BATCH = 256; // Jlama's prefill batch size
+
+    private final AbstractModel model;
+    private final Config c;
+    private final JlamaInstaller.Installed installed;
+    private final ActiveSession active = new ActiveSession();
+    private final ChunkKvConfig defaultConfig;
+    private final Map<UUID, KvSession> sessions = new LinkedHashMap<>();
+    private final Kernels kernels = Kernels.preferred();
+    private final RandomGenerator random;
+    private final int maxPositions;
+
+    ChunkKvModel(AbstractModel model, ChunkKvConfig defaultConfig, RandomGenerator random) {
+        this.model = Objects.requireNonNull(model, "model");
+        this.defaultConfig = Objects.requireNonNull(defaultConfig, "config");
+        this.random = random;
+        this.c = model.getConfig();
+        this.installed = JlamaInstaller.install(model, active);
+        // Jlama reads its RoPE table at pos + 2g for KV head g, so the last 2(G-1) positions are unreachable.
+        this.maxPositions = c.contextLength - 2 * (c.numberOfKeyValueHeads - 1);
+    }
+
+    public AbstractModel jlamaModel() {
+        return model;
+    }
+
+    public ChunkKvConfig defaultConfig() {
+        return defaultConfig;
+    }
+
+    /** How many tokens one session can hold in total (prompt, history and generated tokens). */
+    public int maxPositions() {
+        return maxPositions;
+    }
+
+    /** Bytes one cached position takes in a full (uncompressed) float32 cache, all layers. */
+    public long kvBytesPerPosition() {
+        return 2L * c.numberOfLayers * c.kvLength * Float.BYTES;
+    }
+
+    public synchronized KvSession openSession() {
+        return openSession(defaultConfig);
+    }
+
+    public synchronized KvSession openSession(ChunkKvConfig config) {
+        return openSession(UUID.randomUUID(), config);
+    }
+
+    /** The open session with this id, or a new one with the default configuration. */
+    public synchronized KvSession session(UUID id) {
+        KvSession s = sessions.get(Objects.requireNonNull(id, "session id"));
+        return s != null ? s : openSession(id, defaultConfig);
+    }
+
+    public synchronized Optional<KvSession> findSession(UUID id) {
+        return Optional.ofNullable(sessions.get(id));
+    }
+
+    public synchronized int openSessions() {
+        return sessions.size();
+    }
+
+    private KvSession openSession(UUID id, ChunkKvConfig config) {
+        Objects.requireNonNull(config, "config");
+        KvSession s = new KvSession(this, id, config, Policies.create(config, c.numberOfLayers), c.numberOfLayers, c.kvLength);
+        sessions.put(id, s);
+        return s;
+    }
+
+    /** Token ids of a prompt; {@code withBos} puts the model's BOS first when the model uses one. */
+    public int[] encode(PromptContext prompt, boolean withBos) {
+        int[] tokens = model.encodePrompt(prompt);
+        boolean hasBos = tokens.length > 0 && tokens[0] == c.bosToken;
+        return hasBos && !withBos ? Arrays.copyOfRange(tokens, 1, tokens.length) : tokens;
+    }
+
+    synchronized float[] prefill(KvSession s, int[] tokens) {
+        s.checkOpen();
+        checkTokens(tokens, "tokens");
+        checkFits(s, tokens.length);
+        long start = System.nanoTime();
+        int startPosition = s.position();
+        int layers = c.numberOfLayers;
+        int[] sizesAtEnd = new int[layers];
+        for (int l = 0; l < layers; l++) sizesAtEnd[l] = s.cachedRows(l) + tokens.length;
+        PrefillPlan plan = s.config().keepsEverything() ? null
+                : new PrefillPlan(s.policy(), kernels, startPosition + tokens.length, tokens.length, sizesAtEnd,
+                        c.numberOfHeads, c.numberOfKeyValueHeads, c.headSize);
+        s.beginPrefill(plan);
+        float[] logits;
+        try {
+            AbstractTensor last = null;
+            for (int from = 0; from < tokens.length; from += MAX_BATCH) {
+                if (last != null) last.close();
+                last = forward(s, Arrays.copyOfRange(tokens, from, Math.min(tokens.length, from + MAX_BATCH)), startPosition + from);
+            }
+            logits = logitsOfLastRow(last);
+        } catch (RuntimeException | Error e) {
+            s.truncate(startPosition);
+            s.beginPrefill(null);
+            throw e;
+        }
+        s.advance(tokens);
+        long rowBytes = 2L * c.kvLength * Float.BYTES;
+        int[] kept = new int[layers];
+        long before = 0;
+        for (int l = 0; l < layers; l++) {
+            kept[l] = s.cachedRows(l);
+            before += rowBytes * (plan == null ? kept[l] : plan.cachedBefore(l));
+        }
+        long elapsed = System.nanoTime() - start;
+        s.endPrefill(plan == null
+                ? new CompressionStats(tokens.length, kept.length == 0 ? 0 : kept[0], kept, before, before, 0, 0, 0, elapsed)
+                : plan.stats(tokens.length, kept, before, s.kvBytes(), elapsed));
+        return logits;
+    }
+
+    synchronized float[] decode(KvSession s, int token) {
+        s.checkOpen();
+        checkTokens(new int[] {token}, "token");
+        checkFits(s, 1);
+        float[] logits = logitsOfLastRow(forward(s, new int[] {token}, s.position()));
+        s.advance(new int[] {token});
+        return logits;
+    }
+
+    synchronized void rewind(KvSession s, int position) {
+        s.checkOpen();
+        if (position < s.compressedUpTo() || position > s.position()) {
+            throw new IllegalArgumentException("rewind position must be in [" + s.compressedUpTo() + ", " + s.position()
+                    + "] (the compressed history cannot be rewound), got " + position);
+        }
+        s.truncate(position);
+    }
+
+    synchronized void closeSession(KvSession s) {
+        sessions.remove(s.id(), s);
+        s.markClosed();
+    }
+
+    /** Closes the session with this id, if open, freeing its cache. */
+    public synchronized void closeSession(UUID id) {
+        KvSession s = sessions.get(id);
+        if (s != null) closeSession(s);
+    }
+
+    private AbstractTensor forward(KvSession s, int[] tokens, int startPosition) {
+        active.set(s);
+        try {
+            AbstractTensor x = installed.embedInput().batchInputsToEmbeddings(tokens, startPosition);
+            for (TransformerBlock block : installed.blocks()) {
+                AbstractTensor in = x;
+                x = block.forward(in, startPosition, null, Optional.empty());
+                in.close();
+            }
+            return x;
+        } finally {
+            active.set(null);
+        }
+    }
+
+    /** Raw (pre-softmax) logits of the last row, exactly as Jlama's sampler sees them. */
+    private float[] logitsOfLastRow(AbstractTensor output) {
+        try (output; AbstractTensor logits = model.makeDenseTensor(1, c.vocabularySize)) {
+            model.sample(output.slice(output.shape().first() - 1), 0f, 0f, logits);
+            float[] out = new float[c.vocabularySize];
+            TensorArrays.toArray(logits, 1, c.vocabularySize, out);
+            return out;
+        }
+    }
+
+    private void checkTokens(int[] tokens, String name) {
+        if (tokens == null || tokens.length == 0) throw new IllegalArgumentException(name + " must not be empty");
+        for (int i = 0; i < tokens.length; i++) {
+            if (tokens[i] < 0 || tokens[i] >= c.vocabularySize) {
+                throw new IllegalArgumentException(name + "[" + i + "] must be a token id in [0, " + c.vocabularySize + "), got " + tokens[i]);
+            }
+        }
+    }
+
+    private void checkFits(KvSession s, int count) {
+        if (s.position() + count > maxPositions) {
+            throw new IllegalArgumentException("prompt of " + count + " tokens does not fit the context: the session is at position "
+                    + s.position() + " and the model allows " + maxPositions + " positions (contextLength " + c.contextLength + ")");
+        }
+    }
+
+    /**
+     * Jlama's generate with its bugs fixed: the prompt is appended to the session (BOS only at its start), the last
+     * sampled token is fed at the start of the next turn, and {@code ntokens} is the number of new tokens.
+     */
+    @Override
+    public synchronized Response generate(UUID sessionId, PromptContext promptContext, float temperature, int ntokens,
+            BiConsumer<String, Float> onTokenWithTimings) {
+        Objects.requireNonNull(promptContext, "promptContext");
+        if (!(temperature >= 0f)) throw new IllegalArgumentException("temperature must be >= 0, got " + temperature);
+        if (ntokens < 1) throw new IllegalArgumentException("ntokens (new tokens to generate) must be >= 1, got " + ntokens);
+        KvSession s = session(sessionId);
+        int[] prompt = encode(promptContext, s.position() == 0 && s.pendingToken() < 0);
+        int[] feed = s.pendingToken() < 0 ? prompt : concat(s.pendingToken(), prompt);
+        checkTokens(feed, "prompt");
+        checkFits(s, feed.length);
+
+        long start = System.nanoTime();
+        float[] logits = prefill(s, feed);
+        s.setPendingToken(-1);
+        long promptNanos = System.nanoTime() - start;
+
+        Tokenizer tokenizer = model.getTokenizer();
+        StringBuilder text = new StringBuilder(), withSpecial = new StringBuilder();
+        FinishReason reason = FinishReason.MAX_TOKENS;
+        int generated = 0;
+        long decodeStart = System.nanoTime();
+        while (true) {
+            int next = Sampler.sample(logits, temperature, random);
+            if (c.eosTokens.contains(next)) {
+                s.setPendingToken(next);
+                reason = FinishReason.STOP_TOKEN;
+                break;
+            }
+            generated++;
+            String piece = tokenizer.decode(next);
+            withSpecial.append(piece);
+            if (!tokenizer.getModel().isSpecialToken(next)) {
+                text.append(piece);
+                onTokenWithTimings.accept(piece, (System.nanoTime() - decodeStart) / 1e6f / generated);
+            }
+            if (generated >= ntokens || s.position() >= maxPositions) {
+                s.setPendingToken(next);
+                break;
+            }
+            logits = decode(s, next);
+        }
+        long decodeNanos = System.nanoTime() - decodeStart;
+        Response response = new Response(text.toString(), withSpecial.toString(), reason, feed.length, generated,
+                promptNanos / 1_000_000, decodeNanos / 1_000_000);
+        return installed.postProcessor().apply(promptContext, response);
+    }
+
+    private static int[] concat(int first, int[] rest) {
+        int[] all = new int[rest.length + 1];
+        all[0] = first;
+        System.arraycopy(rest, 0, all, 1, rest.length);
+        return all;
+    }
+
+    @Override
+    public float[] embed(String input, PoolingType poolingType) {
+        return model.embed(input, poolingType);
+    }
+
+    @Override
+    public Config getConfig() {
+        return c;
+    }
+
+    @Override
+    public Tokenizer getTokenizer() {
+        return model.getTokenizer();
+    }
+
+    @Override
+    public Optional<PromptSupport> promptSupport() {
+        return model.promptSupport();
+    }
+
+    /** Closes every session; the wrapped Jlama model stays open. */
+    @Override
+    public synchronized void close() {
+        for (KvSession s : new ArrayList<>(sessions.values())) closeSession(s);
+    }
+}

@@ -1,0 +1,51 @@
+package io.github.chunkkv.jlama;
+
+import java.util.Arrays;
+
+/**
+ * What one prefill cost and what its compression kept.
+ *
+ * @param promptTokens tokens prefilled by this call
+ * @param cachedBefore cache rows per layer just before compression (earlier turns' kept rows + this prompt)
+ * @param keptPerLayer cache rows per layer after compression
+ * @param kvBytesBefore K+V bytes of all layers before compression
+ * @param kvBytesAfter K+V bytes of all layers after compression (kept rows × row bytes)
+ * @param scoreNanos time spent scoring (window attention, pooling, head reduction)
+ * @param selectNanos time spent choosing kept rows
+ * @param compactNanos time spent gathering kept rows
+ * @param prefillNanos wall time of the prefill, compression included
+ */
+public record CompressionStats(
+        int promptTokens,
+        int cachedBefore,
+        int[] keptPerLayer,
+        long kvBytesBefore,
+        long kvBytesAfter,
+        long scoreNanos,
+        long selectNanos,
+        long compactNanos,
+        long prefillNanos) {
+
+    /** Time spent compressing: scoring + selection + compaction. */
+    public long compressNanos() {
+        return scoreNanos + selectNanos + compactNanos;
+    }
+
+    /** Kept rows summed over layers. */
+    public long keptTotal() {
+        return Arrays.stream(keptPerLayer).asLongStream().sum();
+    }
+
+    /** Mean kept rows per layer. */
+    public double keptMean() {
+        return keptPerLayer.length == 0 ? 0 : (double) keptTotal() / keptPerLayer.length;
+    }
+
+    @Override
+    public String toString() {
+        return String.format(
+                "prompt=%d cached=%d kept/layer=%.1f kv_bytes=%d->%d prefill=%.1fms compress=%.2fms (score %.2f, select %.2f, compact %.2f)",
+                promptTokens, cachedBefore, keptMean(), kvBytesBefore, kvBytesAfter, prefillNanos / 1e6,
+                compressNanos() / 1e6, scoreNanos / 1e6, selectNanos / 1e6, compactNanos / 1e6);
+    }
+}

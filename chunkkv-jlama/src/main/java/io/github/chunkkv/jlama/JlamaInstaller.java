@@ -1,0 +1,129 @@
+package io.github.chunkkv.jlama;
+
+import com.github.tjake.jlama.model.AbstractModel;
+import com.github.tjake.jlama.model.CausalSelfAttention;
+import com.github.tjake.jlama.model.LayerNorm;
+import com.github.tjake.jlama.model.ModelSupport.ModelType;
+import com.github.tjake.jlama.model.TransformerBlock;
+import com.github.tjake.jlama.model.functions.EmbedInput;
+import com.github.tjake.jlama.model.functions.FeedForward;
+import com.github.tjake.jlama.model.functions.Generator;
+import com.github.tjake.jlama.safetensors.Config;
+import com.github.tjake.jlama.safetensors.DType;
+import com.github.tjake.jlama.safetensors.prompt.PromptContext;
+import com.github.tjake.jlama.tensor.AbstractTensor;
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+import java.util.EnumSet;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.BiFunction;
+
+/**
+ * The only place that reaches into Jlama's internals. Jlama 0.8.4 has no pluggable cache, so this class reads a
+ * loaded model's embedding and transformer blocks and builds twin blocks that share every weight and norm but
+ * attend through {@link CompressedAttention}. The original model is left untouched.
+ */
+final class JlamaInstaller {
+    /** Architectures whose attention {@link CompressedAttention} reproduces exactly. */
+    static final Set<ModelType> SUPPORTED = EnumSet.of(ModelType.LLAMA, ModelType.MISTRAL, ModelType.QWEN2);
+
+    private JlamaInstaller() {}
+
+    /** Everything the compressed forward pass needs from a Jlama model. */
+    record Installed(EmbedInput embedInput, TransformerBlock[] blocks,
+            BiFunction<PromptContext, Generator.Response, Generator.Response> postProcessor) {}
+
+    static Installed install(AbstractModel model, ActiveSession active) {
+        checkSupported(model);
+        TransformerBlock[] stock = read(AbstractModel.class, model, "transformerBlocks", TransformerBlock[].class);
+        TransformerBlock[] blocks = new TransformerBlock[stock.length];
+        for (int layer = 0; layer < stock.length; layer++) {
+            blocks[layer] = twin(model, layer, stock[layer], active);
+        }
+        EmbedInput embed = read(AbstractModel.class, model, "embedInput", EmbedInput.class);
+        return new Installed(embed, blocks, postProcessor(model));
+    }
+
+    static void checkSupported(AbstractModel model) {
+        ModelType type = model.getModelType();
+        Config c = model.getConfig();
+        if (!SUPPORTED.contains(type)) {
+            throw new UnsupportedOperationException("ChunkKV supports model types " + SUPPORTED + "; this model is " + type
+                    + " (its attention differs, e.g. soft-capping or no RoPE), so it is refused rather than run wrongly");
+        }
+        if (c.attnLogitSoftCapping != null) {
+            throw new UnsupportedOperationException("ChunkKV does not support attention logit soft-capping (model type " + type + ")");
+        }
+        if (c.ropeFreqs.isEmpty()) {
+            throw new UnsupportedOperationException("ChunkKV needs a RoPE model; model type " + type + " has no RoPE table");
+        }
+        if (model.getWorkingDType() != DType.F32) {
+            throw new UnsupportedOperationException("ChunkKV needs working memory type F32, got " + model.getWorkingDType()
+                    + "; load the model with ModelSupport.loadModel(dir, DType.F32, <quantized type>)");
+        }
+        if (c.dctx().layerStart != 0 || c.dctx().layerEnd != c.numberOfLayers || c.dctx().headStart != 0
+                || c.dctx().headEnd != c.numberOfHeads) {
+            throw new UnsupportedOperationException("ChunkKV does not support Jlama's distributed (sharded) mode");
+        }
+        if (model.getInferenceType() != AbstractModel.InferenceType.FULL_GENERATION) {
+            throw new UnsupportedOperationException("ChunkKV needs a model loaded for generation, got " + model.getInferenceType());
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static TransformerBlock twin(AbstractModel model, int layer, TransformerBlock block, ActiveSession active) {
+        CausalSelfAttention a = read(TransformerBlock.class, block, "attention", CausalSelfAttention.class);
+        CompressedAttention attention = new CompressedAttention(
+                model, layer,
+                read(CausalSelfAttention.class, a, "queryAttnBias", Optional.class),
+                read(CausalSelfAttention.class, a, "keyAttnBias", Optional.class),
+                read(CausalSelfAttention.class, a, "valueAttnBias", Optional.class),
+                read(CausalSelfAttention.class, a, "queryAttnWeights", AbstractTensor.class),
+                read(CausalSelfAttention.class, a, "keyAttnWeights", AbstractTensor.class),
+                read(CausalSelfAttention.class, a, "valueAttnWeights", AbstractTensor.class),
+                read(CausalSelfAttention.class, a, "outputProjectionBias", Optional.class),
+                read(CausalSelfAttention.class, a, "outputProjectionWeights", AbstractTensor.class),
+                active);
+        return new TransformerBlock(
+                model, layer,
+                (Optional<LayerNorm>) read(TransformerBlock.class, block, "preAttentionNorm", Optional.class),
+                attention,
+                (Optional<LayerNorm>) read(TransformerBlock.class, block, "postAttentionNorm", Optional.class),
+                (Optional<LayerNorm>) read(TransformerBlock.class, block, "preFFNorm", Optional.class),
+                read(TransformerBlock.class, block, "ffBlock", FeedForward.class),
+                (Optional<LayerNorm>) read(TransformerBlock.class, block, "postFFNorm", Optional.class),
+                (Optional<LayerNorm>) read(TransformerBlock.class, block, "preResponseNorm", Optional.class));
+    }
+
+    /** Jlama's tool-call extraction (a protected hook on AbstractModel), so tool calls work as with stock generate(). */
+    private static BiFunction<PromptContext, Generator.Response, Generator.Response> postProcessor(AbstractModel model) {
+        try {
+            Method m = AbstractModel.class.getDeclaredMethod("postProcessResponse", PromptContext.class, Generator.Response.class);
+            m.setAccessible(true);
+            return (ctx, response) -> {
+                try {
+                    return (Generator.Response) m.invoke(model, ctx, response);
+                } catch (ReflectiveOperationException e) {
+                    throw new IllegalStateException("Jlama's postProcessResponse failed", e);
+                }
+            };
+        } catch (NoSuchMethodException e) {
+            throw incompatible("AbstractModel.postProcessResponse", e);
+        }
+    }
+
+    private static <T> T read(Class<?> owner, Object target, String name, Class<T> type) {
+        try {
+            Field f = owner.getDeclaredField(name);
+            f.setAccessible(true);
+            return type.cast(f.get(target));
+        } catch (ReflectiveOperationException | ClassCastException e) {
+            throw incompatible(owner.getSimpleName() + "." + name, e);
+        }
+    }
+
+    private static IllegalStateException incompatible(String member, Exception cause) {
+        return new IllegalStateException("This Jlama version is not the 0.8.4 ChunkKV was built for: cannot access " + member, cause);
+    }
+}

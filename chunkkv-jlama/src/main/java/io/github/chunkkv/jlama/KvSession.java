@@ -1,0 +1,168 @@
+package io.github.chunkkv.jlama;
+
+import io.github.chunkkv.config.ChunkKvConfig;
+import io.github.chunkkv.policy.CompressionPolicy;
+import java.util.Arrays;
+import java.util.UUID;
+
+/**
+ * One conversation's compressed KV cache and its position. Every {@link #prefill} appends to the cache and then
+ * compresses it with the session's policy; {@link #decode} appends one token uncompressed. Logical positions keep
+ * counting across turns, so turn 2 continues where turn 1 stopped. Close a session to free its memory.
+ *
+ * <p>Not thread-safe on its own: its owner {@link ChunkKvModel} serializes every call.
+ */
+public final class KvSession implements AutoCloseable {
+    private final ChunkKvModel owner;
+    private final UUID id;
+    private final ChunkKvConfig config;
+    private final CompressionPolicy policy;
+    private final LayerKvCache[] caches;
+    private int[] history = new int[64];
+    private int position;
+    private int compressedUpTo;
+    private int pendingToken = -1;
+    private PrefillPlan prefillPlan;
+    private CompressionStats lastStats;
+    private boolean closed;
+
+    KvSession(ChunkKvModel owner, UUID id, ChunkKvConfig config, CompressionPolicy policy, int layers, int rowStride) {
+        this.owner = owner;
+        this.id = id;
+        this.config = config;
+        this.policy = policy;
+        this.caches = new LayerKvCache[layers];
+        for (int l = 0; l < layers; l++) caches[l] = new LayerKvCache(rowStride, 64);
+    }
+
+    public UUID id() {
+        return id;
+    }
+
+    public ChunkKvConfig config() {
+        return config;
+    }
+
+    /** Runs the tokens through the model, appends them to the cache, compresses it; returns the last token's logits. */
+    public float[] prefill(int[] tokens) {
+        return owner.prefill(this, tokens);
+    }
+
+    /** Runs one token through the model (no compression); returns its logits. */
+    public float[] decode(int token) {
+        return owner.decode(this, token);
+    }
+
+    /**
+     * Forgets every token at or after {@code position}, e.g. a generated reply that a client re-sends differently.
+     * Only the uncompressed tail can be forgotten: compression already used the history before {@link #compressedUpTo()}.
+     */
+    public void rewind(int position) {
+        owner.rewind(this, position);
+    }
+
+    /** Logical position of the next token: how many tokens this session has processed. */
+    public int position() {
+        return position;
+    }
+
+    /** The tokens processed so far, in order. */
+    public int[] tokens() {
+        return Arrays.copyOf(history, position);
+    }
+
+    /** Position up to which the cache has been compressed; {@link #rewind} cannot go below it. */
+    public int compressedUpTo() {
+        return compressedUpTo;
+    }
+
+    /** Cache rows currently held by a layer. */
+    public int cachedRows(int layer) {
+        return caches[layer].size();
+    }
+
+    /** Logical positions held by a layer's cache, ascending. */
+    public int[] cachedPositions(int layer) {
+        return caches[layer].positions();
+    }
+
+    public int layers() {
+        return caches.length;
+    }
+
+    /** K+V bytes held by all layers: kept rows × row bytes. */
+    public long kvBytes() {
+        long bytes = 0;
+        for (LayerKvCache c : caches) bytes += c.bytes();
+        return bytes;
+    }
+
+    /** Statistics of the last prefill, or null before the first. */
+    public CompressionStats lastStats() {
+        return lastStats;
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /** Frees the cache memory and forgets the session in its model. */
+    @Override
+    public void close() {
+        owner.closeSession(this);
+    }
+
+    // ---- state used by ChunkKvModel and the attention layers -------------------------------------------------
+
+    CompressionPolicy policy() {
+        return policy;
+    }
+
+    LayerKvCache cache(int layer) {
+        return caches[layer];
+    }
+
+    PrefillPlan prefillPlan() {
+        return prefillPlan;
+    }
+
+    void beginPrefill(PrefillPlan plan) {
+        this.prefillPlan = plan;
+    }
+
+    void endPrefill(CompressionStats stats) {
+        this.prefillPlan = null;
+        this.lastStats = stats;
+        this.compressedUpTo = position;
+    }
+
+    void advance(int[] tokens) {
+        if (position + tokens.length > history.length) history = Arrays.copyOf(history, Math.max(history.length * 2, position + tokens.length));
+        System.arraycopy(tokens, 0, history, position, tokens.length);
+        position += tokens.length;
+    }
+
+    void truncate(int newPosition) {
+        for (LayerKvCache c : caches) c.truncateFrom(newPosition);
+        position = newPosition;
+        pendingToken = -1;
+    }
+
+    int pendingToken() {
+        return pendingToken;
+    }
+
+    void setPendingToken(int token) {
+        this.pendingToken = token;
+    }
+
+    void markClosed() {
+        closed = true;
+        prefillPlan = null;
+        for (int l = 0; l < caches.length; l++) caches[l] = new LayerKvCache(caches[l].rowStride(), 0);
+    }
+
+    void checkOpen() {
+        if (closed) throw new IllegalStateException("session " + id + " is closed");
+    }
+}

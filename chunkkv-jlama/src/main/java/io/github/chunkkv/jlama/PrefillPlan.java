@@ -1,0 +1,136 @@
+package io.github.chunkkv.jlama;
+
+import io.github.chunkkv.policy.AttentionObservation;
+import io.github.chunkkv.policy.CompressionPolicy;
+import io.github.chunkkv.simd.Kernels;
+import java.util.Arrays;
+
+/**
+ * One prefill's compression: which query rows each layer must observe, the observed queries themselves, and the
+ * per-layer compression that runs as soon as a layer has cached the whole prompt. Scoring reuses the window queries
+ * already computed by the prefill, so the prompt is never run twice.
+ */
+final class PrefillPlan {
+    private final CompressionPolicy policy;
+    private final Kernels kernels;
+    private final int endPosition;
+    private final int numHeads, numKvHeads, headSize;
+    private final int[] observedRows;
+    private final float[][] observedQueries;
+    private final int[][] keptPositions;
+    private final int[] cachedBefore;
+    private long scoreNanos, selectNanos, compactNanos;
+
+    PrefillPlan(CompressionPolicy policy, Kernels kernels, int endPosition, int promptLength, int[] cacheSizesAtEnd,
+            int numHeads, int numKvHeads, int headSize) {
+        this.policy = policy;
+        this.kernels = kernels;
+        this.endPosition = endPosition;
+        this.numHeads = numHeads;
+        this.numKvHeads = numKvHeads;
+        this.headSize = headSize;
+        int layers = cacheSizesAtEnd.length;
+        this.observedRows = new int[layers];
+        this.observedQueries = new float[layers][];
+        this.keptPositions = new int[layers][];
+        this.cachedBefore = new int[layers];
+        for (int l = 0; l < layers; l++) {
+            if (policy.indexSource(l) != l) continue;
+            observedRows[l] = Math.min(promptLength, policy.observedQueries(l, cacheSizesAtEnd[l]));
+            observedQueries[l] = new float[observedRows[l] * numHeads * headSize];
+        }
+    }
+
+    /** Keeps the post-RoPE queries of the rows this layer's scorer needs. */
+    void observe(int layer, int startPosition, int rows, float[] q, int qLength) {
+        int m = observedRows[layer];
+        if (m == 0) return;
+        int first = endPosition - m;
+        for (int r = Math.max(0, first - startPosition); r < rows; r++) {
+            System.arraycopy(q, r * qLength, observedQueries[layer], (startPosition + r - first) * qLength, qLength);
+        }
+    }
+
+    boolean isLastBatch(int batchEndPosition) {
+        return batchEndPosition == endPosition;
+    }
+
+    /** Scores, selects and compacts one layer whose cache now holds the whole prompt. */
+    void compress(int layer, LayerKvCache cache, float scale) {
+        int n = cache.size();
+        cachedBefore[layer] = n;
+        int source = policy.indexSource(layer);
+        int[] slots;
+        if (source == layer) {
+            AttentionObservation observation = score(layer, cache, scale);
+            long t = System.nanoTime();
+            slots = policy.select(layer, n, observation);
+            checkSlots(slots, n, layer);
+            keptPositions[layer] = positionsOf(cache, slots);
+            selectNanos += System.nanoTime() - t;
+        } else {
+            long t = System.nanoTime();
+            slots = slotsOf(cache, keptPositions[source]);
+            keptPositions[layer] = keptPositions[source];
+            selectNanos += System.nanoTime() - t;
+        }
+        long t = System.nanoTime();
+        cache.retain(slots, kernels);
+        compactNanos += System.nanoTime() - t;
+    }
+
+    private AttentionObservation score(int layer, LayerKvCache cache, float scale) {
+        int m = observedRows[layer];
+        if (m == 0) return null;
+        long t = System.nanoTime();
+        int n = cache.size();
+        float[] sums = new float[numHeads * n];
+        kernels.windowColumnSums(observedQueries[layer], m, n - m, cache.keys(), cache.rowStride(), n, numHeads, numKvHeads,
+                headSize, scale, sums);
+        observedQueries[layer] = null;
+        scoreNanos += System.nanoTime() - t;
+        return new AttentionObservation(sums, m, numHeads, numKvHeads, n);
+    }
+
+    /** Slots of this layer holding the given positions (both ascending): reuse shares positions, not slot numbers. */
+    private static int[] slotsOf(LayerKvCache cache, int[] positions) {
+        int[] slots = new int[positions.length];
+        int count = 0;
+        int s = 0, p = 0;
+        while (s < cache.size() && p < positions.length) {
+            int pos = cache.position(s);
+            if (pos == positions[p]) {
+                slots[count++] = s++;
+                p++;
+            } else if (pos < positions[p]) {
+                s++;
+            } else {
+                p++;
+            }
+        }
+        return Arrays.copyOf(slots, count);
+    }
+
+    private static int[] positionsOf(LayerKvCache cache, int[] slots) {
+        int[] positions = new int[slots.length];
+        for (int i = 0; i < slots.length; i++) positions[i] = cache.position(slots[i]);
+        return positions;
+    }
+
+    private static void checkSlots(int[] slots, int n, int layer) {
+        for (int i = 0; i < slots.length; i++) {
+            if (slots[i] < 0 || slots[i] >= n || (i > 0 && slots[i] <= slots[i - 1])) {
+                throw new IllegalStateException("policy returned invalid kept slots for layer " + layer + ": must be strictly ascending in [0, " + n + ")");
+            }
+        }
+    }
+
+    CompressionStats stats(int promptTokens, int[] keptPerLayer, long bytesBefore, long bytesAfter, long prefillNanos) {
+        return new CompressionStats(promptTokens, cachedBefore.length == 0 ? 0 : cachedBefore[0], keptPerLayer, bytesBefore,
+                bytesAfter, scoreNanos, selectNanos, compactNanos, prefillNanos);
+    }
+
+    int cachedBefore(int layer) {
+        return cachedBefore[layer];
+    }
+}
