@@ -146,10 +146,14 @@ public final class VectorKernels implements Kernels {
         }
     }
 
+    /** Tiles of 16 keys keep both the strided reads and the row writes inside L1. */
     private static void transposeKeys(float[] keys, int rowStride, int kvOff, int n, int headSize, float[] keysT, int width) {
-        for (int s = 0; s < n; s++) {
-            int src = s * rowStride + kvOff;
-            for (int d = 0; d < headSize; d++) keysT[d * width + s] = keys[src + d];
+        for (int s0 = 0; s0 < n; s0 += 16) {
+            int s1 = Math.min(n, s0 + 16);
+            for (int d = 0; d < headSize; d++) {
+                int dst = d * width, src = kvOff + d;
+                for (int s = s0; s < s1; s++) keysT[dst + s] = keys[s * rowStride + src];
+            }
         }
     }
 
