@@ -4,7 +4,8 @@ import io.github.chunkkv.config.ChunkKvConfig;
 
 /**
  * A policy assembled kvpress style from a scorer, a selector and a reuse schedule, plus the common rules: caches of
- * at most {@code keepAllUpTo} positions, and configurations that keep everything, are left whole.
+ * at most {@code keepAllUpTo} positions, caches within the token budget, and configurations that keep everything,
+ * are left whole (and observe nothing).
  */
 public final class ComposedPolicy implements CompressionPolicy {
     private final ChunkKvConfig config;
@@ -61,7 +62,7 @@ public final class ComposedPolicy implements CompressionPolicy {
     }
 
     private boolean keepsAll(int cacheLength) {
-        return config.keepsEverything() || cacheLength <= keepAllUpTo;
+        return config.keepsEverything() || cacheLength <= keepAllUpTo || (!config.usesRatio() && cacheLength <= config.budget());
     }
 
     private void checkLayer(int layer) {

@@ -75,6 +75,15 @@ class PoliciesTest {
         assertEquals(16 + 10, select(p, 0, 27).length, "one chunk (the minimum) of the two");
     }
 
+    @ParameterizedTest
+    @EnumSource(KvPolicy.class)
+    void cachesWithinTheBudgetAreKeptWhole(KvPolicy policy) {
+        // 95 positions outside the window would make chunkkv's floor((B - w) / c) drop the partial chunk.
+        CompressionPolicy p = Policies.create(ChunkKvConfig.builder(policy).budget(127).build(), LAYERS);
+        assertEquals(0, p.observedQueries(0, 127));
+        assertArrayEquals(all(127), p.select(0, 127, null));
+    }
+
     @Test
     void chunkKvRatioKeepsMaxOneFloorChunksTimesRatio() {
         // 95 positions outside the window: 9 chunks of 10 and one of 5.
