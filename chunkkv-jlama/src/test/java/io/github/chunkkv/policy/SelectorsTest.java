@@ -3,6 +3,7 @@ package io.github.chunkkv.policy;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -34,7 +35,7 @@ class SelectorsTest {
         RandomSelector r = new RandomSelector(10, 5, (layer, n) -> 25);
         int[] kept = r.select(null, 60, 3);
         assertEquals(35, kept.length);
-        for (int i = 0; i < 25; i++) assertEquals(true, kept[i] < 50);
+        for (int i = 0; i < 25; i++) assertTrue(kept[i] < 50, "drawn from outside the window");
         assertArrayEquals(kept, r.select(null, 60, 3));
         assertArrayEquals(IntStream.range(0, 60).toArray(), new RandomSelector(10, 5, (layer, n) -> 50).select(null, 60, 0));
     }

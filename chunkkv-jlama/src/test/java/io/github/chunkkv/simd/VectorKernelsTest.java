@@ -208,7 +208,13 @@ class VectorKernelsTest {
     }
 
     @Test
-    void preferredIsSimdWhenTheModuleIsPresent() {
+    void preferredIsSimdUnlessScalarIsAskedFor() {
         assertEquals(V, Kernels.preferred());
+        System.setProperty("chunkkv.kernels", "scalar");
+        try {
+            assertEquals(S, Kernels.preferred());
+        } finally {
+            System.clearProperty("chunkkv.kernels");
+        }
     }
 }
