@@ -101,8 +101,8 @@ class ChunkKvJlamaChatModelTest {
     void outputTokensMatchTheTokenizerCountOfTheReply() {
         ChatResponse r = model.chat(ask("abc", ChunkKvChatRequestParameters.builder().maxOutputTokens(12).build()));
         JlamaTokenCountEstimator estimator = model.tokenCountEstimator();
-        // Char-level vocabulary: every non-special generated token is one character of the reply.
-        assertTrue(r.tokenUsage().outputTokenCount() >= estimator.estimateTokenCountInText(r.aiMessage().text()));
+        assertEquals(estimator.estimateTokenCountInText(r.aiMessage().text()), r.tokenUsage().outputTokenCount());
+        assertEquals(estimator.estimateTokenCountInMessages(List.of(UserMessage.from("abc"))), r.tokenUsage().inputTokenCount());
         assertEquals(r.tokenUsage().inputTokenCount() + r.tokenUsage().outputTokenCount(), r.tokenUsage().totalTokenCount());
     }
 
@@ -117,6 +117,16 @@ class ChunkKvJlamaChatModelTest {
                 .stopSequences(stop).build()));
         assertEquals(full.substring(0, full.indexOf(stop)), r.aiMessage().text());
         assertEquals(FinishReason.STOP, r.finishReason());
+    }
+
+    @Test
+    void compressionCanBeChosenPerRequest() {
+        ChatResponse r = model.chat(ask("a prompt long enough to be compressed by a small window",
+                ChunkKvChatRequestParameters.builder().kvCompression("chunkkv:keep=0.5,chunk=4,window=8").build()));
+        ChunkKvChatResponseMetadata kv = (ChunkKvChatResponseMetadata) r.metadata();
+        assertTrue(kv.policy().startsWith("chunkkv:keep=0.5,chunk=4,window=8"), kv.policy());
+        assertTrue(kv.kvBytesAfter() < kv.kvBytesBefore(), kv.toString());
+        assertTrue(kv.keptTokens() < kv.promptTokens(), kv.toString());
     }
 
     @Test
