@@ -20,6 +20,9 @@ import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.output.FinishReason;
+import io.github.chunkkv.testing.TinyModels;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -189,6 +192,21 @@ class ChunkKvJlamaChatModelTest {
         assertTrue(t.getMessage().contains("temperature"), t.getMessage());
         assertThrows(IllegalArgumentException.class, () -> ChunkKvJlamaChatModel.builder().modelPath(folder).maxOutputTokens(0).build());
         assertThrows(IllegalArgumentException.class, () -> ChunkKvJlamaChatModel.builder().modelPath(folder).maxSessions(0).build());
+        var threads = assertThrows(IllegalArgumentException.class, () -> ChunkKvJlamaChatModel.builder().modelPath(folder).threadCount(0).build());
+        assertTrue(threads.getMessage().contains("threadCount"), threads.getMessage());
+    }
+
+    @Test
+    void aModelNameIsFoundInTheCacheWithoutDownloading() throws IOException {
+        // Jlama's downloader keeps owner/name in <cache>/owner_name and skips the download once ".finished" exists.
+        Path cache = dir.resolve("cache");
+        Path downloaded = TinyModels.write(TinyModels.llama(), cache.resolve("tiny_llama-cached-model"));
+        Files.createFile(downloaded.resolve(".finished"));
+        try (ChunkKvJlamaChatModel cached = ChunkKvJlamaChatModel.builder().modelName("tiny/llama-cached-model")
+                .modelCachePath(cache).maxOutputTokens(2).build()) {
+            ChatResponse r = cached.chat(ask("hi", params()));
+            assertEquals("tiny/llama-cached-model", r.metadata().modelName());
+        }
     }
 
     @Test
