@@ -271,6 +271,14 @@ public final class ChunkKvModel implements Generator {
         return installed.postProcessor().apply(promptContext, response);
     }
 
+    /**
+     * Jlama's tool-call extraction ({@code AbstractModel.postProcessResponse}) for a response produced by driving a
+     * {@link KvSession} directly: returns the response with {@code toolCalls} filled when the model called a tool.
+     */
+    public Response extractToolCalls(PromptContext promptContext, Response response) {
+        return installed.postProcessor().apply(promptContext, response);
+    }
+
     private static int[] concat(int first, int[] rest) {
         int[] all = new int[rest.length + 1];
         all[0] = first;
