@@ -268,7 +268,7 @@ public final class ChunkKvModel implements Generator {
         long decodeNanos = System.nanoTime() - decodeStart;
         Response response = new Response(text.toString(), withSpecial.toString(), reason, feed.length, generated,
                 promptNanos / 1_000_000, decodeNanos / 1_000_000);
-        return installed.postProcessor().apply(promptContext, response);
+        return extractToolCalls(promptContext, response);
     }
 
     /**
