@@ -5,7 +5,8 @@ import java.util.Objects;
 
 /**
  * Response metadata with what the KV cache did for this request. {@code chatResponse.metadata()} of the ChunkKV chat
- * models is always of this type.
+ * models is always of this type. Its {@link #id()} is the id of the KV session that served the request, the same for
+ * every turn that continued that session.
  */
 public class ChunkKvChatResponseMetadata extends ChatResponseMetadata {
     private final int promptTokens;

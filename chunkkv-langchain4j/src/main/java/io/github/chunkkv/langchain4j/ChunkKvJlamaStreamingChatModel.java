@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * receives the reply through {@code onPartialResponse} as it is generated (text that might still turn into a stop
  * sequence is held back until it cannot), then exactly one of {@code onCompleteResponse} or {@code onError}; no
  * exception leaves {@code chat}. If {@code onPartialResponse} throws, generation stops and that error goes to
- * {@code onError}.
+ * {@code onError}. When tools are offered, a reply is only known to be a tool call once it is complete: its text is
+ * streamed as partial responses, and the complete response carries the parsed tool execution requests.
  */
 public class ChunkKvJlamaStreamingChatModel implements StreamingChatModel, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ChunkKvJlamaStreamingChatModel.class);

@@ -14,7 +14,8 @@ import java.util.List;
 /**
  * One chat request resolved against the model: every parameter validated (bad values are an
  * {@link InvalidRequestException} naming the parameter, unsupported ones an {@link UnsupportedFeatureException}) and
- * every unset one defaulted: temperature 0 (greedy), no output limit but the context, full KV cache.
+ * every unset one defaulted: temperature 0 (greedy), no output limit but the context, full KV cache. Tool choice
+ * NONE drops the tools from the prompt; REQUIRED cannot be enforced and is refused.
  *
  * @param maxOutputTokens {@link Integer#MAX_VALUE} when the request sets no limit
  */

@@ -129,7 +129,8 @@ final class JlamaEngine {
                 prompt.length, reused, generated, stats, request.compression().toSpec(), decodeNanos);
     }
 
-    private List<ToolExecutionRequest> toolCalls(PromptContext context, String text, String withSpecialTokens, int promptTokens,
+    /** Jlama's tool-call parsing of a finished reply, mapped to LangChain4j requests (empty when it is no tool call). */
+    List<ToolExecutionRequest> toolCalls(PromptContext context, String text, String withSpecialTokens, int promptTokens,
             int generated) {
         Generator.Response response = kv.extractToolCalls(context, new Generator.Response(text, withSpecialTokens,
                 Generator.FinishReason.STOP_TOKEN, promptTokens, generated, 0, 0));
