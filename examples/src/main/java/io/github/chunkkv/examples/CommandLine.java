@@ -90,6 +90,8 @@ public final class CommandLine {
 
     /** A command-line mistake; the message says what was wrong. Exit code {@link #EXIT_USAGE}. */
     public static final class UsageException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
         public UsageException(String message) {
             super(message);
         }

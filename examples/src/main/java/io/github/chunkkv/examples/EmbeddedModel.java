@@ -37,6 +37,8 @@ public final class EmbeddedModel {
 
     /** No usable model folder. Exit code {@link CommandLine#EXIT_NO_MODEL}. */
     public static final class MissingModelException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
         public MissingModelException(String message) {
             super(message);
         }
