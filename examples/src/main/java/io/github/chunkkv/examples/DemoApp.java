@@ -2,6 +2,7 @@ package io.github.chunkkv.examples;
 
 import dev.langchain4j.data.document.Document;
 import dev.langchain4j.data.segment.TextSegment;
+import dev.langchain4j.exception.InvalidRequestException;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.embedding.EmbeddingModel;
 import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel;
@@ -23,6 +24,10 @@ import java.util.Optional;
  * a few facts buried in it) are split, embedded with the in-process all-MiniLM-L6-v2 and stored in memory; for each
  * question the best segments (about 1500 tokens) are retrieved and answered by the embedded needle-lm through
  * {@link ChunkKvJlamaChatModel}, first with ChunkKV keeping 10% of the KV cache, then with the full cache.
+ *
+ * <p>The documents ({@code demo-docs/*.txt}) are excerpts of the King James New Testament (public domain; the text
+ * needle-lm never saw in training) with ten facts inserted at random depths in needle-lm's format ({@link
+ * NeedleFormat}), using keys and secret words from the model's {@code keys.txt} and {@code words.txt}.
  */
 public final class DemoApp {
     static final String DOCUMENTS = "demo-docs";
@@ -88,6 +93,9 @@ public final class DemoApp {
         } catch (MissingModelException e) {
             err.println("chunkkv demo: " + e.getMessage());
             return CommandLine.EXIT_NO_MODEL;
+        } catch (InvalidRequestException e) {
+            err.println("chunkkv demo: " + e.getMessage() + "; a smaller --context-tokens retrieves less text");
+            return CommandLine.EXIT_USAGE;
         }
     }
 

@@ -3,6 +3,7 @@ package io.github.chunkkv.examples.chat;
 import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.exception.InvalidRequestException;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import io.github.chunkkv.config.ChunkKvConfig;
@@ -114,7 +115,15 @@ public final class ChatCli {
             }
             // A typed "\n" stands for a line break, so that a context and its question fit on one input line.
             history.add(UserMessage.from(line.replace("\\n", "\n")));
-            ChatResponse response = progress.during("thinking", () -> model.chat(ChatRequest.builder().messages(history).build()));
+            ChatResponse response;
+            try {
+                response = progress.during("thinking", () -> model.chat(ChatRequest.builder().messages(history).build()));
+            } catch (InvalidRequestException e) {
+                // E.g. the conversation outgrew the model's context: say so and let the user go on without that turn.
+                history.removeLast();
+                out.println("  [not sent: " + e.getMessage() + "]");
+                continue;
+            }
             // Stored without the leading space the model emits: the chat template adds its own separator.
             history.add(AiMessage.from(response.aiMessage().text().strip()));
             record(KvReport.metadata(response));

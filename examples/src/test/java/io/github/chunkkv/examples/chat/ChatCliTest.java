@@ -40,6 +40,20 @@ class ChatCliTest {
     }
 
     @Test
+    void aTurnThatDoesNotFitTheContextIsRefusedAndTheChatGoesOn(@TempDir Path dir) {
+        Console console = new Console();
+        String input = "a".repeat(1100) + "\nHi?\n";
+        int code = ChatCli.run(new String[] {"--model", TestModels.tinyLlama(dir).toString(), "--max-tokens", "2"},
+                new BufferedReader(new StringReader(input)), console.out, console.err);
+
+        assertEquals(CommandLine.EXIT_OK, code, console.err());
+        String out = console.out();
+        assertTrue(out.contains("[not sent: the prompt has"), out);
+        Matcher turn = TURN.matcher(out);
+        assertTrue(turn.find() && turn.group(2).equals("0"), "the next turn starts afresh: " + out);
+    }
+
+    @Test
     void badOptionsExitWithCode2() {
         Console console = new Console();
         int code = ChatCli.run(new String[] {"--max-tokens", "0"}, new BufferedReader(new StringReader("")), console.out, console.err);

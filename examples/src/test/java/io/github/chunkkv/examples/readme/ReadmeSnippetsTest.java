@@ -2,6 +2,7 @@ package io.github.chunkkv.examples.readme;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.github.chunkkv.examples.EmbeddedModel;
@@ -39,7 +40,11 @@ class ReadmeSnippetsTest {
     @Test
     void readmeShowsBothSnippetsVerbatim() throws IOException {
         Path readme = Path.of(System.getProperty(EmbeddedModel.REPO_DIR_PROPERTY, "..")).resolve("README.md");
-        assumeTrue(Files.isRegularFile(readme), "no README.md at " + readme + " yet");
+        if (!Files.isRegularFile(readme)) {
+            String message = "no README.md at " + readme;
+            if ("true".equalsIgnoreCase(System.getenv("CI"))) fail(message);
+            assumeTrue(false, message + " yet; skipping");
+        }
         List<List<String>> javaBlocks = javaBlocks(Files.readAllLines(readme));
         for (String source : List.of("ReadmeJlamaSnippet.java", "ReadmeLangChain4jSnippet.java")) {
             List<String> snippet = snippet(SOURCES.resolve(source));
