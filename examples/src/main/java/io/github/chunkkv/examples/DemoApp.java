@@ -157,7 +157,7 @@ public final class DemoApp {
 
             out.printf("Q%d  %s%n", i + 1, question);
             out.printf("    retrieved %d segments, %d tokens%s%n", context.segments().size(), context.tokens(),
-                    fact.map(f -> context.contains(f.kind().statement(f.key(), f.value())) ? " (the answer is in them)"
+                    fact.map(f -> context.contains(f.statement()) ? " (the answer is in them)"
                             : " (the answer is NOT in them)").orElse(""));
             out.printf("    answer: %-20s expected: %-20s %s%n", answer, fact.map(Fact::value).orElse("-"),
                     correct == null ? "(not a fact from the documents)" : correct ? "RIGHT" : "WRONG");

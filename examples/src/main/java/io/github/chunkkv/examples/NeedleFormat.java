@@ -60,6 +60,11 @@ public final class NeedleFormat {
 
     /** One fact stated in a document. */
     public record Fact(FactKind kind, String key, String value) {
+        /** The needle sentence stating this fact. */
+        public String statement() {
+            return kind.statement(key, value);
+        }
+
         public String question() {
             return kind.question(key);
         }
