@@ -21,6 +21,8 @@ import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -35,30 +37,35 @@ public final class ChatCli {
     static final int DEFAULT_MAX_TOKENS = 64;
 
     private static final String USAGE = """
-            Usage: ./chunkkv chat [--model DIR] [--policy SPEC] [--max-tokens N]
+            Usage: ./chunkkv chat [--model DIR] [--policy SPEC] [--max-tokens N] [--context FILE]
 
             Multi-turn chat with a Jlama model whose KV cache is compressed after every prompt.
               --model DIR      Jlama model folder (default: the embedded needle-lm, models/needle-lm)
               --policy SPEC    KV policy (default: chunkkv:keep=0.1), e.g. full, snapkv:budget=128
               --max-tokens N   reply length limit in tokens (default: 64)
+              --context FILE   a text the conversation is about: sent, as one paragraph, before the first message
               --help           this text
             Type a message and Enter. Commands: /stats (conversation totals), /exit.
-            The embedded model answers questions about text given in the first message, e.g.
-              <some paragraphs with "The secret word for mapaz is: wheels." inside>\\nQuestion: What is the secret word for mapaz?
-            and follow-ups in the form "Question: What is ...?".
+            The embedded model answers questions about a text given first, in the form "Question: What is ...?", e.g.
+              ./chunkkv chat --context examples/src/main/resources/demo-docs/gospel-excerpt-3.txt
+              > Question: What is the secret word for duzaz?
+            A typed \\n is a line break. After compression, follow-up questions are answered from what the cache kept.
             Exit codes: 0 done, 2 bad options, 3 model missing.""";
 
     private final ChunkKvJlamaChatModel model;
     private final PrintStream out;
+    /** Text sent before the first message, e.g. a document to ask about; empty when none. */
+    private final String context;
     private final List<ChatMessage> history = new ArrayList<>();
     private int turns;
     private int promptTokens;
     private int reusedTokens;
     private ChunkKvChatResponseMetadata last;
 
-    private ChatCli(ChunkKvJlamaChatModel model, PrintStream out) {
+    private ChatCli(ChunkKvJlamaChatModel model, PrintStream out, String context) {
         this.model = model;
         this.out = out;
+        this.context = context;
     }
 
     public static void main(String[] args) {
@@ -71,10 +78,12 @@ public final class ChatCli {
         CommandLine cl;
         ChunkKvConfig policy;
         int maxTokens;
+        String context;
         try {
-            cl = CommandLine.parse(args, List.of("--model", "--policy", "--max-tokens"), List.of());
+            cl = CommandLine.parse(args, List.of("--model", "--policy", "--max-tokens", "--context"), List.of());
             policy = cl.policy("--policy", DEFAULT_POLICY);
             maxTokens = cl.positiveInt("--max-tokens", DEFAULT_MAX_TOKENS);
+            context = cl.path("--context").map(ChatCli::readContext).orElse("");
         } catch (UsageException e) {
             err.println("chunkkv chat: " + e.getMessage());
             err.println("Try './chunkkv chat --help'.");
@@ -85,7 +94,7 @@ public final class ChatCli {
             return CommandLine.EXIT_OK;
         }
         try (Progress progress = new Progress(err)) {
-            var modelDir = EmbeddedModel.resolve(cl.path("--model"));
+            Path modelDir = EmbeddedModel.resolve(cl.path("--model"));
             ChunkKvJlamaChatModel model = progress.during("loading model " + modelDir, () -> ChunkKvJlamaChatModel.builder()
                     .modelPath(modelDir)
                     .kvCompression(policy)
@@ -93,7 +102,7 @@ public final class ChatCli {
                     .build());
             try (model) {
                 out.println("Chatting with " + modelDir.getFileName() + ", KV policy " + policy.toSpec() + ". /stats, /exit");
-                new ChatCli(model, out).loop(in, progress);
+                new ChatCli(model, out, context).loop(in, progress);
             }
             return CommandLine.EXIT_OK;
         } catch (MissingModelException e) {
@@ -114,7 +123,8 @@ public final class ChatCli {
                 continue;
             }
             // A typed "\n" stands for a line break, so that a context and its question fit on one input line.
-            history.add(UserMessage.from(line.replace("\\n", "\n")));
+            String message = line.replace("\\n", "\n");
+            history.add(UserMessage.from(history.isEmpty() && !context.isEmpty() ? context + "\n" + message : message));
             ChatResponse response;
             try {
                 response = progress.during("thinking", () -> model.chat(ChatRequest.builder().messages(history).build()));
@@ -143,6 +153,15 @@ public final class ChatCli {
         if (last == null) return "no turns yet";
         return String.format("%d turns; prefilled %d prompt tokens, reused %d from the cache; conversation %d tokens, cache %s",
                 turns, promptTokens, reusedTokens, last.promptTokens() + last.tokenUsage().outputTokenCount(), KvReport.bytes(last.kvBytesAfter()));
+    }
+
+    /** The file's text as one paragraph (single spaces), the way the embedded model reads context. */
+    private static String readContext(Path file) {
+        try {
+            return Files.readString(file).replaceAll("\\s+", " ").strip();
+        } catch (IOException e) {
+            throw new UsageException("--context: cannot read " + file + ": " + e.getMessage());
+        }
     }
 
     private static String readLine(BufferedReader in) {

@@ -7,7 +7,9 @@ import io.github.chunkkv.examples.CommandLine;
 import io.github.chunkkv.examples.TestModels;
 import io.github.chunkkv.examples.TestModels.Console;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.StringReader;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -54,10 +56,30 @@ class ChatCliTest {
     }
 
     @Test
+    void contextFileIsSentAsOneParagraphBeforeTheFirstMessage(@TempDir Path dir) throws IOException {
+        Path context = Files.writeString(dir.resolve("context.txt"), "x".repeat(300) + "\n\n  " + "y".repeat(300) + "\n");
+        Console console = new Console();
+        int code = ChatCli.run(new String[] {"--model", TestModels.tinyLlama(dir.resolve("model")).toString(), "--max-tokens", "2",
+                "--context", context.toString()}, new BufferedReader(new StringReader("Question: what?\n")), console.out, console.err);
+
+        assertEquals(CommandLine.EXIT_OK, code, console.err());
+        Matcher turn = TURN.matcher(console.out());
+        assertTrue(turn.find(), console.out());
+        // char-level tokens: the 601-char paragraph, the message and the template's few characters
+        int prompt = Integer.parseInt(turn.group(1));
+        assertTrue(prompt > 601 + "Question: what?".length() && prompt < 601 + 40, "prompt tokens " + prompt);
+    }
+
+    @Test
     void badOptionsExitWithCode2() {
         Console console = new Console();
         int code = ChatCli.run(new String[] {"--max-tokens", "0"}, new BufferedReader(new StringReader("")), console.out, console.err);
         assertEquals(CommandLine.EXIT_USAGE, code);
         assertTrue(console.err().contains("--max-tokens must be an integer >= 1, got '0'"), console.err());
+
+        Console missing = new Console();
+        code = ChatCli.run(new String[] {"--context", "no/such/file.txt"}, new BufferedReader(new StringReader("")), missing.out, missing.err);
+        assertEquals(CommandLine.EXIT_USAGE, code);
+        assertTrue(missing.err().contains("--context: cannot read no/such/file.txt"), missing.err());
     }
 }
