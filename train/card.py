@@ -1,4 +1,5 @@
-"""Write models/needle-lm/README.md (model card) and training-curve.png from the training log and eval.json."""
+"""Write models/needle-lm/README.md (model card) and training-curve.png from logs, eval.json and golden.json."""
+import ast
 import json
 import os
 
@@ -8,31 +9,44 @@ import nlm
 
 D = nlm.MODEL_DIR
 CK = os.path.join(nlm.HERE, "checkpoints")
+SCRATCH = os.path.join(nlm.HERE, "scratch_attempt.log")   # committed log of the from-scratch attempt
 
 
-def plot(hist, path):
+def read_scratch():
+    out = []
+    if os.path.exists(SCRATCH):
+        for line in open(SCRATCH):
+            line = line.strip()
+            if line.startswith("{"):
+                out.append(ast.literal_eval(line))
+    return out
+
+
+def plot(hist, scratch, ev, path):
     try:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
         return False
-    t = [h["t"] / 60 for h in hist]
-    fig, ax = plt.subplots(1, 2, figsize=(11, 4))
-    ax[0].plot(t, [h["loss_ans"] for h in hist], label="answer-token loss")
-    ax[0].plot(t, [h["loss_lm"] for h in hist], label="filler LM loss (weight 0.1)", alpha=0.7)
-    ax[0].set_xlabel("wall minutes")
-    ax[0].set_yscale("log")
-    ax[0].legend()
-    ax[1].plot(t, [h["em"] for h in hist], label="train exact match (rolling)")
-    ax2 = ax[1].twinx()
-    ax2.plot(t, [h["T"] for h in hist], color="gray", alpha=0.4, label="sequence length")
-    ax2.set_ylabel("tokens")
-    ax[1].set_xlabel("wall minutes")
-    ax[1].set_ylim(0, 1.02)
-    ax[1].legend(loc="lower right")
+    fig, ax = plt.subplots(1, 3, figsize=(15, 4))
+    ax[0].plot([h["step"] for h in hist], [h["lm_loss"] for h in hist])
+    ax[0].set_title("trained LM readout: next-token loss (OT samples)")
+    ax[0].set_xlabel("step")
+    if scratch:
+        ax[1].plot([h["t"] / 60 for h in scratch], [h["loss_ans"] for h in scratch], label="answer-token loss")
+        ax[1].axhline(5.4, color="gray", ls="--", label="chance (~5.4)")
+        ax[1].set_title("from-scratch gradient training (abandoned)")
+        ax[1].set_xlabel("wall minutes")
+        ax[1].legend()
+    for r in ev["results"]:
+        ks = list(r["per_depth"].keys())
+        ax[2].plot(ks, [r["per_depth"][k] for k in ks], marker="o", label="%d tokens" % r["length"])
+    ax[2].set_ylim(0, 1.05)
+    ax[2].set_title("exact match vs needle depth (held-out NT)")
+    ax[2].legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=80)
+    fig.savefig(path, dpi=70)
     return True
 
 
@@ -40,32 +54,28 @@ def main():
     ck = torch.load(os.path.join(CK, "final.pt"))
     st = ck["state"]
     cfg = ck["cfg"]
-    hist = st["hist"]
-    plot(hist, os.path.join(D, "training-curve.png"))
     ev = json.load(open(os.path.join(D, "eval.json")))
     gold = json.load(open(os.path.join(D, "golden.json")))
+    plot(st["hist"], read_scratch(), ev, os.path.join(D, "training-curve.png"))
     jl = os.path.join(D, "jlama-check.json")
     jcheck = json.load(open(jl)) if os.path.exists(jl) else None
-    reached = max(h["T"] for h in hist)
-    stage_t = {}
-    for h in hist:
-        stage_t.setdefault(h["stage"], h["t"])
-    rows = "\n".join("| %d | %d | %.3f | %.3f | %s |" % (
-        r["length"], r["n"], r["exact_match"], r["value_match_ignoring_eos"],
+    rows = "\n".join("| %d | %d | %.1f | %.3f | %.3f | %s |" % (
+        r["length"], r["n"], r["mean_tokens"], r["exact_match"], r["value_match_ignoring_eos"],
         " ".join("%s:%.2f" % (k, v) for k, v in r["per_depth"].items())) for r in ev["results"])
     ex = gold["records"][0]
-    card = open(os.path.join(nlm.HERE, "card_template.md")).read()
     vals = dict(
         params=ev["params"], dim=cfg["dim"], layers=cfg["layers"], heads=cfg["heads"], kv=cfg["kv_heads"],
-        hd=cfg["head_dim"], ffn=cfg["ffn"], vocab=cfg["vocab"], theta=cfg["theta"],
-        steps=st["step"], wall=st["elapsed"] / 60, cpu=st["cpu"] / 60, reached=reached,
-        stages=", ".join("stage %d from %.1f min" % (k, v / 60) for k, v in sorted(stage_t.items())),
+        hd=cfg["head_dim"], ffn=cfg["ffn"], vocab=cfg["vocab"], theta="%g" % cfg["theta"],
+        steps=st["step"], wall=st["elapsed"] / 60, cpu=st["cpu"] / 60,
+        lm_first=st["hist"][0]["lm_loss"] if st["hist"] else float("nan"),
+        lm_last=st["hist"][-1]["lm_loss"] if st["hist"] else float("nan"),
         rows=rows, n_gold=len(gold["records"]), gold_ok=sum(r["answer_correct"] for r in gold["records"]),
         jcheck=(json.dumps(jcheck) if jcheck else "not run"),
-        example_prompt=ex["prompt_text"][-160:].replace("\n", "\\n"), example_answer=ex["expected_answer"],
+        example_prompt=ex["prompt_text"][-120:].replace("\n", "\\n"), example_answer=ex["expected_answer"],
     )
+    card = open(os.path.join(nlm.HERE, "card_template.md")).read()
     for k, v in vals.items():
-        card = card.replace("@@%s@@" % k, ("%.1f" % v) if isinstance(v, float) else str(v))
+        card = card.replace("@@%s@@" % k, ("%.2f" % v) if isinstance(v, float) else str(v))
     with open(os.path.join(D, "README.md"), "w") as f:
         f.write(card)
     print("wrote model card")

@@ -73,12 +73,12 @@ def accuracy(model, tok, keys, words, filler, L, n, seed, bs=4):
         ids = torch.full((len(chunk), T), nlm.EOS, dtype=torch.long)
         for j, r in enumerate(chunk):
             ids[j, :len(r[0])] = torch.tensor(r[0])
-        logits = model(ids[:, :-1])
-        pred = logits.argmax(-1)
+        hid = model.hidden(ids[:, :-1])
         for j, (rid, ans, info, d) in enumerate(chunk):
             pos = [p - 1 for p, a in enumerate(ans) if a]         # positions predicting answer tokens
-            ok = all(int(pred[j, p]) == rid[p + 1] for p in pos)
-            ok_val = all(int(pred[j, p]) == rid[p + 1] for p in pos[:-1])  # value tokens without the </s>
+            pred = model.lm_head(hid[j, pos]).argmax(-1).tolist()
+            ok = all(pred[i] == rid[p + 1] for i, p in enumerate(pos))
+            ok_val = all(pred[i] == rid[p + 1] for i, p in enumerate(pos[:-1]))  # value tokens without the </s>
             per_depth[d][0] += int(ok)
             per_depth[d][1] += 1
             val_only += int(ok_val)
@@ -94,7 +94,7 @@ def greedy(model, ids, n):
     ids = list(ids)
     out, margins = [], []
     for _ in range(n):
-        logits = model(torch.tensor([ids]))[0, -1]
+        logits = model.lm_head(model.hidden(torch.tensor([ids]))[0, -1])
         top = torch.topk(logits, 2)
         nxt = int(top.indices[0])
         margins.append(float(top.values[0] - top.values[1]))
@@ -106,7 +106,8 @@ def greedy(model, ids, n):
 def golden(model, tok, keys, words, filler, seed, n_new=16):
     rng = random.Random(seed)
     recs = []
-    specs = [(L, d) for L in (160, 400, 1024, 2048) for d in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)]
+    specs = ([(160, i / 7) for i in range(8)] + [(400, i / 7) for i in range(8)] +
+             [(1024, i / 5) for i in range(6)] + [(2048, 0.25), (2048, 0.75)])
     for L, d in specs:
         ids, ans, info = eval_sample(rng, tok, keys, words, filler, L, d)
         msgs = info["messages"][:1]
@@ -138,20 +139,22 @@ def main():
     ap.add_argument("--lengths", type=int, nargs="+", default=[1024, 2048])
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-golden", action="store_true")
+    ap.add_argument("--golden-only", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     tok, keys, words = nlm.get_tokenizer()
     nt = nlm.Filler(tok, nlm.corpus("nt"))
     model, cfg = load_exported(args.dir)
     res = {"params": nlm.n_params(model), "filler": "KJV New Testament (held out)", "results": []}
-    for L in args.lengths:
+    for L in ([] if args.golden_only else args.lengths):
         t = time.time()
         r = accuracy(model, tok, keys, words, nt, L, args.n, seed=1000 + L)
         r["seconds"] = round(time.time() - t, 1)
         print(json.dumps(r), flush=True)
         res["results"].append(r)
-    with open(os.path.join(args.dir, "eval.json"), "w") as f:
-        json.dump(res, f, indent=2)
+    if not args.golden_only:
+        with open(os.path.join(args.dir, "eval.json"), "w") as f:
+            json.dump(res, f, indent=2)
     if not args.no_golden:
         recs = golden(model, tok, keys, words, nt, seed=4242)
         with open(os.path.join(args.dir, "golden.json"), "w") as f:

@@ -68,7 +68,7 @@ def export_model(model, cfg, tok, keys, words, out):
         "tie_word_embeddings": False,
         "torch_dtype": "float32",
         "attention_bias": False,
-        "trained_context_length": 2048,
+        "tested_context_length": 2048,
     }
     with open(os.path.join(out, "config.json"), "w") as f:
         json.dump(config, f, indent=2)

@@ -1,17 +1,18 @@
 #!/bin/sh
-# One command to reproduce models/needle-lm from scratch (CPU only, Debian python3-torch + bible-kjv):
+# One command to reproduce models/needle-lm (CPU only; Debian python3-torch, libopenblas0-pthread, bible-kjv,
+# optionally python3-matplotlib):
 #
-#   sh train/run.sh            # fresh, seeded run; MAX_MINUTES=85 by default
-#   RESUME=1 sh train/run.sh   # continue from train/checkpoints/last.pt (elapsed time counts)
+#   sh train/run.sh
 #
-# Steps: build corpus + tokenizer (train/work/), train (train/checkpoints/), export the Jlama folder
-# (models/needle-lm/), accuracy check + golden.json, model card figure/table.
+# 1. corpus (bible-kjv OT for training, NT held out) + tokenizer  -> train/work/        (gitignored)
+# 2. compile the attention circuit, train the LM readout (seeded)  -> train/checkpoints/ (gitignored)
+# 3. export the Jlama folder + haystack-nt.txt                     -> models/needle-lm/
+# 4. PyTorch accuracy check at 1024/2048 tokens + golden.json, 5. model card + figure
+# The abandoned from-scratch trainer is train/train.py (see the model card).
 set -e
 cd "$(dirname "$0")/.."
 PY=${PY:-/usr/bin/python3}
-MAX_MINUTES=${MAX_MINUTES:-85}
-if [ -n "$RESUME" ]; then R=--resume; else R=; fi
-nice -n 10 $PY train/train.py --max-minutes "$MAX_MINUTES" --seed 1 --lr 3e-3 $R
+nice -n 10 $PY train/construct.py --readout-minutes "${READOUT_MINUTES:-6}" --seed 1
 $PY train/export.py --ckpt train/checkpoints/final.pt
-nice -n 10 $PY train/evaluate.py --n 220 --lengths 1024 2048
+nice -n 10 $PY train/evaluate.py --n "${EVAL_N:-200}" --lengths 1024 2048
 $PY train/card.py

@@ -1,4 +1,4 @@
-"""Train needle-lm with a short-to-long curriculum on synthetic multi-key retrieval over KJV Old Testament filler.
+"""ABANDONED PATH (kept for reference, see the model card): train needle-lm from scratch with a short-to-long curriculum on synthetic multi-key retrieval over KJV Old Testament filler.
 
   python3 train/train.py --max-minutes 75            # fresh run (seeded)
   python3 train/train.py --max-minutes 75 --resume   # continue from train/checkpoints/last.pt
@@ -54,7 +54,7 @@ def batch(rng, tok, keys, words, filler, stage):
     return ids, ans, valid
 
 
-def step_loss(model, ids, ans, valid, lm_frac=0.125, lm_weight=0.1):
+def step_loss(model, ids, ans, valid, lm_frac=0.0625, lm_weight=0.1):
     h = model.hidden(ids[:, :-1])
     tgt = ids[:, 1:]
     am = ans[:, 1:]
@@ -114,6 +114,7 @@ def main():
     filler = nlm.Filler(tok, nlm.corpus("ot"))
     cfg = nlm.Cfg(len(tok.vocab))
     model = nlm.LM(cfg)
+    nlm.positional_init(model)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.98), weight_decay=0.01)
     os.makedirs(CKPT, exist_ok=True)
     print("params", nlm.n_params(model), "vocab", cfg.vocab, flush=True)
