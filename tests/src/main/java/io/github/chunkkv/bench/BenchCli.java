@@ -3,17 +3,15 @@ package io.github.chunkkv.bench;
 import com.github.tjake.jlama.model.AbstractModel;
 import com.github.tjake.jlama.util.PhysicalCoreExecutor;
 import io.github.chunkkv.jlama.ChunkKvJlama;
+import io.github.chunkkv.simd.Kernels;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
-import java.util.stream.Stream;
 
 /**
  * {@code ./chunkkv bench}: prefill, compression and decode time of the ChunkKV path against stock Jlama on the same
@@ -60,21 +58,8 @@ public final class BenchCli {
     }
 
     private static void runBenchmark(BenchOptions options, PrintStream out, PrintStream err) throws IOException {
-        Path tempModel = null;
-        try {
-            Path modelDir;
-            if (options.model().isPresent()) {
-                modelDir = options.model().get();
-                if (!Files.isRegularFile(modelDir.resolve("config.json"))) {
-                    throw new IllegalArgumentException("--model must be a Jlama model folder containing config.json, got " + modelDir);
-                }
-            } else {
-                tempModel = Files.createTempDirectory("chunkkv-bench-model");
-                int context = options.maxContext() + EndToEndBenchmark.positionsAfterPrompt(options.decodeTokens()) + CONTEXT_SLACK;
-                RandomLlamaWriter.Shape shape = RandomLlamaWriter.Shape.realistic(context);
-                err.println("bench: writing a random-weight model " + shape + " to " + tempModel);
-                modelDir = RandomLlamaWriter.write(shape, tempModel, MODEL_SEED);
-            }
+        try (ScratchDir scratch = options.model().isPresent() ? null : ScratchDir.create("chunkkv-bench-model")) {
+            Path modelDir = scratch == null ? checkedModelDir(options.model().get()) : writeRandomModel(options, scratch.path(), err);
             long weightBytes = DecodeWeightBytes.of(modelDir);
             AbstractModel model = ChunkKvJlama.loadJlamaModel(modelDir);
             try (model; PrintWriter file = options.out().isPresent() ? openOut(options.out().get()) : null) {
@@ -93,9 +78,22 @@ public final class BenchCli {
                 out.println();
                 out.print(BenchTable.format(rows));
             }
-        } finally {
-            if (tempModel != null) deleteTree(tempModel);
         }
+    }
+
+    private static Path checkedModelDir(Path dir) {
+        if (!Files.isRegularFile(dir.resolve("config.json"))) {
+            throw new IllegalArgumentException("--model must be a Jlama model folder containing config.json, got " + dir);
+        }
+        return dir;
+    }
+
+    /** A realistic random model whose context covers the longest row plus the RoPE head offsets. */
+    private static Path writeRandomModel(BenchOptions options, Path dir, PrintStream err) {
+        int context = options.maxContext() + EndToEndBenchmark.positionsAfterPrompt(options.decodeTokens()) + CONTEXT_SLACK;
+        RandomLlamaWriter.Shape shape = RandomLlamaWriter.Shape.realistic(context);
+        err.println("bench: writing a random-weight model " + shape + " to " + dir);
+        return RandomLlamaWriter.write(shape, dir, MODEL_SEED);
     }
 
     private static void checkContextsFit(BenchOptions options, EndToEndBenchmark bench) {
@@ -122,23 +120,15 @@ public final class BenchCli {
     private static String describe(AbstractModel model, long weightBytes) {
         var c = model.getConfig();
         return String.format(Locale.ROOT, "model %s: %d layers, dim %d, %d query / %d KV heads, head size %d, hidden %d, vocab %d,"
-                        + " context %d; decode reads %.1f MiB of weights; %d Jlama threads, %s kernels",
+                        + " context %d; decode reads %.1f MiB of weights; %d Jlama threads, ChunkKV kernels %s",
                 model.getModelType(), c.numberOfLayers, c.embeddingLength, c.numberOfHeads, c.numberOfKeyValueHeads, c.headSize,
                 c.hiddenLength, c.vocabularySize, c.contextLength, weightBytes / 1048576.0,
-                PhysicalCoreExecutor.instance.get().getCoreCount(), System.getProperty("chunkkv.kernels", "preferred (SIMD)"));
+                PhysicalCoreExecutor.instance.get().getCoreCount(), Kernels.preferred().getClass().getSimpleName());
     }
 
     private static PrintWriter openOut(Path file) throws IOException {
         Path parent = file.toAbsolutePath().getParent();
         if (parent != null) Files.createDirectories(parent);
         return new PrintWriter(Files.newBufferedWriter(file, StandardCharsets.UTF_8));
-    }
-
-    private static void deleteTree(Path dir) {
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete the temporary model " + dir, e);
-        }
     }
 }
