@@ -114,10 +114,10 @@ final class EndToEndBenchmark {
                     steps[i] = step;
                 }
             }
-            return new BenchRow(config.policy().specName(), config.usesRatio() ? config.keepRatio() : 1.0,
-                    config.reuseInterval(), prompt.length, decodeTokens, prefill / 1e6, stats.compressNanos() / 1e6,
-                    stats.scoreNanos() / 1e6, medianMs(steps), stockPrefill / 1e6, medianMs(stockSteps), stats.keptTotal(),
-                    stats.kvBytesAfter(), stats.kvBytesBefore(), weightBytes);
+            return new BenchRow(config.policy().specName(), config.keepRatio(), config.reuseInterval(), prompt.length,
+                    decodeTokens, prefill / 1e6, stats.compressNanos() / 1e6, stats.scoreNanos() / 1e6, medianMs(steps),
+                    stockPrefill / 1e6, medianMs(stockSteps), stats.keptTotal(), stats.kvBytesAfter(), stats.kvBytesBefore(),
+                    weightBytes);
         }
     }
 

@@ -60,13 +60,14 @@ class BenchCliTest {
     @Test
     void measuresEveryRowAndAccountsKvBytesByKeptRows() throws Exception {
         Path outFile = dir.resolve("lines.txt");
-        Run r = run("--model", model.toString(), "--contexts", String.valueOf(CONTEXT), "--keep", "1.0,0.1", "--reuse", "1,2",
+        Run r = run("--model", model.toString(), "--contexts", String.valueOf(CONTEXT), "--policies", "full,chunkkv",
+                "--keep", "1.0,0.1", "--reuse", "1,2",
                 "--decode-tokens", "3", "--out", outFile.toString());
         assertEquals(0, r.status(), r.err());
 
         List<String> lines = r.out().lines().filter(l -> l.startsWith("bench ")).toList();
-        // keep=1.0 once (reuse is moot without eviction), keep=0.1 with reuse 1 and 2
-        assertEquals(3, lines.size(), r.out());
+        // full once; chunkkv keep=1.0 once (reuse is moot without eviction), keep=0.1 with reuse 1 and 2
+        assertEquals(List.of("full", "chunkkv", "chunkkv", "chunkkv"), lines.stream().map(l -> fields(l).get("policy")).toList(), r.out());
         assertEquals(lines, Files.readAllLines(outFile));
         assertTrue(r.out().contains("prefill ms"), "the summary table is printed:\n" + r.out());
 
@@ -74,7 +75,6 @@ class BenchCliTest {
         for (String line : lines) {
             Map<String, String> f = fields(line);
             assertEquals(KEYS, f.keySet(), line);
-            assertEquals("chunkkv", f.get("policy"));
             assertEquals(CONTEXT, Integer.parseInt(f.get("context")));
             assertEquals(3, Integer.parseInt(f.get("decode_tokens")));
             for (String key : List.of("prefill_ms", "decode_ms_per_token", "jlama_prefill_ms", "jlama_decode_ms_per_token",
