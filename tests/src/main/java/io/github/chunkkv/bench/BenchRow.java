@@ -1,0 +1,71 @@
+package io.github.chunkkv.bench;
+
+import java.util.Locale;
+
+/**
+ * One measured configuration: stock Jlama and the ChunkKV path on the same model and prompt, in the same run.
+ * Ratios are stock time / ChunkKV time, so above 1 means ChunkKV is faster.
+ *
+ * @param keptRows cache rows kept after compression, summed over layers
+ * @param kvBytes K+V bytes after compression (kept rows × row bytes)
+ * @param kvBytesFull K+V bytes of the whole prompt, i.e. what stock Jlama holds
+ * @param weightBytes weight bytes one decode step reads (every layer and the classifier)
+ */
+record BenchRow(
+        String policy,
+        double keep,
+        int reuse,
+        int context,
+        int decodeTokens,
+        double prefillMs,
+        double compressMs,
+        double scoreMs,
+        double decodeMsPerToken,
+        double jlamaPrefillMs,
+        double jlamaDecodeMsPerToken,
+        long keptRows,
+        long kvBytes,
+        long kvBytesFull,
+        long weightBytes) {
+
+    /** Stock prefill time / ChunkKV prefill time (compression included). */
+    double prefillRatioVsJlama() {
+        return jlamaPrefillMs / prefillMs;
+    }
+
+    /** Stock decode time per token / ChunkKV decode time per token. */
+    double decodeSpeedupVsJlama() {
+        return jlamaDecodeMsPerToken / decodeMsPerToken;
+    }
+
+    /** The decode speedup that bytes moved per step predict, for a decode step bound by memory traffic. */
+    double predictedSpeedup() {
+        return (double) (weightBytes + kvBytesFull) / (weightBytes + kvBytes);
+    }
+
+    /** Measured decode speedup as a fraction of the predicted one. */
+    double speedupVsPredicted() {
+        return decodeSpeedupVsJlama() / predictedSpeedup();
+    }
+
+    /** Compression time as a percentage of the ChunkKV prefill. */
+    double compressPctOfPrefill() {
+        return 100 * compressMs / prefillMs;
+    }
+
+    /** The machine-readable line: {@code bench key=value ...}. */
+    String line() {
+        return String.format(Locale.ROOT,
+                "bench policy=%s keep=%s reuse=%d context=%d decode_tokens=%d prefill_ms=%.1f compress_ms=%.2f score_ms=%.2f"
+                        + " compress_pct_of_prefill=%.2f decode_ms_per_token=%.2f jlama_prefill_ms=%.1f jlama_decode_ms_per_token=%.2f"
+                        + " prefill_ratio_vs_jlama=%.3f decode_speedup_vs_jlama=%.3f predicted_speedup=%.3f speedup_vs_predicted=%.3f"
+                        + " kept_rows=%d kv_bytes=%d kv_bytes_full=%d weight_bytes=%d",
+                policy, trim(keep), reuse, context, decodeTokens, prefillMs, compressMs, scoreMs, compressPctOfPrefill(),
+                decodeMsPerToken, jlamaPrefillMs, jlamaDecodeMsPerToken, prefillRatioVsJlama(), decodeSpeedupVsJlama(),
+                predictedSpeedup(), speedupVsPredicted(), keptRows, kvBytes, kvBytesFull, weightBytes);
+    }
+
+    private static String trim(double d) {
+        return d == Math.rint(d) ? String.format(Locale.ROOT, "%.1f", d) : Double.toString(d);
+    }
+}

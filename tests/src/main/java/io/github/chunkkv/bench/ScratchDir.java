@@ -1,0 +1,51 @@
+package io.github.chunkkv.bench;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+
+/**
+ * A temporary folder deleted on close, and also when the JVM is stopped early (Ctrl-C during a long benchmark), so a
+ * several-hundred-MB random model never stays behind in the temp directory.
+ */
+final class ScratchDir implements AutoCloseable {
+    private final Path path;
+    private final Thread onShutdown;
+
+    private ScratchDir(Path path) {
+        this.path = path;
+        this.onShutdown = new Thread(this::delete, "delete " + path);
+        Runtime.getRuntime().addShutdownHook(onShutdown);
+    }
+
+    static ScratchDir create(String prefix) throws IOException {
+        return new ScratchDir(Files.createTempDirectory(prefix));
+    }
+
+    Path path() {
+        return path;
+    }
+
+    @Override
+    public void close() {
+        delete();
+        try {
+            Runtime.getRuntime().removeShutdownHook(onShutdown);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook is running or has run: it deletes the same folder
+        }
+    }
+
+    private void delete() {
+        try (Stream<Path> paths = Files.walk(path)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        } catch (java.nio.file.NoSuchFileException gone) {
+            // already deleted
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete the temporary folder " + path, e);
+        }
+    }
+}
