@@ -1,0 +1,108 @@
+package io.github.chunkkv.eval;
+
+import io.github.chunkkv.config.ChunkKvConfig;
+import io.github.chunkkv.convert.Llama2cImporter;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@code eval all}: every experiment with its documented defaults, written into docs/ (RESULTS.md, results/*.csv and
+ * *.json, images/*.png, kept-tokens.html). stories260K serves fidelity and Jaccard; models/needle-lm, when present,
+ * serves NIAH.
+ */
+public final class AllCommand {
+    static final Set<String> OPTIONS = Set.of("fidelity-model", "niah-model", "haystack", "out", "prompts", "samples");
+    static final String HELP = """
+            eval all [options]      regenerates docs/RESULTS.md and its tables, CSV, JSON and pictures
+              --fidelity-model DIR  Jlama folder for fidelity/reuse (default: stories260K imported from
+                                    $chunkkv.shared.dir/models/stories260K into tests/target/eval-models)
+              --niah-model DIR      retrieval model (default: models/needle-lm; NIAH is skipped when absent)
+              --haystack FILE       NIAH filler (default: haystack-nt.txt in the NIAH model folder)
+              --out DIR             output folder (default: docs/ in the repository)
+              --prompts N           fidelity prompts (default 20); --samples N NIAH prompts per cell (default 1)
+            """;
+
+    private AllCommand() {}
+
+    static void main(String[] args, PrintStream out) {
+        EvalArgs a = new EvalArgs(args, OPTIONS);
+        Path repo = Path.of(System.getProperty("chunkkv.repo.dir", "."));
+        Path fidelityDir = a.has("fidelity-model") ? a.modelDir("fidelity-model", null) : importedStories(repo);
+        Path niahDir = a.has("niah-model") ? a.modelDir("niah-model", null) : NiahCommand.defaultModel();
+        Path outDir = a.path("out", repo.resolve("docs"));
+        Path results = outDir.resolve("results"), images = outDir.resolve("images");
+        int prompts = a.integer("prompts", FidelityCommand.Settings.defaults().prompts(), 1, 10_000);
+        int samples = a.integer("samples", 1, 1, 10_000);
+        Haystack haystack = niahDir == null ? null : Haystack.load(a.path("haystack", niahDir.resolve("haystack-nt.txt")));
+        long start = System.nanoTime();
+
+        ResultsReport report = new ResultsReport(fidelityDir, niahDir);
+        FidelityCommand.Settings f = FidelityCommand.Settings.defaults();
+        f = new FidelityCommand.Settings(f.policies(), f.keeps(), prompts, f.steps(), f.seed(), f.minLength(), f.maxLength());
+        ReuseCommand.Settings r = ReuseCommand.Settings.defaults();
+        try (EvalModel model = EvalModel.load(fidelityDir)) {
+            FidelityEval eval = FidelityCommand.evaluator(model, f);
+            report.fidelity(f, eval.run(f.policies(), f.keeps(), row -> out.println(row.line())));
+            report.reuse(r, ReuseCommand.runOnFidelityModel(model, r, out));
+            if (niahDir == null) {
+                Map<String, ChunkKvConfig> policies = new LinkedHashMap<>();
+                for (String p : PolicyList.ALL) policies.put(p + " keep=0.1", PolicyList.withKeep(p, 0.1));
+                KeptTokenMap.write(outDir.resolve("kept-tokens.html"), model, eval.prompts().get(0), policies,
+                        "Kept tokens of a stories260K prompt at keep ratio 0.1", null);
+            }
+        }
+        if (niahDir != null) {
+            NiahCommand.Settings d = NiahCommand.Settings.defaults();
+            NiahCommand.Settings n = new NiahCommand.Settings(d.policies(), d.budgets(), null, d.depths(), d.tasks(), samples, d.seed());
+            try (EvalModel model = EvalModel.load(niahDir)) {
+                NiahEval eval = NiahCommand.evaluator(model, haystack, n);
+                report.niah(n, eval.run(n.policies(), n.budgets(), row -> out.println(row.line())));
+                report.reuseNiah(ReuseCommand.runNiah(model, haystack, new ReuseCommand.Settings(r.policies(), r.keep(), r.prompts(), r.steps(), r.reuse(), r.budget(), samples), out));
+                NiahCase shown = eval.cases().stream().filter(c -> c.task() == NiahTask.SINGLE && c.depth() == 0.5).reduce((x, y) -> y).orElse(eval.cases().get(0));
+                Map<String, ChunkKvConfig> policies = new LinkedHashMap<>();
+                for (String p : PolicyList.ALL) policies.put(p + " budget=" + NiahCommand.HEATMAP_BUDGET, PolicyList.withBudget(p, NiahCommand.HEATMAP_BUDGET));
+                KeptTokenMap.write(outDir.resolve("kept-tokens.html"), model, shown.tokens(), policies,
+                        "Kept tokens of a NIAH prompt (" + shown.length() + " tokens, needle at depth 0.5) at KV budget " + NiahCommand.HEATMAP_BUDGET,
+                        new int[] {shown.needleStart(), shown.needleStart() + model.encode(NeedlePrompt.needle(shown.key(), shown.value())).length});
+            }
+        }
+        report.write(outDir, results, images, (System.nanoTime() - start) / 1e9, "./chunkkv eval all " + String.join(" ", args));
+        out.println("wrote " + outDir.resolve("RESULTS.md"));
+    }
+
+    /** stories260K converted once into tests/target/eval-models (reused by later runs). */
+    static Path importedStories(Path repo) {
+        Path target = repo.resolve("tests/target/eval-models/stories260K");
+        if (Files.isRegularFile(target.resolve("config.json"))) return target;
+        Path src = Path.of(System.getProperty("chunkkv.shared.dir", repo.resolve("../shared").toString()), "models", "stories260K");
+        if (!Files.isRegularFile(src.resolve("stories260K.bin"))) {
+            throw new IllegalArgumentException("--fidelity-model not given and stories260K not found in " + src
+                    + " (put stories260K.bin and tok512.bin there, or pass an imported folder)");
+        }
+        try {
+            return Llama2cImporter.importModel(src.resolve("stories260K.bin"), src.resolve("tok512.bin"), target);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static List<String> machine() {
+        String cpu = "unknown CPU";
+        try {
+            cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name")).findFirst()
+                    .map(l -> l.substring(l.indexOf(':') + 1).strip()).orElse(cpu);
+        } catch (IOException ignored) {
+            // not Linux: the name stays unknown
+        }
+        return List.of(cpu, Runtime.getRuntime().availableProcessors() + " cores visible to the JVM",
+                System.getProperty("os.name") + " " + System.getProperty("os.arch"),
+                "Java " + System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ")");
+    }
+}

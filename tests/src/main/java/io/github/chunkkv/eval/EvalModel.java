@@ -1,0 +1,72 @@
+package io.github.chunkkv.eval;
+
+import com.github.tjake.jlama.model.AbstractModel;
+import com.github.tjake.jlama.safetensors.prompt.PromptContext;
+import io.github.chunkkv.config.ChunkKvConfig;
+import io.github.chunkkv.jlama.ChunkKvJlama;
+import io.github.chunkkv.jlama.ChunkKvModel;
+import io.github.chunkkv.jlama.KvSession;
+import java.nio.file.Path;
+
+/** A Jlama model folder loaded for evaluation: the ChunkKV wrapper (FullKV by default) plus text helpers. */
+public final class EvalModel implements AutoCloseable {
+    private final Path dir;
+    private final AbstractModel jlama;
+    private final ChunkKvModel model;
+    private final TokenText text;
+
+    private EvalModel(Path dir, AbstractModel jlama) {
+        this.dir = dir;
+        this.jlama = jlama;
+        this.model = ChunkKvJlama.wrap(jlama, ChunkKvConfig.full());
+        this.text = new TokenText(jlama.getTokenizer());
+    }
+
+    public static EvalModel load(Path dir) {
+        return new EvalModel(dir, ChunkKvJlama.loadJlamaModel(dir));
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public ChunkKvModel model() {
+        return model;
+    }
+
+    public KvSession openSession(ChunkKvConfig config) {
+        return model.openSession(config);
+    }
+
+    /** Token ids of {@code prompt}, with the model's BOS first. */
+    public int[] encodeWithBos(String prompt) {
+        return model.encode(PromptContext.of(prompt), true);
+    }
+
+    /** Token ids of {@code text} without BOS. */
+    public int[] encode(String text) {
+        return model.encode(PromptContext.of(text), false);
+    }
+
+    public TokenText text() {
+        return text;
+    }
+
+    public int maxPositions() {
+        return model.maxPositions();
+    }
+
+    public int bosToken() {
+        return jlama.getConfig().bosToken;
+    }
+
+    public boolean isEos(int token) {
+        return jlama.getConfig().eosTokens.contains(token);
+    }
+
+    @Override
+    public void close() {
+        model.close();
+        jlama.close();
+    }
+}
