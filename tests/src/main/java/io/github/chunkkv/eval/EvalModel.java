@@ -6,6 +6,7 @@ import io.github.chunkkv.config.ChunkKvConfig;
 import io.github.chunkkv.jlama.ChunkKvJlama;
 import io.github.chunkkv.jlama.ChunkKvModel;
 import io.github.chunkkv.jlama.KvSession;
+import io.github.chunkkv.jlama.Sampler;
 import java.nio.file.Path;
 
 /** A Jlama model folder loaded for evaluation: the ChunkKV wrapper (FullKV by default) plus text helpers. */
@@ -46,6 +47,20 @@ public final class EvalModel implements AutoCloseable {
     /** Token ids of {@code text} without BOS. */
     public int[] encode(String text) {
         return model.encode(PromptContext.of(text), false);
+    }
+
+    /**
+     * Runs {@code prompt} and {@code steps} decodes a few times with a full cache. The Vector API leaves the order of
+     * float reductions open, and interpreted and C2-compiled kernels sum in different orders (differences of ~1e-7
+     * in logits); after warm-up the same inputs give bit-identical logits, which exact comparisons need.
+     */
+    public void warmUp(int[] prompt, int steps) {
+        for (int pass = 0; pass < 3; pass++) {
+            try (KvSession s = openSession(ChunkKvConfig.full())) {
+                float[] logits = s.prefill(prompt);
+                for (int t = 0; t < steps && s.position() < maxPositions(); t++) logits = s.decode(Sampler.argmax(logits));
+            }
+        }
     }
 
     public TokenText text() {

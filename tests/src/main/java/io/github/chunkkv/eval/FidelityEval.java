@@ -32,6 +32,7 @@ public final class FidelityEval {
         this.model = model;
         this.prompts = List.copyOf(prompts);
         this.steps = steps;
+        if (!prompts.isEmpty()) model.warmUp(prompts.get(0), steps - 1);
         for (int[] p : prompts) references.add(reference(p));
     }
 

@@ -1,6 +1,7 @@
 package io.github.chunkkv.eval;
 
 import io.github.chunkkv.config.ChunkKvConfig;
+import io.github.chunkkv.config.KvPolicy;
 import io.github.chunkkv.jlama.KvSession;
 import io.github.chunkkv.jlama.Sampler;
 import java.util.ArrayList;
@@ -12,8 +13,8 @@ import java.util.function.Consumer;
 
 /**
  * Needle retrieval under a compressed cache: every case is prefilled (and compressed) with the policy, the answer is
- * decoded greedily, and scored by exact match of the extracted value. Configurations that keep everything compute
- * exactly what FullKV computes, so they share FullKV's outcomes.
+ * decoded greedily, and scored by exact match of the extracted value. FullKV ignores the budget, so its outcomes are
+ * computed once and shared by every budget.
  */
 public final class NiahEval {
     private final EvalModel model;
@@ -70,7 +71,7 @@ public final class NiahEval {
 
     /** The outcome of every case under {@code config}, in case order. */
     public List<Outcome> answers(ChunkKvConfig config) {
-        if (config.keepsEverything()) {
+        if (config.policy() == KvPolicy.FULL) {
             if (fullKv == null) fullKv = compute(ChunkKvConfig.full());
             return fullKv;
         }
