@@ -46,7 +46,7 @@ public final class NeedlePrompt {
 
     /** True once the generated text holds a complete answer (a line break ends it). */
     public static boolean answerComplete(String generated) {
-        return generated.strip().contains("\n");
+        return generated.stripLeading().contains("\n");
     }
 
     /** {@code count} distinct keys. */

@@ -1,6 +1,7 @@
 package io.github.chunkkv.eval;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -10,14 +11,17 @@ import java.util.Random;
 /**
  * Builds needle prompts of a target token length: haystack sentences from a seeded starting point, the asked needle
  * placed at the sentence boundary nearest the requested depth, distractor needles (multi-key) at random boundaries.
- * Lengths are measured by encoding the whole prompt text, as the model sees it; filler sentences are dropped from the
- * end until it fits.
+ * Lengths are measured by encoding the whole prompt text, as the model sees it; words come off the filler's end until
+ * it fits (the haystack may end mid-sentence, as RULER's token-level cut does).
  */
 public final class NiahCaseBuilder {
     private final EvalModel model;
     private final Haystack haystack;
     private final long seed;
     private final Map<Integer, Integer> sentenceTokens = new HashMap<>();
+
+    /** A filler sentence and its token count when encoded on its own. */
+    private record Sentence(String text, int tokens) {}
 
     public NiahCaseBuilder(EvalModel model, Haystack haystack, long seed) {
         this.model = model;
@@ -33,58 +37,61 @@ public final class NiahCaseBuilder {
         }
         Random random = new Random(Objects.hash(seed, task, length, Double.hashCode(depth), sample));
         List<String> keys = NeedlePrompt.keys(random, task.needles());
+        List<String> values = keys.stream().map(k -> NeedlePrompt.value(random)).toList();
         List<String> needles = new ArrayList<>();
-        String value = null;
-        for (String key : keys) {
-            String v = NeedlePrompt.value(random);
-            if (value == null) value = v;
-            needles.add(NeedlePrompt.needle(key, v));
-        }
+        for (int i = 0; i < keys.size(); i++) needles.add(NeedlePrompt.needle(keys.get(i), values.get(i)));
         String asked = keys.get(0);
         int overhead = model.encodeWithBos(NeedlePrompt.prompt(String.join(" ", needles), asked)).length;
         if (overhead + 8 > length) {
             throw new IllegalArgumentException("length " + length + " is too short: the needles and question alone take " + overhead + " tokens");
         }
 
-        int first = random.nextInt(haystack.sentences().size());
-        List<String> filler = new ArrayList<>();
-        List<Integer> fillerTokens = new ArrayList<>();
-        for (int total = 0, i = first; total < length - overhead; i++) {
-            filler.add(haystack.sentence(i));
-            fillerTokens.add(tokensOf(Math.floorMod(i, haystack.sentences().size())));
-            total += fillerTokens.get(fillerTokens.size() - 1);
+        List<Sentence> filler = new ArrayList<>();
+        for (int total = 0, i = random.nextInt(haystack.sentences().size()); total < length - overhead; i++) {
+            filler.add(new Sentence(haystack.sentence(i), tokensOf(Math.floorMod(i, haystack.sentences().size()))));
+            total += filler.get(filler.size() - 1).tokens();
         }
-        int[] distractorSlots = random.ints(task.needles() - 1, 0, filler.size() + 1).toArray();
+        double[] distractorDepths = random.doubles(task.needles() - 1).toArray();
         while (true) {
-            int slot = boundaryAt(fillerTokens, depth);
-            List<String> parts = new ArrayList<>();
-            int needleSentence = -1;
+            List<String> before = new ArrayList<>(), after = new ArrayList<>();
+            int slot = boundaryAt(filler, depth);
+            List<Integer> distractorSlots = Arrays.stream(distractorDepths).mapToObj(d -> boundaryAt(filler, d)).toList();
             for (int b = 0; b <= filler.size(); b++) {
-                if (b == slot) {
-                    needleSentence = parts.size();
-                    parts.add(needles.get(0));
-                }
-                for (int d = 0; d < distractorSlots.length; d++) if (Math.min(distractorSlots[d], filler.size()) == b) parts.add(needles.get(d + 1));
-                if (b < filler.size()) parts.add(filler.get(b));
+                List<String> side = b < slot ? before : after;
+                if (b == slot) after.add(needles.get(0));
+                for (int d = 0; d < distractorSlots.size(); d++) if (distractorSlots.get(d) == b) side.add(needles.get(d + 1));
+                if (b < filler.size()) side.add(filler.get(b).text());
             }
-            int[] tokens = model.encodeWithBos(NeedlePrompt.prompt(String.join(" ", parts), asked));
+            String context = String.join(" ", before) + (before.isEmpty() ? "" : " ") + String.join(" ", after);
+            int[] tokens = model.encodeWithBos(NeedlePrompt.prompt(context, asked));
             if (tokens.length <= length) {
-                int needleStart = model.encodeWithBos(NeedlePrompt.start(String.join(" ", parts.subList(0, needleSentence)))).length;
-                return new NiahCase(task, length, depth, sample, asked, value, tokens, needleStart);
+                // tokens of the text before the needle; the space before it belongs to the needle's first token
+                int needleStart = model.encodeWithBos(NeedlePrompt.start(String.join(" ", before)).stripTrailing()).length;
+                return new NiahCase(task, length, depth, sample, asked, values.get(0), tokens, needleStart);
             }
-            filler.remove(filler.size() - 1);
-            fillerTokens.remove(fillerTokens.size() - 1);
+            trimEnd(filler, tokens.length - length);
         }
     }
 
+    /** Shortens the filler's last sentence by about {@code excess} tokens' worth of words, dropping it when empty. */
+    private void trimEnd(List<Sentence> filler, int excess) {
+        Sentence last = filler.remove(filler.size() - 1);
+        String[] words = last.text().split(" ");
+        int keep = words.length - Math.max(1, excess * 2 / 3); // a word is at least one token, usually more
+        if (keep > 0) {
+            String text = String.join(" ", Arrays.copyOf(words, keep));
+            filler.add(new Sentence(text, model.encode(" " + text).length));
+        }
+        if (filler.isEmpty()) throw new IllegalStateException("no filler left; the needles alone exceed the length");
+    }
+
     /** Index of the sentence boundary (0 .. n) whose token offset is nearest {@code depth} of the filler. */
-    private static int boundaryAt(List<Integer> tokens, double depth) {
-        int total = tokens.stream().mapToInt(Integer::intValue).sum();
-        double target = depth * total;
+    private static int boundaryAt(List<Sentence> filler, double depth) {
+        double target = depth * filler.stream().mapToInt(Sentence::tokens).sum();
         int best = 0;
         double bestDistance = target;
-        for (int b = 1, offset = 0; b <= tokens.size(); b++) {
-            offset += tokens.get(b - 1);
+        for (int b = 1, offset = 0; b <= filler.size(); b++) {
+            offset += filler.get(b - 1).tokens();
             if (Math.abs(offset - target) < bestDistance) {
                 best = b;
                 bestDistance = Math.abs(offset - target);
