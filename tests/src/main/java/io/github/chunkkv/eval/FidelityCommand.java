@@ -41,8 +41,8 @@ public final class FidelityCommand {
 
     static void main(String[] args, PrintStream out) {
         EvalArgs a = new EvalArgs(args, OPTIONS);
-        Path modelDir = a.modelDir("model", null);
         Settings settings = Settings.from(a);
+        Path modelDir = a.modelDir("model", null);
         Path outDir = a.path("out", null);
         try (EvalModel model = EvalModel.load(modelDir)) {
             List<FidelityRow> rows = run(model, settings, out);

@@ -48,8 +48,8 @@ public final class NiahCommand {
 
     static void main(String[] args, PrintStream out) {
         EvalArgs a = new EvalArgs(args, OPTIONS);
-        Path modelDir = a.modelDir("model", defaultModel());
         Settings settings = Settings.from(a);
+        Path modelDir = a.modelDir("model", defaultModel());
         Haystack haystack = Haystack.load(a.path("haystack", modelDir.resolve("haystack-nt.txt")));
         Path outDir = a.path("out", null);
         try (EvalModel model = EvalModel.load(modelDir)) {

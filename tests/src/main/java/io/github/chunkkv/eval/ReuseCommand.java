@@ -45,9 +45,9 @@ public final class ReuseCommand {
 
     static void main(String[] args, PrintStream out) {
         EvalArgs a = new EvalArgs(args, OPTIONS);
+        Settings settings = Settings.from(a);
         Path modelDir = a.modelDir("model", null);
         Path niahDir = a.has("niah-model") ? a.modelDir("niah-model", null) : NiahCommand.defaultModel();
-        Settings settings = Settings.from(a);
         Path outDir = a.path("out", null);
         Results results;
         try (EvalModel model = EvalModel.load(modelDir)) {
