@@ -29,6 +29,9 @@ public final class AllCommand {
               --prompts N           fidelity prompts (default 20); --samples N NIAH prompts per cell (default 1)
             """;
 
+    /** Depths of the NIAH grid in {@code eval all}: steps of 0.2 keep its runtime moderate; eval niah defaults to 0.1. */
+    static final List<Double> ALL_DEPTHS = List.of(0.0, 0.2, 0.4, 0.6, 0.8, 1.0);
+
     private AllCommand() {}
 
     static void main(String[] args, PrintStream out) {
@@ -60,16 +63,16 @@ public final class AllCommand {
         }
         if (niahDir != null) {
             NiahCommand.Settings d = NiahCommand.Settings.defaults();
-            NiahCommand.Settings n = new NiahCommand.Settings(d.policies(), d.budgets(), null, d.depths(), d.tasks(), samples, d.seed());
+            NiahCommand.Settings n = new NiahCommand.Settings(d.policies(), d.budgets(), null, ALL_DEPTHS, d.tasks(), samples, d.seed());
             try (EvalModel model = EvalModel.load(niahDir)) {
                 NiahEval eval = NiahCommand.evaluator(model, haystack, n);
                 report.niah(n, eval.run(n.policies(), n.budgets(), row -> out.println(row.line())));
                 report.reuseNiah(ReuseCommand.runNiah(model, haystack, new ReuseCommand.Settings(r.policies(), r.keep(), r.prompts(), r.steps(), r.reuse(), r.budget(), samples), out));
-                NiahCase shown = eval.cases().stream().filter(c -> c.task() == NiahTask.SINGLE && c.depth() == 0.5).reduce((x, y) -> y).orElse(eval.cases().get(0));
+                NiahCase shown = eval.cases().stream().filter(c -> c.task() == NiahTask.SINGLE && c.depth() == 0.4).reduce((x, y) -> y).orElse(eval.cases().get(0));
                 Map<String, ChunkKvConfig> policies = new LinkedHashMap<>();
                 for (String p : PolicyList.ALL) policies.put(p + " budget=" + NiahCommand.HEATMAP_BUDGET, PolicyList.withBudget(p, NiahCommand.HEATMAP_BUDGET));
                 KeptTokenMap.write(outDir.resolve("kept-tokens.html"), model, shown.tokens(), policies,
-                        "Kept tokens of a NIAH prompt (" + shown.length() + " tokens, needle at depth 0.5) at KV budget " + NiahCommand.HEATMAP_BUDGET,
+                        "Kept tokens of a NIAH prompt (" + shown.length() + " tokens, needle at depth " + shown.depth() + ") at KV budget " + NiahCommand.HEATMAP_BUDGET,
                         new int[] {shown.needleStart(), shown.needleStart() + model.encode(NeedlePrompt.needle(shown.key(), shown.value())).length});
             }
         }

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
@@ -111,7 +112,7 @@ public final class Charts {
         }
     }
 
-    private static <R> Map<String, XYSeries> byPolicy(List<R> rows, java.util.function.Function<R, String> policy, ToDoubleFunction<R> x, ToDoubleFunction<R> y) {
+    private static <R> Map<String, XYSeries> byPolicy(List<R> rows, Function<R, String> policy, ToDoubleFunction<R> x, ToDoubleFunction<R> y) {
         Map<String, XYSeries> series = new LinkedHashMap<>();
         for (R r : rows) series.computeIfAbsent(policy.apply(r), XYSeries::new).add(x.applyAsDouble(r), y.applyAsDouble(r));
         return series;

@@ -1,6 +1,7 @@
 package io.github.chunkkv.eval;
 
 import io.github.chunkkv.config.ChunkKvConfig;
+import io.github.chunkkv.config.KvPolicy;
 import io.github.chunkkv.jlama.KvSession;
 import io.github.chunkkv.jlama.Sampler;
 import java.util.ArrayList;
@@ -43,9 +44,18 @@ public final class FidelityEval {
     /** One row per policy spec and keep ratio, in the given order; each row is handed to {@code onRow} when done. */
     public List<FidelityRow> run(List<String> policies, List<Double> keeps, Consumer<FidelityRow> onRow) {
         List<FidelityRow> rows = new ArrayList<>();
+        FidelityRow fullKv = null;
         for (String spec : policies) {
             for (double keep : keeps) {
-                FidelityRow row = measure(spec, PolicyList.withKeep(spec, keep), keep);
+                ChunkKvConfig config = PolicyList.withKeep(spec, keep);
+                FidelityRow row;
+                if (config.policy() == KvPolicy.FULL && fullKv != null) { // FullKV ignores the keep ratio: measure it once
+                    row = new FidelityRow(spec, keep, fullKv.top1Agree(), fullKv.firstDivergence(), fullKv.kl(), fullKv.keptFraction(),
+                            fullKv.compressMs(), fullKv.prompts(), fullKv.steps());
+                } else {
+                    row = measure(spec, config, keep);
+                    if (config.policy() == KvPolicy.FULL) fullKv = row;
+                }
                 rows.add(row);
                 onRow.accept(row);
             }

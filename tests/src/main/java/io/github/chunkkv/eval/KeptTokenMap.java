@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 
@@ -38,7 +39,7 @@ public final class KeptTokenMap {
                 """.formatted(escape(title), escape(title), prompt.length));
         for (var e : policies.entrySet()) {
             double[] share = keptShare(model, prompt, e.getValue());
-            long kept = java.util.Arrays.stream(share).filter(s -> s > 0).count();
+            long kept = Arrays.stream(share).filter(s -> s > 0).count();
             html.append("<h2>").append(escape(e.getKey())).append("</h2>\n<p>").append(escape(e.getValue().toSpec()))
                     .append(String.format(Locale.ROOT, " &mdash; %d of %d tokens kept by at least one layer</p>%n<div class=\"tokens\">", kept, prompt.length));
             for (int i = 0; i < prompt.length; i++) {

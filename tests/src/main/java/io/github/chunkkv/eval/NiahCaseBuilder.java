@@ -2,6 +2,7 @@ package io.github.chunkkv.eval;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,6 +19,7 @@ public final class NiahCaseBuilder {
     private final EvalModel model;
     private final Haystack haystack;
     private final long seed;
+    private final List<String> keyPool;
     private final Map<Integer, Integer> sentenceTokens = new HashMap<>();
 
     /** A filler sentence and its token count when encoded on its own. */
@@ -27,6 +29,7 @@ public final class NiahCaseBuilder {
         this.model = model;
         this.haystack = haystack;
         this.seed = seed;
+        this.keyPool = NeedlePrompt.keyPool(model.dir());
     }
 
     public NiahCase build(NiahTask task, int length, double depth, int sample) {
@@ -36,7 +39,7 @@ public final class NiahCaseBuilder {
                     + model.maxPositions() + " positions");
         }
         Random random = new Random(Objects.hash(seed, task, length, Double.hashCode(depth), sample));
-        List<String> keys = NeedlePrompt.keys(random, task.needles());
+        List<String> keys = NeedlePrompt.keys(random, task.needles(), keyPool);
         List<String> values = keys.stream().map(k -> NeedlePrompt.value(random)).toList();
         List<String> needles = new ArrayList<>();
         for (int i = 0; i < keys.size(); i++) needles.add(NeedlePrompt.needle(keys.get(i), values.get(i)));
@@ -73,16 +76,24 @@ public final class NiahCaseBuilder {
         }
     }
 
-    /** Shortens the filler's last sentence by about {@code excess} tokens' worth of words, dropping it when empty. */
+    /** Shortens the filler's end by about {@code excess} tokens' worth of words; a sentence left empty is dropped. */
     private void trimEnd(List<Sentence> filler, int excess) {
         Sentence last = filler.remove(filler.size() - 1);
         String[] words = last.text().split(" ");
-        int keep = words.length - Math.max(1, excess * 2 / 3); // a word is at least one token, usually more
+        double tokensPerWord = Math.max(1.0, last.tokens() / (double) words.length);
+        int keep = words.length - Math.max(1, (int) Math.ceil(excess / tokensPerWord));
         if (keep > 0) {
             String text = String.join(" ", Arrays.copyOf(words, keep));
             filler.add(new Sentence(text, model.encode(" " + text).length));
         }
-        if (filler.isEmpty()) throw new IllegalStateException("no filler left; the needles alone exceed the length");
+        if (filler.isEmpty()) throw new IllegalArgumentException("no room for filler: the needles alone nearly fill the length");
+    }
+
+    /** The shortest sensible prompt for {@code task}: its needles and question take at most half of it. */
+    public int minimumLength(NiahTask task) {
+        String key = keyPool.get(0);
+        List<String> needles = Collections.nCopies(task.needles(), NeedlePrompt.needle(key, "123 456 789 012"));
+        return 2 * model.encodeWithBos(NeedlePrompt.prompt(String.join(" ", needles), key)).length;
     }
 
     /** Index of the sentence boundary (0 .. n) whose token offset is nearest {@code depth} of the filler. */

@@ -69,14 +69,20 @@ public final class NiahCommand {
     }
 
     public static NiahEval evaluator(EvalModel model, Haystack haystack, Settings s) {
-        List<Integer> lengths = s.lengths() != null ? s.lengths() : defaultLengths(model);
-        return new NiahEval(model, NiahEval.grid(new NiahCaseBuilder(model, haystack, s.seed()), s.tasks(), lengths, s.depths(), s.samples()));
+        NiahCaseBuilder builder = new NiahCaseBuilder(model, haystack, s.seed());
+        List<Integer> lengths = s.lengths() != null ? s.lengths() : defaultLengths(model, builder, s.tasks());
+        return new NiahEval(model, NiahEval.grid(builder, s.tasks(), lengths, s.depths(), s.samples()));
     }
 
-    /** Four lengths up to the model's context, leaving room for the answer: C/4, C/2, 3C/4, C. */
-    static List<Integer> defaultLengths(EvalModel model) {
+    /**
+     * Four evenly spaced lengths up to the model's context C (leaving room for the answer), from C/4 or, when the
+     * needles take more room, from the shortest prompt every task fits with as much filler as needles.
+     */
+    static List<Integer> defaultLengths(EvalModel model, NiahCaseBuilder builder, List<NiahTask> tasks) {
         int context = model.maxPositions() - NeedlePrompt.MAX_ANSWER_TOKENS;
-        return IntStream.rangeClosed(1, 4).mapToObj(k -> context * k / 4).toList();
+        int shortest = Math.max(context / 4, tasks.stream().mapToInt(builder::minimumLength).max().orElse(0));
+        if (shortest > context) throw new IllegalArgumentException("the model's context (" + context + " tokens) is too short for the needle tasks " + tasks);
+        return IntStream.rangeClosed(0, 3).mapToObj(k -> shortest + (context - shortest) * k / 3).toList();
     }
 
     /** CSV/JSON into {@code dataDir}, charts (accuracy vs budget, one heatmap per policy and task) into {@code imageDir}. */

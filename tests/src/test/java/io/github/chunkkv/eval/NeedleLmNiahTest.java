@@ -21,8 +21,8 @@ class NeedleLmNiahTest {
     static void load() {
         Path dir = RealModels.needleLm();
         model = EvalModel.load(dir);
-        List<Integer> lengths = NiahCommand.defaultLengths(model);
         NiahCaseBuilder builder = new NiahCaseBuilder(model, Haystack.load(dir.resolve("haystack-nt.txt")), 11);
+        List<Integer> lengths = NiahCommand.defaultLengths(model, builder, List.of(NiahTask.values()));
         eval = new NiahEval(model, NiahEval.grid(builder, List.of(NiahTask.values()), List.of(lengths.get(1), lengths.get(3)), List.of(0.1, 0.5, 0.9), 2));
         full = eval.answers(ChunkKvConfig.full());
     }
