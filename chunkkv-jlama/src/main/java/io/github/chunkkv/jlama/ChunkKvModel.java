@@ -268,6 +268,14 @@ public final class ChunkKvModel implements Generator {
         long decodeNanos = System.nanoTime() - decodeStart;
         Response response = new Response(text.toString(), withSpecial.toString(), reason, feed.length, generated,
                 promptNanos / 1_000_000, decodeNanos / 1_000_000);
+        return extractToolCalls(promptContext, response);
+    }
+
+    /**
+     * Jlama's tool-call extraction ({@code AbstractModel.postProcessResponse}) for a response produced by driving a
+     * {@link KvSession} directly: returns the response with {@code toolCalls} filled when the model called a tool.
+     */
+    public Response extractToolCalls(PromptContext promptContext, Response response) {
         return installed.postProcessor().apply(promptContext, response);
     }
 

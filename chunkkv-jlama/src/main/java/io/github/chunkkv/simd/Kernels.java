@@ -9,9 +9,14 @@ package io.github.chunkkv.simd;
  * query head {@code h} reads KV head {@code h / (numHeads / numKvHeads)}.
  */
 public interface Kernels {
-    /** The SIMD kernels, unless -Dchunkkv.kernels=scalar asks for the scalar twins. */
+    /**
+     * The SIMD kernels, unless -Dchunkkv.kernels=scalar asks for the scalar twins or the JVM was started without
+     * {@code --add-modules jdk.incubator.vector} (loading {@link VectorKernels} would then fail).
+     */
     static Kernels preferred() {
-        return "scalar".equals(System.getProperty("chunkkv.kernels")) ? ScalarKernels.INSTANCE : VectorKernels.INSTANCE;
+        boolean simd = !"scalar".equals(System.getProperty("chunkkv.kernels"))
+                && ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+        return simd ? VectorKernels.INSTANCE : ScalarKernels.INSTANCE;
     }
 
     /** Sum of a[aOff..aOff+len) * b[bOff..bOff+len). */

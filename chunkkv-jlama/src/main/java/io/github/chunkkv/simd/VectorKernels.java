@@ -1,19 +1,285 @@
 package io.github.chunkkv.simd;
 
-/** SIMD kernels (Panama Vector API). Placeholder delegating to the scalar twins until the SIMD versions land. */
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * SIMD kernels on the Panama Vector API ({@link FloatVector#SPECIES_PREFERRED}); lengths that do not fill a
+ * vector finish in scalar tails. Stateless: scratch buffers are allocated per call, so one instance serves
+ * every thread.
+ */
 public final class VectorKernels implements Kernels {
     public static final VectorKernels INSTANCE = new VectorKernels();
-    private static final Kernels S = ScalarKernels.INSTANCE;
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = F.withLanes(int.class);
+    private static final int L = F.length();
+    /** Queries scored together in {@link #windowColumnSums}: each key vector loaded once feeds this many FMAs. */
+    private static final int BLOCK = 4;
 
     private VectorKernels() {}
 
-    @Override public float dot(float[] a, int aOff, float[] b, int bOff, int len) { return S.dot(a, aOff, b, bOff, len); }
-    @Override public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int len) { S.axpy(alpha, x, xOff, y, yOff, len); }
-    @Override public void softmax(float[] x, int off, int len) { S.softmax(x, off, len); }
-    @Override public void attend(float[] q, int qOff, float[] k, float[] v, int rs, int kvOff, int len, int hs, float sc, float[] p, float[] o, int oo) { S.attend(q, qOff, k, v, rs, kvOff, len, hs, sc, p, o, oo); }
-    @Override public void windowColumnSums(float[] q, int rows, int first, float[] k, int rs, int n, int nh, int nkv, int hs, float sc, float[] out) { S.windowColumnSums(q, rows, first, k, rs, n, nh, nkv, hs, sc, out); }
-    @Override public void avgPool(float[] in, int inOff, int len, int kernel, float[] out, int outOff) { S.avgPool(in, inOff, len, kernel, out, outOff); }
-    @Override public int chunkMeans(float[] in, int len, int chunk, float[] out) { return S.chunkMeans(in, len, chunk, out); }
-    @Override public int[] topK(float[] values, int len, int k) { return S.topK(values, len, k); }
-    @Override public void gatherRows(float[] src, int rs, int[] rows, int count, float[] dst) { S.gatherRows(src, rs, rows, count, dst); }
+    @Override
+    public float dot(float[] a, int aOff, float[] b, int bOff, int len) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (int bound = F.loopBound(len); i < bound; i += L) {
+            acc = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc);
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < len; i++) s += a[aOff + i] * b[bOff + i];
+        return s;
+    }
+
+    @Override
+    public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int len) {
+        FloatVector a = FloatVector.broadcast(F, alpha);
+        int i = 0;
+        for (int bound = F.loopBound(len); i < bound; i += L) {
+            FloatVector.fromArray(F, x, xOff + i).fma(a, FloatVector.fromArray(F, y, yOff + i)).intoArray(y, yOff + i);
+        }
+        for (; i < len; i++) y[yOff + i] += alpha * x[xOff + i];
+    }
+
+    @Override
+    public void softmax(float[] x, int off, int len) {
+        if (len == 0) return;
+        float inv = 1f / expInPlace(x, off, len, max(x, off, len));
+        FloatVector v = FloatVector.broadcast(F, inv);
+        int i = 0;
+        for (int bound = F.loopBound(len); i < bound; i += L) {
+            FloatVector.fromArray(F, x, off + i).mul(v).intoArray(x, off + i);
+        }
+        for (; i < len; i++) x[off + i] *= inv;
+    }
+
+    private static float max(float[] x, int off, int len) {
+        FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        int i = 0;
+        for (int bound = F.loopBound(len); i < bound; i += L) m = m.max(FloatVector.fromArray(F, x, off + i));
+        float s = m.reduceLanes(VectorOperators.MAX);
+        for (; i < len; i++) s = Math.max(s, x[off + i]);
+        return s;
+    }
+
+    /** x = exp(x - max) in place; returns the sum. The vector EXP is an SVML intrinsic on x86. */
+    private static float expInPlace(float[] x, int off, int len, float max) {
+        FloatVector m = FloatVector.broadcast(F, max);
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (int bound = F.loopBound(len); i < bound; i += L) {
+            FloatVector e = FloatVector.fromArray(F, x, off + i).sub(m).lanewise(VectorOperators.EXP);
+            e.intoArray(x, off + i);
+            acc = acc.add(e);
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < len; i++) {
+            float e = (float) Math.exp(x[off + i] - max);
+            x[off + i] = e;
+            s += e;
+        }
+        return s;
+    }
+
+    private static float sum(float[] x, int off, int len) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (int bound = F.loopBound(len); i < bound; i += L) acc = acc.add(FloatVector.fromArray(F, x, off + i));
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < len; i++) s += x[off + i];
+        return s;
+    }
+
+    @Override
+    public void attend(float[] query, int qOff, float[] keys, float[] values, int rowStride, int kvOff, int length,
+            int headSize, float scale, float[] probs, float[] out, int outOff) {
+        for (int s = 0; s < length; s++) probs[s] = scale * dot(query, qOff, keys, s * rowStride + kvOff, headSize);
+        softmax(probs, 0, length);
+        Arrays.fill(out, outOff, outOff + headSize, 0f);
+        for (int s = 0; s < length; s++) axpy(probs[s], values, s * rowStride + kvOff, out, outOff, headSize);
+    }
+
+    /**
+     * Computes the logits as a small matrix product instead of one reduction per (query, key): the KV head's keys
+     * are transposed once to {@code [headSize][width]}, so lanes run over keys and a block of queries broadcasts
+     * one scalar per dimension. No horizontal reductions; each transposed key row is reused by every query
+     * (group size x window rows) of the KV head.
+     */
+    @Override
+    public void windowColumnSums(float[] queries, int rows, int firstSlot, float[] keys, int rowStride, int n,
+            int numHeads, int numKvHeads, int headSize, float scale, float[] out) {
+        if (rows == 0 || n == 0) return;
+        int group = numHeads / numKvHeads;
+        int width = roundUp(n, 2 * L); // the logit loop takes two key vectors per step; padding keys are zero
+        float[] keysT = new float[headSize * width];
+        float[] logits = new float[BLOCK * width];
+        float[] qBlock = new float[BLOCK * headSize];
+        int[] visible = new int[BLOCK];
+        int[] target = new int[BLOCK];
+        int perKvHead = group * rows;
+        for (int g = 0; g < numKvHeads; g++) {
+            transposeKeys(keys, rowStride, g * headSize, n, headSize, keysT, width);
+            for (int t0 = 0; t0 < perKvHead; t0 += BLOCK) {
+                int count = Math.min(BLOCK, perKvHead - t0), maxVisible = 0;
+                for (int b = 0; b < BLOCK; b++) {
+                    if (b < count) {
+                        int h = g * group + (t0 + b) / rows, r = (t0 + b) % rows;
+                        System.arraycopy(queries, (r * numHeads + h) * headSize, qBlock, b * headSize, headSize);
+                        visible[b] = Math.min(n, firstSlot + r + 1);
+                        target[b] = h * n;
+                        maxVisible = Math.max(maxVisible, visible[b]);
+                    } else {
+                        Arrays.fill(qBlock, b * headSize, (b + 1) * headSize, 0f);
+                    }
+                }
+                blockLogits(qBlock, keysT, width, roundUp(maxVisible, 2 * L), headSize, scale, logits);
+                for (int b = 0; b < count; b++) {
+                    int off = b * width, len = visible[b];
+                    float sum = expInPlace(logits, off, len, max(logits, off, len));
+                    axpy(1f / sum, logits, off, out, target[b], len);
+                }
+            }
+        }
+    }
+
+    /** Tiles of 16 keys keep both the strided reads and the row writes inside L1. */
+    private static void transposeKeys(float[] keys, int rowStride, int kvOff, int n, int headSize, float[] keysT, int width) {
+        for (int s0 = 0; s0 < n; s0 += 16) {
+            int s1 = Math.min(n, s0 + 16);
+            for (int d = 0; d < headSize; d++) {
+                int dst = d * width, src = kvOff + d;
+                for (int s = s0; s < s1; s++) keysT[dst + s] = keys[s * rowStride + src];
+            }
+        }
+    }
+
+    /** logits[b * width + j] = scale * q_b · k_j for the BLOCK queries and keys [0, cols), cols a multiple of 2L. */
+    private static void blockLogits(float[] q, float[] keysT, int width, int cols, int headSize, float scale, float[] logits) {
+        int q1 = headSize, q2 = 2 * headSize, q3 = 3 * headSize;
+        for (int j = 0; j < cols; j += 2 * L) {
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            for (int d = 0; d < headSize; d++) {
+                FloatVector k = FloatVector.fromArray(F, keysT, d * width + j);
+                FloatVector kk = FloatVector.fromArray(F, keysT, d * width + j + L);
+                FloatVector w0 = FloatVector.broadcast(F, q[d]), w1 = FloatVector.broadcast(F, q[q1 + d]);
+                FloatVector w2 = FloatVector.broadcast(F, q[q2 + d]), w3 = FloatVector.broadcast(F, q[q3 + d]);
+                a0 = k.fma(w0, a0);
+                a1 = k.fma(w1, a1);
+                a2 = k.fma(w2, a2);
+                a3 = k.fma(w3, a3);
+                b0 = kk.fma(w0, b0);
+                b1 = kk.fma(w1, b1);
+                b2 = kk.fma(w2, b2);
+                b3 = kk.fma(w3, b3);
+            }
+            a0.mul(scale).intoArray(logits, j);
+            b0.mul(scale).intoArray(logits, j + L);
+            a1.mul(scale).intoArray(logits, width + j);
+            b1.mul(scale).intoArray(logits, width + j + L);
+            a2.mul(scale).intoArray(logits, 2 * width + j);
+            b2.mul(scale).intoArray(logits, 2 * width + j + L);
+            a3.mul(scale).intoArray(logits, 3 * width + j);
+            b3.mul(scale).intoArray(logits, 3 * width + j + L);
+        }
+    }
+
+    private static int roundUp(int x, int multiple) {
+        return (x + multiple - 1) / multiple * multiple;
+    }
+
+    /** Interior outputs add the same inputs in the same order as the scalar twin, so results are bit-identical. */
+    @Override
+    public void avgPool(float[] in, int inOff, int len, int kernel, float[] out, int outOff) {
+        int half = kernel / 2;
+        int i = 0;
+        for (; i < Math.min(half, len); i++) out[outOff + i] = poolAt(in, inOff, len, kernel, i);
+        FloatVector k = FloatVector.broadcast(F, (float) kernel);
+        for (; i + L <= len - half; i += L) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int t = i - half; t <= i + half; t++) acc = acc.add(FloatVector.fromArray(F, in, inOff + t));
+            acc.div(k).intoArray(out, outOff + i);
+        }
+        for (; i < len; i++) out[outOff + i] = poolAt(in, inOff, len, kernel, i);
+    }
+
+    private static float poolAt(float[] in, int inOff, int len, int kernel, int i) {
+        int half = kernel / 2;
+        float s = 0f;
+        for (int j = Math.max(0, i - half); j <= Math.min(len - 1, i + half); j++) s += in[inOff + j];
+        return s / kernel;
+    }
+
+    @Override
+    public int chunkMeans(float[] in, int len, int chunk, float[] out) {
+        int chunks = (len + chunk - 1) / chunk;
+        for (int c = 0; c < chunks; c++) {
+            int from = c * chunk, size = Math.min(len, from + chunk) - from;
+            out[c] = sum(in, from, size) / size;
+        }
+        return chunks;
+    }
+
+    /**
+     * Exact threshold selection: map values to order-preserving int keys, binary-search the k-th largest key with
+     * vectorized counts (32 passes), then one ascending scan takes every key above it and the lowest-indexed ties.
+     */
+    @Override
+    public int[] topK(float[] values, int len, int k) {
+        if (k < 0 || k > len) throw new IllegalArgumentException("k must be in [0, " + len + "], got " + k);
+        int[] keys = sortableKeys(values, len);
+        long lo = Integer.MIN_VALUE, hi = Integer.MAX_VALUE; // invariant: countAtLeast(lo) >= k
+        while (lo < hi) {
+            long mid = (lo + hi + 1) >> 1;
+            if (countAtLeast(keys, len, (int) mid) >= k) lo = mid;
+            else hi = mid - 1;
+        }
+        int threshold = (int) lo;
+        int ties = k - (threshold == Integer.MAX_VALUE ? 0 : countAtLeast(keys, len, threshold + 1));
+        int[] kept = new int[k];
+        for (int i = 0, m = 0; m < k; i++) {
+            if (keys[i] > threshold || (keys[i] == threshold && ties-- > 0)) kept[m++] = i;
+        }
+        return kept;
+    }
+
+    /**
+     * Int keys ordered like the scalar twin ranks floats: by Double.compare (so -0.0 below 0.0), with every NaN
+     * below -infinity (NaN alone maps to Integer.MIN_VALUE).
+     */
+    private static int[] sortableKeys(float[] values, int len) {
+        int[] keys = new int[len];
+        int i = 0;
+        for (int bound = F.loopBound(len); i < bound; i += L) {
+            FloatVector v = FloatVector.fromArray(F, values, i);
+            IntVector bits = v.reinterpretAsInts();
+            IntVector key = bits.lanewise(VectorOperators.XOR, bits.lanewise(VectorOperators.ASHR, 31).lanewise(VectorOperators.AND, 0x7fffffff));
+            VectorMask<Integer> nan = v.test(VectorOperators.IS_NAN).cast(I);
+            key.blend(Integer.MIN_VALUE, nan).intoArray(keys, i);
+        }
+        for (; i < len; i++) {
+            int bits = Float.floatToRawIntBits(values[i]);
+            keys[i] = Float.isNaN(values[i]) ? Integer.MIN_VALUE : bits ^ ((bits >> 31) & 0x7fffffff);
+        }
+        return keys;
+    }
+
+    private static int countAtLeast(int[] keys, int len, int threshold) {
+        int count = 0, i = 0;
+        for (int bound = I.loopBound(len); i < bound; i += L) {
+            count += IntVector.fromArray(I, keys, i).compare(VectorOperators.GE, threshold).trueCount();
+        }
+        for (; i < len; i++) if (keys[i] >= threshold) count++;
+        return count;
+    }
+
+    @Override
+    public void gatherRows(float[] src, int rowStride, int[] rows, int count, float[] dst) {
+        for (int i = 0; i < count; i++) {
+            if (src != dst || rows[i] != i) System.arraycopy(src, rows[i] * rowStride, dst, i * rowStride, rowStride);
+        }
+    }
 }

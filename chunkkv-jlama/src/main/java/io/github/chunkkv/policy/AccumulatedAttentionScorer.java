@@ -1,0 +1,33 @@
+package io.github.chunkkv.policy;
+
+import io.github.chunkkv.simd.Kernels;
+
+/**
+ * H2O scores: attention accumulated over every observed prompt row, each column divided by how many of those rows
+ * could see it (so early tokens are not favoured just for being visible longer). The recent window is excluded
+ * (the selector keeps it anyway); no pooling.
+ */
+public final class AccumulatedAttentionScorer implements TokenScorer {
+    private final Kernels kernels;
+    private final int window;
+
+    public AccumulatedAttentionScorer(Kernels kernels, int window) {
+        this.kernels = kernels;
+        this.window = window;
+    }
+
+    /** The whole prompt. */
+    @Override
+    public int observedQueries(int cacheLength) {
+        return cacheLength;
+    }
+
+    @Override
+    public float[] score(AttentionObservation observation) {
+        int n = observation.cacheLength(), rows = observation.rows(), len = n - window;
+        float[] scores = HeadScores.combine(kernels, observation, len, 1f);
+        // The observed rows sit at slots [n - rows, n); the one at slot s sees columns [0, s].
+        for (int j = 0; j < len; j++) scores[j] /= Math.min(rows, n - j);
+        return scores;
+    }
+}

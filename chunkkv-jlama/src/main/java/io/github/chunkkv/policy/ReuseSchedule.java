@@ -1,0 +1,22 @@
+package io.github.chunkkv.policy;
+
+/**
+ * Layer-wise index reuse (ChunkKV §3.3): with interval N, layers 0, N, 2N, ... select and every layer l reuses the
+ * indices of layer ⌊l/N⌋·N, skipping its own scoring. N = 1 means every layer selects.
+ */
+public final class ReuseSchedule {
+    private final int interval;
+
+    public ReuseSchedule(int interval) {
+        if (interval < 1) throw new IllegalArgumentException("reuse interval N must be >= 1, got " + interval);
+        this.interval = interval;
+    }
+
+    public int indexSource(int layer) {
+        return layer / interval * interval;
+    }
+
+    public boolean selects(int layer) {
+        return layer % interval == 0;
+    }
+}

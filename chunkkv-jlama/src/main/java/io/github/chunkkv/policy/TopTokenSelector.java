@@ -1,0 +1,22 @@
+package io.github.chunkkv.policy;
+
+import io.github.chunkkv.simd.Kernels;
+
+/** SnapKV / H2O / PyramidKV selection: the highest-scoring individual tokens plus the window. */
+public final class TopTokenSelector implements Selector {
+    private final Kernels kernels;
+    private final int window;
+    private final LayerBudget budget;
+
+    public TopTokenSelector(Kernels kernels, int window, LayerBudget budget) {
+        this.kernels = kernels;
+        this.window = window;
+        this.budget = budget;
+    }
+
+    @Override
+    public int[] select(float[] scores, int n, int layer) {
+        int k = budget.keptOutsideWindow(layer, n);
+        return Slots.withWindow(kernels.topK(scores, n - window, k), k, n, window);
+    }
+}

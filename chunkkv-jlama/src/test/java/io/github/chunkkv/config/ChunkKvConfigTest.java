@@ -1,0 +1,114 @@
+package io.github.chunkkv.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Every invalid value is rejected at build time with a message naming the parameter and its allowed range. */
+class ChunkKvConfigTest {
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(delimiter = '|', value = {
+        "chunkkv:keep=0            | keep ratio must be in (0, 1]",
+        "chunkkv:keep=-0.5         | keep ratio must be in (0, 1]",
+        "chunkkv:keep=1.01         | keep ratio must be in (0, 1]",
+        "chunkkv:keep=NaN          | keep ratio must be in (0, 1]",
+        "snapkv:budget=31          | budget must be >= window (32)",
+        "snapkv:budget=8,window=16 | budget must be >= window (16)",
+        "chunkkv:chunk=0           | chunk size must be >= 1",
+        "chunkkv:window=0          | window must be >= 1",
+        "chunkkv:reuse=0           | reuse interval N must be >= 1",
+        "chunkkv:pool=4            | pooling kernel must be odd and >= 1",
+        "chunkkv:pool=0            | pooling kernel must be odd and >= 1",
+        "chunkkv:pool=-3           | pooling kernel must be odd and >= 1",
+        "streamingllm:sinks=-1     | sinks must be >= 0",
+        "lru:keep=0.5              | policy must be one of full, chunkkv, snapkv, h2o, streamingllm, pyramidkv, random",
+        "chunkkv:size=10           | unknown policy spec parameter 'size'; allowed: keep, budget",
+        "chunkkv:keep              | policy spec parameter must be key=value",
+        "chunkkv:keep=0.1,,chunk=3 | policy spec parameter must be key=value",
+        "chunkkv:=3                | policy spec parameter must be key=value",
+        "chunkkv:chunk=ten         | chunk must be an integer",
+        "chunkkv:keep=half         | keep must be a number in (0, 1]",
+        "chunkkv:seed=1.5          | seed must be an integer",
+        "snapkv:keep=0.1,budget=64 | give either keep (ratio) or budget, not both",
+    })
+    void rejectsInvalidSpecNamingTheParameter(String spec, String message) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ChunkKvConfig.parse(spec));
+        assertTrue(e.getMessage().contains(message), e.getMessage());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "   "})
+    void rejectsBlankSpec(String spec) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ChunkKvConfig.parse(spec));
+        assertTrue(e.getMessage().contains("policy spec must be"), e.getMessage());
+    }
+
+    @Test
+    void builderValidatesLikeTheParser() {
+        assertThrows(IllegalArgumentException.class, () -> ChunkKvConfig.builder(KvPolicy.CHUNKKV).keepRatio(0).build());
+        assertThrows(IllegalArgumentException.class, () -> ChunkKvConfig.builder(KvPolicy.CHUNKKV).chunkSize(-1).build());
+        assertThrows(IllegalArgumentException.class, () -> ChunkKvConfig.builder(KvPolicy.SNAPKV).window(64).budget(63).build());
+        assertThrows(IllegalArgumentException.class, () -> ChunkKvConfig.builder(KvPolicy.CHUNKKV).reuseInterval(0).build());
+        assertThrows(IllegalArgumentException.class, () -> ChunkKvConfig.builder(KvPolicy.CHUNKKV).poolingKernel(2).build());
+        NullPointerException e = assertThrows(NullPointerException.class, () -> ChunkKvConfig.builder(null));
+        assertTrue(e.getMessage().contains("policy must be one of"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "chunkkv:keep=0.1,chunk=10,window=32,reuse=2", "snapkv:budget=128", "full", "h2o:keep=0.25,window=8",
+        "streamingllm:budget=64,sinks=0", "pyramidkv:budget=96,pool=7", "random:keep=0.5,seed=-3", "CHUNKKV:keep=1"})
+    void specRoundTrips(String spec) {
+        ChunkKvConfig config = ChunkKvConfig.parse(spec);
+        assertEquals(config, ChunkKvConfig.parse(config.toSpec()));
+        assertEquals(config.toSpec(), ChunkKvConfig.parse(config.toSpec()).toSpec());
+    }
+
+    @Test
+    void parsesTheDocumentedExamples() {
+        ChunkKvConfig c = ChunkKvConfig.parse("chunkkv:keep=0.1,chunk=10,window=32,reuse=2");
+        assertEquals(KvPolicy.CHUNKKV, c.policy());
+        assertTrue(c.usesRatio());
+        assertEquals(0.1, c.keepRatio());
+        assertEquals(10, c.chunkSize());
+        assertEquals(32, c.window());
+        assertEquals(2, c.reuseInterval());
+        assertEquals(ChunkKvConfig.DEFAULT_POOLING_KERNEL, c.poolingKernel());
+        assertEquals("chunkkv:keep=0.1,chunk=10,window=32,pool=5,reuse=2,sinks=4,seed=42", c.toSpec());
+
+        ChunkKvConfig s = ChunkKvConfig.parse("snapkv:budget=128");
+        assertFalse(s.usesRatio());
+        assertEquals(128, s.budget());
+        assertEquals(96, s.keptOutsideWindow(1000));
+        assertEquals(10, s.keptOutsideWindow(42), "never more than the positions outside the window");
+    }
+
+    @Test
+    void keepsEverythingOnlyForFullOrRatioOne() {
+        assertTrue(ChunkKvConfig.full().keepsEverything());
+        assertTrue(ChunkKvConfig.chunkKv(1.0).keepsEverything());
+        assertFalse(ChunkKvConfig.chunkKv(0.99).keepsEverything());
+        assertFalse(ChunkKvConfig.parse("snapkv:budget=100000").keepsEverything());
+    }
+
+    @Test
+    void keptOutsideWindowFollowsTheRatio() {
+        ChunkKvConfig c = ChunkKvConfig.parse("snapkv:keep=0.1");
+        assertEquals(10, c.keptOutsideWindow(132));
+        assertEquals(1, c.keptOutsideWindow(40), "at least one position");
+        assertEquals(0, c.keptOutsideWindow(20), "nothing outside a window that covers the cache");
+    }
+
+    @Test
+    void policyNamesAreCaseInsensitive() {
+        assertEquals(KvPolicy.PYRAMIDKV, KvPolicy.fromName(" PyramidKV "));
+        assertThrows(IllegalArgumentException.class, () -> KvPolicy.fromName(null));
+    }
+}

@@ -1,0 +1,220 @@
+package io.github.chunkkv.simd;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.stream.IntStream;
+import jdk.incubator.vector.FloatVector;
+import org.junit.jupiter.api.Test;
+
+/** Every SIMD kernel against its scalar twin on awkward sizes: sums within 1e-5 relative, indices exact. */
+class VectorKernelsTest {
+    private static final Kernels S = ScalarKernels.INSTANCE;
+    private static final Kernels V = VectorKernels.INSTANCE;
+    private static final int L = FloatVector.SPECIES_PREFERRED.length();
+    private static final int[] SIZES = {0, 1, 2, 7, 13, L - 1, L, L + 1, 2 * L + 1, 61, 127, 257};
+    private static final int[] HEAD_SIZES = {8, 16, 48, 64};
+    private static final int[] GROUPS = {1, 2, 4};
+
+    private final SplittableRandom rnd = new SplittableRandom(7);
+
+    private float[] random(int len) {
+        float[] x = new float[len];
+        for (int i = 0; i < len; i++) x[i] = (float) rnd.nextDouble(-1, 1);
+        return x;
+    }
+
+    /** |expected - actual| <= 1e-5 * (|expected| + floor), elementwise. */
+    private static void assertClose(float[] expected, float[] actual, float floor) {
+        assertEquals(expected.length, actual.length);
+        for (int i = 0; i < expected.length; i++) {
+            float tol = 1e-5f * (Math.abs(expected[i]) + floor);
+            assertTrue(Math.abs(expected[i] - actual[i]) <= tol, "index " + i + ": expected " + expected[i] + ", got " + actual[i]);
+        }
+    }
+
+    @Test
+    void dotMatchesScalar() {
+        for (int len : SIZES) {
+            float[] a = random(len + 3), b = random(len + 5);
+            float absSum = 0f;
+            for (int i = 0; i < len; i++) absSum += Math.abs(a[3 + i] * b[5 + i]);
+            assertClose(new float[] {S.dot(a, 3, b, 5, len)}, new float[] {V.dot(a, 3, b, 5, len)}, absSum + 1e-30f);
+        }
+    }
+
+    @Test
+    void axpyMatchesScalar() {
+        for (int len : SIZES) {
+            float[] x = random(len + 2), y = random(len + 4), y2 = y.clone();
+            S.axpy(0.37f, x, 2, y, 4, len);
+            V.axpy(0.37f, x, 2, y2, 4, len);
+            assertClose(y, y2, 1f);
+        }
+    }
+
+    @Test
+    void softmaxMatchesScalarAndSumsToOne() {
+        for (int len : SIZES) {
+            float[] x = random(len + 1);
+            for (int i = 0; i < x.length; i++) x[i] *= 20f; // spread so exp spans many magnitudes
+            float[] y = x.clone();
+            S.softmax(x, 1, len);
+            V.softmax(y, 1, len);
+            assertClose(x, y, 0f);
+            if (len > 0) {
+                double sum = 0;
+                for (int i = 1; i <= len; i++) sum += y[i];
+                assertEquals(1.0, sum, 1e-5);
+            }
+        }
+    }
+
+    @Test
+    void attendMatchesScalar() {
+        for (int headSize : HEAD_SIZES) {
+            for (int group : GROUPS) {
+                int kvHeads = 2, rowStride = kvHeads * headSize;
+                for (int length : SIZES) {
+                    float[] keys = random(Math.max(1, length) * rowStride), values = random(Math.max(1, length) * rowStride);
+                    float[] query = random(group * kvHeads * headSize);
+                    int h = group * kvHeads - 1, kvOff = (h / group) * headSize;
+                    float[] p1 = new float[length], p2 = new float[length];
+                    float[] o1 = random(2 * headSize), o2 = o1.clone();
+                    float scale = (float) (1 / Math.sqrt(headSize));
+                    S.attend(query, h * headSize, keys, values, rowStride, kvOff, length, headSize, scale, p1, o1, headSize);
+                    V.attend(query, h * headSize, keys, values, rowStride, kvOff, length, headSize, scale, p2, o2, headSize);
+                    assertClose(p1, p2, 0f);
+                    assertClose(o1, o2, 1f);
+                }
+            }
+        }
+    }
+
+    @Test
+    void windowColumnSumsMatchesScalar() {
+        for (int headSize : HEAD_SIZES) {
+            for (int group : GROUPS) {
+                int kvHeads = 2, heads = group * kvHeads, rowStride = kvHeads * headSize + 3; // padded rows
+                for (int n : new int[] {1, 7, 13, L + 1, 61, 127, 257}) {
+                    for (int rows : new int[] {1, 3, 7}) {
+                        // Queries either end at slot n-1 (the window) or sit past the cache (see every key).
+                        for (int firstSlot : new int[] {Math.max(0, n - rows), n + 2}) {
+                            float[] queries = random(rows * heads * headSize), keys = random(n * rowStride);
+                            for (int i = 0; i < keys.length; i++) keys[i] *= 4f;
+                            float[] o1 = new float[heads * n];
+                            for (int i = 0; i < o1.length; i++) o1[i] = i % 3 == 0 ? 0f : (float) rnd.nextDouble(); // kernels add into out
+                            float[] o2 = o1.clone();
+                            float scale = (float) (1 / Math.sqrt(headSize));
+                            S.windowColumnSums(queries, rows, firstSlot, keys, rowStride, n, heads, kvHeads, headSize, scale, o1);
+                            V.windowColumnSums(queries, rows, firstSlot, keys, rowStride, n, heads, kvHeads, headSize, scale, o2);
+                            assertClose(o1, o2, 0f);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void windowColumnSumsMasksTheFuture() {
+        int headSize = 16, n = 40, first = 10, rows = 2;
+        float[] out = new float[n];
+        V.windowColumnSums(random(rows * headSize), rows, first, random(n * headSize), headSize, n, 1, 1, headSize, 0.25f, out);
+        for (int j = first + rows; j < n; j++) assertEquals(0f, out[j], "slot " + j + " is after every observed row");
+        float total = 0f;
+        for (float v : out) total += v;
+        assertEquals(rows, total, 1e-5f, "each row's softmax sums to 1");
+    }
+
+    @Test
+    void avgPoolIsBitIdenticalToScalar() {
+        for (int kernel : new int[] {1, 3, 5, 7, 9, 31}) {
+            for (int len : SIZES) {
+                float[] in = random(len + 2), o1 = new float[len + 1], o2 = new float[len + 1];
+                S.avgPool(in, 2, len, kernel, o1, 1);
+                V.avgPool(in, 2, len, kernel, o2, 1);
+                assertArrayEquals(o1, o2, "kernel " + kernel + " len " + len);
+            }
+        }
+    }
+
+    @Test
+    void chunkMeansMatchesScalar() {
+        for (int chunk : new int[] {1, 3, 10, L, L + 1, 300}) {
+            for (int len : SIZES) {
+                float[] in = random(len), o1 = new float[len + 1], o2 = new float[len + 1];
+                assertEquals(S.chunkMeans(in, len, chunk, o1), V.chunkMeans(in, len, chunk, o2));
+                assertClose(o1, o2, 1f);
+            }
+        }
+    }
+
+    @Test
+    void topKEqualsScalarOnRandomValuesForEveryK() {
+        for (int len : SIZES) {
+            float[] values = random(len);
+            for (int k = 0; k <= len; k++) assertArrayEquals(S.topK(values, len, k), V.topK(values, len, k), "len " + len + " k " + k);
+        }
+    }
+
+    @Test
+    void topKBreaksTiesTowardLowerIndex() {
+        for (int len : new int[] {13, L + 1, 127, 257}) {
+            float[] values = new float[len + 4]; // trailing values beyond len must be ignored
+            for (int i = 0; i < values.length; i++) values[i] = rnd.nextInt(3);
+            for (int k : new int[] {0, 1, len / 3, len / 2, len - 1, len}) {
+                assertArrayEquals(S.topK(values, len, k), V.topK(values, len, k), "len " + len + " k " + k);
+            }
+        }
+        float[] equal = new float[61];
+        Arrays.fill(equal, 0.5f);
+        assertArrayEquals(IntStream.range(0, 10).toArray(), V.topK(equal, 61, 10));
+    }
+
+    @Test
+    void topKOrdersSpecialValuesLikeScalar() {
+        float[] specials = {Float.NaN, -0f, 0f, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, Float.MIN_VALUE, -Float.MIN_VALUE,
+            Float.MAX_VALUE, -Float.MAX_VALUE, 1f, -1f};
+        for (int len : new int[] {specials.length, 4 * L + 3}) {
+            float[] values = new float[len];
+            for (int i = 0; i < len; i++) values[i] = specials[rnd.nextInt(specials.length)];
+            for (int k = 0; k <= len; k++) assertArrayEquals(S.topK(values, len, k), V.topK(values, len, k), "k " + k);
+        }
+    }
+
+    @Test
+    void topKRejectsBadK() {
+        assertThrows(IllegalArgumentException.class, () -> V.topK(new float[3], 3, 4));
+        assertThrows(IllegalArgumentException.class, () -> V.topK(new float[3], 3, -1));
+    }
+
+    @Test
+    void gatherRowsMatchesScalarOutOfPlaceAndInPlace() {
+        int stride = 13, n = 40;
+        int[] rows = {0, 3, 4, 5, 17, 38, 39};
+        float[] src = random(n * stride);
+        float[] d1 = new float[rows.length * stride], d2 = new float[rows.length * stride];
+        S.gatherRows(src, stride, rows, rows.length, d1);
+        V.gatherRows(src, stride, rows, rows.length, d2);
+        assertArrayEquals(d1, d2);
+        float[] inPlace = src.clone();
+        V.gatherRows(inPlace, stride, rows, rows.length, inPlace);
+        assertArrayEquals(d1, Arrays.copyOf(inPlace, d1.length));
+    }
+
+    @Test
+    void preferredIsSimdUnlessScalarIsAskedFor() {
+        assertEquals(V, Kernels.preferred());
+        System.setProperty("chunkkv.kernels", "scalar");
+        try {
+            assertEquals(S, Kernels.preferred());
+        } finally {
+            System.clearProperty("chunkkv.kernels");
+        }
+    }
+}

@@ -1,0 +1,181 @@
+package io.github.chunkkv.langchain4j;
+
+import dev.langchain4j.model.chat.response.ChatResponseMetadata;
+import java.util.Objects;
+
+/**
+ * Response metadata with what the KV cache did for this request. {@code chatResponse.metadata()} of the ChunkKV chat
+ * models is always of this type. Its {@link #id()} is the id of the KV session that served the request, the same for
+ * every turn that continued that session.
+ */
+public class ChunkKvChatResponseMetadata extends ChatResponseMetadata {
+    private final int promptTokens;
+    private final int reusedTokens;
+    private final double keptTokens;
+    private final long kvBytesBefore;
+    private final long kvBytesAfter;
+    private final double prefillMillis;
+    private final double compressMillis;
+    private final double decodeMillis;
+    private final String policy;
+
+    protected ChunkKvChatResponseMetadata(Builder builder) {
+        super(builder);
+        this.promptTokens = builder.promptTokens;
+        this.reusedTokens = builder.reusedTokens;
+        this.keptTokens = builder.keptTokens;
+        this.kvBytesBefore = builder.kvBytesBefore;
+        this.kvBytesAfter = builder.kvBytesAfter;
+        this.prefillMillis = builder.prefillMillis;
+        this.compressMillis = builder.compressMillis;
+        this.decodeMillis = builder.decodeMillis;
+        this.policy = builder.policy;
+    }
+
+    /** Tokens of the whole rendered prompt of this request (BOS included), reused ones too. */
+    public int promptTokens() {
+        return promptTokens;
+    }
+
+    /** Leading prompt tokens served from an earlier request's cache instead of being prefilled again. */
+    public int reusedTokens() {
+        return reusedTokens;
+    }
+
+    /** Cache rows kept right after this request's compression, mean over layers (all rows when nothing is evicted). */
+    public double keptTokens() {
+        return keptTokens;
+    }
+
+    /** K+V bytes of all layers just before this request's compression. */
+    public long kvBytesBefore() {
+        return kvBytesBefore;
+    }
+
+    /** K+V bytes of all layers right after this request's compression. */
+    public long kvBytesAfter() {
+        return kvBytesAfter;
+    }
+
+    /** Wall time of prefilling the new prompt tokens, compression included. */
+    public double prefillMillis() {
+        return prefillMillis;
+    }
+
+    /** Part of {@link #prefillMillis()} spent compressing (scoring, selecting, compacting). */
+    public double compressMillis() {
+        return compressMillis;
+    }
+
+    /** Wall time of generating the reply, token by token. */
+    public double decodeMillis() {
+        return decodeMillis;
+    }
+
+    /** The compression spec used, e.g. {@code chunkkv:keep=0.1,chunk=10,...}; {@code full:...} when off. */
+    public String policy() {
+        return policy;
+    }
+
+    @Override
+    public Builder toBuilder() {
+        return ((Builder) toBuilder(builder()))
+                .promptTokens(promptTokens).reusedTokens(reusedTokens).keptTokens(keptTokens)
+                .kvBytesBefore(kvBytesBefore).kvBytesAfter(kvBytesAfter)
+                .prefillMillis(prefillMillis).compressMillis(compressMillis).decodeMillis(decodeMillis)
+                .policy(policy);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (!super.equals(o)) return false;
+        ChunkKvChatResponseMetadata that = (ChunkKvChatResponseMetadata) o;
+        return promptTokens == that.promptTokens && reusedTokens == that.reusedTokens
+                && Double.compare(keptTokens, that.keptTokens) == 0
+                && kvBytesBefore == that.kvBytesBefore && kvBytesAfter == that.kvBytesAfter
+                && Double.compare(prefillMillis, that.prefillMillis) == 0
+                && Double.compare(compressMillis, that.compressMillis) == 0
+                && Double.compare(decodeMillis, that.decodeMillis) == 0
+                && Objects.equals(policy, that.policy);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(super.hashCode(), promptTokens, reusedTokens, keptTokens, kvBytesBefore, kvBytesAfter,
+                prefillMillis, compressMillis, decodeMillis, policy);
+    }
+
+    @Override
+    public String toString() {
+        return String.format("ChunkKvChatResponseMetadata{%s, promptTokens=%d, reusedTokens=%d, keptTokens=%.1f, "
+                        + "kvBytes=%d->%d, prefill=%.1fms, compress=%.2fms, decode=%.1fms, policy='%s'}",
+                super.toString(), promptTokens, reusedTokens, keptTokens, kvBytesBefore, kvBytesAfter,
+                prefillMillis, compressMillis, decodeMillis, policy);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public static class Builder extends ChatResponseMetadata.Builder<Builder> {
+        private int promptTokens;
+        private int reusedTokens;
+        private double keptTokens;
+        private long kvBytesBefore;
+        private long kvBytesAfter;
+        private double prefillMillis;
+        private double compressMillis;
+        private double decodeMillis;
+        private String policy;
+
+        public Builder promptTokens(int promptTokens) {
+            this.promptTokens = promptTokens;
+            return this;
+        }
+
+        public Builder reusedTokens(int reusedTokens) {
+            this.reusedTokens = reusedTokens;
+            return this;
+        }
+
+        public Builder keptTokens(double keptTokens) {
+            this.keptTokens = keptTokens;
+            return this;
+        }
+
+        public Builder kvBytesBefore(long kvBytesBefore) {
+            this.kvBytesBefore = kvBytesBefore;
+            return this;
+        }
+
+        public Builder kvBytesAfter(long kvBytesAfter) {
+            this.kvBytesAfter = kvBytesAfter;
+            return this;
+        }
+
+        public Builder prefillMillis(double prefillMillis) {
+            this.prefillMillis = prefillMillis;
+            return this;
+        }
+
+        public Builder compressMillis(double compressMillis) {
+            this.compressMillis = compressMillis;
+            return this;
+        }
+
+        public Builder decodeMillis(double decodeMillis) {
+            this.decodeMillis = decodeMillis;
+            return this;
+        }
+
+        public Builder policy(String policy) {
+            this.policy = policy;
+            return this;
+        }
+
+        @Override
+        public ChunkKvChatResponseMetadata build() {
+            return new ChunkKvChatResponseMetadata(this);
+        }
+    }
+}

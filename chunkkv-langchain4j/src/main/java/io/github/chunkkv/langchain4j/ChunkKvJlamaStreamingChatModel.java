@@ -1,0 +1,102 @@
+package io.github.chunkkv.langchain4j;
+
+import dev.langchain4j.model.ModelProvider;
+import dev.langchain4j.model.chat.Capability;
+import dev.langchain4j.model.chat.StreamingChatModel;
+import dev.langchain4j.model.chat.listener.ChatModelListener;
+import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
+import java.util.List;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The streaming twin of {@link ChunkKvJlamaChatModel}: same options, same shared model and session cache (a model built
+ * for the same folder with the same working type and {@code maxSessions} is loaded once).
+ *
+ * <p>Generation runs on the calling thread: {@code chat} returns after the handler got its last callback. The handler
+ * receives the reply through {@code onPartialResponse} as it is generated (text that might still turn into a stop
+ * sequence is held back until it cannot), then exactly one of {@code onCompleteResponse} or {@code onError}; no
+ * exception leaves {@code chat}. If {@code onPartialResponse} throws, generation stops and that error goes to
+ * {@code onError}. When tools are offered, a reply is only known to be a tool call once it is complete: its text is
+ * streamed as partial responses, and the complete response carries the parsed tool execution requests.
+ */
+public class ChunkKvJlamaStreamingChatModel implements StreamingChatModel, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ChunkKvJlamaStreamingChatModel.class);
+
+    private final ChatModelCore core;
+
+    private ChunkKvJlamaStreamingChatModel(Builder builder) {
+        this.core = builder.buildCore();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public void doChat(ChatRequest chatRequest, StreamingChatResponseHandler handler) {
+        ChatResponse response;
+        try {
+            GenerationRequest request = core.resolve(chatRequest);
+            response = core.engine().generate(request, handler::onPartialResponse).toChatResponse(core.modelName());
+        } catch (RuntimeException | Error e) {
+            notifyError(handler, e);
+            return;
+        }
+        try {
+            handler.onCompleteResponse(response);
+        } catch (RuntimeException e) {
+            // The contract allows one terminal callback; the handler's own failure is not turned into a second one.
+            LOG.warn("onCompleteResponse of the streaming handler threw", e);
+        }
+    }
+
+    private static void notifyError(StreamingChatResponseHandler handler, Throwable error) {
+        try {
+            handler.onError(error);
+        } catch (RuntimeException e) {
+            LOG.warn("onError of the streaming handler threw while handling {}", error.toString(), e);
+        }
+    }
+
+    @Override
+    public ChunkKvChatRequestParameters defaultRequestParameters() {
+        return core.defaults();
+    }
+
+    @Override
+    public List<ChatModelListener> listeners() {
+        return core.listeners();
+    }
+
+    @Override
+    public ModelProvider provider() {
+        return ModelProvider.OTHER; // no enum value for in-process Jlama
+    }
+
+    @Override
+    public Set<Capability> supportedCapabilities() {
+        return Set.of();
+    }
+
+    /** Counts tokens with this model's tokenizer and chat template, e.g. for {@code TokenWindowChatMemory}. */
+    public JlamaTokenCountEstimator tokenCountEstimator() {
+        return new JlamaTokenCountEstimator(core.engine().jlamaModel());
+    }
+
+    @Override
+    public void close() {
+        core.close();
+    }
+
+    public static final class Builder extends ChunkKvJlamaModelBuilder<Builder> {
+        private Builder() {}
+
+        public ChunkKvJlamaStreamingChatModel build() {
+            return new ChunkKvJlamaStreamingChatModel(this);
+        }
+    }
+}

@@ -1,0 +1,62 @@
+package io.github.chunkkv.langchain4j;
+
+import dev.langchain4j.agent.tool.ToolSpecification;
+import dev.langchain4j.data.message.ChatMessage;
+import dev.langchain4j.exception.InvalidRequestException;
+import dev.langchain4j.exception.UnsupportedFeatureException;
+import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.request.ChatRequestParameters;
+import dev.langchain4j.model.chat.request.ResponseFormatType;
+import dev.langchain4j.model.chat.request.ToolChoice;
+import io.github.chunkkv.config.ChunkKvConfig;
+import java.util.List;
+
+/**
+ * One chat request resolved against the model: every parameter validated (bad values are an
+ * {@link InvalidRequestException} naming the parameter, unsupported ones an {@link UnsupportedFeatureException}) and
+ * every unset one defaulted: temperature 0 (greedy), no output limit but the context, full KV cache. Tool choice
+ * NONE drops the tools from the prompt; REQUIRED cannot be enforced and is refused.
+ *
+ * @param maxOutputTokens {@link Integer#MAX_VALUE} when the request sets no limit
+ */
+record GenerationRequest(List<ChatMessage> messages, List<ToolSpecification> tools, float temperature, int maxOutputTokens,
+        List<String> stopSequences, ChunkKvConfig compression) {
+
+    /** Resolves a request whose parameters were already merged with the model's defaults. */
+    static GenerationRequest of(ChatRequest request, String servedModelName) {
+        ChatRequestParameters p = request.parameters();
+        if (p.modelName() != null && !p.modelName().equals(servedModelName)) {
+            throw new InvalidRequestException("modelName must be '" + servedModelName + "' (the model this instance loaded), got '" + p.modelName() + "'");
+        }
+        unsupported(p.topP(), "topP");
+        unsupported(p.topK(), "topK");
+        unsupported(p.frequencyPenalty(), "frequencyPenalty");
+        unsupported(p.presencePenalty(), "presencePenalty");
+        if (p.responseFormat() != null && p.responseFormat().type() == ResponseFormatType.JSON) {
+            throw new UnsupportedFeatureException("JSON response format is not supported by the Jlama chat models");
+        }
+        if (p.toolChoice() == ToolChoice.REQUIRED) {
+            throw new UnsupportedFeatureException("toolChoice REQUIRED is not supported: a local model cannot be forced to call a tool");
+        }
+        double temperature = p.temperature() == null ? 0.0 : p.temperature();
+        if (!(temperature >= 0.0) || Double.isInfinite(temperature)) {
+            throw new InvalidRequestException("temperature must be a finite number >= 0 (0 = greedy), got " + temperature);
+        }
+        Integer maxOutputTokens = p.maxOutputTokens();
+        if (maxOutputTokens != null && maxOutputTokens < 1) {
+            throw new InvalidRequestException("maxOutputTokens must be >= 1, got " + maxOutputTokens);
+        }
+        List<String> stops = p.stopSequences() == null ? List.of() : p.stopSequences();
+        for (String stop : stops) {
+            if (stop == null || stop.isEmpty()) throw new InvalidRequestException("stopSequences must not contain null or empty strings, got " + stops);
+        }
+        List<ToolSpecification> tools = p.toolSpecifications() == null || p.toolChoice() == ToolChoice.NONE ? List.of() : p.toolSpecifications();
+        ChunkKvConfig compression = p instanceof ChunkKvChatRequestParameters c && c.kvCompression() != null ? c.kvCompression() : ChunkKvConfig.full();
+        return new GenerationRequest(request.messages(), tools, (float) temperature,
+                maxOutputTokens == null ? Integer.MAX_VALUE : maxOutputTokens, List.copyOf(stops), compression);
+    }
+
+    private static void unsupported(Object value, String name) {
+        if (value != null) throw new UnsupportedFeatureException(name + " is not supported by the Jlama chat models (they sample with temperature only)");
+    }
+}

@@ -1,0 +1,108 @@
+package io.github.chunkkv.langchain4j;
+
+import com.github.tjake.jlama.model.AbstractModel;
+import com.github.tjake.jlama.model.ModelSupport;
+import com.github.tjake.jlama.safetensors.DType;
+import com.github.tjake.jlama.util.PhysicalCoreExecutor;
+import dev.langchain4j.exception.ModelNotFoundException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Loads each model folder once per JVM: chat models built for the same folder, working type and session-cache size
+ * share one {@link JlamaEngine} (weights and sessions), which is closed when the last of them is closed.
+ */
+final class SharedEngines {
+    private record Key(Path folder, DType workingQuantizedType, int maxSessions) {}
+
+    private static final class Entry {
+        final JlamaEngine engine;
+        int users;
+
+        Entry(JlamaEngine engine) {
+            this.engine = engine;
+        }
+    }
+
+    private static final Map<Key, Entry> ENGINES = new HashMap<>();
+
+    private SharedEngines() {}
+
+    static synchronized JlamaEngine acquire(Path folder, DType workingQuantizedType, int maxSessions) {
+        checkModelFolder(folder);
+        Key key = new Key(realPath(folder), workingQuantizedType, maxSessions);
+        Entry entry = ENGINES.get(key);
+        if (entry == null) {
+            entry = new Entry(load(key));
+            ENGINES.put(key, entry);
+        }
+        entry.users++;
+        return entry.engine;
+    }
+
+    private static JlamaEngine load(Key key) {
+        AbstractModel model = ModelSupport.loadModel(key.folder().toFile(), DType.F32, key.workingQuantizedType());
+        try {
+            return new JlamaEngine(model, key.maxSessions());
+        } catch (RuntimeException e) {
+            model.close(); // e.g. an architecture ChunkKV refuses: do not keep the weights mapped
+            throw e;
+        }
+    }
+
+    static synchronized void release(JlamaEngine engine) {
+        var it = ENGINES.values().iterator();
+        while (it.hasNext()) {
+            Entry entry = it.next();
+            if (entry.engine == engine && --entry.users == 0) {
+                it.remove();
+                engine.close();
+            }
+        }
+    }
+
+    /**
+     * Jlama's worker pool is JVM-wide and sized once, when first used: the first model built fixes the thread count,
+     * and a later, different request is refused rather than silently ignored.
+     */
+    static synchronized void applyThreadCount(int threadCount) {
+        int cores = Runtime.getRuntime().availableProcessors();
+        if (threadCount < 1 || threadCount > cores) {
+            throw new IllegalArgumentException("threadCount must be in [1, " + cores + "] (available processors), got " + threadCount);
+        }
+        try {
+            PhysicalCoreExecutor.overrideThreadCount(threadCount);
+        } catch (IllegalStateException alreadyStarted) {
+            int current = PhysicalCoreExecutor.instance.get().getCoreCount();
+            if (current != threadCount) {
+                throw new IllegalStateException("threadCount is JVM-wide in Jlama and already fixed at " + current
+                        + " by an earlier model; cannot change it to " + threadCount);
+            }
+        }
+    }
+
+    /** An unknown model folder is a {@link ModelNotFoundException}, thrown before anything is loaded. */
+    private static void checkModelFolder(Path folder) {
+        if (folder == null || !Files.isDirectory(folder)) {
+            throw new ModelNotFoundException("modelPath must be a Jlama model folder (config.json, tokenizer.json, *.safetensors); "
+                    + folder + " is not a directory");
+        }
+        for (String required : new String[] {"config.json", "tokenizer.json"}) {
+            if (!Files.isRegularFile(folder.resolve(required))) {
+                throw new ModelNotFoundException("modelPath " + folder + " is not a Jlama model folder: " + required + " is missing");
+            }
+        }
+    }
+
+    private static Path realPath(Path folder) {
+        try {
+            return folder.toRealPath();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot resolve model folder " + folder, e);
+        }
+    }
+}
