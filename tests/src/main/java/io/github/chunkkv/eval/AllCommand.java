@@ -67,7 +67,7 @@ public final class AllCommand {
             try (EvalModel model = EvalModel.load(niahDir)) {
                 NiahEval eval = NiahCommand.evaluator(model, haystack, n);
                 report.niah(n, eval.run(n.policies(), n.budgets(), row -> out.println(row.line())));
-                report.reuseNiah(ReuseCommand.runNiah(model, haystack, new ReuseCommand.Settings(r.policies(), r.keep(), r.prompts(), r.steps(), r.reuse(), r.budget(), samples), out));
+                report.reuseNiah(ReuseCommand.runNiah(model, haystack, new ReuseCommand.Settings(r.policies(), r.keep(), r.prompts(), r.steps(), r.reuse(), r.budget(), samples), ALL_DEPTHS, out));
                 NiahCase shown = eval.cases().stream().filter(c -> c.task() == NiahTask.SINGLE && c.depth() == 0.4).reduce((x, y) -> y).orElse(eval.cases().get(0));
                 Map<String, ChunkKvConfig> policies = new LinkedHashMap<>();
                 for (String p : PolicyList.ALL) policies.put(p + " budget=" + NiahCommand.HEATMAP_BUDGET, PolicyList.withBudget(p, NiahCommand.HEATMAP_BUDGET));

@@ -7,11 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
-import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 import java.util.stream.Collectors;
 
@@ -20,8 +17,6 @@ import java.util.stream.Collectors;
  * reading of the numbers against the paper is derived from the numbers themselves, so it cannot drift from them.
  */
 public final class ResultsReport {
-    private static final List<String> PAPER_RANKING = List.of("chunkkv", "pyramidkv", "snapkv", "h2o", "streamingllm");
-
     private final Path fidelityModel, niahModel;
     private FidelityCommand.Settings fidelitySettings;
     private List<FidelityRow> fidelity = List.of();
@@ -87,8 +82,8 @@ public final class ResultsReport {
         if (fidelity.isEmpty()) return;
         FidelityCommand.Settings s = fidelitySettings;
         md.append("## Fidelity to FullKV (stories260K)\n\n").append("Model: `").append(fidelityModel).append("` (llama2.c stories260K, imported). ")
-                .append(s.prompts()).append(" prompts of ").append(s.minLength()).append("–").append("≤").append(s.maxLength())
-                .append(" tokens (capped so prompt + continuation fit the model's positions), each a story the model sampled itself ")
+                .append(s.prompts()).append(" prompts of ").append(s.minLength()).append(" to ").append(s.maxLength())
+                .append(" tokens (capped so that prompt + continuation fit the model's positions), each a story the model sampled itself ")
                 .append("(temperature 0.8, seed ").append(s.seed()).append("+i). For each prompt FullKV's greedy continuation of ")
                 .append(s.steps()).append(" tokens is the reference. *top-1* = share of steps whose argmax matches FullKV, teacher-forced along ")
                 .append("the reference; *first div.* = share of steps before the policy's own greedy continuation first differs; ")
@@ -111,10 +106,12 @@ public final class ResultsReport {
         md.append("![top-1 agreement vs keep ratio](images/fidelity.png)\n![KL vs keep ratio](images/fidelity-kl.png)\n\n");
         double lowest = keeps.stream().mapToDouble(Double::doubleValue).min().orElse(0);
         List<FidelityRow> atLowest = fidelity.stream().filter(r -> r.keep() == lowest).toList();
-        md.append("**Reading.** ").append(ranking("top-1 agreement at keep " + fmt(lowest), atLowest, FidelityRow::policy, FidelityRow::top1Agree, true))
-                .append(' ').append(ranking("KL at keep " + fmt(lowest), atLowest, FidelityRow::policy, FidelityRow::kl, false)).append(' ')
-                .append("The paper's LongBench ranking at 10% KV is ChunkKV > PyramidKV ≈ SnapKV > H2O > StreamingLLM. ")
-                .append(agreement(atLowest, FidelityRow::policy, FidelityRow::top1Agree)).append(' ')
+        PolicyRanking top1 = PolicyRanking.of(atLowest, FidelityRow::policy, FidelityRow::top1Agree, true);
+        md.append("**Reading.** Top-1 agreement at keep ").append(fmt(lowest)).append(", ").append(top1.describe()).append(". KL, ")
+                .append(PolicyRanking.of(atLowest, FidelityRow::policy, FidelityRow::kl, false).describe()).append(". ")
+                .append("The paper's LongBench order at 10% KV is ChunkKV > PyramidKV ≈ SnapKV > H2O > StreamingLLM. ")
+                .append(top1.versusPaper(PolicyRanking.PAPER_LONGBENCH)).append(" One differing step of one prompt moves top-1 by ")
+                .append(fmt(1.0 / (s.prompts() * s.steps()))).append(", so small gaps are noise. ")
                 .append("Caveats: stories260K has 5 layers, dim 64 and a 512-token context, so the 32-token observation window alone is ~8% of a ")
                 .append("prompt, and simple stories are locally predictable; fidelity here measures how well each policy preserves the next-token ")
                 .append("distribution, not long-range retrieval.\n\n");
@@ -131,7 +128,7 @@ public final class ResultsReport {
         md.append("Model: `").append(niahModel).append("`. Depths ").append(s.depths().stream().map(ResultsReport::fmt).collect(Collectors.joining(", ")))
                 .append("; lengths ").append(niah.cells().stream().map(NiahCell::length).distinct().sorted().map(String::valueOf).collect(Collectors.joining(", ")))
                 .append(" tokens; ").append(s.samples()).append(" sample(s) per cell; seed ").append(s.seed())
-                .append(". Exact match of the generated 7-digit value. Multi-key: ").append(NiahTask.MULTIKEY.needles())
+                .append(". Exact match of the generated value (three or four 3-digit groups). Multi-key: ").append(NiahTask.MULTIKEY.needles())
                 .append(" needles with different keys, one asked. Budget = KV tokens kept per layer, window included; full ignores it.\n\n");
         List<Integer> budgets = niah.rows().stream().map(NiahRow::budget).distinct().toList();
         for (String task : niah.rows().stream().map(NiahRow::task).distinct().toList()) {
@@ -155,9 +152,9 @@ public final class ResultsReport {
             md.append("\n\n");
             List<NiahRow> atBudget = niah.rows().stream().filter(r -> r.task().equals(task) && r.budget() == budget).toList();
             md.append("**Reading (").append(task).append(", KV ").append(budget).append(").** ")
-                    .append(ranking("accuracy", atBudget, NiahRow::policy, NiahRow::accuracy, true)).append(' ')
+                    .append("Accuracy, ").append(PolicyRanking.of(atBudget, NiahRow::policy, NiahRow::accuracy, true).describe()).append(". ")
                     .append("Paper (LLaMA-3.1-8B, KV 128): ChunkKV 73.8 > PyramidKV 65.1 > SnapKV 58.9 > H2O 47.9 > StreamingLLM 23.7, FullKV 74.6. ")
-                    .append(agreement(atBudget, NiahRow::policy, NiahRow::accuracy)).append("\n\n");
+                    .append(PolicyRanking.of(atBudget, NiahRow::policy, NiahRow::accuracy, true).versusPaper(PolicyRanking.PAPER_NIAH)).append("\n\n");
         }
     }
 
@@ -180,27 +177,10 @@ public final class ResultsReport {
 
     private record Metric<R>(String name, ToDoubleFunction<R> value) {}
 
-    /** "By X: a (0.91) > b (0.85) > ..." over the compressed policies (FullKV is the reference, not a contender). */
-    private static <R> String ranking(String what, List<R> rows, Function<R, String> policy, ToDoubleFunction<R> value, boolean higherIsBetter) {
-        List<R> sorted = new ArrayList<>(rows.stream().filter(r -> !policy.apply(r).equals("full")).toList());
-        Comparator<R> c = Comparator.comparingDouble(value);
-        sorted.sort(higherIsBetter ? c.reversed() : c);
-        return "By " + what + ": " + sorted.stream().map(r -> policy.apply(r) + " (" + fmt(value.applyAsDouble(r)) + ")").collect(Collectors.joining(" > ")) + ".";
-    }
-
-    /** Says where ChunkKV lands and whether the paper's order of the other policies holds here. */
-    private static <R> String agreement(List<R> rows, Function<R, String> policy, ToDoubleFunction<R> value) {
-        List<String> measured = rows.stream().filter(r -> PAPER_RANKING.contains(policy.apply(r)))
-                .sorted(Comparator.comparingDouble(value).reversed()).map(policy).toList();
-        if (measured.size() < 2) return "";
-        List<String> paper = PAPER_RANKING.stream().filter(measured::contains).toList();
-        int chunk = measured.indexOf("chunkkv");
-        String where = chunk < 0 ? "" : "Here ChunkKV ranks " + (chunk + 1) + " of " + measured.size() + " among the paper's policies; ";
-        return where + (measured.equals(paper) ? "the measured order matches the paper's." : "the measured order (" + String.join(" > ", measured)
-                + ") differs from the paper's (" + String.join(" > ", paper) + ").");
-    }
-
+    /** 3 decimals, trailing zeros dropped (0.5, 0.98, 0.004, 1). */
     static String fmt(double v) {
-        return Double.isNaN(v) ? "n/a" : String.format(Locale.ROOT, v == Math.rint(v) && Math.abs(v) < 1e6 ? "%.1f" : "%.3f", v);
+        if (Double.isNaN(v)) return "n/a";
+        String s = String.format(Locale.ROOT, "%.3f", v).replaceAll("0+$", "");
+        return s.endsWith(".") ? s.substring(0, s.length() - 1) : s;
     }
 }
