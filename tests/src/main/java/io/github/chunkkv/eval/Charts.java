@@ -33,6 +33,10 @@ import org.jfree.data.xy.XYSeriesCollection;
 /** The evaluation's pictures, drawn with JFreeChart into PNG files (headless). */
 public final class Charts {
     private static final int WIDTH = 900, HEIGHT = 560;
+    /** One fixed colour per policy, so every chart reads the same; other series get JFreeChart's defaults. */
+    private static final Map<String, Color> POLICY_COLORS = Map.of(
+            "full", Color.BLACK, "chunkkv", new Color(0xd62728), "snapkv", new Color(0x1f77b4), "pyramidkv", new Color(0x9467bd),
+            "h2o", new Color(0xff7f0e), "streamingllm", new Color(0x2ca02c), "random", Color.GRAY);
 
     static {
         System.setProperty("java.awt.headless", "true");
@@ -43,7 +47,7 @@ public final class Charts {
     /** Top-1 agreement and KL vs keep ratio, one line per policy: {@code file} and {@code file}-kl.png. */
     public static void fidelity(Path file, List<FidelityRow> rows) {
         lines(file, "Fidelity to FullKV (top-1 agreement, teacher-forced)", "keep ratio", "top-1 agreement", false,
-                byPolicy(rows, FidelityRow::policy, FidelityRow::keep, FidelityRow::top1Agree), 0, 1.02);
+                byPolicy(rows, FidelityRow::policy, FidelityRow::keep, FidelityRow::top1Agree), Double.NaN, Double.NaN);
         lines(sibling(file, "-kl"), "KL(FullKV || policy), mean over steps", "keep ratio", "KL (nats)", false,
                 byPolicy(rows, FidelityRow::policy, FidelityRow::keep, FidelityRow::kl), Double.NaN, Double.NaN);
     }
@@ -133,8 +137,13 @@ public final class Charts {
             plot.setDomainAxis(axis);
         }
         if (!Double.isNaN(yMin)) plot.getRangeAxis().setRange(yMin, yMax);
+        else ((NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
         XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
-        for (int i = 0; i < data.getSeriesCount(); i++) renderer.setSeriesStroke(i, new BasicStroke(2f));
+        for (int i = 0; i < data.getSeriesCount(); i++) {
+            renderer.setSeriesStroke(i, new BasicStroke(2f));
+            Color color = POLICY_COLORS.get(String.valueOf(data.getSeriesKey(i)));
+            if (color != null) renderer.setSeriesPaint(i, color);
+        }
         plot.setRenderer(renderer);
         chart.setBackgroundPaint(Color.WHITE);
         save(file, chart);

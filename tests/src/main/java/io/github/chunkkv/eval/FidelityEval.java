@@ -5,6 +5,7 @@ import io.github.chunkkv.config.KvPolicy;
 import io.github.chunkkv.jlama.KvSession;
 import io.github.chunkkv.jlama.Sampler;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -50,7 +51,7 @@ public final class FidelityEval {
                 ChunkKvConfig config = PolicyList.withKeep(spec, keep);
                 FidelityRow row;
                 if (config.policy() == KvPolicy.FULL && fullKv != null) { // FullKV ignores the keep ratio: measure it once
-                    row = new FidelityRow(spec, keep, fullKv.top1Agree(), fullKv.firstDivergence(), fullKv.kl(), fullKv.keptFraction(),
+                    row = new FidelityRow(spec, keep, fullKv.top1Agree(), fullKv.top1StdErr(), fullKv.firstDivergence(), fullKv.kl(), fullKv.keptFraction(),
                             fullKv.compressMs(), fullKv.prompts(), fullKv.steps());
                 } else {
                     row = measure(spec, config, keep);
@@ -65,7 +66,8 @@ public final class FidelityEval {
 
     /** The row of one configuration, labelled with {@code policy} and {@code keep}. */
     public FidelityRow measure(String policy, ChunkKvConfig config, double keep) {
-        double top1 = 0, first = 0, kl = 0, kept = 0, compressMs = 0;
+        double first = 0, kl = 0, kept = 0, compressMs = 0;
+        double[] top1 = new double[prompts.size()];
         for (int i = 0; i < prompts.size(); i++) {
             Reference ref = references.get(i);
             int[] prompt = prompts.get(i);
@@ -82,13 +84,15 @@ public final class FidelityEval {
                     klSum += Distributions.kl(ref.logits()[t], logits);
                     if (t + 1 < steps) logits = s.decode(ref.tokens()[t]);
                 }
-                top1 += (double) agree / steps;
+                top1[i] = (double) agree / steps;
                 first += (divergence < 0 ? steps : divergence) / (double) steps;
                 kl += klSum / steps;
             }
         }
         int n = prompts.size();
-        return new FidelityRow(policy, keep, top1 / n, first / n, kl / n, kept / n, compressMs / n, n, steps);
+        double mean = Arrays.stream(top1).average().orElse(Double.NaN);
+        double variance = n < 2 ? 0 : Arrays.stream(top1).map(v -> (v - mean) * (v - mean)).sum() / (n - 1);
+        return new FidelityRow(policy, keep, mean, Math.sqrt(variance / n), first / n, kl / n, kept / n, compressMs / n, n, steps);
     }
 
     private Reference reference(int[] prompt) {

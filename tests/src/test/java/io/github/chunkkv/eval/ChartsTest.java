@@ -23,8 +23,8 @@ class ChartsTest {
 
     @Test
     void writesPicturesCsvAndJson() throws Exception {
-        List<FidelityRow> fidelity = List.of(new FidelityRow("full", 0.1, 1, 1, 0, 1, 0, 2, 64), new FidelityRow("chunkkv", 0.1, 0.9, 0.5, 0.02, 0.1, 1.5, 2, 64),
-                new FidelityRow("chunkkv", 0.5, 0.97, 0.8, 0.01, 0.5, 1.5, 2, 64));
+        List<FidelityRow> fidelity = List.of(new FidelityRow("full", 0.1, 1, 0, 1, 0, 1, 0, 2, 64),
+                new FidelityRow("chunkkv", 0.1, 0.9, 0.05, 0.5, 0.02, 0.1, 1.5, 2, 64), new FidelityRow("chunkkv", 0.5, 0.97, 0.01, 0.8, 0.01, 0.5, 1.5, 2, 64));
         Charts.fidelity(tmp.resolve("fidelity.png"), fidelity);
         List<NiahRow> rows = List.of(new NiahRow("chunkkv", 32, "single", 0.2, 4), new NiahRow("chunkkv", 128, "single", 0.9, 4));
         List<NiahCell> cells = new ArrayList<>();
@@ -35,8 +35,8 @@ class ChartsTest {
         }
         ResultFiles.write(tmp, "fidelity", fidelity);
         List<String> csv = Files.readAllLines(tmp.resolve("fidelity.csv"));
-        assertEquals("policy,keep,top1_agree,first_divergence,kl,kept_fraction,compress_ms,prompts,steps", csv.get(0));
-        assertEquals("chunkkv,0.1000,0.9000,0.5000,0.0200,0.1000,1.5000,2,64", csv.get(2));
+        assertEquals("policy,keep,top1_agree,first_divergence,kl,top1_se,kept_fraction,compress_ms,prompts,steps", csv.get(0));
+        assertEquals("chunkkv,0.1000,0.9000,0.5000,0.0200,0.0500,0.1000,1.5000,2,64", csv.get(2));
         JsonNode json = new ObjectMapper().readTree(tmp.resolve("niah_cells.json").toFile());
         assertEquals(6, json.size());
         assertEquals(512, json.get(5).get("length").asInt());
