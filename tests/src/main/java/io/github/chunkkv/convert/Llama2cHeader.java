@@ -9,6 +9,8 @@ import java.nio.ByteBuffer;
 public record Llama2cHeader(int dim, int hiddenDim, int layers, int heads, int kvHeads, int vocabSize, int seqLen,
         boolean sharedClassifier) {
     public static final int BYTES = 7 * Integer.BYTES;
+    /** "ak42" as little-endian int32: the magic of llama2.c's newer export versions, which this reader does not handle. */
+    private static final int VERSIONED_MAGIC = 0x616b3432;
 
     public Llama2cHeader {
         positive("dim", dim);
@@ -29,6 +31,10 @@ public record Llama2cHeader(int dim, int hiddenDim, int layers, int heads, int k
     public static Llama2cHeader read(ByteBuffer buffer) {
         if (buffer.remaining() < BYTES) {
             throw new IllegalArgumentException("llama2.c checkpoint is too short for its " + BYTES + "-byte header: " + buffer.remaining() + " bytes");
+        }
+        if (buffer.getInt(0) == VERSIONED_MAGIC) {
+            throw new IllegalArgumentException("llama2.c checkpoint starts with magic 'ak42' (export version " + buffer.getInt(4)
+                    + "); only the legacy version-0 layout that run.c reads is supported (export with --version 0)");
         }
         int[] v = new int[7];
         for (int i = 0; i < 7; i++) v[i] = buffer.getInt(i * Integer.BYTES);

@@ -125,6 +125,8 @@ class Llama2cImporterTest {
         assertMessage("dim (32) must be a multiple of n_heads (3)", () -> Llama2cImporter.importModel(badHeader, tok, out));
         Path shortTok = Llama2cFiles.tokenizer(tmp.resolve("short.bin"), PIECES.subList(0, 10));
         assertMessage("ends inside token", () -> Llama2cImporter.importModel(model, shortTok, out));
+        Path versioned = Llama2cFiles.checkpoint(tmp.resolve("v1.bin"), 0x616b3432, 1, LAYERS, HEADS, KV_HEADS, VOCAB, SEQ, 10);
+        assertMessage("magic 'ak42' (export version 1)", () -> Llama2cImporter.importModel(versioned, tok, out));
         Path garbage = Files.write(tmp.resolve("garbage.bin"), new byte[] {1, 2, 3});
         assertMessage("too short for its 28-byte header", () -> Llama2cImporter.importModel(garbage, tok, out));
 
