@@ -1,5 +1,7 @@
 package io.github.chunkkv.eval;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.tjake.jlama.model.AbstractModel;
 import com.github.tjake.jlama.safetensors.prompt.PromptContext;
 import io.github.chunkkv.config.ChunkKvConfig;
@@ -7,6 +9,8 @@ import io.github.chunkkv.jlama.ChunkKvJlama;
 import io.github.chunkkv.jlama.ChunkKvModel;
 import io.github.chunkkv.jlama.KvSession;
 import io.github.chunkkv.jlama.Sampler;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 
 /** A Jlama model folder loaded for evaluation: the ChunkKV wrapper (FullKV by default) plus text helpers. */
@@ -69,6 +73,19 @@ public final class EvalModel implements AutoCloseable {
 
     public int maxPositions() {
         return model.maxPositions();
+    }
+
+    /**
+     * The context the model was trained for: config.json's {@code trained_context_length} when given (needle-lm
+     * allows 4096 positions but was trained on 2048), else {@link #maxPositions()}; never more than the latter.
+     */
+    public int trainedContext() {
+        try {
+            JsonNode trained = new ObjectMapper().readTree(dir.resolve("config.json").toFile()).get("trained_context_length");
+            return trained != null && trained.canConvertToInt() ? Math.min(trained.asInt(), maxPositions()) : maxPositions();
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not read " + dir.resolve("config.json"), e);
+        }
     }
 
     public int bosToken() {

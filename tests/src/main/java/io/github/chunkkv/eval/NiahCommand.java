@@ -18,7 +18,7 @@ public final class NiahCommand {
               --model DIR        Jlama model folder (default: models/needle-lm in the repository)
               --policies LIST    policy names, comma-separated, or specs separated by ';' (default: all)
               --budgets LIST     KV budgets in tokens, window included (default 32,64,128,256; full ignores it)
-              --lengths LIST     prompt lengths in tokens (default: 4 steps up to the model's context)
+              --lengths LIST     prompt lengths in tokens (default: 4 steps up to the model's trained context)
               --depths LIST      needle depths in [0, 1] (default 0,0.1,...,1)
               --tasks LIST       single, multikey (default both)
               --samples N        prompts per (task, length, depth) cell (default 1)
@@ -28,17 +28,18 @@ public final class NiahCommand {
             Prompt format: see NeedlePrompt (must match models/needle-lm/README.md).
             """;
 
-    public record Settings(List<String> policies, List<Integer> budgets, List<Integer> lengths, List<Double> depths, List<NiahTask> tasks,
-            int samples, long seed) {
-        /** Documented defaults; null lengths mean "derived from the model's context". */
+    /** @param lengths prompt lengths, or null for {@code lengthCount} lengths derived from the model's context */
+    public record Settings(List<String> policies, List<Integer> budgets, List<Integer> lengths, int lengthCount, List<Double> depths,
+            List<NiahTask> tasks, int samples, long seed) {
+        /** Documented defaults. */
         public static Settings defaults() {
-            return new Settings(PolicyList.ALL, DEFAULT_BUDGETS, null, DEFAULT_DEPTHS, List.of(NiahTask.values()), 1, 7);
+            return new Settings(PolicyList.ALL, DEFAULT_BUDGETS, null, 4, DEFAULT_DEPTHS, List.of(NiahTask.values()), 1, 7);
         }
 
         static Settings from(EvalArgs a) {
             Settings d = defaults();
             return new Settings(a.has("policies") ? PolicyList.parseList(a.string("policies", "")) : d.policies(),
-                    a.integers("budgets", d.budgets(), 1, 1 << 20), a.integers("lengths", null, 16, 1 << 20), a.doubles("depths", d.depths(), 0, 1),
+                    a.integers("budgets", d.budgets(), 1, 1 << 20), a.integers("lengths", null, 16, 1 << 20), d.lengthCount(), a.doubles("depths", d.depths(), 0, 1),
                     a.strings("tasks", List.of("single", "multikey")).stream().map(NiahTask::fromName).toList(),
                     a.integer("samples", d.samples(), 1, 10_000), a.integer("seed", (int) d.seed(), 0, Integer.MAX_VALUE));
         }
@@ -70,19 +71,20 @@ public final class NiahCommand {
 
     public static NiahEval evaluator(EvalModel model, Haystack haystack, Settings s) {
         NiahCaseBuilder builder = new NiahCaseBuilder(model, haystack, s.seed());
-        List<Integer> lengths = s.lengths() != null ? s.lengths() : defaultLengths(model, builder, s.tasks());
+        List<Integer> lengths = s.lengths() != null ? s.lengths() : defaultLengths(model, builder, s.tasks(), s.lengthCount());
         return new NiahEval(model, NiahEval.grid(builder, s.tasks(), lengths, s.depths(), s.samples()));
     }
 
     /**
-     * Four evenly spaced lengths up to the model's context C (leaving room for the answer), from C/4 or, when the
-     * needles take more room, from the shortest prompt every task fits with as much filler as needles.
+     * {@code count} evenly spaced lengths up to the model's trained context C (leaving room for the answer), from
+     * C/count or, when the needles take more room, from the shortest prompt every task fits with as much filler as
+     * needles.
      */
-    static List<Integer> defaultLengths(EvalModel model, NiahCaseBuilder builder, List<NiahTask> tasks) {
-        int context = model.maxPositions() - NeedlePrompt.MAX_ANSWER_TOKENS;
-        int shortest = Math.max(context / 4, tasks.stream().mapToInt(builder::minimumLength).max().orElse(0));
+    static List<Integer> defaultLengths(EvalModel model, NiahCaseBuilder builder, List<NiahTask> tasks, int count) {
+        int context = model.trainedContext() - NeedlePrompt.MAX_ANSWER_TOKENS;
+        int shortest = Math.max(context / count, tasks.stream().mapToInt(builder::minimumLength).max().orElse(0));
         if (shortest > context) throw new IllegalArgumentException("the model's context (" + context + " tokens) is too short for the needle tasks " + tasks);
-        return IntStream.rangeClosed(0, 3).mapToObj(k -> shortest + (context - shortest) * k / 3).toList();
+        return IntStream.range(0, count).mapToObj(k -> count == 1 ? context : shortest + (context - shortest) * k / (count - 1)).toList();
     }
 
     /** CSV/JSON into {@code dataDir}, charts (accuracy vs budget, one heatmap per policy and task) into {@code imageDir}. */

@@ -56,7 +56,7 @@ public final class ReuseCommand {
         if (niahDir != null) {
             Haystack haystack = Haystack.load(a.path("haystack", niahDir.resolve("haystack-nt.txt")));
             try (EvalModel niah = EvalModel.load(niahDir)) {
-                results = new Results(results.jaccard(), results.fidelity(), runNiah(niah, haystack, settings, NiahCommand.DEFAULT_DEPTHS, out));
+                results = new Results(results.jaccard(), results.fidelity(), runNiah(niah, haystack, settings, NiahCommand.Settings.defaults(), out));
             }
         } else {
             out.println("reuse: no retrieval model (models/needle-lm absent, no --niah-model): NIAH per reuse interval skipped");
@@ -84,11 +84,11 @@ public final class ReuseCommand {
         return new Results(jaccard, fidelity, List.of());
     }
 
-    /** NIAH accuracy of ChunkKV per reuse interval at the study's budget, over the default lengths and {@code depths}. */
-    public static List<NiahRow> runNiah(EvalModel model, Haystack haystack, Settings s, List<Double> depths, PrintStream out) {
-        NiahCommand.Settings d = NiahCommand.Settings.defaults();
+    /** NIAH accuracy of ChunkKV per reuse interval at the study's budget, on the grid of {@code grid} (its policies and budgets aside). */
+    public static List<NiahRow> runNiah(EvalModel model, Haystack haystack, Settings s, NiahCommand.Settings grid, PrintStream out) {
         List<String> specs = s.reuse().stream().map(n -> "chunkkv:reuse=" + n).toList();
-        NiahCommand.Settings niah = new NiahCommand.Settings(specs, List.of(s.budget()), null, depths, d.tasks(), s.samples(), d.seed());
+        NiahCommand.Settings niah = new NiahCommand.Settings(specs, List.of(s.budget()), grid.lengths(), grid.lengthCount(), grid.depths(), grid.tasks(),
+                s.samples(), grid.seed());
         return NiahCommand.run(model, haystack, niah, out).rows();
     }
 
