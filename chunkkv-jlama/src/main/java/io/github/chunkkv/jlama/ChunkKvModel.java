@@ -116,9 +116,14 @@ public final class ChunkKvModel implements Generator {
         int startPosition = s.position();
         int layers = c.numberOfLayers;
         int[] sizesAtEnd = new int[layers];
-        for (int l = 0; l < layers; l++) sizesAtEnd[l] = s.cachedRows(l) + tokens.length;
+        int[] protectedRows = new int[layers];
+        for (int l = 0; l < layers; l++) {
+            sizesAtEnd[l] = s.cachedRows(l) + tokens.length;
+            // A ratio applies once per position: earlier turns' kept rows stay. A budget bounds the whole cache.
+            protectedRows[l] = s.config().usesRatio() ? s.cache(l).rowsBefore(s.compressedUpTo()) : 0;
+        }
         PrefillPlan plan = s.config().keepsEverything() ? null
-                : new PrefillPlan(s.policy(), kernels, startPosition + tokens.length, tokens.length, sizesAtEnd,
+                : new PrefillPlan(s.policy(), kernels, startPosition + tokens.length, tokens.length, sizesAtEnd, protectedRows,
                         c.numberOfHeads, c.numberOfKeyValueHeads, c.headSize);
         s.beginPrefill(plan);
         float[] logits;

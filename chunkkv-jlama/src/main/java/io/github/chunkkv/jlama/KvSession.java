@@ -8,7 +8,10 @@ import java.util.UUID;
 /**
  * One conversation's compressed KV cache and its position. Every {@link #prefill} appends to the cache and then
  * compresses it with the session's policy; {@link #decode} appends one token uncompressed. Logical positions keep
- * counting across turns, so turn 2 continues where turn 1 stopped. Close a session to free its memory.
+ * counting across turns, so turn 2 continues where turn 1 stopped. With a keep ratio, a prefill compresses only the
+ * rows added since the last one (the previous reply and the new prompt): earlier turns' kept rows stay, so the ratio
+ * applies once to every position. With a token budget the whole cache is re-selected to stay within the budget.
+ * Close a session to free its memory.
  *
  * <p>Not thread-safe on its own: its owner {@link ChunkKvModel} serializes every call.
  */

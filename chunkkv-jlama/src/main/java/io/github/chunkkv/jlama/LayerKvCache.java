@@ -46,6 +46,17 @@ final class LayerKvCache {
         return Arrays.copyOf(positions, size);
     }
 
+    /** Number of rows whose logical position is below {@code position} (rows are position-ordered). */
+    int rowsBefore(int position) {
+        int lo = 0, hi = size;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (positions[mid] < position) lo = mid + 1;
+            else hi = mid;
+        }
+        return lo;
+    }
+
     /** Bytes the kept K and V rows occupy (float32). */
     long bytes() {
         return 2L * size * rowStride * Float.BYTES;

@@ -9,6 +9,10 @@ import java.util.Arrays;
  * One prefill's compression: which query rows each layer must observe, the observed queries themselves, and the
  * per-layer compression that runs as soon as a layer has cached the whole prompt. Scoring reuses the window queries
  * already computed by the prefill, so the prompt is never run twice.
+ *
+ * <p>Rows kept by earlier prefills of the session can be protected: then only the rows added since (the previous
+ * reply and this prompt) compete, so a keep ratio applies once to every position instead of shrinking old turns
+ * again at each turn. The window still attends to the protected rows; their columns are simply not candidates.
  */
 final class PrefillPlan {
     private final CompressionPolicy policy;
@@ -19,10 +23,12 @@ final class PrefillPlan {
     private final float[][] observedQueries;
     private final int[][] keptPositions;
     private final int[] cachedBefore;
+    private final int[] protectedRows;
     private long scoreNanos, selectNanos, compactNanos;
 
+    /** @param protectedRows per layer, the leading cache rows that this compression keeps unconditionally */
     PrefillPlan(CompressionPolicy policy, Kernels kernels, int endPosition, int promptLength, int[] cacheSizesAtEnd,
-            int numHeads, int numKvHeads, int headSize) {
+            int[] protectedRows, int numHeads, int numKvHeads, int headSize) {
         this.policy = policy;
         this.kernels = kernels;
         this.endPosition = endPosition;
@@ -34,9 +40,10 @@ final class PrefillPlan {
         this.observedQueries = new float[layers][];
         this.keptPositions = new int[layers][];
         this.cachedBefore = new int[layers];
+        this.protectedRows = protectedRows;
         for (int l = 0; l < layers; l++) {
             if (policy.indexSource(l) != l) continue;
-            observedRows[l] = Math.min(promptLength, policy.observedQueries(l, cacheSizesAtEnd[l]));
+            observedRows[l] = Math.min(promptLength, policy.observedQueries(l, cacheSizesAtEnd[l] - protectedRows[l]));
             observedQueries[l] = new float[observedRows[l] * numHeads * headSize];
         }
     }
@@ -62,10 +69,12 @@ final class PrefillPlan {
         int source = policy.indexSource(layer);
         int[] slots;
         if (source == layer) {
+            int kept = protectedRows[layer];
             AttentionObservation observation = score(layer, cache, scale);
             long t = System.nanoTime();
-            slots = policy.select(layer, n, observation);
-            checkSlots(slots, n, layer);
+            int[] candidates = policy.select(layer, n - kept, observation == null || kept == 0 ? observation : observation.tail(kept));
+            checkSlots(candidates, n - kept, layer);
+            slots = withProtectedPrefix(kept, candidates);
             keptPositions[layer] = positionsOf(cache, slots);
             selectNanos += System.nanoTime() - t;
         } else {
@@ -90,6 +99,14 @@ final class PrefillPlan {
         observedQueries[layer] = null;
         scoreNanos += System.nanoTime() - t;
         return new AttentionObservation(sums, m, numHeads, numKvHeads, n);
+    }
+
+    private static int[] withProtectedPrefix(int prefix, int[] candidates) {
+        if (prefix == 0) return candidates;
+        int[] slots = new int[prefix + candidates.length];
+        for (int i = 0; i < prefix; i++) slots[i] = i;
+        for (int i = 0; i < candidates.length; i++) slots[prefix + i] = prefix + candidates[i];
+        return slots;
     }
 
     /** Slots of this layer holding the given positions (both ascending): reuse shares positions, not slot numbers. */

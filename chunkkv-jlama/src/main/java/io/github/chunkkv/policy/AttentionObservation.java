@@ -13,4 +13,13 @@ public record AttentionObservation(float[] columnSums, int rows, int numHeads, i
             throw new IllegalArgumentException("columnSums must hold numHeads * cacheLength = " + numHeads * cacheLength + " values");
         }
     }
+
+    /** The same observation restricted to the cache positions [from, cacheLength), renumbered from 0. */
+    public AttentionObservation tail(int from) {
+        if (from < 0 || from > cacheLength) throw new IllegalArgumentException("from must be in [0, " + cacheLength + "], got " + from);
+        int len = cacheLength - from;
+        float[] sums = new float[numHeads * len];
+        for (int h = 0; h < numHeads; h++) System.arraycopy(columnSums, h * cacheLength + from, sums, h * len, len);
+        return new AttentionObservation(sums, Math.min(rows, len), numHeads, numKvHeads, len);
+    }
 }

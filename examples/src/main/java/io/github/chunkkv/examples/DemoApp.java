@@ -1,0 +1,169 @@
+package io.github.chunkkv.examples;
+
+import dev.langchain4j.data.document.Document;
+import dev.langchain4j.data.segment.TextSegment;
+import dev.langchain4j.exception.InvalidRequestException;
+import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.embedding.EmbeddingModel;
+import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel;
+import io.github.chunkkv.config.ChunkKvConfig;
+import io.github.chunkkv.examples.CommandLine.UsageException;
+import io.github.chunkkv.examples.EmbeddedModel.MissingModelException;
+import io.github.chunkkv.examples.NeedleFormat.Fact;
+import io.github.chunkkv.examples.rag.RagPipeline;
+import io.github.chunkkv.examples.rag.Retrieved;
+import io.github.chunkkv.langchain4j.ChunkKvChatRequestParameters;
+import io.github.chunkkv.langchain4j.ChunkKvJlamaChatModel;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * {@code ./chunkkv demo}: offline long-context RAG with a compressed KV cache. The bundled documents (long prose with
+ * a few facts buried in it) are split, embedded with the in-process all-MiniLM-L6-v2 and stored in memory; for each
+ * question the best segments (about 1500 tokens) are retrieved and answered by the embedded needle-lm through
+ * {@link ChunkKvJlamaChatModel}, first with ChunkKV keeping 10% of the KV cache, then with the full cache.
+ *
+ * <p>The documents ({@code demo-docs/*.txt}) are excerpts of the King James New Testament (public domain; the text
+ * needle-lm never saw in training) with ten facts inserted at random depths in needle-lm's format ({@link
+ * NeedleFormat}), using keys and secret words from the model's {@code keys.txt} and {@code words.txt}.
+ */
+public final class DemoApp {
+    static final String DOCUMENTS = "demo-docs";
+    static final List<String> DEFAULT_QUESTIONS = List.of(
+            "What is the special magic number for fipub?",
+            "What is the secret word for duzaz?",
+            "What is the room number of suzoz?",
+            "What is the special magic number for tifas?");
+    static final ChunkKvConfig DEFAULT_POLICY = ChunkKvConfig.chunkKv(0.1);
+    /** Retrieved text per question: long enough for the cache to matter, short of needle-lm's 2048 trained tokens. */
+    static final int DEFAULT_CONTEXT_TOKENS = 1500;
+    /** Short segments keep a fact's sentence prominent in its embedding (250 missed one of the ten facts, 150 none). */
+    static final int SEGMENT_TOKENS = 150;
+
+    private static final String USAGE = """
+            Usage: ./chunkkv demo [--model DIR] [--policy SPEC] [--question TEXT]... [--context-tokens N]
+
+            Answers questions about the bundled documents (examples/src/main/resources/demo-docs) by retrieval-augmented
+            generation: all-MiniLM-L6-v2 embeddings in memory, answers by a Jlama model through the LangChain4j
+            ChunkKvJlamaChatModel. Each question is answered twice: with the compressed KV cache, then with the full one.
+
+              --model DIR          Jlama model folder (default: the embedded needle-lm, models/needle-lm)
+              --policy SPEC        KV policy of the compressed run (default: chunkkv:keep=0.1), e.g. snapkv:keep=0.1
+              --question TEXT      a question to ask instead of the default ones (repeatable), e.g.
+                                   "What is the secret word for mapaz?"
+              --context-tokens N   retrieved tokens per question (default: 1500)
+              --help               this text
+
+            Prints per question the answer, whether it is right, and the cache statistics; per run one line
+              demo policy=P keep=R correct=K total=N kv_bytes=B kv_bytes_full=F decode_ms_per_token=D
+            (kv_bytes: cache after compression, kv_bytes_full: uncompressed, both the mean per question).
+            Exit codes: 0 done, 2 bad options, 3 model missing.""";
+
+    private final PrintStream out;
+    private final Progress progress;
+
+    private DemoApp(PrintStream out, Progress progress) {
+        this.out = out;
+        this.progress = progress;
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    /** Runs the demo; returns the process exit code. */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        Options options;
+        try {
+            options = Options.parse(args);
+        } catch (UsageException e) {
+            err.println("chunkkv demo: " + e.getMessage());
+            err.println("Try './chunkkv demo --help'.");
+            return CommandLine.EXIT_USAGE;
+        }
+        if (options.help()) {
+            out.println(USAGE);
+            return CommandLine.EXIT_OK;
+        }
+        try (Progress progress = new Progress(err)) {
+            new DemoApp(out, progress).run(EmbeddedModel.resolve(options.model()), options);
+            return CommandLine.EXIT_OK;
+        } catch (MissingModelException e) {
+            err.println("chunkkv demo: " + e.getMessage());
+            return CommandLine.EXIT_NO_MODEL;
+        } catch (InvalidRequestException e) {
+            err.println("chunkkv demo: " + e.getMessage() + "; a smaller --context-tokens retrieves less text");
+            return CommandLine.EXIT_USAGE;
+        }
+    }
+
+    /** The parsed command line. */
+    record Options(boolean help, Optional<Path> model, ChunkKvConfig policy, List<String> questions, int contextTokens) {
+        static Options parse(String[] args) {
+            CommandLine cl = CommandLine.parse(args, List.of("--model", "--policy", "--question", "--context-tokens"), List.of("--question"));
+            List<String> questions = cl.values("--question");
+            if (questions.stream().anyMatch(String::isBlank)) throw new UsageException("--question must not be blank");
+            int contextTokens = cl.positiveInt("--context-tokens", DEFAULT_CONTEXT_TOKENS);
+            if (contextTokens < SEGMENT_TOKENS) {
+                throw new UsageException("--context-tokens must be >= " + SEGMENT_TOKENS + " (one segment), got " + contextTokens);
+            }
+            return new Options(cl.help(), cl.path("--model"), cl.policy("--policy", DEFAULT_POLICY),
+                    questions.isEmpty() ? DEFAULT_QUESTIONS : questions, contextTokens);
+        }
+    }
+
+    private void run(Path modelDir, Options options) {
+        List<Document> documents = RagPipeline.load(DOCUMENTS);
+        List<Fact> facts = documents.stream().flatMap(d -> NeedleFormat.findFacts(d.text()).stream()).toList();
+        ChunkKvJlamaChatModel model = progress.during("loading model " + modelDir, () -> ChunkKvJlamaChatModel.builder()
+                .modelPath(modelDir)
+                .maxOutputTokens(NeedleFormat.MAX_ANSWER_TOKENS)
+                .build());
+        try (model) {
+            EmbeddingModel embeddings = progress.during("loading the embedding model", AllMiniLmL6V2EmbeddingModel::new);
+            RagPipeline rag = new RagPipeline(embeddings, model.tokenCountEstimator(), SEGMENT_TOKENS, options.contextTokens(),
+                    NeedleFormat::userMessage);
+            List<TextSegment> segments = rag.split(documents);
+            try (Progress.Bar bar = progress.bar("embedding segments", segments.size())) {
+                rag.index(segments, bar::advance);
+            }
+            int documentTokens = documents.stream().mapToInt(d -> model.tokenCountEstimator().estimateTokenCountInText(d.text())).sum();
+            out.printf("Ingested %d documents (%d tokens, %d facts) as %d segments; model %s%n%n",
+                    documents.size(), documentTokens, facts.size(), segments.size(), modelDir.getFileName());
+
+            List<Retrieved> retrieved = options.questions().stream().map(rag::retrieve).toList();
+            answerAll(model, rag, options.questions(), retrieved, facts, options.policy());
+            if (!options.policy().keepsEverything()) {
+                answerAll(model, rag, options.questions(), retrieved, facts, ChunkKvConfig.full());
+            }
+        }
+    }
+
+    private void answerAll(ChunkKvJlamaChatModel model, RagPipeline rag, List<String> questions, List<Retrieved> retrieved,
+            List<Fact> facts, ChunkKvConfig policy) {
+        out.println("== KV cache: " + policy.toSpec());
+        ChunkKvChatRequestParameters parameters = ChunkKvChatRequestParameters.builder().kvCompression(policy).build();
+        RunSummary summary = new RunSummary(policy);
+        for (int i = 0; i < questions.size(); i++) {
+            String question = questions.get(i);
+            Retrieved context = retrieved.get(i);
+            Optional<Fact> fact = NeedleFormat.parseQuestion(question, facts);
+            ChatResponse response = progress.during("prefill and answer", () -> rag.answer(model, question, context, parameters));
+            String answer = response.aiMessage().text().strip();
+            Boolean correct = fact.map(f -> NeedleFormat.isCorrect(answer, f)).orElse(null);
+            summary.add(response, correct);
+
+            out.printf("Q%d  %s%n", i + 1, question);
+            out.printf("    retrieved %d segments, %d tokens%s%n", context.segments().size(), context.tokens(),
+                    fact.map(f -> context.contains(f.statement()) ? " (the answer is in them)"
+                            : " (the answer is NOT in them)").orElse(""));
+            out.printf("    answer: %-20s expected: %-20s %s%n", answer, fact.map(Fact::value).orElse("-"),
+                    correct == null ? "(not a fact from the documents)" : correct ? "RIGHT" : "WRONG");
+            out.println("    " + KvReport.line(response));
+        }
+        out.println(summary.line());
+        out.println();
+    }
+}

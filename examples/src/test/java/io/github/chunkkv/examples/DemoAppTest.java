@@ -1,0 +1,68 @@
+package io.github.chunkkv.examples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.chunkkv.examples.TestModels.Console;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The demo's command line and its whole pipeline on a tiny random model: wiring and output format, not answers. */
+class DemoAppTest {
+    private static final Pattern SUMMARY = Pattern.compile(
+            "^demo policy=(\\w+) (keep=[0-9.]+|budget=\\d+) correct=(\\d+) total=(\\d+) kv_bytes=(\\d+) kv_bytes_full=(\\d+) decode_ms_per_token=(\\d+\\.\\d{3})$",
+            Pattern.MULTILINE);
+
+    @Test
+    void runsBothPoliciesEndToEndAndPrintsOneSummaryLineEach(@TempDir Path dir) {
+        Console console = new Console();
+        int code = DemoApp.run(new String[] {"--model", TestModels.tinyLlama(dir).toString(), "--context-tokens", "600",
+                "--question", "What is the secret word for duzaz?", "--question", "What is the room number of suzoz?"},
+                console.out, console.err);
+
+        assertEquals(CommandLine.EXIT_OK, code, console.err());
+        String out = console.out();
+        Matcher m = SUMMARY.matcher(out);
+        assertTrue(m.find(), out);
+        assertEquals("chunkkv keep=0.1 total=2", m.group(1) + " " + m.group(2) + " total=" + m.group(4));
+        assertTrue(Long.parseLong(m.group(5)) < Long.parseLong(m.group(6)), "the compressed cache is smaller: " + m.group());
+        assertTrue(m.find(), out);
+        assertEquals("full keep=1.0 total=2", m.group(1) + " " + m.group(2) + " total=" + m.group(4));
+        assertEquals(m.group(5), m.group(6), "the full cache is not compressed");
+        assertTrue(out.contains("Q2  What is the room number of suzoz?"), out);
+        assertTrue(out.contains("expected: 834 912"), out);
+    }
+
+    @Test
+    void helpPrintsUsage() {
+        Console console = new Console();
+        assertEquals(CommandLine.EXIT_OK, DemoApp.run(new String[] {"--help"}, console.out, console.err));
+        assertTrue(console.out().contains("Usage: ./chunkkv demo"));
+    }
+
+    @Test
+    void badOptionsExitWithCode2AndSayWhatIsWrong() {
+        assertUsageError("unknown argument '--modle'", "--modle", "x");
+        assertUsageError("--policy: policy must be one of", "--policy", "chunky:keep=0.1");
+        assertUsageError("--policy: ", "--policy", "chunkkv:keep=7");
+        assertUsageError("--question needs a value", "--question");
+        assertUsageError("--context-tokens must be an integer >= 1, got 'many'", "--context-tokens", "many");
+        assertUsageError("--model may be given only once", "--model", "a", "--model", "b");
+    }
+
+    @Test
+    void aMissingModelExitsWithCode3(@TempDir Path empty) {
+        Console console = new Console();
+        assertEquals(CommandLine.EXIT_NO_MODEL, DemoApp.run(new String[] {"--model", empty.toString()}, console.out, console.err));
+        assertTrue(console.err().contains("is not a Jlama model folder (no config.json there)"), console.err());
+    }
+
+    private static void assertUsageError(String expected, String... args) {
+        Console console = new Console();
+        assertEquals(CommandLine.EXIT_USAGE, DemoApp.run(args, console.out, console.err));
+        assertTrue(console.err().contains(expected), "expected '" + expected + "' in: " + console.err());
+    }
+}
