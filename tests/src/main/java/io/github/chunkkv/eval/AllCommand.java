@@ -28,7 +28,7 @@ public final class AllCommand {
               --out DIR             output folder (default: docs/ in the repository)
               --prompts N           fidelity prompts (default 20); --samples N NIAH prompts per cell (default 1)
             Fidelity: 7 policies x keep 0.5,0.3,0.2,0.1; reuse study at keep 0.1; NIAH: 7 policies x budgets
-            32,64,128,256 x 3 lengths x depths 0,0.25,..,1 x 2 tasks. About 15 minutes on 2 cores with needle-lm.
+            32,64,128,256 x 3 lengths x depths 0,0.25,..,1 x 2 tasks. About 20 minutes on 2 cores with needle-lm.
             """;
 
     /**
@@ -53,37 +53,49 @@ public final class AllCommand {
         long start = System.nanoTime();
 
         ResultsReport report = new ResultsReport(fidelityDir, niahDir);
-        FidelityCommand.Settings f = FidelityCommand.Settings.defaults();
-        f = new FidelityCommand.Settings(f.policies(), f.keeps(), prompts, f.steps(), f.seed(), f.minLength(), f.maxLength());
-        ReuseCommand.Settings r = ReuseCommand.Settings.defaults();
-        try (EvalModel model = EvalModel.load(fidelityDir)) {
-            FidelityEval eval = FidelityCommand.evaluator(model, f);
-            report.fidelity(f, eval.run(f.policies(), f.keeps(), row -> out.println(row.line())));
-            report.reuse(r, ReuseCommand.runOnFidelityModel(model, r, out));
-            if (niahDir == null) {
-                Map<String, ChunkKvConfig> policies = new LinkedHashMap<>();
-                for (String p : PolicyList.ALL) policies.put(p + " keep=0.1", PolicyList.withKeep(p, 0.1));
-                KeptTokenMap.write(outDir.resolve("kept-tokens.html"), model, eval.prompts().get(0), policies,
-                        "Kept tokens of a stories260K prompt at keep ratio 0.1", null);
-            }
-        }
+        ReuseCommand.Settings reuse = ReuseCommand.Settings.defaults();
+        fidelityAndReuse(fidelityDir, prompts, reuse, niahDir == null ? outDir.resolve("kept-tokens.html") : null, report, out);
         if (niahDir != null) {
-            NiahCommand.Settings d = NiahCommand.Settings.defaults();
-            NiahCommand.Settings n = new NiahCommand.Settings(d.policies(), d.budgets(), null, ALL_LENGTH_COUNT, ALL_DEPTHS, d.tasks(), samples, d.seed());
-            try (EvalModel model = EvalModel.load(niahDir)) {
-                NiahEval eval = NiahCommand.evaluator(model, haystack, n);
-                report.niah(n, eval.run(n.policies(), n.budgets(), row -> out.println(row.line())));
-                report.reuseNiah(ReuseCommand.runNiah(model, haystack, new ReuseCommand.Settings(r.policies(), r.keep(), r.prompts(), r.steps(), r.reuse(), r.budget(), samples), n, out));
-                NiahCase shown = eval.cases().stream().filter(c -> c.task() == NiahTask.SINGLE && c.depth() == 0.5).reduce((x, y) -> y).orElse(eval.cases().get(0));
-                Map<String, ChunkKvConfig> policies = new LinkedHashMap<>();
-                for (String p : PolicyList.ALL) policies.put(p + " budget=" + NiahCommand.HEATMAP_BUDGET, PolicyList.withBudget(p, NiahCommand.HEATMAP_BUDGET));
-                KeptTokenMap.write(outDir.resolve("kept-tokens.html"), model, shown.tokens(), policies,
-                        "Kept tokens of a NIAH prompt (" + shown.length() + " tokens, needle at depth " + shown.depth() + ") at KV budget " + NiahCommand.HEATMAP_BUDGET,
-                        new int[] {shown.needleStart(), shown.needleStart() + model.encode(NeedlePrompt.needle(shown.key(), shown.value())).length});
-            }
+            ReuseCommand.Settings reuseNiah = new ReuseCommand.Settings(reuse.policies(), reuse.keep(), reuse.prompts(), reuse.steps(), reuse.reuse(),
+                    reuse.budget(), samples);
+            niah(niahDir, haystack, samples, reuseNiah, outDir.resolve("kept-tokens.html"), report, out);
         }
         report.write(outDir, results, images, (System.nanoTime() - start) / 1e9, "./chunkkv eval all " + String.join(" ", args));
         out.println("wrote " + outDir.resolve("RESULTS.md"));
+    }
+
+    /** Fidelity and the reuse study on the fidelity model; the kept-token map of a story when {@code keptMap} is given. */
+    private static void fidelityAndReuse(Path modelDir, int prompts, ReuseCommand.Settings reuse, Path keptMap, ResultsReport report, PrintStream out) {
+        FidelityCommand.Settings d = FidelityCommand.Settings.defaults();
+        FidelityCommand.Settings f = new FidelityCommand.Settings(d.policies(), d.keeps(), prompts, d.steps(), d.seed(), d.minLength(), d.maxLength());
+        try (EvalModel model = EvalModel.load(modelDir)) {
+            FidelityEval eval = FidelityCommand.evaluator(model, f);
+            report.fidelity(f, eval.run(f.policies(), f.keeps(), row -> out.println(row.line())));
+            report.reuse(reuse, ReuseCommand.runOnFidelityModel(model, reuse, out));
+            if (keptMap != null) {
+                Map<String, ChunkKvConfig> policies = new LinkedHashMap<>();
+                for (String p : PolicyList.ALL) policies.put(p + " keep=0.1", PolicyList.withKeep(p, 0.1));
+                KeptTokenMap.write(keptMap, model, eval.prompts().get(0), policies, "Kept tokens of a stories260K prompt at keep ratio 0.1", null);
+            }
+        }
+    }
+
+    /** The NIAH grid, NIAH per reuse interval, and the kept-token map of a mid-depth needle prompt. */
+    private static void niah(Path modelDir, Haystack haystack, int samples, ReuseCommand.Settings reuse, Path keptMap, ResultsReport report,
+            PrintStream out) {
+        NiahCommand.Settings d = NiahCommand.Settings.defaults();
+        NiahCommand.Settings n = new NiahCommand.Settings(d.policies(), d.budgets(), null, ALL_LENGTH_COUNT, ALL_DEPTHS, d.tasks(), samples, d.seed());
+        try (EvalModel model = EvalModel.load(modelDir)) {
+            NiahEval eval = NiahCommand.evaluator(model, haystack, n);
+            report.niah(n, eval.run(n.policies(), n.budgets(), row -> out.println(row.line())));
+            report.reuseNiah(ReuseCommand.runNiah(model, haystack, reuse, n, out));
+            NiahCase shown = eval.cases().stream().filter(c -> c.task() == NiahTask.SINGLE && c.depth() == 0.5).reduce((x, y) -> y).orElse(eval.cases().get(0));
+            Map<String, ChunkKvConfig> policies = new LinkedHashMap<>();
+            for (String p : PolicyList.ALL) policies.put(p + " budget=" + NiahCommand.HEATMAP_BUDGET, PolicyList.withBudget(p, NiahCommand.HEATMAP_BUDGET));
+            int needleEnd = shown.needleStart() + model.encode(NeedlePrompt.needle(shown.key(), shown.value())).length;
+            KeptTokenMap.write(keptMap, model, shown.tokens(), policies, "Kept tokens of a NIAH prompt (" + shown.tokens().length
+                    + " tokens, needle at depth " + shown.depth() + ") at KV budget " + NiahCommand.HEATMAP_BUDGET, new int[] {shown.needleStart(), needleEnd});
+        }
     }
 
     /** stories260K converted once into tests/target/eval-models (reused by later runs). */

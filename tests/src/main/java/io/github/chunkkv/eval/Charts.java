@@ -5,6 +5,7 @@ import java.awt.Color;
 import java.awt.Font;
 import java.awt.Paint;
 import java.io.IOException;
+import java.text.DecimalFormat;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -134,6 +135,7 @@ public final class Charts {
             LogAxis axis = new LogAxis(xLabel);
             axis.setBase(2);
             axis.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
+            axis.setNumberFormatOverride(new DecimalFormat("0")); // 32, 64, ... rather than 2^5, 2^6
             plot.setDomainAxis(axis);
         }
         if (!Double.isNaN(yMin)) plot.getRangeAxis().setRange(yMin, yMax);
