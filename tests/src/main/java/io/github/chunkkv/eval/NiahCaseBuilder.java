@@ -38,7 +38,7 @@ public final class NiahCaseBuilder {
             throw new IllegalArgumentException("length " + length + " + " + NeedlePrompt.MAX_ANSWER_TOKENS + " answer tokens exceeds the model's "
                     + model.maxPositions() + " positions");
         }
-        Random random = new Random(Objects.hash(seed, task, length, Double.hashCode(depth), sample));
+        Random random = new Random(Objects.hash(seed, task.label(), length, Double.hashCode(depth), sample)); // stable across JVMs (no identity hashes)
         List<String> keys = NeedlePrompt.keys(random, task.needles(), keyPool);
         List<String> values = keys.stream().map(k -> NeedlePrompt.value(random)).toList();
         List<String> needles = new ArrayList<>();

@@ -68,6 +68,7 @@ class NiahHarnessTest {
         NiahCase a = builder.build(NiahTask.MULTIKEY, 250, 0.4, 1), b = new NiahCaseBuilder(model, HAYSTACK, 7).build(NiahTask.MULTIKEY, 250, 0.4, 1);
         assertArrayEquals(a.tokens(), b.tokens());
         assertEquals(a.value(), b.value());
+        assertEquals("kettle 778 519 126", a.key() + " " + a.value(), "the same in every JVM (seeds use no identity hash codes)");
         NiahCase other = builder.build(NiahTask.MULTIKEY, 250, 0.4, 2);
         assertTrue(!other.value().equals(a.value()) || !other.key().equals(a.key()));
     }
