@@ -1,0 +1,167 @@
+package io.github.chunkkv.eval;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.Paint;
+import java.io.IOException;
+import java.text.DecimalFormat;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.function.ToDoubleFunction;
+import org.jfree.chart.ChartFactory;
+import org.jfree.chart.ChartUtils;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.LogAxis;
+import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.axis.SymbolAxis;
+import org.jfree.chart.plot.PlotOrientation;
+import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.PaintScale;
+import org.jfree.chart.renderer.xy.XYBlockRenderer;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.chart.title.PaintScaleLegend;
+import org.jfree.chart.ui.RectangleEdge;
+import org.jfree.data.xy.DefaultXYZDataset;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
+
+/** The evaluation's pictures, drawn with JFreeChart into PNG files (headless). */
+public final class Charts {
+    private static final int WIDTH = 900, HEIGHT = 560;
+    /** One fixed colour per policy, so every chart reads the same; other series get JFreeChart's defaults. */
+    private static final Map<String, Color> POLICY_COLORS = Map.of(
+            "full", Color.BLACK, "chunkkv", new Color(0xd62728), "snapkv", new Color(0x1f77b4), "pyramidkv", new Color(0x9467bd),
+            "h2o", new Color(0xff7f0e), "streamingllm", new Color(0x2ca02c), "random", Color.GRAY);
+
+    static {
+        System.setProperty("java.awt.headless", "true");
+    }
+
+    private Charts() {}
+
+    /** Top-1 agreement and KL vs keep ratio, one line per policy: {@code file} and {@code file}-kl.png. */
+    public static void fidelity(Path file, List<FidelityRow> rows) {
+        lines(file, "Fidelity to FullKV (top-1 agreement, teacher-forced)", "keep ratio", "top-1 agreement", false,
+                byPolicy(rows, FidelityRow::policy, FidelityRow::keep, FidelityRow::top1Agree), Double.NaN, Double.NaN);
+        lines(sibling(file, "-kl"), "KL(FullKV || policy), mean over steps", "keep ratio", "KL (nats)", false,
+                byPolicy(rows, FidelityRow::policy, FidelityRow::keep, FidelityRow::kl), Double.NaN, Double.NaN);
+    }
+
+    /** NIAH accuracy vs KV budget (log scale), one line per policy, for one task. */
+    public static void niahVsBudget(Path file, List<NiahRow> rows, String task) {
+        List<NiahRow> ofTask = rows.stream().filter(r -> r.task().equals(task)).toList();
+        lines(file, "NIAH accuracy vs KV budget (" + task + ")", "KV budget (tokens)", "exact-match accuracy", true,
+                byPolicy(ofTask, NiahRow::policy, r -> r.budget(), NiahRow::accuracy), 0, 1.02);
+    }
+
+    /** Depth × context-length heatmap of one policy at one budget and task; colour = accuracy. */
+    public static void niahHeatmap(Path file, List<NiahCell> cells, String policy, int budget, String task) {
+        List<NiahCell> mine = cells.stream().filter(c -> c.policy().equals(policy) && c.budget() == budget && c.task().equals(task)).toList();
+        if (mine.isEmpty()) return;
+        List<Integer> lengths = mine.stream().map(NiahCell::length).distinct().sorted().toList();
+        List<Double> depths = mine.stream().map(NiahCell::depth).distinct().sorted().toList();
+        double[][] xyz = new double[3][mine.size()];
+        for (int i = 0; i < mine.size(); i++) {
+            xyz[0][i] = lengths.indexOf(mine.get(i).length());
+            xyz[1][i] = depths.indexOf(mine.get(i).depth());
+            xyz[2][i] = mine.get(i).accuracy();
+        }
+        DefaultXYZDataset data = new DefaultXYZDataset();
+        data.addSeries("accuracy", xyz);
+        SymbolAxis x = new SymbolAxis("context length (tokens)", lengths.stream().map(String::valueOf).toArray(String[]::new));
+        SymbolAxis y = new SymbolAxis("needle depth", depths.stream().map(d -> String.format("%.0f%%", 100 * d)).toArray(String[]::new));
+        y.setInverted(true);
+        XYBlockRenderer renderer = new XYBlockRenderer();
+        PaintScale scale = new AccuracyScale();
+        renderer.setPaintScale(scale);
+        XYPlot plot = new XYPlot(data, x, y, renderer);
+        plot.setBackgroundPaint(Color.WHITE);
+        JFreeChart chart = new JFreeChart("NIAH " + task + ": " + policy + " at KV budget " + budget, new Font("SansSerif", Font.BOLD, 16), plot, false);
+        NumberAxis legendAxis = new NumberAxis("accuracy");
+        legendAxis.setRange(0, 1);
+        PaintScaleLegend legend = new PaintScaleLegend(scale, legendAxis);
+        legend.setPosition(RectangleEdge.RIGHT);
+        legend.setStripWidth(14);
+        chart.addSubtitle(legend);
+        chart.setBackgroundPaint(Color.WHITE);
+        save(file, chart);
+    }
+
+    /** Red (0) through yellow to green (1). */
+    private static final class AccuracyScale implements PaintScale {
+        @Override
+        public double getLowerBound() {
+            return 0;
+        }
+
+        @Override
+        public double getUpperBound() {
+            return 1;
+        }
+
+        @Override
+        public Paint getPaint(double value) {
+            double v = Double.isNaN(value) ? 0 : Math.max(0, Math.min(1, value));
+            return v < 0.5 ? blend(new Color(0xd7191c), new Color(0xffffbf), v * 2) : blend(new Color(0xffffbf), new Color(0x1a9641), (v - 0.5) * 2);
+        }
+
+        private static Color blend(Color a, Color b, double t) {
+            return new Color((int) Math.round(a.getRed() + (b.getRed() - a.getRed()) * t), (int) Math.round(a.getGreen() + (b.getGreen() - a.getGreen()) * t),
+                    (int) Math.round(a.getBlue() + (b.getBlue() - a.getBlue()) * t));
+        }
+    }
+
+    private static <R> Map<String, XYSeries> byPolicy(List<R> rows, Function<R, String> policy, ToDoubleFunction<R> x, ToDoubleFunction<R> y) {
+        Map<String, XYSeries> series = new LinkedHashMap<>();
+        for (R r : rows) series.computeIfAbsent(policy.apply(r), XYSeries::new).add(x.applyAsDouble(r), y.applyAsDouble(r));
+        return series;
+    }
+
+    private static void lines(Path file, String title, String xLabel, String yLabel, boolean logX, Map<String, XYSeries> series, double yMin, double yMax) {
+        XYSeriesCollection data = new XYSeriesCollection();
+        series.values().forEach(data::addSeries);
+        JFreeChart chart = ChartFactory.createXYLineChart(title, xLabel, yLabel, data, PlotOrientation.VERTICAL, true, false, false);
+        XYPlot plot = chart.getXYPlot();
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
+        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        if (logX) {
+            LogAxis axis = new LogAxis(xLabel);
+            axis.setBase(2);
+            axis.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
+            axis.setNumberFormatOverride(new DecimalFormat("0")); // 32, 64, ... rather than 2^5, 2^6
+            plot.setDomainAxis(axis);
+        }
+        if (!Double.isNaN(yMin)) plot.getRangeAxis().setRange(yMin, yMax);
+        else ((NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
+        XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
+        for (int i = 0; i < data.getSeriesCount(); i++) {
+            renderer.setSeriesStroke(i, new BasicStroke(2f));
+            Color color = POLICY_COLORS.get(String.valueOf(data.getSeriesKey(i)));
+            if (color != null) renderer.setSeriesPaint(i, color);
+        }
+        plot.setRenderer(renderer);
+        chart.setBackgroundPaint(Color.WHITE);
+        save(file, chart);
+    }
+
+    private static Path sibling(Path file, String suffix) {
+        String name = file.getFileName().toString();
+        return file.resolveSibling(name.replaceFirst("\\.png$", "") + suffix + ".png");
+    }
+
+    private static void save(Path file, JFreeChart chart) {
+        try {
+            if (file.getParent() != null) Files.createDirectories(file.getParent());
+            ChartUtils.saveChartAsPNG(file.toFile(), chart, WIDTH, HEIGHT);
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not write chart " + file, e);
+        }
+    }
+}

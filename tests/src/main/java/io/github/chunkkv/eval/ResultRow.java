@@ -1,0 +1,24 @@
+package io.github.chunkkv.eval;
+
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/** One result of an experiment: printed as one {@code kind key=value ...} line and stored in CSV and JSON. */
+public interface ResultRow {
+    /** The experiment, first word of the printed line (fidelity, niah, ...). */
+    String kind();
+
+    /** Named values in column order. */
+    Map<String, Object> fields();
+
+    default String line() {
+        return kind() + " " + fields().entrySet().stream().map(e -> e.getKey() + "=" + format(e.getValue())).collect(Collectors.joining(" "));
+    }
+
+    static String format(Object value) {
+        if (value instanceof Double d) return String.format(Locale.ROOT, "%.4f", d);
+        if (value instanceof Float f) return String.format(Locale.ROOT, "%.4f", f);
+        return String.valueOf(value);
+    }
+}
