@@ -1,14 +1,9 @@
 package io.github.chunkkv.langchain4j;
 
-import dev.langchain4j.model.ModelProvider;
-import dev.langchain4j.model.chat.Capability;
 import dev.langchain4j.model.chat.StreamingChatModel;
-import dev.langchain4j.model.chat.listener.ChatModelListener;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
-import java.util.List;
-import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,13 +18,11 @@ import org.slf4j.LoggerFactory;
  * {@code onError}. When tools are offered, a reply is only known to be a tool call once it is complete: its text is
  * streamed as partial responses, and the complete response carries the parsed tool execution requests.
  */
-public class ChunkKvJlamaStreamingChatModel implements StreamingChatModel, AutoCloseable {
+public class ChunkKvJlamaStreamingChatModel extends ChunkKvJlamaModelBase implements StreamingChatModel {
     private static final Logger LOG = LoggerFactory.getLogger(ChunkKvJlamaStreamingChatModel.class);
 
-    private final ChatModelCore core;
-
     private ChunkKvJlamaStreamingChatModel(Builder builder) {
-        this.core = builder.buildCore();
+        super(builder.buildCore());
     }
 
     public static Builder builder() {
@@ -60,36 +53,6 @@ public class ChunkKvJlamaStreamingChatModel implements StreamingChatModel, AutoC
         } catch (RuntimeException e) {
             LOG.warn("onError of the streaming handler threw while handling {}", error.toString(), e);
         }
-    }
-
-    @Override
-    public ChunkKvChatRequestParameters defaultRequestParameters() {
-        return core.defaults();
-    }
-
-    @Override
-    public List<ChatModelListener> listeners() {
-        return core.listeners();
-    }
-
-    @Override
-    public ModelProvider provider() {
-        return ModelProvider.OTHER; // no enum value for in-process Jlama
-    }
-
-    @Override
-    public Set<Capability> supportedCapabilities() {
-        return Set.of();
-    }
-
-    /** Counts tokens with this model's tokenizer and chat template, e.g. for {@code TokenWindowChatMemory}. */
-    public JlamaTokenCountEstimator tokenCountEstimator() {
-        return new JlamaTokenCountEstimator(core.engine().jlamaModel());
-    }
-
-    @Override
-    public void close() {
-        core.close();
     }
 
     public static final class Builder extends ChunkKvJlamaModelBuilder<Builder> {

@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import io.github.chunkkv.convert.LlamaConfigJson;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -127,22 +128,7 @@ public final class RandomLlamaWriter {
     }
 
     private static void writeConfig(Shape s, Path dir) throws IOException {
-        Map<String, Object> c = new LinkedHashMap<>();
-        c.put("model_type", "llama");
-        c.put("architectures", List.of("LlamaForCausalLM"));
-        c.put("hidden_size", s.dim());
-        c.put("intermediate_size", s.hidden());
-        c.put("num_attention_heads", s.heads());
-        c.put("num_key_value_heads", s.kvHeads());
-        c.put("num_hidden_layers", s.layers());
-        c.put("max_position_embeddings", s.context());
-        c.put("rms_norm_eps", 1e-5);
-        c.put("vocab_size", s.vocab());
-        c.put("bos_token_id", 1);
-        c.put("eos_token_id", 2);
-        c.put("hidden_act", "silu");
-        c.put("rope_theta", 10000.0);
-        c.put("tie_word_embeddings", false);
+        Map<String, Object> c = LlamaConfigJson.of(s.dim(), s.hidden(), s.heads(), s.kvHeads(), s.layers(), s.context(), s.vocab(), false);
         JSON.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(), c);
     }
 

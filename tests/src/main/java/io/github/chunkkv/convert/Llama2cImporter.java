@@ -57,24 +57,8 @@ public final class Llama2cImporter {
     }
 
     static Map<String, Object> config(Llama2cHeader h, int intermediateSize) {
-        Map<String, Object> c = new LinkedHashMap<>();
-        c.put("model_type", "llama");
-        c.put("architectures", List.of("LlamaForCausalLM"));
-        c.put("hidden_size", h.dim());
-        c.put("intermediate_size", intermediateSize);
-        c.put("num_attention_heads", h.heads());
-        c.put("num_key_value_heads", h.kvHeads());
-        c.put("num_hidden_layers", h.layers());
-        c.put("max_position_embeddings", h.seqLen());
-        c.put("rms_norm_eps", 1e-5);
-        c.put("vocab_size", h.vocabSize());
-        c.put("bos_token_id", 1);
-        c.put("eos_token_id", 2);
-        c.put("hidden_act", "silu");
-        c.put("rope_theta", 10000.0);
-        c.put("tie_word_embeddings", h.sharedClassifier());
-        c.put("torch_dtype", "float32");
-        return c;
+        return LlamaConfigJson.of(h.dim(), intermediateSize, h.heads(), h.kvHeads(), h.layers(), h.seqLen(), h.vocabSize(),
+                h.sharedClassifier());
     }
 
     private static void writeJson(Path file, Object value) throws IOException {
