@@ -28,8 +28,12 @@ import java.util.random.RandomGenerator;
  * {@code ntokens} counts new tokens, a prompt that does not fit is refused before any work, sessions are closed
  * explicitly and live on the heap only (no page files).
  *
- * <p>Thread safety: every method is synchronized on this object, so concurrent calls on one model are serialized.
- * Closing it frees its sessions; the wrapped Jlama model stays open and belongs to the caller.
+ * <p>Thread safety: what runs the model or changes sessions (a session's prefill, decode and rewind, {@code generate},
+ * opening and closing sessions) is synchronized on this object, so those calls are serialized; the other methods read
+ * fixed state or go to the wrapped model's tokenizer, except {@link #embed}, which runs stock Jlama unserialized.
+ * {@link KvSession#generate} takes the lock once per model step, not for the whole reply: generations on different
+ * sessions interleave token by token, and a session serves one caller at a time. Closing this model frees its
+ * sessions; the wrapped Jlama model stays open and belongs to the caller.
  */
 public final class ChunkKvModel implements Generator {
     private static final int MAX_BATCH = 256; // Jlama's prefill batch size
@@ -224,6 +228,12 @@ public final class ChunkKvModel implements Generator {
         }
     }
 
+    GenerationResult generate(KvSession s, int[] newTokens, GenerationOptions options, TextListener listener) {
+        Objects.requireNonNull(options, "options");
+        Objects.requireNonNull(listener, "listener");
+        return new GenerationLoop(s, options, listener, model.getTokenizer(), c.eosTokens, maxPositions, random).run(newTokens);
+    }
+
     /**
      * Jlama's generate with its bugs fixed: the prompt is appended to the session (BOS only at its start), the last
      * sampled token is fed at the start of the next turn, and {@code ntokens} is the number of new tokens.
@@ -232,48 +242,18 @@ public final class ChunkKvModel implements Generator {
     public synchronized Response generate(UUID sessionId, PromptContext promptContext, float temperature, int ntokens,
             BiConsumer<String, Float> onTokenWithTimings) {
         Objects.requireNonNull(promptContext, "promptContext");
-        if (!(temperature >= 0f)) throw new IllegalArgumentException("temperature must be >= 0, got " + temperature);
         if (ntokens < 1) throw new IllegalArgumentException("ntokens (new tokens to generate) must be >= 1, got " + ntokens);
+        GenerationOptions options = GenerationOptions.maxTokens(ntokens).withSampling(SamplingOptions.temperature(temperature));
         KvSession s = session(sessionId);
         int[] prompt = encode(promptContext, s.position() == 0 && s.pendingToken() < 0);
         int[] feed = s.pendingToken() < 0 ? prompt : concat(s.pendingToken(), prompt);
         checkTokens(feed, "prompt");
         checkFits(s, feed.length);
-
-        long start = System.nanoTime();
-        float[] logits = prefill(s, feed);
         s.setPendingToken(-1);
-        long promptNanos = System.nanoTime() - start;
-
-        Tokenizer tokenizer = model.getTokenizer();
-        StringBuilder text = new StringBuilder(), withSpecial = new StringBuilder();
-        FinishReason reason = FinishReason.MAX_TOKENS;
-        int generated = 0;
-        long decodeStart = System.nanoTime();
-        while (true) {
-            int next = Sampler.sample(logits, temperature, random);
-            if (c.eosTokens.contains(next)) {
-                s.setPendingToken(next);
-                reason = FinishReason.STOP_TOKEN;
-                break;
-            }
-            generated++;
-            String piece = tokenizer.decode(next);
-            withSpecial.append(piece);
-            if (!tokenizer.getModel().isSpecialToken(next)) {
-                text.append(piece);
-                onTokenWithTimings.accept(piece, (System.nanoTime() - decodeStart) / 1e6f / generated);
-            }
-            if (generated >= ntokens || s.position() >= maxPositions) {
-                s.setPendingToken(next);
-                break;
-            }
-            logits = decode(s, next);
-        }
-        long decodeNanos = System.nanoTime() - decodeStart;
-        Response response = new Response(text.toString(), withSpecial.toString(), reason, feed.length, generated,
-                promptNanos / 1_000_000, decodeNanos / 1_000_000);
-        return extractToolCalls(promptContext, response);
+        GenerationResult result = s.generate(feed, options,
+                (text, generated, decodeNanos) -> onTokenWithTimings.accept(text, decodeNanos / 1e6f / generated));
+        s.setPendingToken(result.lastSampledToken());
+        return extractToolCalls(promptContext, result.toJlamaResponse());
     }
 
     /**

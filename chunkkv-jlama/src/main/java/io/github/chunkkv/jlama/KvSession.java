@@ -57,6 +57,14 @@ public final class KvSession implements AutoCloseable {
     }
 
     /**
+     * Prefills {@code newTokens}, then generates a reply as {@code options} say, handing it to {@code listener} as it
+     * becomes final. The last sampled token is not fed back (see {@link GenerationResult#lastSampledToken()}).
+     */
+    public GenerationResult generate(int[] newTokens, GenerationOptions options, TextListener listener) {
+        return owner.generate(this, newTokens, options, listener);
+    }
+
+    /**
      * Forgets every token at or after {@code position}, e.g. a generated reply that a client re-sends differently.
      * Only the uncompressed tail can be forgotten: compression already used the history before {@link #compressedUpTo()}.
      */

@@ -12,6 +12,11 @@ public final class Sampler {
         return best;
     }
 
+    /** The next token as {@code options} ask; {@code random} draws when they do not fix the choice. */
+    public static int sample(float[] logits, SamplingOptions options, RandomGenerator random) {
+        return sample(logits, options.temperature(), random);
+    }
+
     public static int sample(float[] logits, float temperature, RandomGenerator random) {
         if (!(temperature >= 0f)) throw new IllegalArgumentException("temperature must be >= 0, got " + temperature);
         if (temperature == 0f) return argmax(logits);

@@ -23,7 +23,7 @@ import dev.langchain4j.model.chat.response.ChatResponse;
  */
 public class ChunkKvJlamaChatModel extends ChunkKvJlamaModelBase implements ChatModel {
     private ChunkKvJlamaChatModel(Builder builder) {
-        super(builder.buildCore());
+        super(builder);
     }
 
     public static Builder builder() {
@@ -32,8 +32,7 @@ public class ChunkKvJlamaChatModel extends ChunkKvJlamaModelBase implements Chat
 
     @Override
     public ChatResponse doChat(ChatRequest chatRequest) {
-        GenerationRequest request = core.resolve(chatRequest);
-        return core.engine().generate(request, text -> {}).toChatResponse(core.modelName());
+        return answer(chatRequest, text -> {});
     }
 
     public static final class Builder extends ChunkKvJlamaModelBuilder<Builder> {

@@ -3,26 +3,35 @@ package io.github.chunkkv.langchain4j;
 import dev.langchain4j.model.ModelProvider;
 import dev.langchain4j.model.chat.Capability;
 import dev.langchain4j.model.chat.listener.ChatModelListener;
+import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.response.ChatResponse;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 
 /**
  * What the blocking and the streaming chat model share: the loaded engine, the default request parameters, the
- * listeners and the provider facts. The two subclasses differ only in how a reply is delivered.
+ * listeners, the provider facts, and answering a request. The two subclasses differ only in how a reply is delivered.
  */
 public abstract class ChunkKvJlamaModelBase implements AutoCloseable {
-    final ChatModelCore core;
+    private final ChunkKvChatRequestParameters defaults;
+    private final List<ChatModelListener> listeners;
+    private final JlamaEngine engine;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
-    ChunkKvJlamaModelBase(ChatModelCore core) {
-        this.core = core;
+    ChunkKvJlamaModelBase(ChunkKvJlamaModelBuilder<?> builder) {
+        this.defaults = builder.validatedDefaults(); // every option checked before the model is loaded
+        this.listeners = builder.configuredListeners();
+        this.engine = builder.acquireEngine();
     }
 
     public ChunkKvChatRequestParameters defaultRequestParameters() {
-        return core.defaults();
+        return defaults;
     }
 
     public List<ChatModelListener> listeners() {
-        return core.listeners();
+        return listeners;
     }
 
     public ModelProvider provider() {
@@ -35,12 +44,25 @@ public abstract class ChunkKvJlamaModelBase implements AutoCloseable {
 
     /** Counts tokens with this model's tokenizer and chat template, e.g. for {@code TokenWindowChatMemory}. */
     public JlamaTokenCountEstimator tokenCountEstimator() {
-        return new JlamaTokenCountEstimator(core.engine().jlamaModel());
+        return new JlamaTokenCountEstimator(engine.jlamaModel());
+    }
+
+    /**
+     * Answers a request; {@code onText} receives the reply as it becomes final. The public {@code chat} methods have
+     * merged the defaults into the request already; merging again is harmless and keeps a direct {@code doChat} call
+     * correct.
+     */
+    final ChatResponse answer(ChatRequest request, Consumer<String> onText) {
+        ChatRequest merged = ChatRequest.builder()
+                .messages(request.messages())
+                .parameters(request.parameters() == null ? defaults : defaults.overrideWith(request.parameters()))
+                .build();
+        return engine.generate(GenerationRequest.of(merged, defaults.modelName()), onText).toChatResponse(defaults.modelName());
     }
 
     /** Frees this model's claim on the shared Jlama model; the last user frees its sessions and weights. */
     @Override
     public void close() {
-        core.close();
+        if (closed.compareAndSet(false, true)) SharedEngines.release(engine);
     }
 }

@@ -132,8 +132,11 @@ public abstract class ChunkKvJlamaModelBuilder<B extends ChunkKvJlamaModelBuilde
         return kvCompression(CompressionSpecs.parse(spec));
     }
 
-    /** Validates every option, then loads (or shares) the model. */
-    ChatModelCore buildCore() {
+    /**
+     * Validates every option; returns the defaults that every request is merged with, named after the model that
+     * responses report.
+     */
+    ChunkKvChatRequestParameters validatedDefaults() {
         if (maxSessions < 1) throw new IllegalArgumentException("maxSessions must be >= 1, got " + maxSessions);
         if (workingQuantizedType == null) throw new IllegalArgumentException("workingQuantizedType must not be null");
         if (modelPath == null && (modelName == null || modelName.isBlank())) {
@@ -141,11 +144,18 @@ public abstract class ChunkKvJlamaModelBuilder<B extends ChunkKvJlamaModelBuilde
         }
         String displayName = modelName != null ? modelName
                 : getOrDefault(defaultRequestParameters.modelName(), String.valueOf(modelPath.toAbsolutePath().normalize().getFileName()));
-        ChunkKvChatRequestParameters defaults = defaults(displayName);
+        return defaults(displayName);
+    }
+
+    List<ChatModelListener> configuredListeners() {
+        return listeners;
+    }
+
+    /** Loads the model, or shares the one already loaded for the same folder and options. */
+    JlamaEngine acquireEngine() {
         if (threadCount != null) SharedEngines.applyThreadCount(threadCount);
         Path folder = modelPath != null ? modelPath : download(modelName, getOrDefault(modelCachePath, DEFAULT_MODEL_CACHE));
-        JlamaEngine engine = SharedEngines.acquire(folder, workingQuantizedType, maxSessions);
-        return new ChatModelCore(engine, displayName, defaults, listeners);
+        return SharedEngines.acquire(folder, workingQuantizedType, maxSessions);
     }
 
     private ChunkKvChatRequestParameters defaults(String displayName) {

@@ -22,7 +22,7 @@ public class ChunkKvJlamaStreamingChatModel extends ChunkKvJlamaModelBase implem
     private static final Logger LOG = LoggerFactory.getLogger(ChunkKvJlamaStreamingChatModel.class);
 
     private ChunkKvJlamaStreamingChatModel(Builder builder) {
-        super(builder.buildCore());
+        super(builder);
     }
 
     public static Builder builder() {
@@ -33,8 +33,7 @@ public class ChunkKvJlamaStreamingChatModel extends ChunkKvJlamaModelBase implem
     public void doChat(ChatRequest chatRequest, StreamingChatResponseHandler handler) {
         ChatResponse response;
         try {
-            GenerationRequest request = core.resolve(chatRequest);
-            response = core.engine().generate(request, handler::onPartialResponse).toChatResponse(core.modelName());
+            response = answer(chatRequest, handler::onPartialResponse);
         } catch (RuntimeException | Error e) {
             notifyError(handler, e);
             return;

@@ -6,29 +6,31 @@ import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.output.FinishReason;
 import dev.langchain4j.model.output.TokenUsage;
 import io.github.chunkkv.jlama.CompressionStats;
+import io.github.chunkkv.jlama.GenerationResult;
 import java.util.List;
 import java.util.UUID;
 
 /**
- * What one generation produced and what it cost; turned into the LangChain4j response by {@link #toChatResponse}.
+ * What one chat request produced; turned into the LangChain4j response by {@link #toChatResponse}.
  *
+ * @param result the generation, whose prompt is only what was prefilled (the tokens after the reused prefix)
+ * @param toolCalls the reply parsed as tool calls; empty when it is text
  * @param promptTokens the whole prompt, reused prefix included
  * @param reusedTokens leading prompt tokens served from an earlier request's cache
- * @param outputTokens sampled tokens, end-of-sequence excluded
- * @param stats the prefill's compression statistics (of the new tokens only)
  */
-record Generation(UUID sessionId, String text, List<ToolExecutionRequest> toolCalls, FinishReason finishReason,
-        int promptTokens, int reusedTokens, int outputTokens, CompressionStats stats, String policy, long decodeNanos) {
+record Generation(UUID sessionId, GenerationResult result, List<ToolExecutionRequest> toolCalls, int promptTokens,
+        int reusedTokens, String policy) {
 
     ChatResponse toChatResponse(String modelName) {
-        AiMessage message = toolCalls.isEmpty() ? AiMessage.from(text) : AiMessage.from(toolCalls);
+        AiMessage message = toolCalls.isEmpty() ? AiMessage.from(result.text()) : AiMessage.from(toolCalls);
+        CompressionStats stats = result.stats();
         return ChatResponse.builder()
                 .aiMessage(message)
                 .metadata(ChunkKvChatResponseMetadata.builder()
                         .id(sessionId.toString())
                         .modelName(modelName)
-                        .tokenUsage(new TokenUsage(promptTokens, outputTokens))
-                        .finishReason(finishReason)
+                        .tokenUsage(new TokenUsage(promptTokens, result.generatedTokens()))
+                        .finishReason(finishReason())
                         .promptTokens(promptTokens)
                         .reusedTokens(reusedTokens)
                         .keptTokens(stats.keptMean())
@@ -36,9 +38,17 @@ record Generation(UUID sessionId, String text, List<ToolExecutionRequest> toolCa
                         .kvBytesAfter(stats.kvBytesAfter())
                         .prefillMillis(stats.prefillNanos() / 1e6)
                         .compressMillis(stats.compressNanos() / 1e6)
-                        .decodeMillis(decodeNanos / 1e6)
+                        .decodeMillis(result.decodeNanos() / 1e6)
                         .policy(policy)
                         .build())
                 .build();
+    }
+
+    private FinishReason finishReason() {
+        if (!toolCalls.isEmpty()) return FinishReason.TOOL_EXECUTION;
+        return switch (result.stopReason()) {
+            case END_OF_SEQUENCE, STOP_SEQUENCE -> FinishReason.STOP;
+            case MAX_TOKENS, CONTEXT_FULL -> FinishReason.LENGTH;
+        };
     }
 }

@@ -9,6 +9,8 @@ import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.request.ResponseFormatType;
 import dev.langchain4j.model.chat.request.ToolChoice;
 import io.github.chunkkv.config.ChunkKvConfig;
+import io.github.chunkkv.jlama.GenerationOptions;
+import io.github.chunkkv.jlama.SamplingOptions;
 import java.util.List;
 
 /**
@@ -17,10 +19,11 @@ import java.util.List;
  * every unset one defaulted: temperature 0 (greedy), no output limit but the context, full KV cache. Tool choice
  * NONE drops the tools from the prompt; REQUIRED cannot be enforced and is refused.
  *
- * @param maxOutputTokens {@link Integer#MAX_VALUE} when the request sets no limit
+ * @param options the sampling, the output limit ({@link Integer#MAX_VALUE} when the request sets none) and the stop
+ *     sequences
  */
-record GenerationRequest(List<ChatMessage> messages, List<ToolSpecification> tools, float temperature, int maxOutputTokens,
-        List<String> stopSequences, ChunkKvConfig compression) {
+record GenerationRequest(List<ChatMessage> messages, List<ToolSpecification> tools, GenerationOptions options,
+        ChunkKvConfig compression) {
 
     /** Resolves a request whose parameters were already merged with the model's defaults. */
     static GenerationRequest of(ChatRequest request, String servedModelName) {
@@ -38,22 +41,21 @@ record GenerationRequest(List<ChatMessage> messages, List<ToolSpecification> too
         if (p.toolChoice() == ToolChoice.REQUIRED) {
             throw new UnsupportedFeatureException("toolChoice REQUIRED is not supported: a local model cannot be forced to call a tool");
         }
-        double temperature = p.temperature() == null ? 0.0 : p.temperature();
-        if (!(temperature >= 0.0) || Double.isInfinite(temperature)) {
-            throw new InvalidRequestException("temperature must be a finite number >= 0 (0 = greedy), got " + temperature);
-        }
         Integer maxOutputTokens = p.maxOutputTokens();
         if (maxOutputTokens != null && maxOutputTokens < 1) {
             throw new InvalidRequestException("maxOutputTokens must be >= 1, got " + maxOutputTokens);
         }
-        List<String> stops = p.stopSequences() == null ? List.of() : p.stopSequences();
-        for (String stop : stops) {
-            if (stop == null || stop.isEmpty()) throw new InvalidRequestException("stopSequences must not contain null or empty strings, got " + stops);
+        GenerationOptions options;
+        try {
+            options = GenerationOptions.maxTokens(maxOutputTokens == null ? Integer.MAX_VALUE : maxOutputTokens)
+                    .withSampling(SamplingOptions.temperature(p.temperature() == null ? 0f : p.temperature().floatValue()))
+                    .withStopSequences(p.stopSequences() == null ? List.of() : p.stopSequences());
+        } catch (IllegalArgumentException e) { // a bad temperature or stop sequence, named in the message
+            throw new InvalidRequestException(e.getMessage(), e);
         }
         List<ToolSpecification> tools = p.toolSpecifications() == null || p.toolChoice() == ToolChoice.NONE ? List.of() : p.toolSpecifications();
         ChunkKvConfig compression = p instanceof ChunkKvChatRequestParameters c && c.kvCompression() != null ? c.kvCompression() : ChunkKvConfig.full();
-        return new GenerationRequest(request.messages(), tools, (float) temperature,
-                maxOutputTokens == null ? Integer.MAX_VALUE : maxOutputTokens, List.copyOf(stops), compression);
+        return new GenerationRequest(request.messages(), tools, options, compression);
     }
 
     private static void unsupported(Object value, String name) {

@@ -1,21 +1,18 @@
 package io.github.chunkkv.langchain4j;
 
 import com.github.tjake.jlama.model.AbstractModel;
-import com.github.tjake.jlama.model.functions.Generator;
 import com.github.tjake.jlama.safetensors.prompt.PromptContext;
 import com.github.tjake.jlama.safetensors.tokenizer.Tokenizer;
 import dev.langchain4j.agent.tool.ToolExecutionRequest;
 import dev.langchain4j.exception.InvalidRequestException;
-import dev.langchain4j.model.output.FinishReason;
 import io.github.chunkkv.config.ChunkKvConfig;
 import io.github.chunkkv.jlama.ChunkKvJlama;
 import io.github.chunkkv.jlama.ChunkKvModel;
-import io.github.chunkkv.jlama.CompressionStats;
+import io.github.chunkkv.jlama.GenerationResult;
+import io.github.chunkkv.jlama.GenerationResult.StopReason;
 import io.github.chunkkv.jlama.KvSession;
-import io.github.chunkkv.jlama.Sampler;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Random;
 import java.util.function.Consumer;
 
 /**
@@ -27,7 +24,6 @@ final class JlamaEngine {
     private final ChunkKvModel kv;
     private final PromptRenderer renderer;
     private final SessionCache sessions;
-    private final Random random = new Random();
     private boolean closed;
 
     JlamaEngine(AbstractModel model, int maxSessions) {
@@ -80,65 +76,22 @@ final class JlamaEngine {
         }
         KvSession session = lease.session();
         try {
-            return decode(request, context, session, prompt, lease.reused(), onText);
+            GenerationResult result = session.generate(Arrays.copyOfRange(prompt, lease.reused(), prompt.length), request.options(),
+                    (text, generated, decodeNanos) -> onText.accept(text));
+            // Only a reply the model ended itself can be a complete tool call.
+            List<ToolExecutionRequest> toolCalls = result.stopReason() == StopReason.END_OF_SEQUENCE && !request.tools().isEmpty()
+                    ? toolCalls(context, result)
+                    : List.of();
+            return new Generation(session.id(), result, toolCalls, prompt.length, lease.reused(), request.compression().toSpec());
         } catch (RuntimeException | Error e) {
             sessions.discard(session);
             throw e;
         }
     }
 
-    private Generation decode(GenerationRequest request, PromptContext context, KvSession session, int[] prompt, int reused,
-            Consumer<String> onText) {
-        float[] logits = session.prefill(Arrays.copyOfRange(prompt, reused, prompt.length));
-        CompressionStats stats = session.lastStats();
-        Tokenizer tokenizer = model.getTokenizer();
-        List<Integer> eos = model.getConfig().eosTokens;
-        StopSequenceMatcher stops = new StopSequenceMatcher(request.stopSequences());
-        StringBuilder withSpecialTokens = new StringBuilder();
-        FinishReason reason;
-        int generated = 0;
-        long start = System.nanoTime();
-        while (true) {
-            int next = Sampler.sample(logits, request.temperature(), random);
-            if (eos.contains(next)) {
-                reason = FinishReason.STOP;
-                break;
-            }
-            generated++;
-            String piece = tokenizer.decode(next);
-            withSpecialTokens.append(piece);
-            if (!tokenizer.getModel().isSpecialToken(next)) {
-                emit(onText, stops.append(piece));
-                if (stops.stopped()) {
-                    reason = FinishReason.STOP;
-                    break;
-                }
-            }
-            if (generated >= request.maxOutputTokens() || session.position() >= kv.maxPositions()) {
-                reason = FinishReason.LENGTH;
-                break;
-            }
-            logits = session.decode(next);
-        }
-        emit(onText, stops.flush());
-        long decodeNanos = System.nanoTime() - start;
-        List<ToolExecutionRequest> toolCalls = reason == FinishReason.STOP && !stops.stopped() && !request.tools().isEmpty()
-                ? toolCalls(context, stops.text(), withSpecialTokens.toString(), prompt.length, generated)
-                : List.of();
-        return new Generation(session.id(), stops.text(), toolCalls, toolCalls.isEmpty() ? reason : FinishReason.TOOL_EXECUTION,
-                prompt.length, reused, generated, stats, request.compression().toSpec(), decodeNanos);
-    }
-
     /** Jlama's tool-call parsing of a finished reply, mapped to LangChain4j requests (empty when it is no tool call). */
-    List<ToolExecutionRequest> toolCalls(PromptContext context, String text, String withSpecialTokens, int promptTokens,
-            int generated) {
-        Generator.Response response = kv.extractToolCalls(context, new Generator.Response(text, withSpecialTokens,
-                Generator.FinishReason.STOP_TOKEN, promptTokens, generated, 0, 0));
-        return ToolMapping.toExecutionRequests(response.toolCalls);
-    }
-
-    private static void emit(Consumer<String> onText, String text) {
-        if (!text.isEmpty()) onText.accept(text);
+    List<ToolExecutionRequest> toolCalls(PromptContext context, GenerationResult reply) {
+        return ToolMapping.toExecutionRequests(kv.extractToolCalls(context, reply.toJlamaResponse()).toolCalls);
     }
 
     /** Frees every session and the Jlama model. */

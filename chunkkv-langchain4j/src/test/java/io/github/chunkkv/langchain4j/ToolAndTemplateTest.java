@@ -11,6 +11,8 @@ import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.ChatResponse;
+import io.github.chunkkv.jlama.GenerationResult;
+import io.github.chunkkv.jlama.GenerationResult.StopReason;
 import io.github.chunkkv.testing.TinyModels;
 import java.nio.file.Path;
 import java.util.List;
@@ -47,12 +49,17 @@ class ToolAndTemplateTest {
         try {
             PromptContext prompt = engine.renderer().render(List.of(UserMessage.from("weather in Oslo?")), List.of(WEATHER), true);
             String reply = "{\"name\": \"weather\", \"arguments\": {\"city\": \"Oslo\"}}";
-            List<ToolExecutionRequest> calls = engine.toolCalls(prompt, reply, reply, 10, 20);
+            List<ToolExecutionRequest> calls = engine.toolCalls(prompt, finished(reply, 20));
             assertEquals(List.of(ToolExecutionRequest.builder().id("000000000").name("weather").arguments("{\"city\":\"Oslo\"}").build()), calls);
-            assertEquals(List.of(), engine.toolCalls(prompt, "no tool here", "no tool here", 10, 3));
+            assertEquals(List.of(), engine.toolCalls(prompt, finished("no tool here", 3)));
         } finally {
             engine.close();
         }
+    }
+
+    /** A reply of {@code generated} tokens that the model ended with its end-of-sequence token (2). */
+    private static GenerationResult finished(String reply, int generated) {
+        return new GenerationResult(reply, reply, StopReason.END_OF_SEQUENCE, 10, generated, 2, null, 0, 0);
     }
 
     @Test

@@ -1,4 +1,4 @@
-package io.github.chunkkv.langchain4j;
+package io.github.chunkkv.jlama;
 
 import java.util.List;
 

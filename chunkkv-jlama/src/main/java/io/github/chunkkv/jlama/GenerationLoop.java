@@ -1,0 +1,77 @@
+package io.github.chunkkv.jlama;
+
+import com.github.tjake.jlama.safetensors.tokenizer.Tokenizer;
+import io.github.chunkkv.jlama.GenerationResult.StopReason;
+import java.util.List;
+import java.util.random.RandomGenerator;
+
+/**
+ * The generation loop, the only one: prefill a session's new tokens, then sample, check whether to stop, decode, one
+ * token at a time. A generation ends at the first of: an end-of-sequence token of the model (not counted, not in the
+ * reply), a stop sequence in the reply, the token limit, a full context. Special tokens are counted but kept out of
+ * the reply text. The last sampled token is never fed back: the caller decides whether the conversation goes on
+ * with it. One instance runs one generation.
+ */
+final class GenerationLoop {
+    private final KvSession session;
+    private final GenerationOptions options;
+    private final TextListener listener;
+    private final Tokenizer tokenizer;
+    private final List<Integer> endOfSequence;
+    private final int maxPositions;
+    private final RandomGenerator random;
+
+    private final StopSequenceMatcher reply;
+    private final StringBuilder withSpecialTokens = new StringBuilder();
+    private int generated;
+    private long decodeStart;
+
+    GenerationLoop(KvSession session, GenerationOptions options, TextListener listener, Tokenizer tokenizer,
+            List<Integer> endOfSequence, int maxPositions, RandomGenerator random) {
+        this.session = session;
+        this.options = options;
+        this.listener = listener;
+        this.tokenizer = tokenizer;
+        this.endOfSequence = endOfSequence;
+        this.maxPositions = maxPositions;
+        this.random = random;
+        this.reply = new StopSequenceMatcher(options.stopSequences());
+    }
+
+    GenerationResult run(int[] newTokens) {
+        long start = System.nanoTime();
+        float[] logits = session.prefill(newTokens);
+        long prefillNanos = System.nanoTime() - start;
+        decodeStart = System.nanoTime();
+        int next;
+        StopReason reason;
+        while (true) {
+            next = Sampler.sample(logits, options.sampling(), random);
+            reason = accept(next);
+            if (reason != null) break;
+            logits = session.decode(next);
+        }
+        emit(reply.flush());
+        return new GenerationResult(reply.text(), withSpecialTokens.toString(), reason, newTokens.length, generated, next,
+                session.lastStats(), prefillNanos, System.nanoTime() - decodeStart);
+    }
+
+    /** Takes a sampled token into the reply; returns why the generation ends with it, or null to go on. */
+    private StopReason accept(int token) {
+        if (endOfSequence.contains(token)) return StopReason.END_OF_SEQUENCE;
+        generated++;
+        String piece = tokenizer.decode(token);
+        withSpecialTokens.append(piece);
+        if (!tokenizer.getModel().isSpecialToken(token)) {
+            emit(reply.append(piece));
+            if (reply.stopped()) return StopReason.STOP_SEQUENCE;
+        }
+        if (generated >= options.maxTokens()) return StopReason.MAX_TOKENS;
+        if (session.position() >= maxPositions) return StopReason.CONTEXT_FULL;
+        return null;
+    }
+
+    private void emit(String text) {
+        if (!text.isEmpty()) listener.onText(text, generated, System.nanoTime() - decodeStart);
+    }
+}
