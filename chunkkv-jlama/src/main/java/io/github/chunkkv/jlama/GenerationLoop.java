@@ -56,7 +56,10 @@ final class GenerationLoop {
                 session.lastStats(), prefillNanos, System.nanoTime() - decodeStart);
     }
 
-    /** Takes a sampled token into the reply; returns why the generation ends with it, or null to go on. */
+    /**
+     * Takes a sampled token into the reply; returns why the generation ends with it, or null to go on. Every reason to
+     * stop is one check here, so a new one (a deadline, a cancellation) is one more line.
+     */
     private StopReason accept(int token) {
         if (endOfSequence.contains(token)) return StopReason.END_OF_SEQUENCE;
         generated++;

@@ -13,7 +13,8 @@ import java.util.UUID;
  * applies once to every position. With a token budget the whole cache is re-selected to stay within the budget.
  * Close a session to free its memory.
  *
- * <p>Not thread-safe on its own: its owner {@link ChunkKvModel} serializes every call.
+ * <p>For one caller at a time: its owner {@link ChunkKvModel} serializes every model call, and {@link #generate}
+ * takes that lock once per token, so generations on different sessions interleave but two on one session would mix.
  */
 public final class KvSession implements AutoCloseable {
     private final ChunkKvModel owner;
