@@ -96,7 +96,9 @@ public final class ChunkKvModel implements Generator {
 
     private KvSession openSession(UUID id, ChunkKvConfig config) {
         Objects.requireNonNull(config, "config");
-        KvSession s = new KvSession(this, id, config, Policies.create(config, c.numberOfLayers), c.numberOfLayers, c.kvLength);
+        KvSession s = new KvSession(this, id, config, Policies.create(config, c.numberOfLayers), c.numberOfLayers, c.kvLength,
+                ColdTier.create(config.recall(), c.numberOfLayers, c.kvLength, c.headSize, kernels),
+                config.cap() == 0 ? null : new DecodeCap(config, c.numberOfLayers, c.numberOfHeads, c.numberOfKeyValueHeads, c.headSize));
         sessions.put(id, s);
         return s;
     }
@@ -113,6 +115,9 @@ public final class ChunkKvModel implements Generator {
         checkTokens(tokens, "tokens");
         checkFits(s, tokens.length);
         long start = System.nanoTime();
+        // With recall the new tokens attend over the whole context: cold rows come back before the forward pass.
+        int[][] wereCold = s.coldTier() == null ? null : s.recallColdRows();
+        long recallNanos = System.nanoTime() - start;
         int startPosition = s.position();
         int layers = c.numberOfLayers;
         int[] sizesAtEnd = new int[layers];
@@ -120,11 +125,12 @@ public final class ChunkKvModel implements Generator {
         for (int l = 0; l < layers; l++) {
             sizesAtEnd[l] = s.cachedRows(l) + tokens.length;
             // A ratio applies once per position: earlier turns' kept rows stay. A budget bounds the whole cache.
-            protectedRows[l] = s.config().usesRatio() ? s.cache(l).rowsBefore(s.compressedUpTo()) : 0;
+            // Recall re-selects over the whole context instead, so nothing is protected.
+            protectedRows[l] = s.config().usesRatio() && !s.config().recalls() ? s.cache(l).rowsBefore(s.compressedUpTo()) : 0;
         }
         PrefillPlan plan = s.config().keepsEverything() ? null
                 : new PrefillPlan(s.policy(), kernels, startPosition + tokens.length, tokens.length, sizesAtEnd, protectedRows,
-                        c.numberOfHeads, c.numberOfKeyValueHeads, c.headSize);
+                        s.coldTier(), c.numberOfHeads, c.numberOfKeyValueHeads, c.headSize);
         s.beginPrefill(plan);
         float[] logits;
         try {
@@ -148,9 +154,11 @@ public final class ChunkKvModel implements Generator {
             before += rowBytes * (plan == null ? kept[l] : plan.cachedBefore(l));
         }
         long elapsed = System.nanoTime() - start;
-        s.endPrefill(plan == null
+        CompressionStats stats = plan == null
                 ? new CompressionStats(tokens.length, kept.length == 0 ? 0 : kept[0], kept, before, before, 0, 0, 0, elapsed)
-                : plan.stats(tokens.length, kept, before, s.kvBytes(), elapsed));
+                : plan.stats(tokens.length, kept, before, s.kvBytes(), elapsed);
+        s.endPrefill(stats);
+        if (wereCold != null) s.recordPrefillReselection(wereCold, recallNanos + stats.compressNanos());
         return logits;
     }
 
@@ -160,6 +168,12 @@ public final class ChunkKvModel implements Generator {
         checkFits(s, 1);
         float[] logits = logitsOfLastRow(forward(s, new int[] {token}, s.position()));
         s.advance(new int[] {token});
+        DecodeCap cap = s.decodeCap();
+        if (cap != null && cap.exceeded(s.caches())) {
+            long start = System.nanoTime(), coldBefore = s.coldRowsTotal();
+            cap.reselect(s.caches(), s.coldTier(), kernels, CompressedAttention.scale(c));
+            s.recordReselection(coldBefore, 0, System.nanoTime() - start);
+        }
         return logits;
     }
 
