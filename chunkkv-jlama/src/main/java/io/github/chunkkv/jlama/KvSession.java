@@ -2,6 +2,7 @@ package io.github.chunkkv.jlama;
 
 import io.github.chunkkv.config.ChunkKvConfig;
 import io.github.chunkkv.policy.CompressionPolicy;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.UUID;
 
@@ -149,6 +150,17 @@ public final class KvSession implements AutoCloseable {
         return closed;
     }
 
+    /**
+     * Saves this session (hot and cold rows, positions, tokens, policy, stats) to {@code file}, to be continued later
+     * with {@link ChunkKvModel#load}, in this process or another. The file is written to a temp file next to it and
+     * renamed, so it is either complete or absent; saves are serialized with every other call on the model.
+     *
+     * @throws java.io.UncheckedIOException when the file cannot be written (nothing is left behind)
+     */
+    public void save(Path file) {
+        owner.save(this, file);
+    }
+
     /** Frees the cache memory and forgets the session in its model. */
     @Override
     public void close() {
@@ -231,6 +243,15 @@ public final class KvSession implements AutoCloseable {
         this.prefillPlan = null;
         this.lastStats = stats;
         this.compressedUpTo = position;
+    }
+
+    /** Restores the non-cache state of a snapshot into this new session (its caches are already filled). */
+    void restore(int[] tokens, int compressedUpTo, int pendingToken, CompressionStats stats, RecallStats recallStats) {
+        advance(tokens);
+        this.compressedUpTo = compressedUpTo;
+        this.pendingToken = pendingToken;
+        this.lastStats = stats;
+        this.lastRecallStats = recallStats;
     }
 
     void advance(int[] tokens) {
