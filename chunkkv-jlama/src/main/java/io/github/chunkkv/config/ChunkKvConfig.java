@@ -18,6 +18,8 @@ public final class ChunkKvConfig {
     public static final int DEFAULT_POOLING_KERNEL = 5;
     public static final int DEFAULT_SINK_TOKENS = 4;
     public static final long DEFAULT_SEED = 42L;
+    /** Upper bound of {@code cap} and {@code slack}: far above any context Jlama can hold, low enough to rule out typos. */
+    public static final int MAX_CAP = 1 << 24;
 
     private final KvPolicy policy;
     private final double keepRatio; // NaN when a budget is given
@@ -28,6 +30,9 @@ public final class ChunkKvConfig {
     private final int reuseInterval;
     private final int sinkTokens;
     private final long seed;
+    private final Recall recall;
+    private final int cap; // 0: no decoding cap
+    private final int slack;
 
     private ChunkKvConfig(Builder b) {
         this.policy = b.policy;
@@ -39,6 +44,9 @@ public final class ChunkKvConfig {
         this.reuseInterval = b.reuseInterval;
         this.sinkTokens = b.sinkTokens;
         this.seed = b.seed;
+        this.recall = b.recall;
+        this.cap = b.cap;
+        this.slack = b.slack;
     }
 
     /** Full KV cache: nothing is ever evicted. */
@@ -56,7 +64,7 @@ public final class ChunkKvConfig {
     }
 
     /**
-     * Parses {@code name[:key=value,...]}; keys: keep, budget, chunk, window, pool, reuse, sinks, seed.
+     * Parses {@code name[:key=value,...]}; keys: keep, budget, chunk, window, pool, reuse, sinks, seed, recall, cap, slack.
      * Applies the same validation as the builder.
      */
     public static ChunkKvConfig parse(String spec) {
@@ -120,6 +128,42 @@ public final class ChunkKvConfig {
         return seed;
     }
 
+    /** Where evicted rows go. */
+    public Recall recall() {
+        return recall;
+    }
+
+    /** True when evicted rows are demoted to a cold tier and every later prefill re-selects over the whole context. */
+    public boolean recalls() {
+        return recall != Recall.OFF;
+    }
+
+    /** Hot rows per layer that a decoding cap re-selects down to; 0 when decoding is not capped. */
+    public int cap() {
+        return cap;
+    }
+
+    /** Rows a layer may grow beyond {@link #cap()} during decoding before it is re-selected down to the cap. */
+    public int slack() {
+        return slack;
+    }
+
+    /** This configuration with the cache sized by a token budget instead: what the decoding cap selects with. */
+    public ChunkKvConfig withBudget(int budget) {
+        Builder b = new Builder(policy);
+        b.budget = budget;
+        b.chunkSize = chunkSize;
+        b.window = window;
+        b.poolingKernel = poolingKernel;
+        b.reuseInterval = reuseInterval;
+        b.sinkTokens = sinkTokens;
+        b.seed = seed;
+        b.recall = recall;
+        b.cap = cap;
+        b.slack = slack;
+        return b.build();
+    }
+
     /** True when this configuration can never evict anything. */
     public boolean keepsEverything() {
         return policy == KvPolicy.FULL || (usesRatio() && keepRatio >= 1.0);
@@ -143,6 +187,11 @@ public final class ChunkKvConfig {
         p.put("reuse", Integer.toString(reuseInterval));
         p.put("sinks", Integer.toString(sinkTokens));
         p.put("seed", Long.toString(seed));
+        if (recall != Recall.OFF) p.put("recall", recall.specName());
+        if (cap > 0) {
+            p.put("cap", Integer.toString(cap));
+            p.put("slack", Integer.toString(slack));
+        }
         StringBuilder sb = new StringBuilder(policy.specName()).append(':');
         p.forEach((k, v) -> sb.append(k).append('=').append(v).append(','));
         return sb.substring(0, sb.length() - 1);
@@ -178,6 +227,9 @@ public final class ChunkKvConfig {
         private int reuseInterval = 1;
         private int sinkTokens = DEFAULT_SINK_TOKENS;
         private long seed = DEFAULT_SEED;
+        private Recall recall = Recall.OFF;
+        private int cap;
+        private int slack;
 
         private Builder(KvPolicy policy) {
             this.policy = Objects.requireNonNull(policy, "policy must be one of " + KvPolicy.names());
@@ -228,6 +280,24 @@ public final class ChunkKvConfig {
             return this;
         }
 
+        /** Where evicted rows go (default {@link Recall#OFF}: they are dropped). */
+        public Builder recall(Recall recall) {
+            this.recall = Objects.requireNonNull(recall, "recall must be one of off, ram, disk");
+            return this;
+        }
+
+        /** Hot rows per layer a decoding cap re-selects down to, in [window + 1, {@value #MAX_CAP}]; 0 = no cap. */
+        public Builder cap(int cap) {
+            this.cap = cap;
+            return this;
+        }
+
+        /** Growth beyond the cap tolerated before re-selecting, in [0, {@value #MAX_CAP}]. */
+        public Builder slack(int slack) {
+            this.slack = slack;
+            return this;
+        }
+
         private void set(String key, String value) {
             switch (key) {
                 case "keep", "ratio" -> keepRatio(parseDouble(key, value));
@@ -238,8 +308,11 @@ public final class ChunkKvConfig {
                 case "reuse" -> reuseInterval(parseInt(key, value));
                 case "sinks" -> sinkTokens(parseInt(key, value));
                 case "seed" -> seed(parseLong(key, value));
-                default -> throw new IllegalArgumentException(
-                        "unknown policy spec parameter '" + key + "'; allowed: keep, budget, chunk, window, pool, reuse, sinks, seed");
+                case "recall" -> recall(Recall.fromName(value));
+                case "cap" -> cap(parseInt(key, value));
+                case "slack" -> slack(parseInt(key, value));
+                default -> throw new IllegalArgumentException("unknown policy spec parameter '" + key
+                        + "'; allowed: keep, budget, chunk, window, pool, reuse, sinks, seed, recall, cap, slack");
             }
         }
 
@@ -260,6 +333,11 @@ public final class ChunkKvConfig {
             }
             if (reuseInterval < 1) throw new IllegalArgumentException("reuse interval N must be >= 1, got " + reuseInterval);
             if (sinkTokens < 0) throw new IllegalArgumentException("sinks must be >= 0, got " + sinkTokens);
+            if (cap != 0 && (cap < window + 1 || cap > MAX_CAP)) {
+                throw new IllegalArgumentException("cap must be 0 (no cap) or in [window + 1 = " + (window + 1) + ", " + MAX_CAP + "], got " + cap);
+            }
+            if (slack < 0 || slack > MAX_CAP) throw new IllegalArgumentException("slack must be in [0, " + MAX_CAP + "], got " + slack);
+            if (slack > 0 && cap == 0) throw new IllegalArgumentException("slack needs a cap (slack only delays the decoding cap), got slack=" + slack);
             return new ChunkKvConfig(this);
         }
 

@@ -11,6 +11,8 @@ import com.github.tjake.jlama.tensor.AbstractTensor;
 import io.github.chunkkv.config.ChunkKvConfig;
 import io.github.chunkkv.policy.Policies;
 import io.github.chunkkv.simd.Kernels;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -20,6 +22,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.function.BiConsumer;
 import java.util.random.RandomGenerator;
+import java.util.zip.CRC32C;
 
 /**
  * A Jlama model whose KV cache is compressed after every prefill. It implements Jlama's {@link Generator}, so code
@@ -47,6 +50,7 @@ public final class ChunkKvModel implements Generator {
     private final Kernels kernels = Kernels.preferred();
     private final RandomGenerator random;
     private final int maxPositions;
+    private ModelFingerprint fingerprint;
 
     ChunkKvModel(AbstractModel model, ChunkKvConfig defaultConfig, RandomGenerator random) {
         this.model = Objects.requireNonNull(model, "model");
@@ -99,10 +103,55 @@ public final class ChunkKvModel implements Generator {
     }
 
     private KvSession openSession(UUID id, ChunkKvConfig config) {
-        Objects.requireNonNull(config, "config");
-        KvSession s = new KvSession(this, id, config, Policies.create(config, c.numberOfLayers), c.numberOfLayers, c.kvLength);
+        KvSession s = newSession(id, config);
         sessions.put(id, s);
         return s;
+    }
+
+    /** A session not yet registered with this model. */
+    private KvSession newSession(UUID id, ChunkKvConfig config) {
+        Objects.requireNonNull(config, "config");
+        return new KvSession(this, id, config, Policies.create(config, c.numberOfLayers), c.numberOfLayers, c.kvLength,
+                ColdTier.create(config.recall(), c.numberOfLayers, c.kvLength, c.headSize, kernels),
+                config.cap() == 0 ? null : new DecodeCap(config, c.numberOfLayers, c.numberOfHeads, c.numberOfKeyValueHeads, c.headSize));
+    }
+
+    /**
+     * Opens a session saved by {@link KvSession#save}: it continues exactly where the saved one stopped. The file is
+     * validated before anything else happens; a snapshot of another model, a truncated, corrupt or future-version
+     * file is refused with an exception naming the problem, and no session is opened. A decoding cap's query ring is
+     * not saved: a capped session re-observes queries before its first re-selection after loading.
+     */
+    public synchronized KvSession load(Path file) {
+        Objects.requireNonNull(file, "file");
+        KvSession s = SessionSnapshot.read(file, fingerprint(), maxPositions, config -> newSession(UUID.randomUUID(), config));
+        sessions.put(s.id(), s);
+        return s;
+    }
+
+    synchronized void save(KvSession s, Path file) {
+        s.checkOpen();
+        Objects.requireNonNull(file, "file");
+        ModelFingerprint model = fingerprint();
+        SnapshotFiles.writeAtomically(file, out -> SessionSnapshot.write(s, model, out));
+    }
+
+    /** Architecture, dimensions and a hash of the first embedding rows (computed once). */
+    private ModelFingerprint fingerprint() {
+        if (fingerprint == null) {
+            int[] rows = {0, 1, c.vocabularySize / 2, c.vocabularySize - 1};
+            float[] embeddings = new float[rows.length * c.embeddingLength];
+            try (AbstractTensor t = installed.embedInput().batchInputsToEmbeddings(rows, 0)) {
+                TensorArrays.toArray(t, rows.length, c.embeddingLength, embeddings);
+            }
+            ByteBuffer bytes = ByteBuffer.allocate(embeddings.length * Float.BYTES);
+            bytes.asFloatBuffer().put(embeddings);
+            CRC32C crc = new CRC32C();
+            crc.update(bytes.array());
+            fingerprint = new ModelFingerprint(model.getClass().getSimpleName(), c.embeddingLength, c.numberOfLayers, c.numberOfHeads,
+                    c.numberOfKeyValueHeads, c.headSize, c.vocabularySize, c.contextLength, crc.getValue());
+        }
+        return fingerprint;
     }
 
     /** Token ids of a prompt; {@code withBos} puts the model's BOS first when the model uses one. */
@@ -117,6 +166,9 @@ public final class ChunkKvModel implements Generator {
         checkTokens(tokens, "tokens");
         checkFits(s, tokens.length);
         long start = System.nanoTime();
+        // With recall the new tokens attend over the whole context: cold rows come back before the forward pass.
+        int[][] wereCold = s.coldTier() == null ? null : s.recallColdRows();
+        long recallNanos = System.nanoTime() - start;
         int startPosition = s.position();
         int layers = c.numberOfLayers;
         int[] sizesAtEnd = new int[layers];
@@ -124,11 +176,12 @@ public final class ChunkKvModel implements Generator {
         for (int l = 0; l < layers; l++) {
             sizesAtEnd[l] = s.cachedRows(l) + tokens.length;
             // A ratio applies once per position: earlier turns' kept rows stay. A budget bounds the whole cache.
-            protectedRows[l] = s.config().usesRatio() ? s.cache(l).rowsBefore(s.compressedUpTo()) : 0;
+            // Recall re-selects over the whole context instead, so nothing is protected.
+            protectedRows[l] = s.config().usesRatio() && !s.config().recalls() ? s.cache(l).rowsBefore(s.compressedUpTo()) : 0;
         }
         PrefillPlan plan = s.config().keepsEverything() ? null
                 : new PrefillPlan(s.policy(), kernels, startPosition + tokens.length, tokens.length, sizesAtEnd, protectedRows,
-                        c.numberOfHeads, c.numberOfKeyValueHeads, c.headSize);
+                        s.coldTier(), c.numberOfHeads, c.numberOfKeyValueHeads, c.headSize);
         s.beginPrefill(plan);
         float[] logits;
         try {
@@ -152,9 +205,11 @@ public final class ChunkKvModel implements Generator {
             before += rowBytes * (plan == null ? kept[l] : plan.cachedBefore(l));
         }
         long elapsed = System.nanoTime() - start;
-        s.endPrefill(plan == null
+        CompressionStats stats = plan == null
                 ? new CompressionStats(tokens.length, kept.length == 0 ? 0 : kept[0], kept, before, before, 0, 0, 0, elapsed)
-                : plan.stats(tokens.length, kept, before, s.kvBytes(), elapsed));
+                : plan.stats(tokens.length, kept, before, s.kvBytes(), elapsed);
+        s.endPrefill(stats);
+        if (wereCold != null) s.recordPrefillReselection(wereCold, recallNanos + stats.compressNanos());
         return logits;
     }
 
@@ -164,6 +219,12 @@ public final class ChunkKvModel implements Generator {
         checkFits(s, 1);
         float[] logits = logitsOfLastRow(forward(s, new int[] {token}, s.position()));
         s.advance(new int[] {token});
+        DecodeCap cap = s.decodeCap();
+        if (cap != null && cap.exceeded(s.caches())) {
+            long start = System.nanoTime(), coldBefore = s.coldRowsTotal();
+            cap.reselect(s.caches(), s.coldTier(), kernels, CompressedAttention.scale(c));
+            s.recordReselection(coldBefore, 0, System.nanoTime() - start);
+        }
         return logits;
     }
 

@@ -45,9 +45,13 @@ final class CompressedAttention extends CausalSelfAttention {
         this.valueWeights = valueWeights;
         this.outputWeights = outputWeights;
         this.active = active;
-        // Same scale rule as Jlama (Granite-style multipliers included).
-        this.scale = c.attentionMultiplier != null ? c.attentionMultiplier : (float) (1.0 / StrictMath.sqrt(c.headSize));
+        this.scale = scale(c);
         this.qLength = c.numberOfHeads * c.headSize;
+    }
+
+    /** The attention logit scale: Jlama's rule, Granite-style multipliers included. */
+    static float scale(Config c) {
+        return c.attentionMultiplier != null ? c.attentionMultiplier : (float) (1.0 / StrictMath.sqrt(c.headSize));
     }
 
     /** {@code startPosition} is the logical (RoPE) position of the first input row; the Jlama KvBuffer is unused. */
@@ -69,6 +73,7 @@ final class CompressedAttention extends CausalSelfAttention {
         cache.append(k, v, rows, startPosition);
         PrefillPlan plan = session.prefillPlan();
         if (plan != null) plan.observe(layer, startPosition, rows, q, qLength);
+        session.observeQueries(layer, q, rows);
 
         float[] out = new float[rows * qLength];
         attend(q, cache, firstSlot, rows, out);

@@ -2,6 +2,7 @@ package io.github.chunkkv.jlama;
 
 import io.github.chunkkv.config.ChunkKvConfig;
 import io.github.chunkkv.policy.CompressionPolicy;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.UUID;
 
@@ -11,7 +12,12 @@ import java.util.UUID;
  * counting across turns, so turn 2 continues where turn 1 stopped. With a keep ratio, a prefill compresses only the
  * rows added since the last one (the previous reply and the new prompt): earlier turns' kept rows stay, so the ratio
  * applies once to every position. With a token budget the whole cache is re-selected to stay within the budget.
- * Close a session to free its memory.
+ *
+ * <p>With recall ({@code recall=ram|disk}) evicted rows are demoted to a cold tier instead of dropped. A later
+ * prefill first recalls every cold row, so the new tokens attend over the whole context, then the policy re-selects
+ * the hot rows over the whole context (no rows protected): promote what the new question needs, demote the rest.
+ * Decoding reads only hot rows. With a decoding cap, decoding re-selects down to {@code cap} rows whenever a layer
+ * exceeds {@code cap + slack}. Close a session to free its memory (and delete its cold-tier file).
  *
  * <p>For one caller at a time: its owner {@link ChunkKvModel} serializes every model call, and {@link #generate}
  * takes that lock once per token, so generations on different sessions interleave but two on one session would mix.
@@ -22,19 +28,29 @@ public final class KvSession implements AutoCloseable {
     private final ChunkKvConfig config;
     private final CompressionPolicy policy;
     private final LayerKvCache[] caches;
+    private final ColdTier cold;
+    private final DecodeCap decodeCap;
     private int[] history = new int[64];
     private int position;
     private int compressedUpTo;
     private int pendingToken = -1;
     private PrefillPlan prefillPlan;
     private CompressionStats lastStats;
+    private RecallStats lastRecallStats;
     private boolean closed;
 
-    KvSession(ChunkKvModel owner, UUID id, ChunkKvConfig config, CompressionPolicy policy, int layers, int rowStride) {
+    /**
+     * @param cold the cold tier, or null without recall
+     * @param decodeCap the decoding cap, or null without one
+     */
+    KvSession(ChunkKvModel owner, UUID id, ChunkKvConfig config, CompressionPolicy policy, int layers, int rowStride, ColdTier cold,
+            DecodeCap decodeCap) {
         this.owner = owner;
         this.id = id;
         this.config = config;
         this.policy = policy;
+        this.cold = cold;
+        this.decodeCap = decodeCap;
         this.caches = new LayerKvCache[layers];
         for (int l = 0; l < layers; l++) caches[l] = new LayerKvCache(rowStride, 64);
     }
@@ -102,6 +118,31 @@ public final class KvSession implements AutoCloseable {
         return caches.length;
     }
 
+    /** Rows of a layer in the cold tier (0 without recall). */
+    public int coldRows(int layer) {
+        return cold == null ? 0 : cold.rowCount(layer);
+    }
+
+    /** Logical positions of a layer's cold rows, ascending (empty without recall). */
+    public int[] coldPositions(int layer) {
+        return cold == null ? new int[0] : cold.positions(layer);
+    }
+
+    /** Cold-tier bytes on the heap (for {@code recall=disk} only the rows' positions). */
+    public long coldBytesInRam() {
+        return cold == null ? 0 : cold.ramBytes();
+    }
+
+    /** Cold-tier bytes in the session's file. */
+    public long coldBytesOnDisk() {
+        return cold == null ? 0 : cold.diskBytes();
+    }
+
+    /** The tiers after the last re-selection (prefill or decoding cap), or null before one or without recall and cap. */
+    public RecallStats lastRecallStats() {
+        return lastRecallStats;
+    }
+
     /** K+V bytes held by all layers: kept rows × row bytes. */
     public long kvBytes() {
         long bytes = 0;
@@ -116,6 +157,17 @@ public final class KvSession implements AutoCloseable {
 
     public boolean isClosed() {
         return closed;
+    }
+
+    /**
+     * Saves this session (hot and cold rows, positions, tokens, policy, stats) to {@code file}, to be continued later
+     * with {@link ChunkKvModel#load}, in this process or another. The file is written to a temp file next to it and
+     * renamed, so it is either complete or absent; saves are serialized with every other call on the model.
+     *
+     * @throws java.io.UncheckedIOException when the file cannot be written (nothing is left behind)
+     */
+    public void save(Path file) {
+        owner.save(this, file);
     }
 
     /** Frees the cache memory and forgets the session in its model. */
@@ -134,6 +186,60 @@ public final class KvSession implements AutoCloseable {
         return caches[layer];
     }
 
+    LayerKvCache[] caches() {
+        return caches;
+    }
+
+    ColdTier coldTier() {
+        return cold;
+    }
+
+    DecodeCap decodeCap() {
+        return decodeCap;
+    }
+
+    /** Feeds the decoding cap's query ring (no-op without a cap). */
+    void observeQueries(int layer, float[] q, int rows) {
+        if (decodeCap != null) decodeCap.observe(layer, q, rows);
+    }
+
+    /** Moves every cold row back into the hot caches; returns, per layer, the positions that were cold. */
+    int[][] recallColdRows() {
+        int[][] wereCold = new int[caches.length][];
+        for (int l = 0; l < caches.length; l++) wereCold[l] = cold.positions(l);
+        cold.promoteAll(caches);
+        return wereCold;
+    }
+
+    /** Cold rows of all layers. */
+    long coldRowsTotal() {
+        long n = 0;
+        for (int l = 0; l < caches.length; l++) n += coldRows(l);
+        return n;
+    }
+
+    /**
+     * Records the tiers after a prefill's re-selection; {@code wereCold} (per layer, ascending) are the positions that
+     * were cold before it, or null when nothing was recalled.
+     */
+    void recordPrefillReselection(int[][] wereCold, long nanos) {
+        long coldBefore = 0, promoted = 0;
+        for (int l = 0; wereCold != null && l < caches.length; l++) {
+            coldBefore += wereCold[l].length;
+            promoted += caches[l].slotsOf(wereCold[l]).length;
+        }
+        recordReselection(coldBefore, promoted, nanos);
+    }
+
+    /** Records the tiers after a re-selection that started with {@code coldBefore} cold rows. */
+    void recordReselection(long coldBefore, long promoted, long nanos) {
+        long hot = 0;
+        for (LayerKvCache c : caches) hot += c.size();
+        long coldNow = coldRowsTotal();
+        lastRecallStats = new RecallStats(hot, kvBytes(), coldNow, coldBytesInRam(), coldBytesOnDisk(), promoted,
+                coldNow - coldBefore + promoted, nanos);
+    }
+
     PrefillPlan prefillPlan() {
         return prefillPlan;
     }
@@ -148,6 +254,15 @@ public final class KvSession implements AutoCloseable {
         this.compressedUpTo = position;
     }
 
+    /** Restores the non-cache state of a snapshot into this new session (its caches are already filled). */
+    void restore(int[] tokens, int compressedUpTo, int pendingToken, CompressionStats stats, RecallStats recallStats) {
+        advance(tokens);
+        this.compressedUpTo = compressedUpTo;
+        this.pendingToken = pendingToken;
+        this.lastStats = stats;
+        this.lastRecallStats = recallStats;
+    }
+
     void advance(int[] tokens) {
         if (position + tokens.length > history.length) history = Arrays.copyOf(history, Math.max(history.length * 2, position + tokens.length));
         System.arraycopy(tokens, 0, history, position, tokens.length);
@@ -156,6 +271,7 @@ public final class KvSession implements AutoCloseable {
 
     void truncate(int newPosition) {
         for (LayerKvCache c : caches) c.truncateFrom(newPosition);
+        if (decodeCap != null) decodeCap.forget();
         position = newPosition;
         pendingToken = -1;
     }
@@ -171,6 +287,7 @@ public final class KvSession implements AutoCloseable {
     void markClosed() {
         closed = true;
         prefillPlan = null;
+        if (cold != null) cold.close();
         for (int l = 0; l < caches.length; l++) caches[l] = new LayerKvCache(caches[l].rowStride(), 0);
     }
 

@@ -71,6 +71,30 @@ final class LayerKvCache {
         size += rows;
     }
 
+    /**
+     * Inserts rows (positions ascending, none already cached) among the cached rows so that rows stay in position
+     * order: recalled rows return to where they were.
+     */
+    void merge(float[] k, float[] v, int[] rowPositions) {
+        int added = rowPositions.length;
+        if (added == 0) return;
+        int total = size + added;
+        float[] mk = new float[Math.max(total, positions.length) * rowStride], mv = new float[mk.length];
+        int[] mp = new int[Math.max(total, positions.length)];
+        for (int out = 0, a = 0, b = 0; out < total; out++) {
+            boolean fromCache = b == added || (a < size && positions[a] < rowPositions[b]);
+            float[] srcK = fromCache ? keys : k, srcV = fromCache ? values : v;
+            int row = fromCache ? a++ : b++;
+            System.arraycopy(srcK, row * rowStride, mk, out * rowStride, rowStride);
+            System.arraycopy(srcV, row * rowStride, mv, out * rowStride, rowStride);
+            mp[out] = fromCache ? positions[row] : rowPositions[row];
+        }
+        keys = mk;
+        values = mv;
+        positions = mp;
+        size = total;
+    }
+
     /** Keeps only the given slots (strictly ascending), in order, and releases the memory of the rest. */
     void retain(int[] slots, Kernels kernels) {
         int count = slots.length;
@@ -82,6 +106,31 @@ final class LayerKvCache {
         keys = Arrays.copyOf(keys, count * rowStride);
         values = Arrays.copyOf(values, count * rowStride);
         positions = Arrays.copyOf(positions, count);
+    }
+
+    /** Slots holding the given positions (ascending) that this cache still has: reuse shares positions, not slots. */
+    int[] slotsOf(int[] wanted) {
+        int[] slots = new int[wanted.length];
+        int count = 0;
+        int s = 0, p = 0;
+        while (s < size && p < wanted.length) {
+            if (positions[s] == wanted[p]) {
+                slots[count++] = s++;
+                p++;
+            } else if (positions[s] < wanted[p]) {
+                s++;
+            } else {
+                p++;
+            }
+        }
+        return Arrays.copyOf(slots, count);
+    }
+
+    /** Logical positions of the given slots. */
+    int[] positionsOf(int[] slots) {
+        int[] out = new int[slots.length];
+        for (int i = 0; i < slots.length; i++) out[i] = positions[slots[i]];
+        return out;
     }
 
     /** Drops every row whose logical position is at or after {@code position} (rows are position-ordered). */

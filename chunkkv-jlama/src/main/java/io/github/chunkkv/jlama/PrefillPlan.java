@@ -3,7 +3,6 @@ package io.github.chunkkv.jlama;
 import io.github.chunkkv.policy.AttentionObservation;
 import io.github.chunkkv.policy.CompressionPolicy;
 import io.github.chunkkv.simd.Kernels;
-import java.util.Arrays;
 
 /**
  * One prefill's compression: which query rows each layer must observe, the observed queries themselves, and the
@@ -24,11 +23,15 @@ final class PrefillPlan {
     private final int[][] keptPositions;
     private final int[] cachedBefore;
     private final int[] protectedRows;
+    private final ColdTier cold;
     private long scoreNanos, selectNanos, compactNanos;
 
-    /** @param protectedRows per layer, the leading cache rows that this compression keeps unconditionally */
+    /**
+     * @param protectedRows per layer, the leading cache rows that this compression keeps unconditionally
+     * @param cold where evicted rows are demoted to, or null to drop them
+     */
     PrefillPlan(CompressionPolicy policy, Kernels kernels, int endPosition, int promptLength, int[] cacheSizesAtEnd,
-            int[] protectedRows, int numHeads, int numKvHeads, int headSize) {
+            int[] protectedRows, ColdTier cold, int numHeads, int numKvHeads, int headSize) {
         this.policy = policy;
         this.kernels = kernels;
         this.endPosition = endPosition;
@@ -41,6 +44,7 @@ final class PrefillPlan {
         this.keptPositions = new int[layers][];
         this.cachedBefore = new int[layers];
         this.protectedRows = protectedRows;
+        this.cold = cold;
         for (int l = 0; l < layers; l++) {
             if (policy.indexSource(l) != l) continue;
             observedRows[l] = Math.min(promptLength, policy.observedQueries(l, cacheSizesAtEnd[l] - protectedRows[l]));
@@ -75,15 +79,16 @@ final class PrefillPlan {
             int[] candidates = policy.select(layer, n - kept, observation == null || kept == 0 ? observation : observation.tail(kept));
             checkSlots(candidates, n - kept, layer);
             slots = withProtectedPrefix(kept, candidates);
-            keptPositions[layer] = positionsOf(cache, slots);
+            keptPositions[layer] = cache.positionsOf(slots);
             selectNanos += System.nanoTime() - t;
         } else {
             long t = System.nanoTime();
-            slots = slotsOf(cache, keptPositions[source]);
+            slots = cache.slotsOf(keptPositions[source]);
             keptPositions[layer] = keptPositions[source];
             selectNanos += System.nanoTime() - t;
         }
         long t = System.nanoTime();
+        if (cold != null) cold.demote(layer, cache, slots);
         cache.retain(slots, kernels);
         compactNanos += System.nanoTime() - t;
     }
@@ -107,31 +112,6 @@ final class PrefillPlan {
         for (int i = 0; i < prefix; i++) slots[i] = i;
         for (int i = 0; i < candidates.length; i++) slots[prefix + i] = prefix + candidates[i];
         return slots;
-    }
-
-    /** Slots of this layer holding the given positions (both ascending): reuse shares positions, not slot numbers. */
-    private static int[] slotsOf(LayerKvCache cache, int[] positions) {
-        int[] slots = new int[positions.length];
-        int count = 0;
-        int s = 0, p = 0;
-        while (s < cache.size() && p < positions.length) {
-            int pos = cache.position(s);
-            if (pos == positions[p]) {
-                slots[count++] = s++;
-                p++;
-            } else if (pos < positions[p]) {
-                s++;
-            } else {
-                p++;
-            }
-        }
-        return Arrays.copyOf(slots, count);
-    }
-
-    private static int[] positionsOf(LayerKvCache cache, int[] slots) {
-        int[] positions = new int[slots.length];
-        for (int i = 0; i < slots.length; i++) positions[i] = cache.position(slots[i]);
-        return positions;
     }
 
     private static void checkSlots(int[] slots, int n, int layer) {

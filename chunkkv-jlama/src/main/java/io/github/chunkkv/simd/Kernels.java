@@ -57,4 +57,14 @@ public interface Kernels {
 
     /** Compaction: copies rows {@code rows[0..count)} (ascending) of {@code src} to rows 0..count of {@code dst}; in place allowed. */
     void gatherRows(float[] src, int rowStride, int[] rows, int count, float[] dst);
+
+    /**
+     * Q8 quantization of {@code groups} consecutive groups of {@code groupSize} floats (a group is one KV head of one
+     * cache row): {@code scales[scaleOff + g] = max|x| / 127} over group g, and each code is x / scale rounded half
+     * away from zero, so codes lie in [-127, 127]. An all-zero group gets scale 0 and zero codes. Inputs must be finite.
+     */
+    void quantizeQ8(float[] src, int srcOff, int groups, int groupSize, byte[] codes, int codeOff, float[] scales, int scaleOff);
+
+    /** Inverse of {@link #quantizeQ8}: {@code dst = code * scale} of the code's group. */
+    void dequantizeQ8(byte[] codes, int codeOff, float[] scales, int scaleOff, int groups, int groupSize, float[] dst, int dstOff);
 }

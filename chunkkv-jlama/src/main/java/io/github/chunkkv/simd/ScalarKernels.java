@@ -100,4 +100,27 @@ public final class ScalarKernels implements Kernels {
     public void gatherRows(float[] src, int rowStride, int[] rows, int count, float[] dst) {
         for (int i = 0; i < count; i++) System.arraycopy(src, rows[i] * rowStride, dst, i * rowStride, rowStride);
     }
+
+    @Override
+    public void quantizeQ8(float[] src, int srcOff, int groups, int groupSize, byte[] codes, int codeOff, float[] scales, int scaleOff) {
+        for (int g = 0; g < groups; g++) {
+            int from = srcOff + g * groupSize, to = codeOff + g * groupSize;
+            float max = 0f;
+            for (int i = 0; i < groupSize; i++) max = Math.max(max, Math.abs(src[from + i]));
+            float inv = max == 0f ? 0f : 127f / max;
+            scales[scaleOff + g] = max / 127f;
+            for (int i = 0; i < groupSize; i++) {
+                float y = src[from + i] * inv;
+                codes[to + i] = (byte) (int) (y + Math.copySign(0.5f, y));
+            }
+        }
+    }
+
+    @Override
+    public void dequantizeQ8(byte[] codes, int codeOff, float[] scales, int scaleOff, int groups, int groupSize, float[] dst, int dstOff) {
+        for (int g = 0; g < groups; g++) {
+            float scale = scales[scaleOff + g];
+            for (int i = 0; i < groupSize; i++) dst[dstOff + g * groupSize + i] = codes[codeOff + g * groupSize + i] * scale;
+        }
+    }
 }

@@ -1,10 +1,12 @@
 package io.github.chunkkv.simd;
 
 import java.util.Arrays;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -280,6 +282,57 @@ public final class VectorKernels implements Kernels {
     public void gatherRows(float[] src, int rowStride, int[] rows, int count, float[] dst) {
         for (int i = 0; i < count; i++) {
             if (src != dst || rows[i] != i) System.arraycopy(src, rows[i] * rowStride, dst, i * rowStride, rowStride);
+        }
+    }
+
+    /** Bytes moved per float vector by the Q8 kernels; shapes below 64 bits do not exist, so short vectors use the scalar twin. */
+    private static final VectorSpecies<Byte> B = L >= 8 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * Byte.SIZE)) : null;
+
+    @Override
+    public void quantizeQ8(float[] src, int srcOff, int groups, int groupSize, byte[] codes, int codeOff, float[] scales, int scaleOff) {
+        if (B == null) {
+            ScalarKernels.INSTANCE.quantizeQ8(src, srcOff, groups, groupSize, codes, codeOff, scales, scaleOff);
+            return;
+        }
+        int bound = F.loopBound(groupSize);
+        for (int g = 0; g < groups; g++) {
+            int from = srcOff + g * groupSize, to = codeOff + g * groupSize;
+            FloatVector m = FloatVector.zero(F);
+            int i = 0;
+            for (; i < bound; i += L) m = m.max(FloatVector.fromArray(F, src, from + i).abs());
+            float max = m.reduceLanes(VectorOperators.MAX);
+            for (; i < groupSize; i++) max = Math.max(max, Math.abs(src[from + i]));
+            float inv = max == 0f ? 0f : 127f / max;
+            scales[scaleOff + g] = max / 127f;
+            FloatVector half = FloatVector.broadcast(F, 0.5f), minusHalf = FloatVector.broadcast(F, -0.5f);
+            for (i = 0; i < bound; i += L) {
+                FloatVector y = FloatVector.fromArray(F, src, from + i).mul(inv);
+                // round half away from zero, then F2B truncates toward zero like the scalar (byte) (int) cast
+                ((ByteVector) y.add(half.blend(minusHalf, y.lt(0f))).convertShape(VectorOperators.F2B, B, 0)).intoArray(codes, to + i);
+            }
+            for (; i < groupSize; i++) {
+                float y = src[from + i] * inv;
+                codes[to + i] = (byte) (int) (y + Math.copySign(0.5f, y));
+            }
+        }
+    }
+
+    @Override
+    public void dequantizeQ8(byte[] codes, int codeOff, float[] scales, int scaleOff, int groups, int groupSize, float[] dst, int dstOff) {
+        if (B == null) {
+            ScalarKernels.INSTANCE.dequantizeQ8(codes, codeOff, scales, scaleOff, groups, groupSize, dst, dstOff);
+            return;
+        }
+        int bound = F.loopBound(groupSize);
+        for (int g = 0; g < groups; g++) {
+            int from = codeOff + g * groupSize, to = dstOff + g * groupSize;
+            float scale = scales[scaleOff + g];
+            int i = 0;
+            for (; i < bound; i += L) {
+                ((FloatVector) ByteVector.fromArray(B, codes, from + i).convertShape(VectorOperators.B2F, F, 0)).mul(scale)
+                        .intoArray(dst, to + i);
+            }
+            for (; i < groupSize; i++) dst[to + i] = codes[from + i] * scale;
         }
     }
 }

@@ -37,6 +37,14 @@ class ChunkKvConfigTest {
         "chunkkv:keep=half         | keep must be a number in (0, 1]",
         "chunkkv:seed=1.5          | seed must be an integer",
         "snapkv:keep=0.1,budget=64 | give either keep (ratio) or budget, not both",
+        "chunkkv:recall=cloud      | recall must be one of off, ram, disk",
+        "chunkkv:cap=32            | cap must be 0 (no cap) or in [window + 1 = 33, 16777216]",
+        "chunkkv:cap=-1            | cap must be 0 (no cap) or in [window + 1 = 33, 16777216]",
+        "chunkkv:cap=16777217      | cap must be 0 (no cap) or in [window + 1 = 33, 16777216]",
+        "chunkkv:cap=64,slack=-1   | slack must be in [0, 16777216]",
+        "chunkkv:cap=64,slack=16777217 | slack must be in [0, 16777216]",
+        "chunkkv:slack=8           | slack needs a cap",
+        "chunkkv:cap=many          | cap must be an integer",
     })
     void rejectsInvalidSpecNamingTheParameter(String spec, String message) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ChunkKvConfig.parse(spec));
@@ -110,5 +118,21 @@ class ChunkKvConfigTest {
     void policyNamesAreCaseInsensitive() {
         assertEquals(KvPolicy.PYRAMIDKV, KvPolicy.fromName(" PyramidKV "));
         assertThrows(IllegalArgumentException.class, () -> KvPolicy.fromName(null));
+    }
+
+    @Test
+    void recallCapAndSlackParseAndRoundTrip() {
+        ChunkKvConfig c = ChunkKvConfig.parse("chunkkv:keep=0.1,recall=DISK,cap=64,slack=16");
+        assertEquals(Recall.DISK, c.recall());
+        assertTrue(c.recalls());
+        assertEquals(64, c.cap());
+        assertEquals(16, c.slack());
+        assertEquals(c, ChunkKvConfig.parse(c.toSpec()));
+        assertFalse(ChunkKvConfig.parse("chunkkv:keep=0.1").recalls(), "recall is off unless asked for");
+        assertEquals(0, ChunkKvConfig.parse("chunkkv:keep=0.1").cap());
+        ChunkKvConfig capped = c.withBudget(64);
+        assertEquals(64, capped.budget());
+        assertEquals(Recall.DISK, capped.recall());
+        assertEquals(c.chunkSize(), capped.chunkSize());
     }
 }

@@ -217,4 +217,40 @@ class VectorKernelsTest {
             System.clearProperty("chunkkv.kernels");
         }
     }
+
+    @Test
+    void quantizeQ8IsBitIdenticalToScalarAndRoundTripsWithinHalfAStep() {
+        for (int groupSize : new int[] {1, 7, L - 1, L, L + 1, 2 * L + 3, 64}) {
+            for (int groups : new int[] {0, 1, 3}) {
+                float[] src = random(2 + groups * groupSize);
+                if (groups == 3) Arrays.fill(src, 2 + groupSize, 2 + 2 * groupSize, 0f); // an all-zero group
+                byte[] c1 = new byte[1 + groups * groupSize], c2 = c1.clone();
+                float[] s1 = new float[groups + 1], s2 = s1.clone();
+                S.quantizeQ8(src, 2, groups, groupSize, c1, 1, s1, 1);
+                V.quantizeQ8(src, 2, groups, groupSize, c2, 1, s2, 1);
+                assertArrayEquals(c1, c2, "codes, group size " + groupSize);
+                assertArrayEquals(s1, s2, "scales, group size " + groupSize);
+                float[] d1 = new float[3 + groups * groupSize], d2 = d1.clone();
+                S.dequantizeQ8(c1, 1, s1, 1, groups, groupSize, d1, 3);
+                V.dequantizeQ8(c2, 1, s2, 1, groups, groupSize, d2, 3);
+                assertArrayEquals(d1, d2, "dequantized, group size " + groupSize);
+                for (int g = 0; g < groups; g++) {
+                    for (int i = 0; i < groupSize; i++) {
+                        float x = src[2 + g * groupSize + i], y = d1[3 + g * groupSize + i];
+                        assertTrue(Math.abs(x - y) <= 0.5f * s1[1 + g] * 1.0001f, "round trip within half a step: " + x + " vs " + y);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void quantizeQ8MapsTheLargestMagnitudeToPlusOrMinus127() {
+        float[] src = {0.25f, -2f, 1f, 0.5f, 0f};
+        byte[] codes = new byte[5];
+        float[] scales = new float[1];
+        V.quantizeQ8(src, 0, 1, 5, codes, 0, scales, 0);
+        assertArrayEquals(new byte[] {16, -127, 64, 32, 0}, codes);
+        assertEquals(2f / 127f, scales[0]);
+    }
 }

@@ -1,0 +1,61 @@
+package io.github.chunkkv.jlama;
+
+import io.github.chunkkv.simd.Kernels;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Cold rows on the heap: one list of demoted blocks per layer. */
+final class RamColdTier extends ColdTier {
+    private final List<List<ColdRows>> layers = new ArrayList<>();
+
+    RamColdTier(Kernels kernels, int layerCount, int rowStride, int headSize) {
+        super(kernels, rowStride, headSize);
+        for (int l = 0; l < layerCount; l++) layers.add(new ArrayList<>());
+    }
+
+    @Override
+    void store(int layer, ColdRows rows) {
+        if (rows.rows() > 0) layers.get(layer).add(rows);
+    }
+
+    @Override
+    ColdRows rows(int layer) {
+        List<ColdRows> blocks = layers.get(layer);
+        if (blocks.size() > 1) { // keep one sorted block so later reads are copies-free
+            ColdRows merged = ColdRows.sortedConcat(blocks);
+            blocks.clear();
+            blocks.add(merged);
+        }
+        return blocks.isEmpty() ? ColdRows.EMPTY : blocks.get(0);
+    }
+
+    @Override
+    int[] positions(int layer) {
+        return rows(layer).positions().clone();
+    }
+
+    @Override
+    int rowCount(int layer) {
+        return layers.get(layer).stream().mapToInt(ColdRows::rows).sum();
+    }
+
+    @Override
+    void clear() {
+        layers.forEach(List::clear);
+    }
+
+    @Override
+    long ramBytes() {
+        return layers.stream().flatMap(List::stream).mapToLong(ColdRows::bytes).sum();
+    }
+
+    @Override
+    long diskBytes() {
+        return 0;
+    }
+
+    @Override
+    public void close() {
+        clear();
+    }
+}
