@@ -1,5 +1,6 @@
 package io.github.chunkkv.config;
 
+import io.github.chunkkv.policy.PolicyRegistry;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -9,8 +10,9 @@ import java.util.Objects;
  * Immutable, validated description of one KV-cache policy and its parameters.
  *
  * <p>The cache size after compression is given either as a keep ratio (of the positions outside the
- * observation window) or as a token budget (window included). Build one with {@link #builder(KvPolicy)}
- * or parse a spec string such as {@code chunkkv:keep=0.1,chunk=10,window=32,reuse=2}.
+ * observation window) or as a token budget (window included). Build one with {@link #builder(String)}
+ * or parse a spec string such as {@code chunkkv:keep=0.1,chunk=10,window=32,reuse=2}. Policy names are those of
+ * {@link PolicyRegistry}.
  */
 public final class ChunkKvConfig {
     public static final int DEFAULT_CHUNK_SIZE = 10;
@@ -19,7 +21,8 @@ public final class ChunkKvConfig {
     public static final int DEFAULT_SINK_TOKENS = 4;
     public static final long DEFAULT_SEED = 42L;
 
-    private final KvPolicy policy;
+    private final String policy;
+    private final String scorer; // null: the policy's own
     private final double keepRatio; // NaN when a budget is given
     private final int budget; // 0 when a ratio is given
     private final int chunkSize;
@@ -31,6 +34,7 @@ public final class ChunkKvConfig {
 
     private ChunkKvConfig(Builder b) {
         this.policy = b.policy;
+        this.scorer = b.scorer;
         this.keepRatio = b.budget == null ? (b.keepRatio == null ? 1.0 : b.keepRatio) : Double.NaN;
         this.budget = b.budget == null ? 0 : b.budget;
         this.chunkSize = b.chunkSize;
@@ -43,28 +47,30 @@ public final class ChunkKvConfig {
 
     /** Full KV cache: nothing is ever evicted. */
     public static ChunkKvConfig full() {
-        return builder(KvPolicy.FULL).build();
+        return builder(PolicyRegistry.FULL).build();
     }
 
     /** ChunkKV with the paper's defaults and the given keep ratio. */
     public static ChunkKvConfig chunkKv(double keepRatio) {
-        return builder(KvPolicy.CHUNKKV).keepRatio(keepRatio).build();
+        return builder("chunkkv").keepRatio(keepRatio).build();
     }
 
-    public static Builder builder(KvPolicy policy) {
+    /** @param policy a registered policy name, case-insensitive */
+    public static Builder builder(String policy) {
         return new Builder(policy);
     }
 
     /**
-     * Parses {@code name[:key=value,...]}; keys: keep, budget, chunk, window, pool, reuse, sinks, seed.
+     * Parses {@code name[:key=value,...]}; keys: keep, budget, chunk, window, pool, reuse, sinks, seed, scorer.
      * Applies the same validation as the builder.
      */
     public static ChunkKvConfig parse(String spec) {
         if (spec == null || spec.isBlank()) {
-            throw new IllegalArgumentException("policy spec must be 'name[:key=value,...]' with name one of " + KvPolicy.names());
+            throw new IllegalArgumentException("policy spec must be 'name[:key=value,...]' with name one of "
+                    + String.join(", ", PolicyRegistry.names()));
         }
         String[] head = spec.trim().split(":", 2);
-        Builder b = builder(KvPolicy.fromName(head[0]));
+        Builder b = builder(head[0]);
         if (head.length == 2 && !head[1].isBlank()) {
             for (String pair : head[1].split(",")) {
                 String[] kv = pair.split("=", 2);
@@ -77,8 +83,19 @@ public final class ChunkKvConfig {
         return b.build();
     }
 
-    public KvPolicy policy() {
+    /** The registered policy name, lower case. */
+    public String policy() {
         return policy;
+    }
+
+    /** The registered policy whose scorer replaces this policy's own ({@code scorer=}); null when not replaced. */
+    public String scorer() {
+        return scorer;
+    }
+
+    /** True for the FullKV reference policy. */
+    public boolean isFull() {
+        return policy.equals(PolicyRegistry.FULL);
     }
 
     /** True when a keep ratio (not a token budget) sizes the cache. */
@@ -122,7 +139,7 @@ public final class ChunkKvConfig {
 
     /** True when this configuration can never evict anything. */
     public boolean keepsEverything() {
-        return policy == KvPolicy.FULL || (usesRatio() && keepRatio >= 1.0);
+        return isFull() || (usesRatio() && keepRatio >= 1.0);
     }
 
     /** Number of positions kept outside the window of a cache of {@code n} positions, for token-level policies. */
@@ -135,6 +152,7 @@ public final class ChunkKvConfig {
     /** The spec string that parses back to this configuration. */
     public String toSpec() {
         Map<String, String> p = new LinkedHashMap<>();
+        if (scorer != null) p.put("scorer", scorer);
         if (usesRatio()) p.put("keep", trim(keepRatio));
         else p.put("budget", Integer.toString(budget));
         p.put("chunk", Integer.toString(chunkSize));
@@ -143,7 +161,7 @@ public final class ChunkKvConfig {
         p.put("reuse", Integer.toString(reuseInterval));
         p.put("sinks", Integer.toString(sinkTokens));
         p.put("seed", Long.toString(seed));
-        StringBuilder sb = new StringBuilder(policy.specName()).append(':');
+        StringBuilder sb = new StringBuilder(policy).append(':');
         p.forEach((k, v) -> sb.append(k).append('=').append(v).append(','));
         return sb.substring(0, sb.length() - 1);
     }
@@ -169,7 +187,8 @@ public final class ChunkKvConfig {
 
     /** Builder; {@link #build()} validates every parameter and names the one that is out of range. */
     public static final class Builder {
-        private final KvPolicy policy;
+        private final String policy;
+        private String scorer;
         private Double keepRatio;
         private Integer budget;
         private int chunkSize = DEFAULT_CHUNK_SIZE;
@@ -179,8 +198,18 @@ public final class ChunkKvConfig {
         private int sinkTokens = DEFAULT_SINK_TOKENS;
         private long seed = DEFAULT_SEED;
 
-        private Builder(KvPolicy policy) {
-            this.policy = Objects.requireNonNull(policy, "policy must be one of " + KvPolicy.names());
+        private Builder(String policy) {
+            Objects.requireNonNull(policy, () -> "policy must be one of " + String.join(", ", PolicyRegistry.names()));
+            this.policy = PolicyRegistry.canonicalName(policy);
+        }
+
+        /**
+         * Scores positions as the registered policy {@code scorer} does, keeping this policy's selector: chunkkv with
+         * scorer h2o keeps whole chunks by H2O's accumulated attention.
+         */
+        public Builder scorer(String scorer) {
+            this.scorer = scorer;
+            return this;
         }
 
         /** Fraction of the positions outside the window to keep, in (0, 1]. */
@@ -230,6 +259,7 @@ public final class ChunkKvConfig {
 
         private void set(String key, String value) {
             switch (key) {
+                case "scorer" -> scorer(value);
                 case "keep", "ratio" -> keepRatio(parseDouble(key, value));
                 case "budget" -> budget(parseInt(key, value));
                 case "chunk" -> chunkSize(parseInt(key, value));
@@ -239,7 +269,7 @@ public final class ChunkKvConfig {
                 case "sinks" -> sinkTokens(parseInt(key, value));
                 case "seed" -> seed(parseLong(key, value));
                 default -> throw new IllegalArgumentException(
-                        "unknown policy spec parameter '" + key + "'; allowed: keep, budget, chunk, window, pool, reuse, sinks, seed");
+                        "unknown policy spec parameter '" + key + "'; allowed: keep, budget, chunk, window, pool, reuse, sinks, seed, scorer");
             }
         }
 
@@ -260,7 +290,20 @@ public final class ChunkKvConfig {
             }
             if (reuseInterval < 1) throw new IllegalArgumentException("reuse interval N must be >= 1, got " + reuseInterval);
             if (sinkTokens < 0) throw new IllegalArgumentException("sinks must be >= 0, got " + sinkTokens);
+            if (scorer != null) checkScorer();
             return new ChunkKvConfig(this);
+        }
+
+        private void checkScorer() {
+            String scoring = String.join(", ", PolicyRegistry.scorerNames());
+            if (!PolicyRegistry.scores(policy)) {
+                throw new IllegalArgumentException("scorer applies only to policies that score positions (" + scoring + "); "
+                        + policy + " ignores scores");
+            }
+            scorer = scorer.trim().toLowerCase(Locale.ROOT);
+            if (!PolicyRegistry.scorerNames().contains(scorer)) {
+                throw new IllegalArgumentException("scorer must be one of " + scoring + ", got '" + scorer + "'");
+            }
         }
 
         private static int parseInt(String key, String value) {

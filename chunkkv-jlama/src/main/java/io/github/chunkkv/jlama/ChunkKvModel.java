@@ -9,7 +9,7 @@ import com.github.tjake.jlama.safetensors.prompt.PromptSupport;
 import com.github.tjake.jlama.safetensors.tokenizer.Tokenizer;
 import com.github.tjake.jlama.tensor.AbstractTensor;
 import io.github.chunkkv.config.ChunkKvConfig;
-import io.github.chunkkv.policy.Policies;
+import io.github.chunkkv.policy.PolicyRegistry;
 import io.github.chunkkv.simd.Kernels;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -96,7 +96,7 @@ public final class ChunkKvModel implements Generator {
 
     private KvSession openSession(UUID id, ChunkKvConfig config) {
         Objects.requireNonNull(config, "config");
-        KvSession s = new KvSession(this, id, config, Policies.create(config, c.numberOfLayers), c.numberOfLayers, c.kvLength);
+        KvSession s = new KvSession(this, id, config, PolicyRegistry.create(config, c.numberOfLayers), c.numberOfLayers, c.kvLength);
         sessions.put(id, s);
         return s;
     }
