@@ -35,7 +35,7 @@ final class Layers {
         return new LayerView(K, keys, new float[n], IntStream.range(0, n).toArray(), 1, n, 0, 1, 1, 1, new float[] {1f}, 1, 1f);
     }
 
-    private static float[] gaussian(SplittableRandom rnd, int count) {
+    static float[] gaussian(SplittableRandom rnd, int count) {
         float[] x = new float[count];
         for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
         return x;
