@@ -55,6 +55,7 @@ public final class PolicyRegistry {
                 new TopTokenSelector(kernels, config.window(), new PyramidBudget(config, layers)));
         register("random", null, (config, layers, kernels) ->
                 new RandomSelector(config.window(), config.seed(), LayerBudget.uniform(config)));
+        register("tova", (config, kernels) -> new TovaScorer(kernels, config.window()), TOP_TOKENS);
     }
 
     private PolicyRegistry() {}
