@@ -56,6 +56,7 @@ public final class PolicyRegistry {
         register("random", null, (config, layers, kernels) ->
                 new RandomSelector(config.window(), config.seed(), LayerBudget.uniform(config)));
         register("tova", (config, kernels) -> new TovaScorer(kernels, config.window()), TOP_TOKENS);
+        register("keydiff", (config, kernels) -> new KeyDiffScorer(kernels, config.window()), TOP_TOKENS);
     }
 
     private PolicyRegistry() {}
