@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.chunkkv.config.ChunkKvConfig;
+import io.github.chunkkv.simd.Kernels;
 import java.util.Arrays;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -128,6 +129,21 @@ class PoliciesTest {
     }
 
     @Test
+    void chunkKvOverH2oScoresKeepsWholeChunksRankedByH2o() {
+        Kernels k = Kernels.preferred();
+        LayerView layer = Layers.random(200, 200, 9);
+        float[] h2o = new AccumulatedAttentionScorer(k, 32).score(layer.attention());
+        int[] kept = PolicyRegistry.create(ChunkKvConfig.parse("chunkkv:scorer=h2o,budget=62,chunk=10,window=32"), 1)
+                .select(0, layer);
+        float[] means = new float[17];
+        k.chunkMeans(h2o, h2o.length, 10, means);
+        int[] expectedChunks = k.topK(means, 17, 3); // budget 62 = window 32 + 3 chunks of 10
+        int[] expected = IntStream.concat(Arrays.stream(expectedChunks).flatMap(c -> IntStream.range(c * 10, Math.min(168, c * 10 + 10))),
+                IntStream.range(168, 200)).toArray();
+        assertArrayEquals(expected, kept);
+    }
+
+    @Test
     void observedQueriesFollowTheScorer() {
         assertEquals(32, PolicyRegistry.create(ChunkKvConfig.parse("chunkkv:keep=0.1"), 2).observedQueries(1, 500));
         assertEquals(32, PolicyRegistry.create(ChunkKvConfig.parse("snapkv:keep=0.1"), 2).observedQueries(1, 500));
@@ -135,6 +151,9 @@ class PoliciesTest {
         assertEquals(0, PolicyRegistry.create(ChunkKvConfig.parse("streamingllm:keep=0.1"), 2).observedQueries(1, 500));
         assertEquals(0, PolicyRegistry.create(ChunkKvConfig.parse("random:keep=0.1"), 2).observedQueries(1, 500));
         assertEquals(0, PolicyRegistry.create(ChunkKvConfig.full(), 2).observedQueries(1, 500));
+        assertEquals(1, PolicyRegistry.create(ChunkKvConfig.parse("tova:keep=0.1"), 2).observedQueries(1, 500));
+        assertEquals(0, PolicyRegistry.create(ChunkKvConfig.parse("keydiff:keep=0.1"), 2).observedQueries(1, 500));
+        assertEquals(500, PolicyRegistry.create(ChunkKvConfig.parse("chunkkv:scorer=h2o,keep=0.1"), 2).observedQueries(1, 500));
     }
 
     @Test
