@@ -1,5 +1,6 @@
 package io.github.chunkkv.config;
 
+import io.github.chunkkv.policy.PolicyRegistry;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -9,8 +10,9 @@ import java.util.Objects;
  * Immutable, validated description of one KV-cache policy and its parameters.
  *
  * <p>The cache size after compression is given either as a keep ratio (of the positions outside the
- * observation window) or as a token budget (window included). Build one with {@link #builder(KvPolicy)}
- * or parse a spec string such as {@code chunkkv:keep=0.1,chunk=10,window=32,reuse=2}.
+ * observation window) or as a token budget (window included). Build one with {@link #builder(String)}
+ * or parse a spec string such as {@code chunkkv:keep=0.1,chunk=10,window=32,reuse=2}. Policy names are those of
+ * {@link PolicyRegistry}.
  */
 public final class ChunkKvConfig {
     public static final int DEFAULT_CHUNK_SIZE = 10;
@@ -21,7 +23,8 @@ public final class ChunkKvConfig {
     /** Upper bound of {@code cap} and {@code slack}: far above any context Jlama can hold, low enough to rule out typos. */
     public static final int MAX_CAP = 1 << 24;
 
-    private final KvPolicy policy;
+    private final String policy;
+    private final String scorer; // null: the policy's own
     private final double keepRatio; // NaN when a budget is given
     private final int budget; // 0 when a ratio is given
     private final int chunkSize;
@@ -36,6 +39,7 @@ public final class ChunkKvConfig {
 
     private ChunkKvConfig(Builder b) {
         this.policy = b.policy;
+        this.scorer = b.scorer;
         this.keepRatio = b.budget == null ? (b.keepRatio == null ? 1.0 : b.keepRatio) : Double.NaN;
         this.budget = b.budget == null ? 0 : b.budget;
         this.chunkSize = b.chunkSize;
@@ -51,28 +55,31 @@ public final class ChunkKvConfig {
 
     /** Full KV cache: nothing is ever evicted. */
     public static ChunkKvConfig full() {
-        return builder(KvPolicy.FULL).build();
+        return builder(PolicyRegistry.FULL).build();
     }
 
     /** ChunkKV with the paper's defaults and the given keep ratio. */
     public static ChunkKvConfig chunkKv(double keepRatio) {
-        return builder(KvPolicy.CHUNKKV).keepRatio(keepRatio).build();
+        return builder("chunkkv").keepRatio(keepRatio).build();
     }
 
-    public static Builder builder(KvPolicy policy) {
+    /** @param policy a registered policy name, case-insensitive */
+    public static Builder builder(String policy) {
         return new Builder(policy);
     }
 
     /**
-     * Parses {@code name[:key=value,...]}; keys: keep, budget, chunk, window, pool, reuse, sinks, seed, recall, cap, slack.
+     * Parses {@code name[:key=value,...]}; keys: keep, budget, chunk, window, pool, reuse, sinks, seed, scorer, recall, cap,
+     * slack.
      * Applies the same validation as the builder.
      */
     public static ChunkKvConfig parse(String spec) {
         if (spec == null || spec.isBlank()) {
-            throw new IllegalArgumentException("policy spec must be 'name[:key=value,...]' with name one of " + KvPolicy.names());
+            throw new IllegalArgumentException("policy spec must be 'name[:key=value,...]' with name one of "
+                    + String.join(", ", PolicyRegistry.names()));
         }
         String[] head = spec.trim().split(":", 2);
-        Builder b = builder(KvPolicy.fromName(head[0]));
+        Builder b = builder(head[0]);
         if (head.length == 2 && !head[1].isBlank()) {
             for (String pair : head[1].split(",")) {
                 String[] kv = pair.split("=", 2);
@@ -85,8 +92,19 @@ public final class ChunkKvConfig {
         return b.build();
     }
 
-    public KvPolicy policy() {
+    /** The registered policy name, lower case. */
+    public String policy() {
         return policy;
+    }
+
+    /** The registered policy whose scorer replaces this policy's own ({@code scorer=}); null when not replaced. */
+    public String scorer() {
+        return scorer;
+    }
+
+    /** True for the FullKV reference policy. */
+    public boolean isFull() {
+        return policy.equals(PolicyRegistry.FULL);
     }
 
     /** True when a keep ratio (not a token budget) sizes the cache. */
@@ -151,6 +169,7 @@ public final class ChunkKvConfig {
     /** This configuration with the cache sized by a token budget instead: what the decoding cap selects with. */
     public ChunkKvConfig withBudget(int budget) {
         Builder b = new Builder(policy);
+        b.scorer = scorer;
         b.budget = budget;
         b.chunkSize = chunkSize;
         b.window = window;
@@ -166,7 +185,7 @@ public final class ChunkKvConfig {
 
     /** True when this configuration can never evict anything. */
     public boolean keepsEverything() {
-        return policy == KvPolicy.FULL || (usesRatio() && keepRatio >= 1.0);
+        return isFull() || (usesRatio() && keepRatio >= 1.0);
     }
 
     /** Number of positions kept outside the window of a cache of {@code n} positions, for token-level policies. */
@@ -179,6 +198,7 @@ public final class ChunkKvConfig {
     /** The spec string that parses back to this configuration. */
     public String toSpec() {
         Map<String, String> p = new LinkedHashMap<>();
+        if (scorer != null) p.put("scorer", scorer);
         if (usesRatio()) p.put("keep", trim(keepRatio));
         else p.put("budget", Integer.toString(budget));
         p.put("chunk", Integer.toString(chunkSize));
@@ -192,7 +212,7 @@ public final class ChunkKvConfig {
             p.put("cap", Integer.toString(cap));
             p.put("slack", Integer.toString(slack));
         }
-        StringBuilder sb = new StringBuilder(policy.specName()).append(':');
+        StringBuilder sb = new StringBuilder(policy).append(':');
         p.forEach((k, v) -> sb.append(k).append('=').append(v).append(','));
         return sb.substring(0, sb.length() - 1);
     }
@@ -218,7 +238,8 @@ public final class ChunkKvConfig {
 
     /** Builder; {@link #build()} validates every parameter and names the one that is out of range. */
     public static final class Builder {
-        private final KvPolicy policy;
+        private final String policy;
+        private String scorer;
         private Double keepRatio;
         private Integer budget;
         private int chunkSize = DEFAULT_CHUNK_SIZE;
@@ -231,8 +252,18 @@ public final class ChunkKvConfig {
         private int cap;
         private int slack;
 
-        private Builder(KvPolicy policy) {
-            this.policy = Objects.requireNonNull(policy, "policy must be one of " + KvPolicy.names());
+        private Builder(String policy) {
+            Objects.requireNonNull(policy, () -> "policy must be one of " + String.join(", ", PolicyRegistry.names()));
+            this.policy = PolicyRegistry.canonicalName(policy);
+        }
+
+        /**
+         * Scores positions as the registered policy {@code scorer} does, keeping this policy's selector: chunkkv with
+         * scorer h2o keeps whole chunks by H2O's accumulated attention.
+         */
+        public Builder scorer(String scorer) {
+            this.scorer = scorer;
+            return this;
         }
 
         /** Fraction of the positions outside the window to keep, in (0, 1]. */
@@ -300,6 +331,7 @@ public final class ChunkKvConfig {
 
         private void set(String key, String value) {
             switch (key) {
+                case "scorer" -> scorer(value);
                 case "keep", "ratio" -> keepRatio(parseDouble(key, value));
                 case "budget" -> budget(parseInt(key, value));
                 case "chunk" -> chunkSize(parseInt(key, value));
@@ -312,7 +344,7 @@ public final class ChunkKvConfig {
                 case "cap" -> cap(parseInt(key, value));
                 case "slack" -> slack(parseInt(key, value));
                 default -> throw new IllegalArgumentException("unknown policy spec parameter '" + key
-                        + "'; allowed: keep, budget, chunk, window, pool, reuse, sinks, seed, recall, cap, slack");
+                        + "'; allowed: keep, budget, chunk, window, pool, reuse, sinks, seed, scorer, recall, cap, slack");
             }
         }
 
@@ -338,7 +370,20 @@ public final class ChunkKvConfig {
             }
             if (slack < 0 || slack > MAX_CAP) throw new IllegalArgumentException("slack must be in [0, " + MAX_CAP + "], got " + slack);
             if (slack > 0 && cap == 0) throw new IllegalArgumentException("slack needs a cap (slack only delays the decoding cap), got slack=" + slack);
+            if (scorer != null) checkScorer();
             return new ChunkKvConfig(this);
+        }
+
+        private void checkScorer() {
+            String scoring = String.join(", ", PolicyRegistry.scorerNames());
+            if (!PolicyRegistry.scores(policy)) {
+                throw new IllegalArgumentException("scorer applies only to policies that score positions (" + scoring + "); "
+                        + policy + " ignores scores");
+            }
+            scorer = scorer.trim().toLowerCase(Locale.ROOT);
+            if (!PolicyRegistry.scorerNames().contains(scorer)) {
+                throw new IllegalArgumentException("scorer must be one of " + scoring + ", got '" + scorer + "'");
+            }
         }
 
         private static int parseInt(String key, String value) {

@@ -9,7 +9,7 @@ import com.github.tjake.jlama.safetensors.prompt.PromptSupport;
 import com.github.tjake.jlama.safetensors.tokenizer.Tokenizer;
 import com.github.tjake.jlama.tensor.AbstractTensor;
 import io.github.chunkkv.config.ChunkKvConfig;
-import io.github.chunkkv.policy.Policies;
+import io.github.chunkkv.policy.PolicyRegistry;
 import io.github.chunkkv.simd.Kernels;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -111,7 +111,7 @@ public final class ChunkKvModel implements Generator {
     /** A session not yet registered with this model. */
     private KvSession newSession(UUID id, ChunkKvConfig config) {
         Objects.requireNonNull(config, "config");
-        return new KvSession(this, id, config, Policies.create(config, c.numberOfLayers), c.numberOfLayers, c.kvLength,
+        return new KvSession(this, id, config, PolicyRegistry.create(config, c.numberOfLayers), c.numberOfLayers, c.kvLength,
                 ColdTier.create(config.recall(), c.numberOfLayers, c.kvLength, c.headSize, kernels),
                 config.cap() == 0 ? null : new DecodeCap(config, c.numberOfLayers, c.numberOfHeads, c.numberOfKeyValueHeads, c.headSize));
     }

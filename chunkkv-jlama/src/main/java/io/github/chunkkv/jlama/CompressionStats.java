@@ -10,8 +10,8 @@ import java.util.Arrays;
  * @param keptPerLayer cache rows per layer after compression
  * @param kvBytesBefore K+V bytes of all layers before compression
  * @param kvBytesAfter K+V bytes of all layers after compression (kept rows × row bytes)
- * @param scoreNanos time spent scoring (window attention, pooling, head reduction)
- * @param selectNanos time spent choosing kept rows
+ * @param scoreNanos time spent computing the observed attention the scorers asked for (the bulk of scoring)
+ * @param selectNanos time spent turning the layer into scores (pooling, head reduction, key statistics) and choosing kept rows
  * @param compactNanos time spent gathering kept rows
  * @param prefillNanos wall time of the prefill, compression included
  */

@@ -1,9 +1,9 @@
 package io.github.chunkkv.jlama;
 
 import io.github.chunkkv.config.ChunkKvConfig;
-import io.github.chunkkv.policy.AttentionObservation;
 import io.github.chunkkv.policy.CompressionPolicy;
-import io.github.chunkkv.policy.Policies;
+import io.github.chunkkv.policy.LayerView;
+import io.github.chunkkv.policy.PolicyRegistry;
 import io.github.chunkkv.simd.Kernels;
 import java.util.Arrays;
 
@@ -25,7 +25,7 @@ final class DecodeCap {
     private final int[] count, next;
 
     DecodeCap(ChunkKvConfig config, int layers, int numHeads, int numKvHeads, int headSize) {
-        this.policy = Policies.create(config.withBudget(config.cap()), layers);
+        this.policy = PolicyRegistry.create(config.withBudget(config.cap()), layers);
         this.limit = config.cap() + config.slack();
         this.window = config.window();
         this.numHeads = numHeads;
@@ -74,7 +74,7 @@ final class DecodeCap {
                 int n = cache.size(), m = Math.min(count[l], n);
                 boolean scores = policy.observedQueries(l, n) > 0;
                 if (scores && m == 0) return evicted; // nothing observed since a rewind: the next step scores
-                slots = policy.select(l, n, scores ? observe(l, m, cache, kernels, scale) : null);
+                slots = policy.select(l, view(l, scores ? m : 0, cache, kernels, scale));
                 keptPositions[l] = cache.positionsOf(slots);
             } else {
                 slots = cache.slotsOf(keptPositions[source]);
@@ -87,13 +87,12 @@ final class DecodeCap {
         return evicted;
     }
 
-    private AttentionObservation observe(int layer, int m, LayerKvCache cache, Kernels kernels, float scale) {
+    /** The layer as the policy sees it, with the ring's last {@code m} queries (oldest first) as the observed rows. */
+    private LayerView view(int layer, int m, LayerKvCache cache, Kernels kernels, float scale) {
         float[] queries = new float[m * qLength];
         int oldest = (next[layer] - m + window) % window;
         for (int i = 0; i < m; i++) System.arraycopy(ring[layer], (oldest + i) % window * qLength, queries, i * qLength, qLength);
-        int n = cache.size();
-        float[] sums = new float[numHeads * n];
-        kernels.windowColumnSums(queries, m, n - m, cache.keys(), cache.rowStride(), n, numHeads, numKvHeads, headSize, scale, sums);
-        return new AttentionObservation(sums, m, numHeads, numKvHeads, n);
+        return new LayerView(kernels, cache.keys(), cache.values(), cache.positions(), cache.rowStride(), cache.size(), 0, numHeads,
+                numKvHeads, headSize, queries, m, scale);
     }
 }

@@ -1,7 +1,7 @@
 package io.github.chunkkv.jlama;
 
-import io.github.chunkkv.policy.AttentionObservation;
 import io.github.chunkkv.policy.CompressionPolicy;
+import io.github.chunkkv.policy.LayerView;
 import io.github.chunkkv.simd.Kernels;
 
 /**
@@ -74,13 +74,14 @@ final class PrefillPlan {
         int[] slots;
         if (source == layer) {
             int kept = protectedRows[layer];
-            AttentionObservation observation = score(layer, cache, scale);
+            LayerView view = view(layer, cache, kept, scale);
             long t = System.nanoTime();
-            int[] candidates = policy.select(layer, n - kept, observation == null || kept == 0 ? observation : observation.tail(kept));
+            int[] candidates = policy.select(layer, view);
             checkSlots(candidates, n - kept, layer);
             slots = withProtectedPrefix(kept, candidates);
             keptPositions[layer] = cache.positionsOf(slots);
-            selectNanos += System.nanoTime() - t;
+            scoreNanos += view.attentionNanos();
+            selectNanos += System.nanoTime() - t - view.attentionNanos();
         } else {
             long t = System.nanoTime();
             slots = cache.slotsOf(keptPositions[source]);
@@ -93,17 +94,12 @@ final class PrefillPlan {
         compactNanos += System.nanoTime() - t;
     }
 
-    private AttentionObservation score(int layer, LayerKvCache cache, float scale) {
-        int m = observedRows[layer];
-        if (m == 0) return null;
-        long t = System.nanoTime();
-        int n = cache.size();
-        float[] sums = new float[numHeads * n];
-        kernels.windowColumnSums(observedQueries[layer], m, n - m, cache.keys(), cache.rowStride(), n, numHeads, numKvHeads,
-                headSize, scale, sums);
-        observedQueries[layer] = null;
-        scoreNanos += System.nanoTime() - t;
-        return new AttentionObservation(sums, m, numHeads, numKvHeads, n);
+    /** The layer as its scorer sees it; the window attention is computed only if the scorer asks for it. */
+    private LayerView view(int layer, LayerKvCache cache, int protectedPrefix, float scale) {
+        float[] queries = observedQueries[layer];
+        observedQueries[layer] = null; // the view holds them for as long as scoring needs them
+        return new LayerView(kernels, cache.keys(), cache.values(), cache.positions(), cache.rowStride(), cache.size(), protectedPrefix,
+                numHeads, numKvHeads, headSize, queries, observedRows[layer], scale);
     }
 
     private static int[] withProtectedPrefix(int prefix, int[] candidates) {

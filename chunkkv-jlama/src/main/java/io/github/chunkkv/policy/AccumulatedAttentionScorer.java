@@ -23,6 +23,11 @@ public final class AccumulatedAttentionScorer implements TokenScorer {
     }
 
     @Override
+    public float[] score(LayerView layer) {
+        return score(layer.attention());
+    }
+
+    /** The scores of one observation of the layer's attention. */
     public float[] score(AttentionObservation observation) {
         int n = observation.cacheLength(), rows = observation.rows(), len = n - window;
         float[] scores = HeadScores.combine(kernels, observation, len, 1f);

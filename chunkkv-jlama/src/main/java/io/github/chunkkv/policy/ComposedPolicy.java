@@ -1,11 +1,12 @@
 package io.github.chunkkv.policy;
 
 import io.github.chunkkv.config.ChunkKvConfig;
+import java.util.Objects;
 
 /**
- * A policy assembled kvpress style from a scorer, a selector and a reuse schedule, plus the common rules: caches of
- * at most {@code keepAllUpTo} positions, caches within the token budget, and configurations that keep everything,
- * are left whole (and observe nothing).
+ * A policy assembled kvpress style from a scorer, a selector and a reuse schedule, plus the common rules: caches within
+ * the token budget, caches the selector has nothing to choose in (with a keep ratio), and configurations that keep
+ * everything, are left whole (and observe nothing).
  */
 public final class ComposedPolicy implements CompressionPolicy {
     private final ChunkKvConfig config;
@@ -13,18 +14,15 @@ public final class ComposedPolicy implements CompressionPolicy {
     private final TokenScorer scorer;
     private final Selector selector;
     private final ReuseSchedule schedule;
-    private final int keepAllUpTo;
 
-    /** @param scorer null for selectors that need no attention (observedQueries is then 0) */
-    public ComposedPolicy(ChunkKvConfig config, int numLayers, TokenScorer scorer, Selector selector, ReuseSchedule schedule,
-            int keepAllUpTo) {
+    /** @param scorer null for selectors that ignore scores */
+    public ComposedPolicy(ChunkKvConfig config, int numLayers, TokenScorer scorer, Selector selector, ReuseSchedule schedule) {
         if (numLayers < 1) throw new IllegalArgumentException("numLayers must be >= 1, got " + numLayers);
-        this.config = config;
+        this.config = Objects.requireNonNull(config, "config");
         this.numLayers = numLayers;
         this.scorer = scorer;
-        this.selector = selector;
-        this.schedule = schedule;
-        this.keepAllUpTo = keepAllUpTo;
+        this.selector = Objects.requireNonNull(selector, "selector");
+        this.schedule = Objects.requireNonNull(schedule, "schedule");
     }
 
     @Override
@@ -46,23 +44,17 @@ public final class ComposedPolicy implements CompressionPolicy {
     }
 
     @Override
-    public int[] select(int layer, int cacheLength, AttentionObservation observation) {
+    public int[] select(int layer, LayerView view) {
         checkLayer(layer);
-        if (cacheLength < 0) throw new IllegalArgumentException("cacheLength must be >= 0, got " + cacheLength);
-        if (keepsAll(cacheLength)) return Slots.range(0, cacheLength);
-        float[] scores = null;
-        if (scorer != null) {
-            if (observation == null || observation.cacheLength() != cacheLength) {
-                throw new IllegalArgumentException("observation must cover cacheLength = " + cacheLength + " positions, got "
-                        + (observation == null ? "none" : observation.cacheLength()));
-            }
-            scores = scorer.score(observation);
-        }
-        return selector.select(scores, cacheLength, layer);
+        int n = Objects.requireNonNull(view, "view").cacheLength();
+        if (keepsAll(n)) return Slots.range(0, n);
+        return selector.select(scorer == null ? null : scorer.score(view), n, layer);
     }
 
+    /** A token budget is a bound, so it alone decides; a ratio leaves caches the selector cannot choose in whole. */
     private boolean keepsAll(int cacheLength) {
-        return config.keepsEverything() || cacheLength <= keepAllUpTo || (!config.usesRatio() && cacheLength <= config.budget());
+        if (config.keepsEverything()) return true;
+        return config.usesRatio() ? cacheLength <= selector.keepsWholeUpTo() : cacheLength <= config.budget();
     }
 
     private void checkLayer(int layer) {

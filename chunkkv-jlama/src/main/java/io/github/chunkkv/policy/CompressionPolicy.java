@@ -19,9 +19,9 @@ public interface CompressionPolicy {
     int indexSource(int layer);
 
     /**
-     * Kept slots of a selecting layer, strictly ascending, within {@code [0, cacheLength)}.
+     * Kept slots of a selecting layer, strictly ascending, within {@code [0, view.cacheLength())}.
      *
-     * @param observation the observed attention, or null when {@link #observedQueries} is 0
+     * @param view the layer's candidate rows, with the query rows {@link #observedQueries} asked for
      */
-    int[] select(int layer, int cacheLength, AttentionObservation observation);
+    int[] select(int layer, LayerView view);
 }

@@ -27,4 +27,9 @@ public final class RandomSelector implements Selector {
         }
         return Slots.withWindow(chosen.stream().toArray(), k, n, window);
     }
+
+    @Override
+    public int keepsWholeUpTo() {
+        return window;
+    }
 }

@@ -25,4 +25,9 @@ public final class RecentSelector implements Selector {
         for (int i = keptSinks; i < kept.length; i++) kept[i] = recentFrom + i - keptSinks;
         return kept;
     }
+
+    @Override
+    public int keepsWholeUpTo() {
+        return window;
+    }
 }

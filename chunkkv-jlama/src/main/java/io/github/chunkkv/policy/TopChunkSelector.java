@@ -4,7 +4,7 @@ import io.github.chunkkv.config.ChunkKvConfig;
 import io.github.chunkkv.simd.Kernels;
 
 /**
- * ChunkKV selection (DESIGN §1 steps 4-5): positions [0, n - window) split into chunks of {@code chunkSize} (the
+ * ChunkKV selection: positions [0, n - window) split into chunks of {@code chunkSize} (the
  * last may be partial), chunk score = mean token score, the top k chunks kept whole plus the window.
  * k = ⌊(budget - window) / chunkSize⌋ for a budget, max(1, ⌊chunks · ratio⌋) for a ratio; ties keep the earlier chunk.
  */
@@ -37,5 +37,11 @@ public final class TopChunkSelector implements Selector {
             for (int p = chunk * c, end = Math.min(len, p + c); p < end; p++) outside[count++] = p;
         }
         return Slots.withWindow(outside, count, n, window);
+    }
+
+    /** A cache of the window plus one chunk has a single chunk to keep. */
+    @Override
+    public int keepsWholeUpTo() {
+        return config.window() + config.chunkSize();
     }
 }

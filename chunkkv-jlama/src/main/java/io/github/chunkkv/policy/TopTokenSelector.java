@@ -19,4 +19,9 @@ public final class TopTokenSelector implements Selector {
         int k = budget.keptOutsideWindow(layer, n);
         return Slots.withWindow(kernels.topK(scores, n - window, k), k, n, window);
     }
+
+    @Override
+    public int keepsWholeUpTo() {
+        return window;
+    }
 }

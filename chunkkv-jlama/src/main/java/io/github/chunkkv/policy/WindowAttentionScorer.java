@@ -3,7 +3,7 @@ package io.github.chunkkv.policy;
 import io.github.chunkkv.simd.Kernels;
 
 /**
- * SnapKV/ChunkKV scores (DESIGN §1 steps 1-3): the mean attention the last {@code window} queries pay each
+ * SnapKV/ChunkKV scores: the mean attention the last {@code window} queries pay each
  * earlier position, smoothed by 1-D average pooling, heads averaged within GQA groups and summed over KV heads.
  */
 public final class WindowAttentionScorer implements TokenScorer {
@@ -22,8 +22,12 @@ public final class WindowAttentionScorer implements TokenScorer {
         return Math.min(window, cacheLength);
     }
 
-    /** Every step is linear, so the heads are reduced before pooling: one pooling pass instead of one per head. */
     @Override
+    public float[] score(LayerView layer) {
+        return score(layer.attention());
+    }
+
+    /** Every step is linear, so the heads are reduced before pooling: one pooling pass instead of one per head. */
     public float[] score(AttentionObservation observation) {
         int len = observation.cacheLength() - window;
         float[] perToken = HeadScores.combine(kernels, observation, len, 1f / observation.rows());

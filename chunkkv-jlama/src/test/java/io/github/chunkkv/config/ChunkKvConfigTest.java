@@ -45,6 +45,9 @@ class ChunkKvConfigTest {
         "chunkkv:cap=64,slack=16777217 | slack must be in [0, 16777216]",
         "chunkkv:slack=8           | slack needs a cap",
         "chunkkv:cap=many          | cap must be an integer",
+        "chunkkv:scorer=lru        | scorer must be one of chunkkv, snapkv, h2o, pyramidkv",
+        "chunkkv:scorer=random     | scorer must be one of chunkkv, snapkv, h2o, pyramidkv",
+        "random:scorer=h2o         | scorer applies only to policies that score positions (chunkkv, snapkv, h2o, pyramidkv",
     })
     void rejectsInvalidSpecNamingTheParameter(String spec, String message) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ChunkKvConfig.parse(spec));
@@ -60,11 +63,11 @@ class ChunkKvConfigTest {
 
     @Test
     void builderValidatesLikeTheParser() {
-        assertThrows(IllegalArgumentException.class, () -> ChunkKvConfig.builder(KvPolicy.CHUNKKV).keepRatio(0).build());
-        assertThrows(IllegalArgumentException.class, () -> ChunkKvConfig.builder(KvPolicy.CHUNKKV).chunkSize(-1).build());
-        assertThrows(IllegalArgumentException.class, () -> ChunkKvConfig.builder(KvPolicy.SNAPKV).window(64).budget(63).build());
-        assertThrows(IllegalArgumentException.class, () -> ChunkKvConfig.builder(KvPolicy.CHUNKKV).reuseInterval(0).build());
-        assertThrows(IllegalArgumentException.class, () -> ChunkKvConfig.builder(KvPolicy.CHUNKKV).poolingKernel(2).build());
+        assertThrows(IllegalArgumentException.class, () -> ChunkKvConfig.builder("chunkkv").keepRatio(0).build());
+        assertThrows(IllegalArgumentException.class, () -> ChunkKvConfig.builder("chunkkv").chunkSize(-1).build());
+        assertThrows(IllegalArgumentException.class, () -> ChunkKvConfig.builder("snapkv").window(64).budget(63).build());
+        assertThrows(IllegalArgumentException.class, () -> ChunkKvConfig.builder("chunkkv").reuseInterval(0).build());
+        assertThrows(IllegalArgumentException.class, () -> ChunkKvConfig.builder("chunkkv").poolingKernel(2).build());
         NullPointerException e = assertThrows(NullPointerException.class, () -> ChunkKvConfig.builder(null));
         assertTrue(e.getMessage().contains("policy must be one of"));
     }
@@ -72,7 +75,8 @@ class ChunkKvConfigTest {
     @ParameterizedTest
     @ValueSource(strings = {
         "chunkkv:keep=0.1,chunk=10,window=32,reuse=2", "snapkv:budget=128", "full", "h2o:keep=0.25,window=8",
-        "streamingllm:budget=64,sinks=0", "pyramidkv:budget=96,pool=7", "random:keep=0.5,seed=-3", "CHUNKKV:keep=1"})
+        "streamingllm:budget=64,sinks=0", "pyramidkv:budget=96,pool=7", "random:keep=0.5,seed=-3", "CHUNKKV:keep=1",
+        "chunkkv:scorer=h2o,keep=0.1"})
     void specRoundTrips(String spec) {
         ChunkKvConfig config = ChunkKvConfig.parse(spec);
         assertEquals(config, ChunkKvConfig.parse(config.toSpec()));
@@ -82,7 +86,8 @@ class ChunkKvConfigTest {
     @Test
     void parsesTheDocumentedExamples() {
         ChunkKvConfig c = ChunkKvConfig.parse("chunkkv:keep=0.1,chunk=10,window=32,reuse=2");
-        assertEquals(KvPolicy.CHUNKKV, c.policy());
+        assertEquals("chunkkv", c.policy());
+        assertEquals(null, c.scorer(), "plain chunkkv scores as the paper does");
         assertTrue(c.usesRatio());
         assertEquals(0.1, c.keepRatio());
         assertEquals(10, c.chunkSize());
@@ -116,8 +121,9 @@ class ChunkKvConfigTest {
 
     @Test
     void policyNamesAreCaseInsensitive() {
-        assertEquals(KvPolicy.PYRAMIDKV, KvPolicy.fromName(" PyramidKV "));
-        assertThrows(IllegalArgumentException.class, () -> KvPolicy.fromName(null));
+        assertEquals("pyramidkv", ChunkKvConfig.builder(" PyramidKV ").build().policy());
+        assertThrows(NullPointerException.class, () -> ChunkKvConfig.builder(null));
+        assertEquals("h2o", ChunkKvConfig.parse("chunkkv:scorer=H2O").scorer());
     }
 
     @Test

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.github.tjake.jlama.model.AbstractModel;
 import io.github.chunkkv.config.ChunkKvConfig;
+import io.github.chunkkv.policy.PolicyRegistry;
 import io.github.chunkkv.testing.ReferenceTransformer;
 import io.github.chunkkv.testing.TinyModels;
 import java.nio.file.Path;
@@ -30,22 +31,30 @@ class MaskedReferenceTest {
                 Arguments.of(TinyModels.qwen2(), "snapkv:keep=0.2,window=8"),
                 Arguments.of(TinyModels.llama(), "pyramidkv:budget=48,window=8"),
                 Arguments.of(TinyModels.llama(), "h2o:keep=0.25,window=8"),
-                Arguments.of(TinyModels.llamaMha(), "streamingllm:budget=24,window=8"));
+                Arguments.of(TinyModels.llamaMha(), "streamingllm:budget=24,window=8"),
+                Arguments.of(TinyModels.llama(), "chunkkv:scorer=h2o,keep=0.3,chunk=4,window=8"),
+                Arguments.of(TinyModels.qwen2(), "keydiff:keep=0.2,window=8"));
+    }
+
+    /** Every registered policy, read from the registry, so a new one is checked as soon as it is registered. */
+    static Stream<Arguments> everyRegisteredPolicy() {
+        return PolicyRegistry.names().stream().map(name -> Arguments.of(TinyModels.llama(), name + ":keep=0.25,chunk=4,window=8"));
     }
 
     @ParameterizedTest(name = "{0} {1}")
-    @MethodSource("cases")
+    @MethodSource({"cases", "everyRegisteredPolicy"})
     void decodeMatchesMaskedReference(TinyModels.Spec spec, String policy) {
         AbstractModel model = TinyModels.load(TinyModels.write(spec, dir.resolve("m")));
         int[] prompt = new Random(5).ints(120, 3, spec.vocab()).toArray();
         ReferenceTransformer reference = new ReferenceTransformer(spec);
-        try (ChunkKvModel compressed = ChunkKvJlama.wrap(model, ChunkKvConfig.parse(policy))) {
+        ChunkKvConfig config = ChunkKvConfig.parse(policy);
+        try (ChunkKvModel compressed = ChunkKvJlama.wrap(model, config)) {
             KvSession session = compressed.openSession();
             float[] actual = session.prefill(prompt);
             float[] expected = null;
             for (int token : prompt) expected = reference.step(token, (layer, pos) -> true); // prefill sees everything
             assertClose(expected, actual, "prefill");
-            assertTrue(session.cachedRows(0) < prompt.length, "the policy must evict something");
+            if (!config.keepsEverything()) assertTrue(session.cachedRows(0) < prompt.length, "the policy must evict something");
 
             int[][] kept = new int[spec.layers()][];
             for (int l = 0; l < spec.layers(); l++) kept[l] = session.cachedPositions(l);

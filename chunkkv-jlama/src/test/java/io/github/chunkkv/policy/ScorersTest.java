@@ -7,14 +7,14 @@ import io.github.chunkkv.simd.Kernels;
 import io.github.chunkkv.simd.ScalarKernels;
 import org.junit.jupiter.api.Test;
 
-/** The scorers against their definitions, computed literally in the order DESIGN §1 states them. */
+/** The scorers against their definitions, computed literally step by step: mean over rows, pool per head, reduce heads. */
 class ScorersTest {
     private static final Kernels K = Kernels.preferred();
 
     @Test
     void windowScoresAreMeanOverRowsPooledPerHeadGroupAveragedAndSummedOverKvHeads() {
         int n = 150, window = 20, kernel = 5, len = n - window;
-        AttentionObservation obs = Observations.random(n, window, 3);
+        AttentionObservation obs = Layers.random(n, window, 3).attention();
         int group = obs.numHeads() / obs.numKvHeads();
         float[] expected = new float[len], pooled = new float[len], mean = new float[len];
         for (int h = 0; h < obs.numHeads(); h++) {

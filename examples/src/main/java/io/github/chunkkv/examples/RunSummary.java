@@ -2,7 +2,6 @@ package io.github.chunkkv.examples;
 
 import dev.langchain4j.model.chat.response.ChatResponse;
 import io.github.chunkkv.config.ChunkKvConfig;
-import io.github.chunkkv.config.KvPolicy;
 import io.github.chunkkv.langchain4j.ChunkKvChatResponseMetadata;
 import java.util.Locale;
 
@@ -51,13 +50,13 @@ public final class RunSummary {
 
     public String line() {
         return String.format(Locale.ROOT, "demo policy=%s %s correct=%d total=%d kv_bytes=%d kv_bytes_full=%d decode_ms_per_token=%.3f",
-                policy.policy().specName(), size(policy), correct, total, mean(kvBytes), mean(kvBytesFull),
+                policy.policy(), size(policy), correct, total, mean(kvBytes), mean(kvBytesFull),
                 decodedTokens == 0 ? 0.0 : decodeMillis / decodedTokens);
     }
 
     /** {@code keep=R} for ratio-sized caches (1.0 for the full cache), {@code budget=B} for token budgets. */
     private static String size(ChunkKvConfig policy) {
-        if (policy.policy() == KvPolicy.FULL) return "keep=1.0";
+        if (policy.isFull()) return "keep=1.0";
         return policy.usesRatio() ? "keep=" + policy.keepRatio() : "budget=" + policy.budget();
     }
 

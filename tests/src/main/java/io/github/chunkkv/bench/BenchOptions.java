@@ -1,6 +1,6 @@
 package io.github.chunkkv.bench;
 
-import io.github.chunkkv.config.KvPolicy;
+import io.github.chunkkv.policy.PolicyRegistry;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,7 +18,7 @@ record BenchOptions(
         Optional<Path> model,
         List<Integer> contexts,
         List<Double> keeps,
-        List<KvPolicy> policies,
+        List<String> policies,
         List<Integer> reuses,
         int decodeTokens,
         int threads,
@@ -44,13 +44,13 @@ record BenchOptions(
               --out FILE           also write the 'bench' lines to FILE
             Ratios are stock time / ChunkKV time (above 1 = ChunkKV faster); predicted_speedup =
             (weight_bytes + kv_bytes_full) / (weight_bytes + kv_bytes). Ratios are reported, never asserted.
-            """.formatted(KvPolicy.names());
+            """.formatted(String.join(", ", PolicyRegistry.names()));
 
     static BenchOptions parse(String... args) {
         Optional<Path> model = Optional.empty();
         List<Integer> contexts = List.of(1024, 4096, 8192);
         List<Double> keeps = List.of(1.0, 0.2, 0.1);
-        List<KvPolicy> policies = List.of(KvPolicy.CHUNKKV);
+        List<String> policies = List.of("chunkkv");
         List<Integer> reuses = List.of(1);
         int decodeTokens = 16;
         int threads = 0;
@@ -75,7 +75,7 @@ record BenchOptions(
                 case "--model" -> model = Optional.of(Path.of(nonBlank(name, value)));
                 case "--contexts" -> contexts = list(name, value, v -> intIn(name, v, MIN_CONTEXT, MAX_CONTEXT));
                 case "--keep" -> keeps = list(name, value, v -> keepRatio(name, v));
-                case "--policies" -> policies = list(name, value, KvPolicy::fromName);
+                case "--policies" -> policies = list(name, value, PolicyRegistry::canonicalName);
                 case "--reuse" -> reuses = list(name, value, v -> intIn(name, v, 1, MAX_REUSE));
                 case "--decode-tokens" -> decodeTokens = intIn(name, value, 1, MAX_DECODE_TOKENS);
                 case "--threads" -> threads = intIn(name, value, 1, Runtime.getRuntime().availableProcessors());

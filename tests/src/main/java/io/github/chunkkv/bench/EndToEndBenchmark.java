@@ -2,12 +2,12 @@ package io.github.chunkkv.bench;
 
 import com.github.tjake.jlama.model.AbstractModel;
 import io.github.chunkkv.config.ChunkKvConfig;
-import io.github.chunkkv.config.KvPolicy;
 import io.github.chunkkv.jlama.ChunkKvJlama;
 import io.github.chunkkv.jlama.ChunkKvModel;
 import io.github.chunkkv.jlama.CompressionStats;
 import io.github.chunkkv.jlama.KvSession;
 import io.github.chunkkv.jlama.Sampler;
+import io.github.chunkkv.policy.PolicyRegistry;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -50,8 +50,8 @@ final class EndToEndBenchmark {
     /** The configurations to measure: every policy × keep × reuse; FULL and keep = 1.0 only once (reuse is moot). */
     static List<ChunkKvConfig> configurations(BenchOptions o) {
         List<ChunkKvConfig> configs = new ArrayList<>();
-        for (KvPolicy policy : o.policies()) {
-            if (policy == KvPolicy.FULL) {
+        for (String policy : o.policies()) {
+            if (policy.equals(PolicyRegistry.FULL)) {
                 configs.add(ChunkKvConfig.full());
                 continue;
             }
@@ -114,7 +114,7 @@ final class EndToEndBenchmark {
                     steps[i] = step;
                 }
             }
-            return new BenchRow(config.policy().specName(), config.keepRatio(), config.reuseInterval(), prompt.length,
+            return new BenchRow(config.policy(), config.keepRatio(), config.reuseInterval(), prompt.length,
                     decodeTokens, prefill / 1e6, stats.compressNanos() / 1e6, stats.scoreNanos() / 1e6, medianMs(steps),
                     stockPrefill / 1e6, medianMs(stockSteps), stats.keptTotal(), stats.kvBytesAfter(), stats.kvBytesBefore(),
                     weightBytes);

@@ -1,5 +1,6 @@
 package io.github.chunkkv.eval;
 
+import io.github.chunkkv.policy.PolicyRegistry;
 import java.io.PrintStream;
 import java.util.Arrays;
 
@@ -11,8 +12,8 @@ public final class EvalCli {
               niah      needle-in-a-haystack accuracy per policy and KV budget (single needle, multi-key)
               reuse     layer-wise index reuse: Jaccard of adjacent layers' kept positions; reuse=1/2/3 quality
               all       everything above with the documented defaults, written into docs/ (RESULTS.md, CSV, JSON, PNG)
-            Policies: full, chunkkv, snapkv, h2o, streamingllm, pyramidkv, random (paper defaults: chunk 10, window 32).
-            """;
+            Policies: %s (paper defaults: chunk 10, window 32).
+            """.formatted(String.join(", ", PolicyRegistry.names()));
 
     private EvalCli() {}
 

@@ -1,7 +1,6 @@
 package io.github.chunkkv.eval;
 
 import io.github.chunkkv.config.ChunkKvConfig;
-import io.github.chunkkv.config.KvPolicy;
 import io.github.chunkkv.jlama.KvSession;
 import io.github.chunkkv.jlama.Sampler;
 import java.util.ArrayList;
@@ -50,12 +49,12 @@ public final class FidelityEval {
             for (double keep : keeps) {
                 ChunkKvConfig config = PolicyList.withKeep(spec, keep);
                 FidelityRow row;
-                if (config.policy() == KvPolicy.FULL && fullKv != null) { // FullKV ignores the keep ratio: measure it once
+                if (config.isFull() && fullKv != null) { // FullKV ignores the keep ratio: measure it once
                     row = new FidelityRow(spec, keep, fullKv.top1Agree(), fullKv.top1StdErr(), fullKv.firstDivergence(), fullKv.kl(), fullKv.keptFraction(),
                             fullKv.compressMs(), fullKv.prompts(), fullKv.steps());
                 } else {
                     row = measure(spec, config, keep);
-                    if (config.policy() == KvPolicy.FULL) fullKv = row;
+                    if (config.isFull()) fullKv = row;
                 }
                 rows.add(row);
                 onRow.accept(row);

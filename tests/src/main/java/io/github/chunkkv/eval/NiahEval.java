@@ -1,7 +1,6 @@
 package io.github.chunkkv.eval;
 
 import io.github.chunkkv.config.ChunkKvConfig;
-import io.github.chunkkv.config.KvPolicy;
 import io.github.chunkkv.jlama.KvSession;
 import io.github.chunkkv.jlama.Sampler;
 import java.util.ArrayList;
@@ -71,7 +70,7 @@ public final class NiahEval {
 
     /** The outcome of every case under {@code config}, in case order. */
     public List<Outcome> answers(ChunkKvConfig config) {
-        if (config.policy() == KvPolicy.FULL) {
+        if (config.isFull()) {
             if (fullKv == null) fullKv = compute(ChunkKvConfig.full());
             return fullKv;
         }

@@ -1,9 +1,8 @@
 package io.github.chunkkv.eval;
 
 import io.github.chunkkv.config.ChunkKvConfig;
-import io.github.chunkkv.config.KvPolicy;
+import io.github.chunkkv.policy.PolicyRegistry;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -11,8 +10,8 @@ import java.util.List;
  * the evaluation adds the cache size it sweeps (keep ratio or token budget).
  */
 public final class PolicyList {
-    /** Every policy, FullKV first. */
-    public static final List<String> ALL = Arrays.stream(KvPolicy.values()).map(KvPolicy::specName).toList();
+    /** Every registered policy, FullKV first. */
+    public static final List<String> ALL = PolicyRegistry.names();
 
     private PolicyList() {}
 
@@ -25,7 +24,7 @@ public final class PolicyList {
             ChunkKvConfig.parse(part.trim()); // validates the name and parameters now, before any work
             specs.add(part.trim());
         }
-        if (specs.isEmpty()) throw new IllegalArgumentException("--policies must name at least one of " + KvPolicy.names() + ", got '" + value + "'");
+        if (specs.isEmpty()) throw new IllegalArgumentException("--policies must name at least one of " + String.join(", ", ALL) + ", got '" + value + "'");
         return List.copyOf(specs);
     }
 

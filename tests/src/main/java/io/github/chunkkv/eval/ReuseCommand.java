@@ -1,5 +1,6 @@
 package io.github.chunkkv.eval;
 
+import io.github.chunkkv.policy.PolicyRegistry;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -11,13 +12,13 @@ import java.util.Set;
  * one index list across N layers (reuse = 1, 2, 3) costs ChunkKV in fidelity, NIAH accuracy and compression time.
  */
 public final class ReuseCommand {
-    static final List<String> DEFAULT_POLICIES = List.of("chunkkv", "snapkv", "pyramidkv", "h2o", "streamingllm", "random");
+    static final List<String> DEFAULT_POLICIES = PolicyList.ALL.stream().filter(p -> !p.equals(PolicyRegistry.FULL)).toList();
     static final Set<String> OPTIONS = Set.of("model", "niah-model", "policies", "keep", "prompts", "steps", "reuse", "budget", "samples", "haystack", "out");
     static final String HELP = """
             eval reuse --model DIR [options]
               --model DIR        model for Jaccard and fidelity (e.g. imported stories260K)
               --niah-model DIR   retrieval model for NIAH accuracy per reuse interval (default: models/needle-lm if present)
-              --policies LIST    policies whose adjacent-layer Jaccard is measured (default chunkkv,snapkv,pyramidkv,h2o,streamingllm,random)
+              --policies LIST    policies whose adjacent-layer Jaccard is measured (default: every policy but full)
               --keep R           keep ratio for Jaccard and fidelity (default 0.1)
               --prompts N        fidelity prompts (default 10); --steps N compared tokens (default 64)
               --reuse LIST       ChunkKV reuse intervals (default 1,2,3)

@@ -1,0 +1,134 @@
+package io.github.chunkkv.policy;
+
+import io.github.chunkkv.simd.Kernels;
+
+/**
+ * One layer's cache as a scorer sees it after prefill: the candidate rows {@code [0, cacheLength)} with their keys,
+ * values and logical positions, and the attention the observed query rows paid to them.
+ *
+ * <p>The candidates may be a suffix of the layer's cache (rows that earlier turns kept and this compression must
+ * keep are not candidates); slots here are numbered from the first candidate. The attention is computed on the first
+ * call to {@link #attention()} and only then, so a scorer that reads keys alone costs no softmax; the queries were
+ * captured during prefill, so the prompt is never run twice. Not thread-safe: one view serves one layer's selection.
+ */
+public final class LayerView {
+    private final Kernels kernels;
+    private final float[] keys, values;
+    private final int[] positions;
+    private final int firstRow, cacheRows, rowStride;
+    private final int numHeads, numKvHeads, headSize;
+    private final float[] queries;
+    private final int observedRows;
+    private final float scale;
+    private AttentionObservation attention;
+    private long attentionNanos;
+
+    /**
+     * @param keys cache rows in Jlama's layout: row {@code s} holds every KV head, head {@code g} at
+     *     {@code s * rowStride + g * headSize}; rows {@code [0, cacheRows)} are the layer's whole cache
+     * @param positions logical (RoPE) position of every cache row
+     * @param firstRow the first candidate row; earlier rows are attended to but not scored
+     * @param queries the post-RoPE queries of the last {@code observedRows} cache rows, all query heads per row
+     * @param scale the attention scale (1 / sqrt(headSize))
+     */
+    public LayerView(Kernels kernels, float[] keys, float[] values, int[] positions, int rowStride, int cacheRows, int firstRow,
+            int numHeads, int numKvHeads, int headSize, float[] queries, int observedRows, float scale) {
+        if (numKvHeads < 1 || numHeads % numKvHeads != 0) {
+            throw new IllegalArgumentException("numHeads (" + numHeads + ") must be a positive multiple of numKvHeads (" + numKvHeads + ")");
+        }
+        if (headSize < 1 || rowStride < numKvHeads * headSize) {
+            throw new IllegalArgumentException("rowStride must be >= numKvHeads * headSize = " + numKvHeads * headSize + ", got " + rowStride);
+        }
+        if (cacheRows < 0 || keys.length < (long) cacheRows * rowStride || values.length < (long) cacheRows * rowStride
+                || positions.length < cacheRows) {
+            throw new IllegalArgumentException("keys, values and positions must hold cacheRows = " + cacheRows + " rows");
+        }
+        if (firstRow < 0 || firstRow > cacheRows) throw new IllegalArgumentException("firstRow must be in [0, " + cacheRows + "], got " + firstRow);
+        if (observedRows < 0 || observedRows > cacheRows || queries.length < observedRows * numHeads * headSize) {
+            throw new IllegalArgumentException("observedRows must be in [0, " + cacheRows + "] with numHeads * headSize queries each, got "
+                    + observedRows);
+        }
+        this.kernels = kernels;
+        this.keys = keys;
+        this.values = values;
+        this.positions = positions;
+        this.rowStride = rowStride;
+        this.cacheRows = cacheRows;
+        this.firstRow = firstRow;
+        this.numHeads = numHeads;
+        this.numKvHeads = numKvHeads;
+        this.headSize = headSize;
+        this.queries = queries;
+        this.observedRows = observedRows;
+        this.scale = scale;
+    }
+
+    /** Number of candidate rows. */
+    public int cacheLength() {
+        return cacheRows - firstRow;
+    }
+
+    public int numHeads() {
+        return numHeads;
+    }
+
+    public int numKvHeads() {
+        return numKvHeads;
+    }
+
+    public int headSize() {
+        return headSize;
+    }
+
+    /** How many of the most recent rows' queries were captured (what the policy asked for, at most the prompt). */
+    public int observedRows() {
+        return observedRows;
+    }
+
+    /** The backing key rows; read candidate {@code slot}'s KV head {@code g} at {@link #offset(int, int)}. */
+    public float[] keys() {
+        return keys;
+    }
+
+    /** The backing value rows, laid out as {@link #keys()}. */
+    public float[] values() {
+        return values;
+    }
+
+    /** Offset of KV head {@code kvHead} of candidate {@code slot} in {@link #keys()} and {@link #values()}. */
+    public int offset(int slot, int kvHead) {
+        return (firstRow + slot) * rowStride + kvHead * headSize;
+    }
+
+    /** Logical (RoPE) position of candidate {@code slot}. */
+    public int position(int slot) {
+        return positions[firstRow + slot];
+    }
+
+    /**
+     * Per query head, the causal float32 softmax attention of the observed rows summed over those rows, restricted to
+     * the candidates. Computed once, on the first call.
+     *
+     * @throws IllegalStateException when no query rows were observed (the scorer did not ask for any)
+     */
+    public AttentionObservation attention() {
+        if (attention != null) return attention;
+        if (observedRows == 0) {
+            throw new IllegalStateException("no query rows of this layer were observed: a scorer that reads attention must ask for them"
+                    + " in observedQueries");
+        }
+        long start = System.nanoTime();
+        float[] sums = new float[numHeads * cacheRows];
+        kernels.windowColumnSums(queries, observedRows, cacheRows - observedRows, keys, rowStride, cacheRows, numHeads, numKvHeads,
+                headSize, scale, sums);
+        AttentionObservation whole = new AttentionObservation(sums, observedRows, numHeads, numKvHeads, cacheRows);
+        attention = firstRow == 0 ? whole : whole.tail(firstRow);
+        attentionNanos = System.nanoTime() - start;
+        return attention;
+    }
+
+    /** Time {@link #attention()} took; 0 until it has run. */
+    public long attentionNanos() {
+        return attentionNanos;
+    }
+}
