@@ -22,7 +22,7 @@ public final class AllCommand {
     static final String HELP = """
             eval all [options]      regenerates docs/RESULTS.md and its tables, CSV, JSON and pictures
               --fidelity-model DIR  Jlama folder for fidelity/reuse (default: stories260K imported from
-                                    $chunkkv.shared.dir/models/stories260K into tests/target/eval-models)
+                                    models/stories260K into tests/target/eval-models)
               --niah-model DIR      retrieval model (default: models/needle-lm; NIAH is skipped when absent)
               --haystack FILE       NIAH filler (default: haystack-nt.txt in the NIAH model folder)
               --out DIR             output folder (default: docs/ in the repository)
@@ -102,10 +102,10 @@ public final class AllCommand {
     static Path importedStories(Path repo) {
         Path target = repo.resolve("tests/target/eval-models/stories260K");
         if (Files.isRegularFile(target.resolve("config.json"))) return target;
-        Path src = Path.of(System.getProperty("chunkkv.shared.dir", repo.resolve("../shared").toString()), "models", "stories260K");
+        Path src = repo.resolve("models/stories260K");
         if (!Files.isRegularFile(src.resolve("stories260K.bin"))) {
             throw new IllegalArgumentException("--fidelity-model not given and stories260K not found in " + src
-                    + " (put stories260K.bin and tok512.bin there, or pass an imported folder)");
+                    + " (the repository ships stories260K.bin and tok512.bin there; or pass an imported folder)");
         }
         try {
             return Llama2cImporter.importModel(src.resolve("stories260K.bin"), src.resolve("tok512.bin"), target);

@@ -20,12 +20,11 @@ public final class RealModels {
 
     private RealModels() {}
 
-    /** The llama2.c stories260K folder (stories260K.bin, tok512.bin) under {@code chunkkv.shared.dir}/models. */
+    /** The vendored llama2.c stories260K folder (stories260K.bin, tok512.bin), {@code chunkkv.repo.dir}/models/stories260K. */
     public static Path stories260KSource() {
-        Path dir = Path.of(System.getProperty("chunkkv.shared.dir", "../shared"), "models", "stories260K");
+        Path dir = repoDir().resolve("models/stories260K");
         require(Files.isRegularFile(dir.resolve("stories260K.bin")) && Files.isRegularFile(dir.resolve("tok512.bin")),
-                "stories260K not found: put stories260K.bin and tok512.bin into " + dir.toAbsolutePath().normalize()
-                        + " (system property chunkkv.shared.dir + /models/stories260K)");
+                "stories260K not found: the repository ships stories260K.bin and tok512.bin in " + dir.toAbsolutePath().normalize());
         return dir;
     }
 
@@ -46,11 +45,15 @@ public final class RealModels {
 
     /** The project's trained retrieval model, {@code chunkkv.repo.dir}/models/needle-lm. */
     public static Path needleLm() {
-        Path dir = Path.of(System.getProperty("chunkkv.repo.dir", ".."), "models", "needle-lm");
+        Path dir = repoDir().resolve("models/needle-lm");
         require(Files.isRegularFile(dir.resolve("config.json")) && Files.isRegularFile(dir.resolve("model.safetensors")),
                 "needle-lm not found: the trained retrieval model belongs in " + dir.toAbsolutePath().normalize()
                         + " (config.json, model.safetensors, tokenizer.json, README.md)");
         return dir;
+    }
+
+    private static Path repoDir() {
+        return Path.of(System.getProperty("chunkkv.repo.dir", ".."));
     }
 
     private static void require(boolean present, String message) {
