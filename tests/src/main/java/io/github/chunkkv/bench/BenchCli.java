@@ -2,6 +2,7 @@ package io.github.chunkkv.bench;
 
 import com.github.tjake.jlama.model.AbstractModel;
 import com.github.tjake.jlama.util.PhysicalCoreExecutor;
+import io.github.chunkkv.convert.RandomLlamaWriter;
 import io.github.chunkkv.jlama.ChunkKvJlama;
 import io.github.chunkkv.simd.Kernels;
 import java.io.IOException;

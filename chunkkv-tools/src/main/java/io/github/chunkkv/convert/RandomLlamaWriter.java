@@ -1,4 +1,4 @@
-package io.github.chunkkv.bench;
+package io.github.chunkkv.convert;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -7,7 +7,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
-import io.github.chunkkv.convert.LlamaConfigJson;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -44,11 +43,11 @@ public final class RandomLlamaWriter {
             return new Shape(12, 768, 12, 4, 2048, 4096, context);
         }
 
-        int headSize() {
+        public int headSize() {
             return dim / heads;
         }
 
-        int kvDim() {
+        public int kvDim() {
             return kvHeads * headSize();
         }
     }
