@@ -22,7 +22,7 @@ public final class AllCommand {
     static final String HELP = """
             eval all [options]      regenerates docs/RESULTS.md and its tables, CSV, JSON and pictures
               --fidelity-model DIR  Jlama folder for fidelity/reuse (default: stories260K imported from
-                                    models/stories260K into tests/target/eval-models)
+                                    models/stories260K into tests/evaluation/target/eval-models)
               --niah-model DIR      retrieval model (default: models/needle-lm; NIAH is skipped when absent)
               --haystack FILE       NIAH filler (default: haystack-nt.txt in the NIAH model folder)
               --out DIR             output folder (default: docs/ in the repository)
@@ -98,9 +98,9 @@ public final class AllCommand {
         }
     }
 
-    /** stories260K converted once into tests/target/eval-models (reused by later runs). */
+    /** stories260K converted once into tests/evaluation/target/eval-models (reused by later runs). */
     static Path importedStories(Path repo) {
-        Path target = repo.resolve("tests/target/eval-models/stories260K");
+        Path target = repo.resolve("tests/evaluation/target/eval-models/stories260K");
         if (Files.isRegularFile(target.resolve("config.json"))) return target;
         Path src = repo.resolve("models/stories260K");
         if (!Files.isRegularFile(src.resolve("stories260K.bin"))) {

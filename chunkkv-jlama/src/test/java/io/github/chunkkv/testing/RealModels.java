@@ -1,4 +1,4 @@
-package io.github.chunkkv.testsupport;
+package io.github.chunkkv.testing;
 
 import static org.junit.jupiter.api.Assertions.fail;
 

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.chunkkv.config.ChunkKvConfig;
-import io.github.chunkkv.testsupport.RealModels;
+import io.github.chunkkv.testing.RealModels;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;

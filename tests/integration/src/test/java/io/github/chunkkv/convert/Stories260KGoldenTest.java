@@ -10,7 +10,7 @@ import io.github.chunkkv.jlama.ChunkKvJlama;
 import io.github.chunkkv.jlama.ChunkKvModel;
 import io.github.chunkkv.jlama.KvSession;
 import io.github.chunkkv.jlama.Sampler;
-import io.github.chunkkv.testsupport.RealModels;
+import io.github.chunkkv.testing.RealModels;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
