@@ -57,7 +57,7 @@ public final class Llama2cImporter {
     }
 
     static Map<String, Object> config(Llama2cHeader h, int intermediateSize) {
-        return LlamaConfigJson.of(h.dim(), intermediateSize, h.heads(), h.kvHeads(), h.layers(), h.seqLen(), h.vocabSize(),
+        return LlamaConfigJson.of("llama", h.dim(), intermediateSize, h.heads(), h.kvHeads(), h.layers(), h.seqLen(), h.vocabSize(),
                 h.sharedClassifier());
     }
 

@@ -4,15 +4,23 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The HF-style config.json of a plain Llama (SiLU, RMSNorm, RoPE theta 10000) as Jlama's LlamaConfig reads it. */
+/**
+ * The HF-style config.json of a plain Llama or Qwen2 (SiLU, RMSNorm, RoPE theta 10000) as Jlama's LlamaConfig and
+ * Qwen2Config read it.
+ */
 public final class LlamaConfigJson {
     private LlamaConfigJson() {}
 
-    public static Map<String, Object> of(int dim, int hidden, int heads, int kvHeads, int layers, int context, int vocab,
+    /** {@code modelType} is {@code llama} or {@code qwen2} (Qwen2 adds q/k/v biases, which live in the weights). */
+    public static Map<String, Object> of(String modelType, int dim, int hidden, int heads, int kvHeads, int layers, int context, int vocab,
             boolean tiedEmbeddings) {
         Map<String, Object> c = new LinkedHashMap<>();
-        c.put("model_type", "llama");
-        c.put("architectures", List.of("LlamaForCausalLM"));
+        c.put("model_type", modelType);
+        c.put("architectures", List.of(switch (modelType) {
+            case "llama" -> "LlamaForCausalLM";
+            case "qwen2" -> "Qwen2ForCausalLM";
+            default -> throw new IllegalArgumentException("modelType must be llama or qwen2, got " + modelType);
+        }));
         c.put("hidden_size", dim);
         c.put("intermediate_size", hidden);
         c.put("num_attention_heads", heads);

@@ -3,17 +3,12 @@ package io.github.chunkkv.convert;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 
 /**
  * Writes a random-weight Llama model as a Jlama model folder (config.json, model.safetensors, tokenizer.json,
@@ -53,10 +48,17 @@ public final class RandomLlamaWriter {
     }
 
     private record Tensor(String name, int[] shape, float scale, boolean norm) {
-        long elements() {
-            long n = 1;
-            for (int d : shape) n *= d;
-            return n;
+        /** Uniform in [-a, a] has standard deviation a/sqrt(3): a = scale*sqrt(3) matches a Gaussian of std scale. */
+        float[] fill(SplittableRandom rnd) {
+            int n = 1;
+            for (int d : shape) n = Math.multiplyExact(n, d);
+            float a = (float) (scale * Math.sqrt(3));
+            float[] data = new float[n];
+            for (int i = 0; i < n; i++) {
+                float x = (float) rnd.nextDouble(-a, a);
+                data[i] = norm ? 1f + x : x;
+            }
+            return data;
         }
     }
 
@@ -64,9 +66,14 @@ public final class RandomLlamaWriter {
     public static Path write(Shape s, Path dir, long seed) {
         try {
             Files.createDirectories(dir);
-            writeSafetensors(dir.resolve("model.safetensors"), tensors(s), new SplittableRandom(seed));
-            writeConfig(s, dir);
-            writeTokenizer(s, dir);
+            SplittableRandom rnd = new SplittableRandom(seed);
+            SafetensorsWriter.write(dir.resolve("model.safetensors"), tensors(s).stream()
+                    .map(t -> new SafetensorsWriter.Entry(t.name(), t.shape(), () -> t.fill(rnd)))
+                    .toList());
+            JSON.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(),
+                    LlamaConfigJson.of("llama", s.dim(), s.hidden(), s.heads(), s.kvHeads(), s.layers(), s.context(), s.vocab(), false));
+            // Opaque word tokens: enough for Jlama to load; the benchmark feeds token ids.
+            PieceTokenizerJson.write(dir, IntStream.range(PieceTokenizerJson.FIRST_PIECE, s.vocab()).mapToObj(id -> "w" + id).toList());
             return dir;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the random model to " + dir, e);
@@ -94,66 +101,6 @@ public final class RandomLlamaWriter {
         // Jlama reads lm_head.weight even for tied models, so it is always written.
         t.add(new Tensor("lm_head.weight", new int[] {s.vocab(), s.dim()}, 4 * w, false));
         return t;
-    }
-
-    /** Safetensors: little-endian u64 header length, JSON header, then the raw little-endian F32 data in order. */
-    private static void writeSafetensors(Path file, List<Tensor> tensors, SplittableRandom rnd) throws IOException {
-        Map<String, Object> header = new LinkedHashMap<>();
-        long offset = 0;
-        for (Tensor t : tensors) {
-            long bytes = Float.BYTES * t.elements();
-            header.put(t.name(), Map.of("dtype", "F32", "shape", t.shape(), "data_offsets", List.of(offset, offset + bytes)));
-            offset += bytes;
-        }
-        byte[] json = JSON.writeValueAsBytes(header);
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-            writeFully(ch, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, json.length));
-            writeFully(ch, ByteBuffer.wrap(json));
-            for (Tensor t : tensors) {
-                ByteBuffer data = ByteBuffer.allocate(Math.toIntExact(Float.BYTES * t.elements())).order(ByteOrder.LITTLE_ENDIAN);
-                // Uniform in [-a, a] has standard deviation a/sqrt(3): a = scale*sqrt(3) matches a Gaussian of std scale.
-                float a = (float) (t.scale() * Math.sqrt(3));
-                for (long i = 0; i < t.elements(); i++) {
-                    float x = (float) (rnd.nextDouble(-a, a));
-                    data.putFloat(t.norm() ? 1f + x : x);
-                }
-                writeFully(ch, data.flip());
-            }
-        }
-    }
-
-    private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) ch.write(b);
-    }
-
-    private static void writeConfig(Shape s, Path dir) throws IOException {
-        Map<String, Object> c = LlamaConfigJson.of(s.dim(), s.hidden(), s.heads(), s.kvHeads(), s.layers(), s.context(), s.vocab(), false);
-        JSON.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(), c);
-    }
-
-    /** A BPE tokenizer with {@code vocab} opaque word tokens: enough for Jlama to load; the benchmark feeds token ids. */
-    private static void writeTokenizer(Shape s, Path dir) throws IOException {
-        Map<String, Integer> vocab = new LinkedHashMap<>();
-        vocab.put("<unk>", 0);
-        vocab.put("<s>", 1);
-        vocab.put("</s>", 2);
-        for (int id = 3; id < s.vocab(); id++) vocab.put("w" + id, id);
-        Map<String, Object> model = new LinkedHashMap<>();
-        model.put("type", "BPE");
-        model.put("unk_token", "<unk>");
-        model.put("byte_fallback", false);
-        model.put("vocab", vocab);
-        model.put("merges", List.of());
-        Map<String, Object> tok = new LinkedHashMap<>();
-        tok.put("version", "1.0");
-        tok.put("added_tokens", List.of(
-                Map.of("id", 0, "content", "<unk>", "special", true),
-                Map.of("id", 1, "content", "<s>", "special", true),
-                Map.of("id", 2, "content", "</s>", "special", true)));
-        tok.put("model", model);
-        JSON.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("tokenizer.json").toFile(), tok);
-        JSON.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("tokenizer_config.json").toFile(),
-                Map.of("bos_token", "<s>", "eos_token", "</s>"));
     }
 
     private static void require(boolean ok, String message) {
