@@ -8,6 +8,7 @@ import io.github.chunkkv.jlama.ChunkKvModel;
 import io.github.chunkkv.jlama.CompressionStats;
 import io.github.chunkkv.jlama.KvSession;
 import io.github.chunkkv.jlama.Sampler;
+import io.github.chunkkv.jlama.StockJlamaSession;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -102,9 +103,8 @@ final class EndToEndBenchmark {
             long[] stockSteps = new long[decodeTokens];
             long[] steps = new long[decodeTokens];
             for (int i = -DECODE_WARMUP; i < decodeTokens; i++) {
-                int position = prompt.length + DECODE_WARMUP + i;
                 t = System.nanoTime();
-                stockToken = stock.decode(stockToken, position);
+                stockToken = stock.decode(stockToken);
                 long stockStep = System.nanoTime() - t;
                 t = System.nanoTime();
                 token = Sampler.argmax(session.decode(token));
