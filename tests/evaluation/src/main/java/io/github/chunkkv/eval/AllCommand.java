@@ -2,6 +2,7 @@ package io.github.chunkkv.eval;
 
 import io.github.chunkkv.config.ChunkKvConfig;
 import io.github.chunkkv.convert.Llama2cImporter;
+import io.github.chunkkv.needle.NeedleFormat;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -92,7 +93,7 @@ public final class AllCommand {
             NiahCase shown = eval.cases().stream().filter(c -> c.task() == NiahTask.SINGLE && c.depth() == 0.5).reduce((x, y) -> y).orElse(eval.cases().get(0));
             Map<String, ChunkKvConfig> policies = new LinkedHashMap<>();
             for (String p : PolicyList.ALL) policies.put(p + " budget=" + NiahCommand.HEATMAP_BUDGET, PolicyList.withBudget(p, NiahCommand.HEATMAP_BUDGET));
-            int needleEnd = shown.needleStart() + model.encode(NeedlePrompt.needle(shown.key(), shown.value())).length;
+            int needleEnd = shown.needleStart() + model.encode(NeedleFormat.needle(shown.key(), shown.value())).length;
             KeptTokenMap.write(keptMap, model, shown.tokens(), policies, "Kept tokens of a NIAH prompt (" + shown.tokens().length
                     + " tokens, needle at depth " + shown.depth() + ") at KV budget " + NiahCommand.HEATMAP_BUDGET, new int[] {shown.needleStart(), needleEnd});
         }

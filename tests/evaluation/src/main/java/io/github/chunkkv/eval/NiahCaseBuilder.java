@@ -1,5 +1,6 @@
 package io.github.chunkkv.eval;
 
+import io.github.chunkkv.needle.NeedleFormat;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -29,22 +30,22 @@ public final class NiahCaseBuilder {
         this.model = model;
         this.haystack = haystack;
         this.seed = seed;
-        this.keyPool = NeedlePrompt.keyPool(model.dir());
+        this.keyPool = NeedleFormat.keyPool(model.dir());
     }
 
     public NiahCase build(NiahTask task, int length, double depth, int sample) {
         if (!(depth >= 0 && depth <= 1)) throw new IllegalArgumentException("depth must be in [0, 1], got " + depth);
-        if (length + NeedlePrompt.MAX_ANSWER_TOKENS > model.maxPositions()) {
-            throw new IllegalArgumentException("length " + length + " + " + NeedlePrompt.MAX_ANSWER_TOKENS + " answer tokens exceeds the model's "
+        if (length + NeedleFormat.MAX_ANSWER_TOKENS > model.maxPositions()) {
+            throw new IllegalArgumentException("length " + length + " + " + NeedleFormat.MAX_ANSWER_TOKENS + " answer tokens exceeds the model's "
                     + model.maxPositions() + " positions");
         }
         Random random = new Random(Objects.hash(seed, task.label(), length, Double.hashCode(depth), sample)); // stable across JVMs (no identity hashes)
-        List<String> keys = NeedlePrompt.keys(random, task.needles(), keyPool);
-        List<String> values = keys.stream().map(k -> NeedlePrompt.value(random)).toList();
+        List<String> keys = NeedleFormat.keys(random, task.needles(), keyPool);
+        List<String> values = keys.stream().map(k -> NeedleFormat.value(random)).toList();
         List<String> needles = new ArrayList<>();
-        for (int i = 0; i < keys.size(); i++) needles.add(NeedlePrompt.needle(keys.get(i), values.get(i)));
+        for (int i = 0; i < keys.size(); i++) needles.add(NeedleFormat.needle(keys.get(i), values.get(i)));
         String asked = keys.get(0);
-        int overhead = model.encodeWithBos(NeedlePrompt.prompt(String.join(" ", needles), asked)).length;
+        int overhead = model.encodeWithBos(NeedleFormat.prompt(String.join(" ", needles), asked)).length;
         if (overhead + 8 > length) {
             throw new IllegalArgumentException("length " + length + " is too short: the needles and question alone take " + overhead + " tokens");
         }
@@ -66,10 +67,10 @@ public final class NiahCaseBuilder {
                 if (b < filler.size()) side.add(filler.get(b).text());
             }
             String context = String.join(" ", before) + (before.isEmpty() ? "" : " ") + String.join(" ", after);
-            int[] tokens = model.encodeWithBos(NeedlePrompt.prompt(context, asked));
+            int[] tokens = model.encodeWithBos(NeedleFormat.prompt(context, asked));
             if (tokens.length <= length) {
                 // tokens of the text before the needle; the space before it belongs to the needle's first token
-                int needleStart = model.encodeWithBos(NeedlePrompt.start(String.join(" ", before)).stripTrailing()).length;
+                int needleStart = model.encodeWithBos(NeedleFormat.start(String.join(" ", before)).stripTrailing()).length;
                 return new NiahCase(task, length, depth, sample, asked, values.get(0), tokens, needleStart);
             }
             trimEnd(filler, tokens.length - length);
@@ -92,8 +93,8 @@ public final class NiahCaseBuilder {
     /** The shortest sensible prompt for {@code task}: its needles and question take at most half of it. */
     public int minimumLength(NiahTask task) {
         String key = keyPool.get(0);
-        List<String> needles = Collections.nCopies(task.needles(), NeedlePrompt.needle(key, "123 456 789 012"));
-        return 2 * model.encodeWithBos(NeedlePrompt.prompt(String.join(" ", needles), key)).length;
+        List<String> needles = Collections.nCopies(task.needles(), NeedleFormat.needle(key, "123 456 789 012"));
+        return 2 * model.encodeWithBos(NeedleFormat.prompt(String.join(" ", needles), key)).length;
     }
 
     /** Index of the sentence boundary (0 .. n) whose token offset is nearest {@code depth} of the filler. */

@@ -1,5 +1,6 @@
 package io.github.chunkkv.eval;
 
+import io.github.chunkkv.needle.NeedleFormat;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,7 +26,7 @@ public final class NiahCommand {
               --haystack FILE    filler text (default: haystack-nt.txt in the model folder)
               --seed N           seed of haystack offsets, keys and values (default 7)
               --out DIR          also write niah.csv/.json, niah_cells.csv/.json and the charts there
-            Prompt format: see NeedlePrompt (must match models/needle-lm/README.md).
+            Prompt format: see NeedleFormat (must match models/needle-lm/README.md).
             """;
 
     /** @param lengths prompt lengths, or null for {@code lengthCount} lengths derived from the model's context */
@@ -81,7 +82,7 @@ public final class NiahCommand {
      * needles.
      */
     static List<Integer> defaultLengths(EvalModel model, NiahCaseBuilder builder, List<NiahTask> tasks, int count) {
-        int context = model.trainedContext() - NeedlePrompt.MAX_ANSWER_TOKENS;
+        int context = model.trainedContext() - NeedleFormat.MAX_ANSWER_TOKENS;
         int shortest = Math.max(context / count, tasks.stream().mapToInt(builder::minimumLength).max().orElse(0));
         if (shortest > context) throw new IllegalArgumentException("the model's context (" + context + " tokens) is too short for the needle tasks " + tasks);
         return IntStream.range(0, count).mapToObj(k -> count == 1 ? context : shortest + (context - shortest) * k / (count - 1)).toList();

@@ -4,6 +4,7 @@ import io.github.chunkkv.config.ChunkKvConfig;
 import io.github.chunkkv.config.KvPolicy;
 import io.github.chunkkv.jlama.KvSession;
 import io.github.chunkkv.jlama.Sampler;
+import io.github.chunkkv.needle.NeedleFormat;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -90,14 +91,14 @@ public final class NiahEval {
         List<Outcome> outcomes = new ArrayList<>(cases.size());
         for (NiahCase c : cases) {
             String generated = generate(config, c.tokens());
-            String answer = NeedlePrompt.answer(generated);
+            String answer = NeedleFormat.answer(generated);
             outcomes.add(new Outcome(c, generated, answer, answer.equals(c.value())));
         }
         return outcomes;
     }
 
     private String generate(ChunkKvConfig config, int[] prompt) {
-        int[] out = new int[NeedlePrompt.MAX_ANSWER_TOKENS];
+        int[] out = new int[NeedleFormat.MAX_ANSWER_TOKENS];
         int n = 0;
         try (KvSession s = model.openSession(config)) {
             float[] logits = s.prefill(prompt);
@@ -105,7 +106,7 @@ public final class NiahEval {
                 int next = Sampler.argmax(logits);
                 if (model.isEos(next)) break;
                 out[n++] = next;
-                if (NeedlePrompt.answerComplete(model.text().decode(out, 0, n)) || n == out.length) break;
+                if (NeedleFormat.answerComplete(model.text().decode(out, 0, n)) || n == out.length) break;
                 logits = s.decode(next);
             }
         }

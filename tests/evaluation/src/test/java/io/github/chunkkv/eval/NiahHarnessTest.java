@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.chunkkv.needle.NeedleFormat;
 import io.github.chunkkv.testing.RealModels;
 import java.util.List;
 import java.util.stream.IntStream;
@@ -40,13 +41,13 @@ class NiahHarnessTest {
             assertTrue(c.tokens().length <= 300 && c.tokens().length >= 270, "length " + c.tokens().length);
             assertEquals(model.bosToken(), c.tokens()[0]);
             String text = model.text().decode(c.tokens());
-            String needle = NeedlePrompt.needle(c.key(), c.value());
+            String needle = NeedleFormat.needle(c.key(), c.value());
             int at = text.indexOf(needle);
             assertTrue(at >= 0, "needle in prompt: " + text);
             int contextStart = text.indexOf("user: ") + "user: ".length(), contextEnd = text.indexOf("\nQuestion:");
             double measured = (at - contextStart) / (double) (contextEnd - contextStart - needle.length());
             assertEquals(depth, measured, 0.08, "needle depth");
-            assertTrue(text.endsWith(NeedlePrompt.prompt("", c.key()).substring("user: ".length())), text);
+            assertTrue(text.endsWith(NeedleFormat.prompt("", c.key()).substring("user: ".length())), text);
             int start = c.needleStart();
             String fromStart = model.text().decode(c.tokens(), start, c.tokens().length).strip();
             assertTrue(fromStart.startsWith(needle) || fromStart.startsWith(needle.substring(1)), "needleStart points at the needle: " + fromStart);
@@ -59,8 +60,8 @@ class NiahHarnessTest {
         String text = model.text().decode(c.tokens());
         long needles = text.split("The special magic number for ", -1).length - 1;
         assertEquals(NiahTask.MULTIKEY.needles(), needles, text);
-        assertTrue(text.contains(NeedlePrompt.needle(c.key(), c.value())));
-        assertTrue(text.contains(NeedlePrompt.question(c.key())));
+        assertTrue(text.contains(NeedleFormat.needle(c.key(), c.value())));
+        assertTrue(text.contains(NeedleFormat.question(c.key())));
     }
 
     @Test
