@@ -11,7 +11,7 @@ public final class FidelityCommand {
     static final Set<String> OPTIONS = Set.of("model", "policies", "keep", "prompts", "steps", "seed", "min-length", "max-length", "out");
     static final String HELP = """
             eval fidelity --model DIR [options]
-              --model DIR        Jlama model folder (e.g. stories260K imported with import-llama2c)
+              --model DIR        Jlama model folder (e.g. stories260K imported with ./chunkkv import)
               --policies LIST    policy names, comma-separated, or specs separated by ';' (default: all)
               --keep LIST        keep ratios (default 0.5,0.3,0.2,0.1)
               --prompts N        prompts, each sampled from its own seed at temperature 0.8 (default 20)
