@@ -11,7 +11,7 @@ import java.util.Map;
 public final class LlamaConfigJson {
     private LlamaConfigJson() {}
 
-    /** {@code modelType} is {@code llama} or {@code qwen2} (Qwen2 adds q/k/v biases, which live in the weights). */
+    /** {@code modelType} is {@code llama}, {@code qwen2} (adds q/k/v biases, which live in the weights) or {@code gemma}. */
     public static Map<String, Object> of(String modelType, int dim, int hidden, int heads, int kvHeads, int layers, int context, int vocab,
             boolean tiedEmbeddings) {
         Map<String, Object> c = new LinkedHashMap<>();
@@ -19,7 +19,8 @@ public final class LlamaConfigJson {
         c.put("architectures", List.of(switch (modelType) {
             case "llama" -> "LlamaForCausalLM";
             case "qwen2" -> "Qwen2ForCausalLM";
-            default -> throw new IllegalArgumentException("modelType must be llama or qwen2, got " + modelType);
+            case "gemma" -> "GemmaForCausalLM"; // same fields; lets tests check that unsupported architectures are refused
+            default -> throw new IllegalArgumentException("modelType must be llama, qwen2 or gemma, got " + modelType);
         }));
         c.put("hidden_size", dim);
         c.put("intermediate_size", hidden);
