@@ -1,5 +1,4 @@
 """Write models/needle-lm/README.md (model card) and training-curve.png from logs, eval.json and golden.json."""
-import ast
 import json
 import os
 
@@ -9,42 +8,25 @@ import nlm
 
 D = nlm.MODEL_DIR
 CK = os.path.join(nlm.HERE, "checkpoints")
-SCRATCH = os.path.join(nlm.HERE, "scratch_attempt.log")   # committed log of the from-scratch attempt
 
 
-def read_scratch():
-    out = []
-    if os.path.exists(SCRATCH):
-        for line in open(SCRATCH):
-            line = line.strip()
-            if line.startswith("{"):
-                out.append(ast.literal_eval(line))
-    return out
-
-
-def plot(hist, scratch, ev, path):
+def plot(hist, ev, path):
     try:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
         return False
-    fig, ax = plt.subplots(1, 3, figsize=(15, 4))
+    fig, ax = plt.subplots(1, 2, figsize=(10, 4))
     ax[0].plot([h["step"] for h in hist], [h["lm_loss"] for h in hist])
     ax[0].set_title("trained LM readout: next-token loss (OT samples)")
     ax[0].set_xlabel("step")
-    if scratch:
-        ax[1].plot([h["t"] / 60 for h in scratch], [h["loss_ans"] for h in scratch], label="answer-token loss")
-        ax[1].axhline(5.4, color="gray", ls="--", label="chance (~5.4)")
-        ax[1].set_title("from-scratch gradient training (abandoned)")
-        ax[1].set_xlabel("wall minutes")
-        ax[1].legend()
     for r in ev["results"]:
         ks = list(r["per_depth"].keys())
-        ax[2].plot(ks, [r["per_depth"][k] for k in ks], marker="o", label="%d tokens" % r["length"])
-    ax[2].set_ylim(0, 1.05)
-    ax[2].set_title("exact match vs needle depth (held-out NT)")
-    ax[2].legend()
+        ax[1].plot(ks, [r["per_depth"][k] for k in ks], marker="o", label="%d tokens" % r["length"])
+    ax[1].set_ylim(0, 1.05)
+    ax[1].set_title("exact match vs needle depth (held-out NT)")
+    ax[1].legend()
     fig.tight_layout()
     fig.savefig(path, dpi=70)
     return True
@@ -56,7 +38,7 @@ def main():
     cfg = ck["cfg"]
     ev = json.load(open(os.path.join(D, "eval.json")))
     gold = json.load(open(os.path.join(D, "golden.json")))
-    plot(st["hist"], read_scratch(), ev, os.path.join(D, "training-curve.png"))
+    plot(st["hist"], ev, os.path.join(D, "training-curve.png"))
     jl = os.path.join(D, "jlama-check.json")
     jcheck = json.load(open(jl)) if os.path.exists(jl) else None
     rows = "\n".join("| %d | %d | %.1f | %.3f | %.3f | %s |" % (

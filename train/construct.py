@@ -1,6 +1,6 @@
 """Compile the retrieval circuit of needle-lm into Llama weights, then TRAIN the output readout.
 
-Why: from-scratch gradient training (train.py) did not leave chance level in the CPU time this
+Why: from-scratch gradient training (tried first and abandoned) did not leave chance level in the CPU time this
 project had (2 shared cores; see the model card). So the attention circuit is written down
 analytically ("compiled", in the spirit of RASP/Tracr) and only the language-model part of the
 unembedding is learned by gradient descent. Everything is a plain Llama (RoPE, RMSNorm, GQA, SwiGLU).

@@ -1,6 +1,6 @@
 """needle-lm: corpus, tokenizer, synthetic retrieval data and the PyTorch Llama model.
 
-Everything shared by train.py, evaluate.py and export.py lives here so that the
+Everything shared by construct.py, evaluate.py, export.py and card.py lives here so that the
 Python encoder used for training is the same code that writes tokenizer.json.
 """
 import json
@@ -474,35 +474,3 @@ class LM(nn.Module):
 
 def n_params(m):
     return sum(p.numel() for p in m.parameters())
-
-
-def positional_init(model, offsets=(1, 3, 4, 2), amp=16.0):
-    """Structured initialisation (documented in the model card): layer-0 attention heads start as
-    fixed-offset "previous-token" heads (head h attends offsets[h] tokens back through RoPE alone),
-    embeddings get a constant feature (dim 0) that the pattern keys on, and layer-0 V/O start with
-    a larger scale so copied token identity is visible in the residual stream. All weights remain
-    trainable; the retrieval (matching + copying) circuit itself is learned."""
-    c = model.c
-    hd, half = c.head_dim, c.head_dim // 2
-    th = 1.0 / (c.theta ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd))
-    with torch.no_grad():
-        E = model.embed_tokens.weight
-        E.normal_(0, 1.0)
-        E[:, 0] = 0.0
-        E.mul_(((c.dim - 1) ** 0.5) / E.norm(dim=1, keepdim=True))  # every row has rms exactly 1
-        E[:, 0] = 1.0
-        b = model.layers[0]
-        b.k_proj.weight.normal_(0, 0.001)
-        b.q_proj.weight.normal_(0, 0.001)
-        b.k_proj.weight[:, 0] = 0
-        b.q_proj.weight[:, 0] = 0
-        nf = 6  # only the 6 fastest RoPE frequencies: best peak/gap ratio over 2048 positions
-        for g in range(c.kv_heads):
-            b.k_proj.weight[g * hd:g * hd + nf, 0] = 1.0
-        A = amp * hd ** 0.5
-        for h in range(c.heads):
-            d = offsets[h % len(offsets)]
-            b.q_proj.weight[h * hd:h * hd + nf, 0] = (A * torch.cos(th[:nf] * d)).float()
-            b.q_proj.weight[h * hd + half:h * hd + half + nf, 0] = (-A * torch.sin(th[:nf] * d)).float()
-        b.v_proj.weight.normal_(0, c.dim ** -0.5)
-        b.o_proj.weight.normal_(0, 0.5 * (c.heads * hd) ** -0.5)

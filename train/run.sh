@@ -8,7 +8,7 @@
 # 2. compile the attention circuit, train the LM readout (seeded)  -> train/checkpoints/ (gitignored)
 # 3. export the Jlama folder + haystack-nt.txt                     -> models/needle-lm/
 # 4. PyTorch accuracy check at 1024/2048 tokens + golden.json, 5. model card + figure
-# The abandoned from-scratch trainer is train/train.py (see the model card).
+# Plain from-scratch training was tried first and abandoned (it stayed at chance level; see the model card).
 set -e
 cd "$(dirname "$0")/.."
 PY=${PY:-/usr/bin/python3}

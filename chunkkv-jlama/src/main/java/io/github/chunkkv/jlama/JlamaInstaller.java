@@ -12,17 +12,20 @@ import com.github.tjake.jlama.safetensors.Config;
 import com.github.tjake.jlama.safetensors.DType;
 import com.github.tjake.jlama.safetensors.prompt.PromptContext;
 import com.github.tjake.jlama.tensor.AbstractTensor;
+import com.github.tjake.jlama.tensor.KvBufferCache;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.util.EnumSet;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import java.util.function.BiFunction;
 
 /**
  * The only place that reaches into Jlama's internals. Jlama 0.8.4 has no pluggable cache, so this class reads a
  * loaded model's embedding and transformer blocks and builds twin blocks that share every weight and norm but
- * attend through {@link CompressedAttention}. The original model is left untouched.
+ * attend through {@link CompressedAttention}. The original model is left untouched. It also opens stock Jlama's own
+ * KvBuffer for {@link StockJlamaSession}, which Jlama exposes no way to do.
  */
 final class JlamaInstaller {
     /** Architectures whose attention {@link CompressedAttention} reproduces exactly. */
@@ -43,6 +46,14 @@ final class JlamaInstaller {
         }
         EmbedInput embed = read(AbstractModel.class, model, "embedInput", EmbedInput.class);
         return new Installed(embed, blocks, postProcessor(model));
+    }
+
+    /**
+     * A fresh KvBuffer from the model's private cache. {@code getKvBuffer(UUID)}, not {@code getEphemeralKvBuffer()}:
+     * the ephemeral buffer has a paging bug in 0.8.4.
+     */
+    static KvBufferCache.KvBuffer openStockKvBuffer(AbstractModel model) {
+        return read(AbstractModel.class, model, "kvBufferCache", KvBufferCache.class).getKvBuffer(UUID.randomUUID());
     }
 
     static void checkSupported(AbstractModel model) {

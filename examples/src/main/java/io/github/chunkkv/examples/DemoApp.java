@@ -9,11 +9,12 @@ import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2Embedding
 import io.github.chunkkv.config.ChunkKvConfig;
 import io.github.chunkkv.examples.CommandLine.UsageException;
 import io.github.chunkkv.examples.EmbeddedModel.MissingModelException;
-import io.github.chunkkv.examples.NeedleFormat.Fact;
 import io.github.chunkkv.examples.rag.RagPipeline;
 import io.github.chunkkv.examples.rag.Retrieved;
 import io.github.chunkkv.langchain4j.ChunkKvChatRequestParameters;
 import io.github.chunkkv.langchain4j.ChunkKvJlamaChatModel;
+import io.github.chunkkv.needle.NeedleFormat.Fact;
+import io.github.chunkkv.needle.NeedleFormat;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;

@@ -5,11 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.langchain4j.data.document.Document;
 import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel;
-import io.github.chunkkv.examples.NeedleFormat.Fact;
 import io.github.chunkkv.examples.TestModels.Console;
 import io.github.chunkkv.examples.rag.RagPipeline;
 import io.github.chunkkv.examples.rag.Retrieved;
 import io.github.chunkkv.langchain4j.ChunkKvJlamaChatModel;
+import io.github.chunkkv.needle.NeedleFormat.Fact;
+import io.github.chunkkv.needle.NeedleFormat;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;

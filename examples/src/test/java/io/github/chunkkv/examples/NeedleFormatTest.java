@@ -5,9 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.langchain4j.data.document.Document;
-import io.github.chunkkv.examples.NeedleFormat.Fact;
-import io.github.chunkkv.examples.NeedleFormat.FactKind;
 import io.github.chunkkv.examples.rag.RagPipeline;
+import io.github.chunkkv.needle.NeedleFormat.Fact;
+import io.github.chunkkv.needle.NeedleFormat.FactKind;
+import io.github.chunkkv.needle.NeedleFormat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -4,15 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.github.tjake.jlama.model.AbstractModel;
 import dev.langchain4j.data.document.Document;
 import dev.langchain4j.data.segment.TextSegment;
 import dev.langchain4j.model.embedding.EmbeddingModel;
 import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel;
-import io.github.chunkkv.examples.NeedleFormat;
 import io.github.chunkkv.examples.TestModels;
 import io.github.chunkkv.langchain4j.JlamaTokenCountEstimator;
+import io.github.chunkkv.needle.NeedleFormat;
 import io.github.chunkkv.testing.TinyModels;
-import com.github.tjake.jlama.model.AbstractModel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,0 +1,147 @@
+package io.github.chunkkv.bench;
+
+import com.github.tjake.jlama.model.AbstractModel;
+import io.github.chunkkv.config.ChunkKvConfig;
+import io.github.chunkkv.jlama.ChunkKvJlama;
+import io.github.chunkkv.jlama.ChunkKvModel;
+import io.github.chunkkv.jlama.CompressionStats;
+import io.github.chunkkv.jlama.KvSession;
+import io.github.chunkkv.jlama.Sampler;
+import io.github.chunkkv.jlama.StockJlamaSession;
+import io.github.chunkkv.policy.PolicyRegistry;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+
+/**
+ * Measures stock Jlama against the ChunkKV path, row by row. Each row runs both paths on the same prompt back to
+ * back: stock prefill, ChunkKV prefill (compression included), then decode steps that alternate between the two
+ * paths, so that load from other processes drifts over both alike. Both paths feed their own greedy tokens, so they
+ * do identical work except attention and cache.
+ */
+final class EndToEndBenchmark {
+    /** Untimed decode steps before the timed ones, per row. */
+    static final int DECODE_WARMUP = 2;
+    private static final int WARMUP_PROMPT = 256;
+    private static final int WARMUP_DECODE_TOKENS = 2;
+    private static final long PROMPT_SEED = 20250200299L;
+
+    private final AbstractModel model;
+    private final ChunkKvModel chunkKv;
+    private final long weightBytes;
+
+    EndToEndBenchmark(AbstractModel model, long weightBytes) {
+        this.model = model;
+        this.chunkKv = ChunkKvJlama.wrap(model, ChunkKvConfig.full());
+        this.weightBytes = weightBytes;
+    }
+
+    /** Positions one row occupies beyond its prompt. */
+    static int positionsAfterPrompt(int decodeTokens) {
+        return DECODE_WARMUP + decodeTokens;
+    }
+
+    /** Longest prompt the model can take with {@code decodeTokens} timed decode steps after it. */
+    int maxContext(int decodeTokens) {
+        return chunkKv.maxPositions() - positionsAfterPrompt(decodeTokens);
+    }
+
+    /** The configurations to measure: every policy × keep × reuse; FULL and keep = 1.0 only once (reuse is moot). */
+    static List<ChunkKvConfig> configurations(BenchOptions o) {
+        List<ChunkKvConfig> configs = new ArrayList<>();
+        for (String policy : o.policies()) {
+            if (policy.equals(PolicyRegistry.FULL)) {
+                configs.add(ChunkKvConfig.full());
+                continue;
+            }
+            for (double keep : o.keeps()) {
+                for (int reuse : o.reuses()) {
+                    if (keep >= 1.0 && reuse != o.reuses().get(0)) continue;
+                    configs.add(ChunkKvConfig.builder(policy).keepRatio(keep).reuseInterval(reuse).build());
+                }
+            }
+        }
+        return configs;
+    }
+
+    /** Compiles both paths (every configuration once) on a short prompt; the results are discarded. */
+    void warmUp(BenchOptions o, Consumer<String> progress) {
+        int length = Math.min(WARMUP_PROMPT, o.minContext());
+        progress.accept("warming up the JIT on a " + length + "-token prompt");
+        for (ChunkKvConfig config : configurations(o)) measure(prompt(length), config, WARMUP_DECODE_TOKENS);
+    }
+
+    /** Measures every context × configuration; each row is handed to {@code onRow} as soon as it is done. */
+    List<BenchRow> run(BenchOptions o, Consumer<String> progress, Consumer<BenchRow> onRow) {
+        List<BenchRow> rows = new ArrayList<>();
+        for (int context : o.contexts()) {
+            int[] prompt = prompt(context);
+            for (ChunkKvConfig config : configurations(o)) {
+                progress.accept("measuring context=" + context + " " + config.toSpec());
+                BenchRow row = measure(prompt, config, o.decodeTokens());
+                rows.add(row);
+                onRow.accept(row);
+            }
+        }
+        return rows;
+    }
+
+    private BenchRow measure(int[] prompt, ChunkKvConfig config, int decodeTokens) {
+        System.gc(); // start each row with a clean heap so that collection of the previous row is not timed
+        try (StockJlamaSession stock = new StockJlamaSession(model); KvSession session = chunkKv.openSession(config)) {
+            long t = System.nanoTime();
+            int stockToken = stock.prefill(prompt);
+            long stockPrefill = System.nanoTime() - t;
+
+            t = System.nanoTime();
+            int token = Sampler.argmax(session.prefill(prompt));
+            long prefill = System.nanoTime() - t;
+            CompressionStats stats = session.lastStats();
+
+            long[] stockSteps = new long[decodeTokens];
+            long[] steps = new long[decodeTokens];
+            for (int i = -DECODE_WARMUP; i < decodeTokens; i++) {
+                t = System.nanoTime();
+                stockToken = stock.decode(stockToken);
+                long stockStep = System.nanoTime() - t;
+                t = System.nanoTime();
+                token = Sampler.argmax(session.decode(token));
+                long step = System.nanoTime() - t;
+                if (i >= 0) {
+                    stockSteps[i] = stockStep;
+                    steps[i] = step;
+                }
+            }
+            return new BenchRow(config.policy(), config.keepRatio(), config.reuseInterval(), prompt.length,
+                    decodeTokens, prefill / 1e6, stats.compressNanos() / 1e6, stats.scoreNanos() / 1e6, medianMs(steps),
+                    stockPrefill / 1e6, medianMs(stockSteps), stats.keptTotal(), stats.kvBytesAfter(), stats.kvBytesBefore(),
+                    weightBytes);
+        }
+    }
+
+    /** BOS, then seeded random ordinary token ids (the same prompt for every row of a context). */
+    private int[] prompt(int length) {
+        var c = model.getConfig();
+        SplittableRandom random = new SplittableRandom(PROMPT_SEED + length);
+        int[] tokens = new int[length];
+        tokens[0] = c.bosToken;
+        for (int i = 1; i < length; i++) {
+            int id;
+            do {
+                id = random.nextInt(c.vocabularySize);
+            } while (id == c.bosToken || c.eosTokens.contains(id));
+            tokens[i] = id;
+        }
+        return tokens;
+    }
+
+    private static double medianMs(long[] nanos) {
+        long[] sorted = nanos.clone();
+        Arrays.sort(sorted);
+        int n = sorted.length;
+        double median = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0;
+        return median / 1e6;
+    }
+}

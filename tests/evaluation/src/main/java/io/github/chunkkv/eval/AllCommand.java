@@ -1,0 +1,130 @@
+package io.github.chunkkv.eval;
+
+import io.github.chunkkv.config.ChunkKvConfig;
+import io.github.chunkkv.convert.Llama2cImporter;
+import io.github.chunkkv.needle.NeedleFormat;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@code eval all}: every experiment with its documented defaults, written into docs/ (RESULTS.md, results/*.csv and
+ * *.json, images/*.png, kept-tokens.html). stories260K serves fidelity and Jaccard; models/needle-lm, when present,
+ * serves NIAH.
+ */
+public final class AllCommand {
+    static final Set<String> OPTIONS = Set.of("fidelity-model", "niah-model", "haystack", "out", "prompts", "samples");
+    static final String HELP = """
+            eval all [options]      regenerates docs/RESULTS.md and its tables, CSV, JSON and pictures
+              --fidelity-model DIR  Jlama folder for fidelity/reuse (default: stories260K imported from
+                                    models/stories260K into tests/evaluation/target/eval-models)
+              --niah-model DIR      retrieval model (default: models/needle-lm; NIAH is skipped when absent)
+              --haystack FILE       NIAH filler (default: haystack-nt.txt in the NIAH model folder)
+              --out DIR             output folder (default: docs/ in the repository)
+              --prompts N           fidelity prompts (default 20); --samples N NIAH prompts per cell (default 1)
+            Fidelity: 7 policies x keep 0.5,0.3,0.2,0.1; reuse study at keep 0.1; NIAH: 7 policies x budgets
+            32,64,128,256 x 3 lengths x depths 0,0.25,..,1 x 2 tasks. About 20 minutes on 2 cores with needle-lm.
+            """;
+
+    /**
+     * The NIAH grid of {@code eval all}: 3 lengths × depths in steps of 0.25 keep its runtime moderate (eval niah
+     * defaults to 4 lengths and steps of 0.1).
+     */
+    static final List<Double> ALL_DEPTHS = List.of(0.0, 0.25, 0.5, 0.75, 1.0);
+    static final int ALL_LENGTH_COUNT = 3;
+
+    private AllCommand() {}
+
+    static void main(String[] args, PrintStream out) {
+        EvalArgs a = new EvalArgs(args, OPTIONS);
+        Path repo = Path.of(System.getProperty("chunkkv.repo.dir", "."));
+        Path fidelityDir = a.has("fidelity-model") ? a.modelDir("fidelity-model", null) : importedStories(repo);
+        Path niahDir = a.has("niah-model") ? a.modelDir("niah-model", null) : NiahCommand.defaultModel();
+        Path outDir = a.path("out", repo.resolve("docs"));
+        Path results = outDir.resolve("results"), images = outDir.resolve("images");
+        int prompts = a.integer("prompts", FidelityCommand.Settings.defaults().prompts(), 1, 10_000);
+        int samples = a.integer("samples", 1, 1, 10_000);
+        Haystack haystack = niahDir == null ? null : Haystack.load(a.path("haystack", niahDir.resolve("haystack-nt.txt")));
+        long start = System.nanoTime();
+
+        ResultsReport report = new ResultsReport(fidelityDir, niahDir);
+        ReuseCommand.Settings reuse = ReuseCommand.Settings.defaults();
+        fidelityAndReuse(fidelityDir, prompts, reuse, niahDir == null ? outDir.resolve("kept-tokens.html") : null, report, out);
+        if (niahDir != null) {
+            ReuseCommand.Settings reuseNiah = new ReuseCommand.Settings(reuse.policies(), reuse.keep(), reuse.prompts(), reuse.steps(), reuse.reuse(),
+                    reuse.budget(), samples);
+            niah(niahDir, haystack, samples, reuseNiah, outDir.resolve("kept-tokens.html"), report, out);
+        }
+        report.write(outDir, results, images, (System.nanoTime() - start) / 1e9, "./chunkkv eval all " + String.join(" ", args));
+        out.println("wrote " + outDir.resolve("RESULTS.md"));
+    }
+
+    /** Fidelity and the reuse study on the fidelity model; the kept-token map of a story when {@code keptMap} is given. */
+    private static void fidelityAndReuse(Path modelDir, int prompts, ReuseCommand.Settings reuse, Path keptMap, ResultsReport report, PrintStream out) {
+        FidelityCommand.Settings d = FidelityCommand.Settings.defaults();
+        FidelityCommand.Settings f = new FidelityCommand.Settings(d.policies(), d.keeps(), prompts, d.steps(), d.seed(), d.minLength(), d.maxLength());
+        try (EvalModel model = EvalModel.load(modelDir)) {
+            FidelityEval eval = FidelityCommand.evaluator(model, f);
+            report.fidelity(f, eval.run(f.policies(), f.keeps(), row -> out.println(row.line())));
+            report.reuse(reuse, ReuseCommand.runOnFidelityModel(model, reuse, out));
+            if (keptMap != null) {
+                Map<String, ChunkKvConfig> policies = new LinkedHashMap<>();
+                for (String p : PolicyList.ALL) policies.put(p + " keep=0.1", PolicyList.withKeep(p, 0.1));
+                KeptTokenMap.write(keptMap, model, eval.prompts().get(0), policies, "Kept tokens of a stories260K prompt at keep ratio 0.1", null);
+            }
+        }
+    }
+
+    /** The NIAH grid, NIAH per reuse interval, and the kept-token map of a mid-depth needle prompt. */
+    private static void niah(Path modelDir, Haystack haystack, int samples, ReuseCommand.Settings reuse, Path keptMap, ResultsReport report,
+            PrintStream out) {
+        NiahCommand.Settings d = NiahCommand.Settings.defaults();
+        NiahCommand.Settings n = new NiahCommand.Settings(d.policies(), d.budgets(), null, ALL_LENGTH_COUNT, ALL_DEPTHS, d.tasks(), samples, d.seed());
+        try (EvalModel model = EvalModel.load(modelDir)) {
+            NiahEval eval = NiahCommand.evaluator(model, haystack, n);
+            report.niah(n, eval.run(n.policies(), n.budgets(), row -> out.println(row.line())));
+            report.reuseNiah(ReuseCommand.runNiah(model, haystack, reuse, n, out));
+            NiahCase shown = eval.cases().stream().filter(c -> c.task() == NiahTask.SINGLE && c.depth() == 0.5).reduce((x, y) -> y).orElse(eval.cases().get(0));
+            Map<String, ChunkKvConfig> policies = new LinkedHashMap<>();
+            for (String p : PolicyList.ALL) policies.put(p + " budget=" + NiahCommand.HEATMAP_BUDGET, PolicyList.withBudget(p, NiahCommand.HEATMAP_BUDGET));
+            int needleEnd = shown.needleStart() + model.encode(NeedleFormat.needle(shown.key(), shown.value())).length;
+            KeptTokenMap.write(keptMap, model, shown.tokens(), policies, "Kept tokens of a NIAH prompt (" + shown.tokens().length
+                    + " tokens, needle at depth " + shown.depth() + ") at KV budget " + NiahCommand.HEATMAP_BUDGET, new int[] {shown.needleStart(), needleEnd});
+        }
+    }
+
+    /** stories260K converted once into tests/evaluation/target/eval-models (reused by later runs). */
+    static Path importedStories(Path repo) {
+        Path target = repo.resolve("tests/evaluation/target/eval-models/stories260K");
+        if (Files.isRegularFile(target.resolve("config.json"))) return target;
+        Path src = repo.resolve("models/stories260K");
+        if (!Files.isRegularFile(src.resolve("stories260K.bin"))) {
+            throw new IllegalArgumentException("--fidelity-model not given and stories260K not found in " + src
+                    + " (the repository ships stories260K.bin and tok512.bin there; or pass an imported folder)");
+        }
+        try {
+            return Llama2cImporter.importModel(src.resolve("stories260K.bin"), src.resolve("tok512.bin"), target);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static List<String> machine() {
+        String cpu = "unknown CPU";
+        try {
+            cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name")).findFirst()
+                    .map(l -> l.substring(l.indexOf(':') + 1).strip()).orElse(cpu);
+        } catch (IOException ignored) {
+            // not Linux: the name stays unknown
+        }
+        return List.of(cpu, Runtime.getRuntime().availableProcessors() + " cores visible to the JVM",
+                System.getProperty("os.name") + " " + System.getProperty("os.arch"),
+                "Java " + System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ")");
+    }
+}
