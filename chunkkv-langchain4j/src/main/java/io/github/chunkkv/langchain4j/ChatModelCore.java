@@ -43,7 +43,7 @@ final class ChatModelCore {
      */
     GenerationRequest resolve(ChatRequest request) {
         ChatRequest merged = ChatRequest.builder().messages(request.messages()).parameters(merge(request.parameters())).build();
-        return GenerationRequest.of(merged, modelName);
+        return GenerationRequest.of(merged, modelName).requireRenderableBy(engine.renderer());
     }
 
     private ChatRequestParameters merge(ChatRequestParameters parameters) {

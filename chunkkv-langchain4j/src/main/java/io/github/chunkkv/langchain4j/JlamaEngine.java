@@ -81,6 +81,8 @@ final class JlamaEngine {
         KvSession session = lease.session();
         try {
             return decode(request, context, session, prompt, lease.reused(), onText);
+        } catch (GenerationCancelled e) {
+            throw e; // stopped between tokens: the session is consistent and stays cached
         } catch (RuntimeException | Error e) {
             sessions.discard(session);
             throw e;
