@@ -32,7 +32,7 @@ public class ChunkKvJlamaChatModel extends ChunkKvJlamaModelBase implements Chat
 
     @Override
     public ChatResponse doChat(ChatRequest chatRequest) {
-        return answer(chatRequest, text -> {});
+        return answer(resolve(chatRequest), text -> {});
     }
 
     public static final class Builder extends ChunkKvJlamaModelBuilder<Builder> {

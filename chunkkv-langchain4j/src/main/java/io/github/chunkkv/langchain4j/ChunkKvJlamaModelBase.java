@@ -48,16 +48,21 @@ public abstract class ChunkKvJlamaModelBase implements AutoCloseable {
     }
 
     /**
-     * Answers a request; {@code onText} receives the reply as it becomes final. The public {@code chat} methods have
-     * merged the defaults into the request already; merging again is harmless and keeps a direct {@code doChat} call
-     * correct.
+     * Merges the defaults into a request and validates it against this model, before any generation: what cannot be
+     * served is thrown here. The public {@code chat} methods have merged the defaults already; merging again is
+     * harmless and keeps a direct {@code doChat} call correct.
      */
-    final ChatResponse answer(ChatRequest request, Consumer<String> onText) {
+    final GenerationRequest resolve(ChatRequest request) {
         ChatRequest merged = ChatRequest.builder()
                 .messages(request.messages())
                 .parameters(request.parameters() == null ? defaults : defaults.overrideWith(request.parameters()))
                 .build();
-        return engine.generate(GenerationRequest.of(merged, defaults.modelName()), onText).toChatResponse(defaults.modelName());
+        return GenerationRequest.of(merged, defaults.modelName()).requireRenderableBy(engine.renderer());
+    }
+
+    /** Answers a resolved request; {@code onText} receives the reply as it becomes final. */
+    final ChatResponse answer(GenerationRequest request, Consumer<String> onText) {
+        return engine.generate(request, onText).toChatResponse(defaults.modelName());
     }
 
     /** Frees this model's claim on the shared Jlama model; the last user frees its sessions and weights. */

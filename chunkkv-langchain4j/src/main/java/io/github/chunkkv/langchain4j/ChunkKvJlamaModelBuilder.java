@@ -22,7 +22,9 @@ import java.util.List;
  * by Jlama). Without {@link #kvCompression} the cache is full (plain Jlama behaviour).
  *
  * <p>Options given here win over the same values in {@link #defaultRequestParameters}; per-request parameters win
- * over both. Invalid values fail {@code build()} with a message naming the option, before the model is loaded.
+ * over both. Invalid values fail {@code build()} with a message naming the option, before the model is loaded: an
+ * {@link IllegalArgumentException}, or an {@code UnsupportedFeatureException} for a default parameter these models do
+ * not support (as a request with it would be refused).
  */
 public abstract class ChunkKvJlamaModelBuilder<B extends ChunkKvJlamaModelBuilder<B>> {
     /** Where {@link #modelName} downloads go unless {@link #modelCachePath} says otherwise (Jlama's usual place). */
@@ -57,7 +59,9 @@ public abstract class ChunkKvJlamaModelBuilder<B extends ChunkKvJlamaModelBuilde
 
     /**
      * With {@link #modelPath}: the name reported in responses (default: the folder name). Without it: the Hugging Face
-     * model ({@code owner/name}) that Jlama downloads into {@link #modelCachePath} unless it is there already.
+     * model ({@code owner/name}) that Jlama downloads into {@link #modelCachePath} unless it is there already. This is
+     * the only name the model answers to: a different {@code modelName} in {@link #defaultRequestParameters} or in a
+     * request is an {@code UnsupportedFeatureException}.
      */
     public B modelName(String modelName) {
         this.modelName = modelName;
@@ -142,8 +146,7 @@ public abstract class ChunkKvJlamaModelBuilder<B extends ChunkKvJlamaModelBuilde
         if (modelPath == null && (modelName == null || modelName.isBlank())) {
             throw new IllegalArgumentException("give modelPath (a local Jlama model folder) or modelName (a Hugging Face owner/name to download)");
         }
-        String displayName = modelName != null ? modelName
-                : getOrDefault(defaultRequestParameters.modelName(), String.valueOf(modelPath.toAbsolutePath().normalize().getFileName()));
+        String displayName = modelName != null ? modelName : String.valueOf(modelPath.toAbsolutePath().normalize().getFileName());
         return defaults(displayName);
     }
 
@@ -160,7 +163,7 @@ public abstract class ChunkKvJlamaModelBuilder<B extends ChunkKvJlamaModelBuilde
 
     private ChunkKvChatRequestParameters defaults(String displayName) {
         ChunkKvChatRequestParameters.Builder b = ChunkKvChatRequestParameters.builder().overrideWith(defaultRequestParameters);
-        b.modelName(displayName)
+        b.modelName(getOrDefault(defaultRequestParameters.modelName(), displayName)) // another name is refused below
                 .temperature(getOrDefault(temperature, defaultRequestParameters.temperature()))
                 .maxOutputTokens(getOrDefault(maxOutputTokens, defaultRequestParameters.maxOutputTokens()))
                 .stopSequences(getOrDefault(stopSequences, defaultRequestParameters.stopSequences()));

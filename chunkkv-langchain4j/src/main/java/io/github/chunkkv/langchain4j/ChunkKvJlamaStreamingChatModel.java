@@ -2,27 +2,31 @@ package io.github.chunkkv.langchain4j;
 
 import dev.langchain4j.model.chat.StreamingChatModel;
 import dev.langchain4j.model.chat.request.ChatRequest;
-import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import java.util.concurrent.Executor;
 
 /**
  * The streaming twin of {@link ChunkKvJlamaChatModel}: same options, same shared model and session cache (a model built
  * for the same folder with the same working type and {@code maxSessions} is loaded once).
  *
- * <p>Generation runs on the calling thread: {@code chat} returns after the handler got its last callback. The handler
- * receives the reply through {@code onPartialResponse} as it is generated (text that might still turn into a stop
- * sequence is held back until it cannot), then exactly one of {@code onCompleteResponse} or {@code onError}; no
- * exception leaves {@code chat}. If {@code onPartialResponse} throws, generation stops and that error goes to
- * {@code onError}. When tools are offered, a reply is only known to be a tool call once it is complete: its text is
- * streamed as partial responses, and the complete response carries the parsed tool execution requests.
+ * <p>{@code chat} validates the request on the caller's thread and throws what the model cannot serve (an unsupported
+ * feature, a bad parameter), then returns at once: the reply is generated on the builder's {@code executor} (default:
+ * a pool of daemon threads owned by this model), one generation at a time per loaded model. The handler receives the
+ * reply through {@code onPartialResponse} as it is generated (text that might still turn into a stop sequence is held
+ * back until it cannot), then {@code onCompleteResponse}, or {@code onError} if generation fails. An exception thrown
+ * by the handler's {@code onPartialResponse} is passed to its {@code onError} and streaming goes on; one thrown by
+ * {@code onCompleteResponse} is passed to {@code onError}. Cancel with the {@code StreamingHandle} of
+ * {@code onPartialResponse(PartialResponse, PartialResponseContext)}: generation stops before the next token, no
+ * further callback comes, and the conversation's cache stays reusable. When tools are offered, a reply is only known
+ * to be a tool call once it is complete: its text is streamed as partial responses, and the complete response carries
+ * the parsed tool execution requests.
  */
 public class ChunkKvJlamaStreamingChatModel extends ChunkKvJlamaModelBase implements StreamingChatModel {
-    private static final Logger LOG = LoggerFactory.getLogger(ChunkKvJlamaStreamingChatModel.class);
+    private final StreamingDelivery delivery;
 
     private ChunkKvJlamaStreamingChatModel(Builder builder) {
         super(builder);
+        this.delivery = builder.executor == null ? StreamingDelivery.onOwnPool() : StreamingDelivery.on(builder.executor);
     }
 
     public static Builder builder() {
@@ -31,31 +35,30 @@ public class ChunkKvJlamaStreamingChatModel extends ChunkKvJlamaModelBase implem
 
     @Override
     public void doChat(ChatRequest chatRequest, StreamingChatResponseHandler handler) {
-        ChatResponse response;
-        try {
-            response = answer(chatRequest, handler::onPartialResponse);
-        } catch (RuntimeException | Error e) {
-            notifyError(handler, e);
-            return;
-        }
-        try {
-            handler.onCompleteResponse(response);
-        } catch (RuntimeException e) {
-            // The contract allows one terminal callback; the handler's own failure is not turned into a second one.
-            LOG.warn("onCompleteResponse of the streaming handler threw", e);
-        }
+        GenerationRequest request = resolve(chatRequest); // thrown here, on the caller's thread, when it cannot be served
+        delivery.start(onText -> answer(request, onText), handler);
     }
 
-    private static void notifyError(StreamingChatResponseHandler handler, Throwable error) {
-        try {
-            handler.onError(error);
-        } catch (RuntimeException e) {
-            LOG.warn("onError of the streaming handler threw while handling {}", error.toString(), e);
-        }
+    /** Stops the default executor (a given one stays the caller's) and frees this model's claim on the shared model. */
+    @Override
+    public void close() {
+        delivery.close();
+        super.close();
     }
 
     public static final class Builder extends ChunkKvJlamaModelBuilder<Builder> {
+        private Executor executor;
+
         private Builder() {}
+
+        /**
+         * Where replies are generated and the handler is called; default: a cached pool of daemon threads named
+         * {@code chunkkv-stream-N}, shut down when the model is closed. A given executor is not shut down by the model.
+         */
+        public Builder executor(Executor executor) {
+            this.executor = executor;
+            return this;
+        }
 
         public ChunkKvJlamaStreamingChatModel build() {
             return new ChunkKvJlamaStreamingChatModel(this);

@@ -17,7 +17,9 @@ import java.util.List;
  * One chat request resolved against the model: every parameter validated (bad values are an
  * {@link InvalidRequestException} naming the parameter, unsupported ones an {@link UnsupportedFeatureException}) and
  * every unset one defaulted: temperature 0 (greedy), no output limit but the context, full KV cache. Tool choice
- * NONE drops the tools from the prompt; REQUIRED cannot be enforced and is refused.
+ * NONE drops the tools from the prompt; REQUIRED cannot be enforced and is refused. With {@link #requireRenderableBy}
+ * the messages and tools are checked against the model's prompt renderer too, so that every refusal happens before a
+ * generation starts (a streaming model throws it from {@code chat} instead of streaming it to the handler).
  *
  * @param options the sampling, the output limit ({@link Integer#MAX_VALUE} when the request sets none) and the stop
  *     sequences
@@ -25,11 +27,16 @@ import java.util.List;
 record GenerationRequest(List<ChatMessage> messages, List<ToolSpecification> tools, GenerationOptions options,
         ChunkKvConfig compression) {
 
-    /** Resolves a request whose parameters were already merged with the model's defaults. */
+    /**
+     * Resolves a request whose parameters were already merged with the model's defaults. {@code modelName} names the
+     * one model this instance loaded (set on the builder); asking for another is unsupported, as with any provider
+     * that cannot switch models per request.
+     */
     static GenerationRequest of(ChatRequest request, String servedModelName) {
         ChatRequestParameters p = request.parameters();
         if (p.modelName() != null && !p.modelName().equals(servedModelName)) {
-            throw new InvalidRequestException("modelName must be '" + servedModelName + "' (the model this instance loaded), got '" + p.modelName() + "'");
+            throw new UnsupportedFeatureException("modelName '" + p.modelName() + "' is not supported: this chat model serves only '"
+                    + servedModelName + "' (the model it loaded; choose the model on the builder)");
         }
         unsupported(p.topP(), "topP");
         unsupported(p.topK(), "topK");
@@ -39,7 +46,7 @@ record GenerationRequest(List<ChatMessage> messages, List<ToolSpecification> too
             throw new UnsupportedFeatureException("JSON response format is not supported by the Jlama chat models");
         }
         if (p.toolChoice() == ToolChoice.REQUIRED) {
-            throw new UnsupportedFeatureException("toolChoice REQUIRED is not supported: a local model cannot be forced to call a tool");
+            throw new UnsupportedFeatureException("ToolChoice.REQUIRED is not supported by the Jlama chat models: a local model cannot be forced to call a tool");
         }
         Integer maxOutputTokens = p.maxOutputTokens();
         if (maxOutputTokens != null && maxOutputTokens < 1) {
@@ -56,6 +63,12 @@ record GenerationRequest(List<ChatMessage> messages, List<ToolSpecification> too
         List<ToolSpecification> tools = p.toolSpecifications() == null || p.toolChoice() == ToolChoice.NONE ? List.of() : p.toolSpecifications();
         ChunkKvConfig compression = p instanceof ChunkKvChatRequestParameters c && c.kvCompression() != null ? c.kvCompression() : ChunkKvConfig.full();
         return new GenerationRequest(request.messages(), tools, options, compression);
+    }
+
+    /** This request, once {@code renderer} confirmed it can render its messages and tools (else it throws). */
+    GenerationRequest requireRenderableBy(PromptRenderer renderer) {
+        renderer.requireRenderable(messages, tools);
+        return this;
     }
 
     private static void unsupported(Object value, String name) {

@@ -83,6 +83,8 @@ final class JlamaEngine {
                     ? toolCalls(context, result)
                     : List.of();
             return new Generation(session.id(), result, toolCalls, prompt.length, lease.reused(), request.compression().toSpec());
+        } catch (GenerationCancelled e) {
+            throw e; // stopped between tokens: the session is consistent and stays cached
         } catch (RuntimeException | Error e) {
             sessions.discard(session);
             throw e;

@@ -43,13 +43,26 @@ final class PromptRenderer {
         return promptSupport.isPresent() && toolSupport;
     }
 
-    /** The prompt for {@code messages}; {@code generationPrompt} appends the cue for the assistant's reply. */
-    PromptContext render(List<ChatMessage> messages, List<ToolSpecification> tools, boolean generationPrompt) {
+    /**
+     * Refuses what this renderer cannot put into a prompt, before any work: no messages
+     * ({@link InvalidRequestException}), tools without a tool-aware chat template, non-text user content or unknown
+     * message types ({@link UnsupportedFeatureException}).
+     */
+    void requireRenderable(List<ChatMessage> messages, List<ToolSpecification> tools) {
         if (messages == null || messages.isEmpty()) throw new InvalidRequestException("messages must not be empty");
         if (!tools.isEmpty() && !supportsTools()) {
-            throw new UnsupportedFeatureException("tools were requested, but this model's chat template has no tool support "
+            throw new UnsupportedFeatureException("tools are not supported by this model: its chat template has no tool support "
                     + "(tokenizer_config.json chat_template must mention 'tools')");
         }
+        for (ChatMessage m : messages) {
+            if (m instanceof UserMessage u) userText(u);
+            else if (!(m instanceof SystemMessage || m instanceof AiMessage || m instanceof ToolExecutionResultMessage)) throw unsupportedMessage(m);
+        }
+    }
+
+    /** The prompt for {@code messages}; {@code generationPrompt} appends the cue for the assistant's reply. */
+    PromptContext render(List<ChatMessage> messages, List<ToolSpecification> tools, boolean generationPrompt) {
+        requireRenderable(messages, tools);
         return promptSupport.isPresent()
                 ? renderTemplate(promptSupport.get(), messages, tools, generationPrompt)
                 : PromptContext.of(renderPlain(messages, generationPrompt));
@@ -103,7 +116,8 @@ final class PromptRenderer {
 
     private static String userText(UserMessage u) {
         if (!u.hasSingleText()) {
-            throw new UnsupportedFeatureException("only text user messages are supported (no images, audio, video or PDF), got " + u.contents());
+            throw new UnsupportedFeatureException("images, audio, video and PDF are not supported by the Jlama chat models: "
+                    + "a user message must be a single text, got " + u.contents());
         }
         return u.singleText();
     }

@@ -155,8 +155,12 @@ class ChunkKvJlamaChatModelTest {
         e = assertThrows(InvalidRequestException.class, () -> model.chat(ask("hi", ChunkKvChatRequestParameters.builder().maxOutputTokens(0).build())));
         assertTrue(e.getMessage().contains("maxOutputTokens"), e.getMessage());
         assertThrows(UnsupportedFeatureException.class, () -> model.chat(ask("hi", ChunkKvChatRequestParameters.builder().topK(5).build())));
-        e = assertThrows(InvalidRequestException.class, () -> model.chat(ask("hi", ChunkKvChatRequestParameters.builder().modelName("other").build())));
-        assertTrue(e.getMessage().contains("modelName"), e.getMessage());
+        var unsupported = assertThrows(UnsupportedFeatureException.class,
+                () -> model.chat(ask("hi", ChunkKvChatRequestParameters.builder().modelName("other").build())));
+        assertTrue(unsupported.getMessage().contains("modelName") && unsupported.getMessage().contains("not support"), unsupported.getMessage());
+        var atBuild = assertThrows(UnsupportedFeatureException.class, () -> ChunkKvJlamaChatModel.builder().modelPath(folder)
+                .defaultRequestParameters(ChatRequestParameters.builder().modelName("other").build()).build());
+        assertTrue(atBuild.getMessage().contains("modelName"), atBuild.getMessage());
         var spec = assertThrows(IllegalArgumentException.class, () -> ChunkKvChatRequestParameters.builder().kvCompression("chunkkv:keep=2"));
         assertTrue(spec.getMessage().contains("kvCompression") && spec.getMessage().contains("keep"), spec.getMessage());
 

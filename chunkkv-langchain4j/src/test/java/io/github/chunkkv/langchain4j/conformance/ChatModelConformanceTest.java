@@ -1,0 +1,120 @@
+package io.github.chunkkv.langchain4j.conformance;
+
+import dev.langchain4j.model.chat.ChatModel;
+import dev.langchain4j.model.chat.common.AbstractChatModelIT;
+import dev.langchain4j.model.chat.request.ChatRequestParameters;
+import dev.langchain4j.model.chat.response.ChatResponseMetadata;
+import io.github.chunkkv.langchain4j.ChunkKvChatRequestParameters;
+import io.github.chunkkv.langchain4j.ChunkKvChatResponseMetadata;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** LangChain4j's conformance suite for every {@link ChatModel}, run on {@code ChunkKvJlamaChatModel} per compression flag. */
+class ChatModelConformanceTest {
+    @Nested
+    class FullCache extends Suite {
+        FullCache() {
+            super(ConformanceModels.FULL);
+        }
+    }
+
+    @Nested
+    class ChunkKvCache extends Suite {
+        ChunkKvCache() {
+            super(ConformanceModels.CHUNKKV);
+        }
+    }
+
+    @ExtendWith(NeedsGeneralLlm.class)
+    abstract static class Suite extends AbstractChatModelIT {
+        private final String compression;
+        private final ConformanceModels built;
+
+        Suite(String compression) {
+            this.compression = compression;
+            this.built = new ConformanceModels(compression);
+        }
+
+        @TempDir
+        Path dir;
+
+        @AfterAll
+        void close() throws Exception {
+            built.close();
+        }
+
+        @Override
+        protected List<ChatModel> models() {
+            return List.of(built.chatModel(ChatRequestParameters.builder().build()));
+        }
+
+        @Override
+        protected ChatModel createModelWith(ChatRequestParameters parameters) {
+            return built.chatModel(parameters);
+        }
+
+        @Override
+        protected ChatRequestParameters createIntegrationSpecificParameters(int maxOutputTokens) {
+            return ChunkKvChatRequestParameters.builder().maxOutputTokens(maxOutputTokens).kvCompression(compression).build();
+        }
+
+        @Override
+        protected Class<? extends ChatResponseMetadata> chatResponseMetadataType(ChatModel model) {
+            return ChunkKvChatResponseMetadata.class;
+        }
+
+        @Override
+        protected String catImageUrl() {
+            return ConformanceModels.imageUrl(dir);
+        }
+
+        @Override
+        protected String diceImageUrl() {
+            return ConformanceModels.imageUrl(dir);
+        }
+
+        @Override
+        protected boolean supportsModelNameParameter() {
+            return false; // one loaded model per instance: another modelName is refused
+        }
+
+        @Override
+        protected boolean supportsTools() {
+            return ConformanceModels.templateSupportsTools();
+        }
+
+        @Override
+        protected boolean supportsToolChoiceRequired() {
+            return false;
+        }
+
+        @Override
+        protected boolean supportsJsonResponseFormat() {
+            return false;
+        }
+
+        @Override
+        protected boolean supportsJsonResponseFormatWithSchema() {
+            return false;
+        }
+
+        @Override
+        protected boolean supportsJsonResponseFormatWithRawSchema() {
+            return false;
+        }
+
+        @Override
+        protected boolean supportsSingleImageInputAsBase64EncodedString() {
+            return false;
+        }
+
+        @Override
+        protected boolean supportsSingleImageInputAsPublicURL() {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,227 @@
+package io.github.chunkkv.langchain4j.conformance;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.langchain4j.data.message.AiMessage;
+import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.model.chat.listener.ChatModelErrorContext;
+import dev.langchain4j.model.chat.listener.ChatModelListener;
+import dev.langchain4j.model.chat.listener.ChatModelRequestContext;
+import dev.langchain4j.model.chat.listener.ChatModelResponseContext;
+import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.request.ChatRequestParameters;
+import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.chat.response.PartialResponse;
+import dev.langchain4j.model.chat.response.PartialResponseContext;
+import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
+import dev.langchain4j.model.output.FinishReason;
+import io.github.chunkkv.langchain4j.ChunkKvChatResponseMetadata;
+import io.github.chunkkv.langchain4j.ChunkKvJlamaChatModel;
+import io.github.chunkkv.langchain4j.ChunkKvJlamaStreamingChatModel;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * What the conformance tests in {@link NeedsGeneralLlm} check besides the answer, on a question needle-lm answers:
+ * response metadata, stop sequences, the handler's threads, exceptions thrown by the handler, and cancellation.
+ */
+class NeedleLmContractTest {
+    private static final String ANSWER = "417 802 339";
+    private static final ChatRequest QUESTION = ChatRequest.builder()
+            .messages(UserMessage.from("The special magic number for badiz is: " + ANSWER
+                    + ".\nQuestion: What is the special magic number for badiz?"))
+            .build();
+    private static final RuntimeException USER_ERROR = new RuntimeException("thrown by user code");
+
+    @ParameterizedTest
+    @ValueSource(strings = {ConformanceModels.FULL, ConformanceModels.CHUNKKV})
+    void answersWithCompleteMetadata(String compression) throws Exception {
+        try (ConformanceModels models = new ConformanceModels(compression)) {
+            ChunkKvJlamaChatModel blocking = models.chatModel(ChatRequestParameters.builder().build());
+            ChatResponse response = blocking.chat(QUESTION);
+            assertEquals(ANSWER, response.aiMessage().text().strip());
+            ChunkKvChatResponseMetadata metadata = assertInstanceOf(ChunkKvChatResponseMetadata.class, response.metadata());
+            assertEquals("needle-lm", metadata.modelName());
+            assertTrue(!metadata.id().isBlank());
+            assertEquals(FinishReason.STOP, metadata.finishReason());
+            assertEquals(metadata.tokenUsage().inputTokenCount() + metadata.tokenUsage().outputTokenCount(),
+                    metadata.tokenUsage().totalTokenCount());
+            assertEquals(3, metadata.tokenUsage().outputTokenCount());
+
+            Recorder streamed = new Recorder();
+            models.streamingModel(ChatRequestParameters.builder().build()).chat(QUESTION, streamed);
+            ChatResponse complete = streamed.response.get(60, TimeUnit.SECONDS);
+            assertEquals(response.aiMessage(), complete.aiMessage());
+            assertEquals(complete.aiMessage().text(), String.join("", streamed.partials));
+            assertTrue(streamed.partials.size() > 1);
+            assertEquals(1, streamed.threads.stream().distinct().count());
+            assertNotEquals(Thread.currentThread(), streamed.threads.get(0));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {ConformanceModels.FULL, ConformanceModels.CHUNKKV})
+    void stopSequencesCutTheAnswerInRequestsAndDefaults(String compression) throws Exception {
+        try (ConformanceModels models = new ConformanceModels(compression)) {
+            ChatRequestParameters stop = ChatRequestParameters.builder().stopSequences(List.of(" 802")).build();
+            ChatResponse perRequest = models.chatModel(ChatRequestParameters.builder().build())
+                    .chat(ChatRequest.builder().messages(QUESTION.messages()).parameters(stop).build());
+            assertEquals("417", perRequest.aiMessage().text().strip());
+            assertEquals(FinishReason.STOP, perRequest.finishReason());
+
+            Recorder streamed = new Recorder();
+            models.streamingModel(stop).chat(QUESTION, streamed);
+            assertEquals(perRequest.aiMessage().text(), streamed.response.get(60, TimeUnit.SECONDS).aiMessage().text());
+            assertEquals(perRequest.aiMessage().text(), String.join("", streamed.partials));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {ConformanceModels.FULL, ConformanceModels.CHUNKKV})
+    void anExceptionFromOnPartialResponseGoesToOnErrorAndStreamingGoesOn(String compression) throws Exception {
+        try (ConformanceModels models = new ConformanceModels(compression)) {
+            Events events = new Events();
+            Recorder handler = new Recorder() {
+                @Override
+                public void onPartialResponse(String partialResponse) {
+                    super.onPartialResponse(partialResponse);
+                    throw USER_ERROR;
+                }
+            };
+            streamingWith(models, events).chat(QUESTION, handler);
+            assertEquals(ANSWER, handler.response.get(60, TimeUnit.SECONDS).aiMessage().text().strip());
+            assertTrue(handler.partials.size() > 1);
+            assertEquals(handler.partials.size(), handler.errors.size());
+            handler.errors.forEach(e -> assertSame(USER_ERROR, e));
+            assertEquals(1, events.count(ChatModelRequestContext.class));
+            assertEquals(handler.partials.size(), events.count(ChatModelErrorContext.class));
+            assertEquals(1, events.count(ChatModelResponseContext.class));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {ConformanceModels.FULL, ConformanceModels.CHUNKKV})
+    void anExceptionFromOnCompleteResponseGoesToOnErrorAndOneFromOnErrorIsIgnored(String compression) throws Exception {
+        try (ConformanceModels models = new ConformanceModels(compression)) {
+            Events events = new Events();
+            CompletableFuture<Throwable> error = new CompletableFuture<>();
+            Recorder handler = new Recorder() {
+                @Override
+                public void onCompleteResponse(ChatResponse completeResponse) {
+                    super.onCompleteResponse(completeResponse);
+                    throw USER_ERROR;
+                }
+
+                @Override
+                public void onError(Throwable e) {
+                    error.complete(e);
+                    throw new IllegalStateException("thrown by onError: logged and ignored");
+                }
+            };
+            ChunkKvJlamaStreamingChatModel model = streamingWith(models, events);
+            model.chat(QUESTION, handler);
+            assertEquals(ANSWER, handler.response.get(60, TimeUnit.SECONDS).aiMessage().text().strip());
+            assertSame(USER_ERROR, error.get(60, TimeUnit.SECONDS));
+            assertEquals(1, events.count(ChatModelResponseContext.class));
+            assertEquals(1, events.count(ChatModelErrorContext.class));
+
+            Recorder again = new Recorder();
+            model.chat(QUESTION, again);
+            assertEquals(ANSWER, again.response.get(60, TimeUnit.SECONDS).aiMessage().text().strip());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {ConformanceModels.FULL, ConformanceModels.CHUNKKV})
+    void cancellingStopsBeforeTheNextTokenAndTheCacheStaysReusable(String compression) throws Exception {
+        try (ConformanceModels models = new ConformanceModels(compression)) {
+            ChunkKvJlamaStreamingChatModel model = models.streamingModel(ChatRequestParameters.builder().build());
+            CompletableFuture<Void> cancelled = new CompletableFuture<>();
+            Recorder handler = new Recorder() {
+                @Override
+                public void onPartialResponse(PartialResponse partial, PartialResponseContext context) {
+                    super.onPartialResponse(partial.text());
+                    context.streamingHandle().cancel();
+                    cancelled.complete(null);
+                }
+            };
+            model.chat(QUESTION, handler);
+            cancelled.get(60, TimeUnit.SECONDS);
+
+            // The conversation goes on (runs after the cancelled generation: one generation at a time per model).
+            ChatRequest nextTurn = ChatRequest.builder().messages(QUESTION.messages().get(0), AiMessage.from(ANSWER),
+                    UserMessage.from("Question: What is the special magic number for badiz?")).build();
+            Recorder next = new Recorder();
+            model.chat(nextTurn, next);
+            ChatResponse response = next.response.get(60, TimeUnit.SECONDS);
+            assertEquals(ANSWER, response.aiMessage().text().strip());
+            assertTrue(((ChunkKvChatResponseMetadata) response.metadata()).reusedTokens() > 0, "the cancelled conversation's cache is reused");
+            assertEquals(List.of(" 417"), handler.partials.stream().map(p -> " " + p.strip()).toList());
+            assertTrue(!handler.response.isDone() && handler.errors.isEmpty(), "no callback after cancel()");
+        }
+    }
+
+    private static ChunkKvJlamaStreamingChatModel streamingWith(ConformanceModels models, Events events) {
+        return models.record(models.configure(ChunkKvJlamaStreamingChatModel.builder(), ChatRequestParameters.builder().build())
+                .listeners(List.of(events))
+                .build());
+    }
+
+    /** Records a handler's partial responses, errors and threads; completes {@link #response} on the last callback. */
+    static class Recorder implements StreamingChatResponseHandler {
+        final List<String> partials = new CopyOnWriteArrayList<>();
+        final List<Throwable> errors = new CopyOnWriteArrayList<>();
+        final List<Thread> threads = new CopyOnWriteArrayList<>();
+        final CompletableFuture<ChatResponse> response = new CompletableFuture<>();
+
+        @Override
+        public void onPartialResponse(String partialResponse) {
+            threads.add(Thread.currentThread());
+            partials.add(partialResponse);
+        }
+
+        @Override
+        public void onCompleteResponse(ChatResponse completeResponse) {
+            threads.add(Thread.currentThread());
+            response.complete(completeResponse);
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            threads.add(Thread.currentThread());
+            errors.add(error);
+        }
+    }
+
+    /** Records every listener event. */
+    static final class Events implements ChatModelListener {
+        private final List<Object> events = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void onRequest(ChatModelRequestContext context) {
+            events.add(context);
+        }
+
+        @Override
+        public void onResponse(ChatModelResponseContext context) {
+            events.add(context);
+        }
+
+        @Override
+        public void onError(ChatModelErrorContext context) {
+            events.add(context);
+        }
+
+        long count(Class<?> type) {
+            return events.stream().filter(type::isInstance).count();
+        }
+    }
+}
