@@ -36,6 +36,7 @@ public final class ChunkKvConfig {
     private final Recall recall;
     private final int cap; // 0: no decoding cap
     private final int slack;
+    private final Probe probe;
 
     private ChunkKvConfig(Builder b) {
         this.policy = b.policy;
@@ -51,6 +52,7 @@ public final class ChunkKvConfig {
         this.recall = b.recall;
         this.cap = b.cap;
         this.slack = b.slack;
+        this.probe = b.probe;
     }
 
     /** Full KV cache: nothing is ever evicted. */
@@ -70,7 +72,7 @@ public final class ChunkKvConfig {
 
     /**
      * Parses {@code name[:key=value,...]}; keys: keep, budget, chunk, window, pool, reuse, sinks, seed, scorer, recall, cap,
-     * slack.
+     * slack, probe.
      * Applies the same validation as the builder.
      */
     public static ChunkKvConfig parse(String spec) {
@@ -166,6 +168,11 @@ public final class ChunkKvConfig {
         return slack;
     }
 
+    /** What scores the compression of the session's first prefill (the shared context). */
+    public Probe probe() {
+        return probe;
+    }
+
     /** This configuration with the cache sized by a token budget instead: what the decoding cap selects with. */
     public ChunkKvConfig withBudget(int budget) {
         Builder b = new Builder(policy);
@@ -180,6 +187,7 @@ public final class ChunkKvConfig {
         b.recall = recall;
         b.cap = cap;
         b.slack = slack;
+        b.probe = probe;
         return b.build();
     }
 
@@ -212,6 +220,7 @@ public final class ChunkKvConfig {
             p.put("cap", Integer.toString(cap));
             p.put("slack", Integer.toString(slack));
         }
+        if (probe != Probe.NONE) p.put("probe", probe.specName());
         StringBuilder sb = new StringBuilder(policy).append(':');
         p.forEach((k, v) -> sb.append(k).append('=').append(v).append(','));
         return sb.substring(0, sb.length() - 1);
@@ -251,6 +260,7 @@ public final class ChunkKvConfig {
         private Recall recall = Recall.OFF;
         private int cap;
         private int slack;
+        private Probe probe = Probe.NONE;
 
         private Builder(String policy) {
             Objects.requireNonNull(policy, () -> "policy must be one of " + String.join(", ", PolicyRegistry.names()));
@@ -329,6 +339,12 @@ public final class ChunkKvConfig {
             return this;
         }
 
+        /** What scores the first prefill's compression (default {@link Probe#NONE}: the prompt's own window). */
+        public Builder probe(Probe probe) {
+            this.probe = Objects.requireNonNull(probe, "probe must be one of none, repeat");
+            return this;
+        }
+
         private void set(String key, String value) {
             switch (key) {
                 case "scorer" -> scorer(value);
@@ -343,8 +359,9 @@ public final class ChunkKvConfig {
                 case "recall" -> recall(Recall.fromName(value));
                 case "cap" -> cap(parseInt(key, value));
                 case "slack" -> slack(parseInt(key, value));
+                case "probe" -> probe(Probe.fromName(value));
                 default -> throw new IllegalArgumentException("unknown policy spec parameter '" + key
-                        + "'; allowed: keep, budget, chunk, window, pool, reuse, sinks, seed, scorer, recall, cap, slack");
+                        + "'; allowed: keep, budget, chunk, window, pool, reuse, sinks, seed, scorer, recall, cap, slack, probe");
             }
         }
 

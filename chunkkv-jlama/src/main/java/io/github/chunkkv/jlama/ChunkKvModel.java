@@ -9,6 +9,7 @@ import com.github.tjake.jlama.safetensors.prompt.PromptSupport;
 import com.github.tjake.jlama.safetensors.tokenizer.Tokenizer;
 import com.github.tjake.jlama.tensor.AbstractTensor;
 import io.github.chunkkv.config.ChunkKvConfig;
+import io.github.chunkkv.config.Probe;
 import io.github.chunkkv.policy.PolicyRegistry;
 import io.github.chunkkv.simd.Kernels;
 import java.nio.ByteBuffer;
@@ -51,6 +52,7 @@ public final class ChunkKvModel implements Generator {
     private final RandomGenerator random;
     private final int maxPositions;
     private ModelFingerprint fingerprint;
+    private int[] repeatInstruction;
 
     ChunkKvModel(AbstractModel model, ChunkKvConfig defaultConfig, RandomGenerator random) {
         this.model = Objects.requireNonNull(model, "model");
@@ -179,18 +181,17 @@ public final class ChunkKvModel implements Generator {
             // Recall re-selects over the whole context instead, so nothing is protected.
             protectedRows[l] = s.config().usesRatio() && !s.config().recalls() ? s.cache(l).rowsBefore(s.compressedUpTo()) : 0;
         }
-        PrefillPlan plan = s.config().keepsEverything() ? null
-                : new PrefillPlan(s.policy(), kernels, startPosition + tokens.length, tokens.length, sizesAtEnd, protectedRows,
+        boolean compresses = !s.config().keepsEverything();
+        int[] probe = compresses && startPosition == 0 ? probeTokens(s.config().probe(), tokens) : new int[0];
+        PrefillPlan plan = !compresses ? null
+                : new PrefillPlan(s.policy(), kernels, startPosition + tokens.length, tokens.length, probe.length, sizesAtEnd, protectedRows,
                         s.coldTier(), c.numberOfHeads, c.numberOfKeyValueHeads, c.headSize);
         s.beginPrefill(plan);
         float[] logits;
         try {
-            AbstractTensor last = null;
-            for (int from = 0; from < tokens.length; from += MAX_BATCH) {
-                if (last != null) last.close();
-                last = forward(s, Arrays.copyOfRange(tokens, from, Math.min(tokens.length, from + MAX_BATCH)), startPosition + from);
-            }
-            logits = logitsOfLastRow(last);
+            logits = logitsOfLastRow(forwardBatches(s, tokens, startPosition));
+            // The probe's rows are observed, then dropped by the plan as each layer compresses; its output is not needed.
+            if (probe.length > 0) forwardBatches(s, probe, startPosition + tokens.length).close();
         } catch (RuntimeException | Error e) {
             s.truncate(startPosition);
             s.beginPrefill(null);
@@ -211,6 +212,30 @@ public final class ChunkKvModel implements Generator {
         s.endPrefill(stats);
         if (wereCold != null) s.recordPrefillReselection(wereCold, recallNanos + stats.compressNanos());
         return logits;
+    }
+
+    /**
+     * The probe scoring a session's first compression ({@link io.github.chunkkv.config.Probe}); empty for none. Only the
+     * first prefill is probed: later ones are turns that bring their own question to score by.
+     */
+    private int[] probeTokens(Probe probe, int[] prompt) {
+        return switch (probe) {
+            case NONE -> new int[0];
+            case REPEAT -> {
+                if (repeatInstruction == null) repeatInstruction = encode(PromptContext.of(ProbeTokens.REPEAT_INSTRUCTION), false);
+                yield ProbeTokens.repeat(repeatInstruction, prompt, c.bosToken, maxPositions - prompt.length);
+            }
+        };
+    }
+
+    /** Runs the tokens in Jlama-sized batches from {@code startPosition}; returns the last batch's output. */
+    private AbstractTensor forwardBatches(KvSession s, int[] tokens, int startPosition) {
+        AbstractTensor last = null;
+        for (int from = 0; from < tokens.length; from += MAX_BATCH) {
+            if (last != null) last.close();
+            last = forward(s, Arrays.copyOfRange(tokens, from, Math.min(tokens.length, from + MAX_BATCH)), startPosition + from);
+        }
+        return last;
     }
 
     synchronized float[] decode(KvSession s, int token) {

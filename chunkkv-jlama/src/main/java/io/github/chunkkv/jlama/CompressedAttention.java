@@ -73,7 +73,7 @@ final class CompressedAttention extends CausalSelfAttention {
         cache.append(k, v, rows, startPosition);
         PrefillPlan plan = session.prefillPlan();
         if (plan != null) plan.observe(layer, startPosition, rows, q, qLength);
-        session.observeQueries(layer, q, rows);
+        if (plan == null || !plan.isProbe(startPosition)) session.observeQueries(layer, q, rows);
 
         float[] out = new float[rows * qLength];
         attend(q, cache, firstSlot, rows, out);

@@ -12,11 +12,17 @@ import io.github.chunkkv.simd.Kernels;
  * <p>Rows kept by earlier prefills of the session can be protected: then only the rows added since (the previous
  * reply and this prompt) compete, so a keep ratio applies once to every position instead of shrinking old turns
  * again at each turn. The window still attends to the protected rows; their columns are simply not candidates.
+ *
+ * <p>With a probe, tokens appended after the prompt only to be observed, every scoring layer observes all the probe's
+ * rows instead of the prompt's window; when a layer has cached the probe, its rows are dropped before scoring, so they
+ * are never candidates, never kept and never demoted. The selectors still keep the prompt's own last {@code window}
+ * rows.
  */
 final class PrefillPlan {
     private final CompressionPolicy policy;
     private final Kernels kernels;
     private final int endPosition;
+    private final int promptEnd;
     private final int numHeads, numKvHeads, headSize;
     private final int[] observedRows;
     private final float[][] observedQueries;
@@ -29,12 +35,14 @@ final class PrefillPlan {
     /**
      * @param protectedRows per layer, the leading cache rows that this compression keeps unconditionally
      * @param cold where evicted rows are demoted to, or null to drop them
+     * @param probeLength tokens forwarded after the prompt only to be observed (0: the prompt's own window is observed)
      */
-    PrefillPlan(CompressionPolicy policy, Kernels kernels, int endPosition, int promptLength, int[] cacheSizesAtEnd,
+    PrefillPlan(CompressionPolicy policy, Kernels kernels, int promptEnd, int promptLength, int probeLength, int[] cacheSizesAtEnd,
             int[] protectedRows, ColdTier cold, int numHeads, int numKvHeads, int headSize) {
         this.policy = policy;
         this.kernels = kernels;
-        this.endPosition = endPosition;
+        this.promptEnd = promptEnd;
+        this.endPosition = promptEnd + probeLength;
         this.numHeads = numHeads;
         this.numKvHeads = numKvHeads;
         this.headSize = headSize;
@@ -47,7 +55,8 @@ final class PrefillPlan {
         this.cold = cold;
         for (int l = 0; l < layers; l++) {
             if (policy.indexSource(l) != l) continue;
-            observedRows[l] = Math.min(promptLength, policy.observedQueries(l, cacheSizesAtEnd[l] - protectedRows[l]));
+            int asked = policy.observedQueries(l, cacheSizesAtEnd[l] - protectedRows[l]);
+            observedRows[l] = probeLength > 0 ? (asked > 0 ? probeLength : 0) : Math.min(promptLength, asked);
             observedQueries[l] = new float[observedRows[l] * numHeads * headSize];
         }
     }
@@ -66,8 +75,14 @@ final class PrefillPlan {
         return batchEndPosition == endPosition;
     }
 
-    /** Scores, selects and compacts one layer whose cache now holds the whole prompt. */
+    /** True for a batch of probe rows, which are observed for scoring only. */
+    boolean isProbe(int batchStartPosition) {
+        return batchStartPosition >= promptEnd;
+    }
+
+    /** Scores, selects and compacts one layer whose cache now holds the whole prompt (and the probe, dropped first). */
     void compress(int layer, LayerKvCache cache, float scale) {
+        cache.truncateFrom(promptEnd);
         int n = cache.size();
         cachedBefore[layer] = n;
         int source = policy.indexSource(layer);
@@ -99,7 +114,7 @@ final class PrefillPlan {
         float[] queries = observedQueries[layer];
         observedQueries[layer] = null; // the view holds them for as long as scoring needs them
         return new LayerView(kernels, cache.keys(), cache.values(), cache.positions(), cache.rowStride(), cache.size(), protectedPrefix,
-                numHeads, numKvHeads, headSize, queries, observedRows[layer], scale);
+                numHeads, numKvHeads, headSize, queries, observedRows[layer], endPosition > promptEnd, scale);
     }
 
     private static int[] withProtectedPrefix(int prefix, int[] candidates) {

@@ -29,10 +29,9 @@ public final class AccumulatedAttentionScorer implements TokenScorer {
 
     /** The scores of one observation of the layer's attention. */
     public float[] score(AttentionObservation observation) {
-        int n = observation.cacheLength(), rows = observation.rows(), len = n - window;
+        int len = observation.cacheLength() - window;
         float[] scores = HeadScores.combine(kernels, observation, len, 1f);
-        // The observed rows sit at slots [n - rows, n); the one at slot s sees columns [0, s].
-        for (int j = 0; j < len; j++) scores[j] /= Math.min(rows, n - j);
+        for (int j = 0; j < len; j++) scores[j] /= observation.rowsSeeing(j);
         return scores;
     }
 }

@@ -19,6 +19,7 @@ public final class LayerView {
     private final int numHeads, numKvHeads, headSize;
     private final float[] queries;
     private final int observedRows;
+    private final boolean queriesFollowCache;
     private final float scale;
     private AttentionObservation attention;
     private long attentionNanos;
@@ -33,6 +34,16 @@ public final class LayerView {
      */
     public LayerView(Kernels kernels, float[] keys, float[] values, int[] positions, int rowStride, int cacheRows, int firstRow,
             int numHeads, int numKvHeads, int headSize, float[] queries, int observedRows, float scale) {
+        this(kernels, keys, values, positions, rowStride, cacheRows, firstRow, numHeads, numKvHeads, headSize, queries, observedRows,
+                false, scale);
+    }
+
+    /**
+     * As above, except that with {@code queriesFollowCache} the observed query rows are not cache rows but follow the
+     * cache (a probe appended after it and dropped again): each of them sees every cache row.
+     */
+    public LayerView(Kernels kernels, float[] keys, float[] values, int[] positions, int rowStride, int cacheRows, int firstRow,
+            int numHeads, int numKvHeads, int headSize, float[] queries, int observedRows, boolean queriesFollowCache, float scale) {
         if (numKvHeads < 1 || numHeads % numKvHeads != 0) {
             throw new IllegalArgumentException("numHeads (" + numHeads + ") must be a positive multiple of numKvHeads (" + numKvHeads + ")");
         }
@@ -44,8 +55,9 @@ public final class LayerView {
             throw new IllegalArgumentException("keys, values and positions must hold cacheRows = " + cacheRows + " rows");
         }
         if (firstRow < 0 || firstRow > cacheRows) throw new IllegalArgumentException("firstRow must be in [0, " + cacheRows + "], got " + firstRow);
-        if (observedRows < 0 || observedRows > cacheRows || queries.length < observedRows * numHeads * headSize) {
-            throw new IllegalArgumentException("observedRows must be in [0, " + cacheRows + "] with numHeads * headSize queries each, got "
+        int maxRows = queriesFollowCache ? Integer.MAX_VALUE / (numHeads * headSize) : cacheRows;
+        if (observedRows < 0 || observedRows > maxRows || queries.length < (long) observedRows * numHeads * headSize) {
+            throw new IllegalArgumentException("observedRows must be in [0, " + maxRows + "] with numHeads * headSize queries each, got "
                     + observedRows);
         }
         this.kernels = kernels;
@@ -60,6 +72,7 @@ public final class LayerView {
         this.headSize = headSize;
         this.queries = queries;
         this.observedRows = observedRows;
+        this.queriesFollowCache = queriesFollowCache;
         this.scale = scale;
     }
 
@@ -80,7 +93,10 @@ public final class LayerView {
         return headSize;
     }
 
-    /** How many of the most recent rows' queries were captured (what the policy asked for, at most the prompt). */
+    /**
+     * How many query rows were captured: the most recent cache rows' (what the policy asked for, at most the prompt), or
+     * every row of a probe that followed the cache.
+     */
     public int observedRows() {
         return observedRows;
     }
@@ -107,7 +123,7 @@ public final class LayerView {
 
     /**
      * Per query head, the causal float32 softmax attention of the observed rows summed over those rows, restricted to
-     * the candidates. Computed once, on the first call.
+     * the candidates (query rows that follow the cache see all of it). Computed once, on the first call.
      *
      * @throws IllegalStateException when no query rows were observed (the scorer did not ask for any)
      */
@@ -119,9 +135,10 @@ public final class LayerView {
         }
         long start = System.nanoTime();
         float[] sums = new float[numHeads * cacheRows];
-        kernels.windowColumnSums(queries, observedRows, cacheRows - observedRows, keys, rowStride, cacheRows, numHeads, numKvHeads,
+        int firstQuerySlot = queriesFollowCache ? cacheRows : cacheRows - observedRows;
+        kernels.windowColumnSums(queries, observedRows, firstQuerySlot, keys, rowStride, cacheRows, numHeads, numKvHeads,
                 headSize, scale, sums);
-        AttentionObservation whole = new AttentionObservation(sums, observedRows, numHeads, numKvHeads, cacheRows);
+        AttentionObservation whole = new AttentionObservation(sums, observedRows, numHeads, numKvHeads, cacheRows, queriesFollowCache);
         attention = firstRow == 0 ? whole : whole.tail(firstRow);
         attentionNanos = System.nanoTime() - start;
         return attention;

@@ -38,6 +38,7 @@ class ChunkKvConfigTest {
         "chunkkv:seed=1.5          | seed must be an integer",
         "snapkv:keep=0.1,budget=64 | give either keep (ratio) or budget, not both",
         "chunkkv:recall=cloud      | recall must be one of off, ram, disk",
+        "chunkkv:probe=ask         | probe must be one of none, repeat",
         "chunkkv:cap=32            | cap must be 0 (no cap) or in [window + 1 = 33, 16777216]",
         "chunkkv:cap=-1            | cap must be 0 (no cap) or in [window + 1 = 33, 16777216]",
         "chunkkv:cap=16777217      | cap must be 0 (no cap) or in [window + 1 = 33, 16777216]",
@@ -76,7 +77,7 @@ class ChunkKvConfigTest {
     @ValueSource(strings = {
         "chunkkv:keep=0.1,chunk=10,window=32,reuse=2", "snapkv:budget=128", "full", "h2o:keep=0.25,window=8",
         "streamingllm:budget=64,sinks=0", "pyramidkv:budget=96,pool=7", "random:keep=0.5,seed=-3", "CHUNKKV:keep=1",
-        "chunkkv:scorer=h2o,keep=0.1"})
+        "chunkkv:scorer=h2o,keep=0.1", "chunkkv:keep=0.1,recall=ram,probe=repeat"})
     void specRoundTrips(String spec) {
         ChunkKvConfig config = ChunkKvConfig.parse(spec);
         assertEquals(config, ChunkKvConfig.parse(config.toSpec()));
@@ -140,5 +141,15 @@ class ChunkKvConfigTest {
         assertEquals(64, capped.budget());
         assertEquals(Recall.DISK, capped.recall());
         assertEquals(c.chunkSize(), capped.chunkSize());
+    }
+
+    @Test
+    void probeParsesDefaultsToNoneAndSurvivesWithBudget() {
+        assertEquals(Probe.NONE, ChunkKvConfig.parse("chunkkv:keep=0.1").probe());
+        assertEquals("chunkkv:keep=0.1,chunk=10,window=32,pool=5,reuse=1,sinks=4,seed=42", ChunkKvConfig.parse("chunkkv:keep=0.1,probe=none").toSpec(),
+                "the default probe stays out of the spec");
+        ChunkKvConfig c = ChunkKvConfig.parse("chunkkv:keep=0.1,probe=Repeat");
+        assertEquals(Probe.REPEAT, c.probe());
+        assertEquals(Probe.REPEAT, c.withBudget(64).probe());
     }
 }

@@ -70,7 +70,7 @@ class MaskedReferenceTest {
         }
     }
 
-    private static void assertClose(float[] expected, float[] actual, String where) {
+    static void assertClose(float[] expected, float[] actual, String where) {
         float worst = 0, scale = 0;
         for (int i = 0; i < expected.length; i++) {
             worst = Math.max(worst, Math.abs(expected[i] - actual[i]));

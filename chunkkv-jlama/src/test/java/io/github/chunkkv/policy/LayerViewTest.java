@@ -51,6 +51,25 @@ class LayerViewTest {
     }
 
     @Test
+    void queriesFollowingTheCacheSeeEveryRowAndMayOutnumberIt() {
+        int n = 9, rows = 13, stride = Layers.KV_HEADS * Layers.HEAD_SIZE;
+        SplittableRandom rnd = new SplittableRandom(4);
+        float[] queries = Layers.gaussian(rnd, rows * Layers.HEADS * Layers.HEAD_SIZE), keys = Layers.gaussian(rnd, n * stride);
+        LayerView probed = new LayerView(K, keys, keys, IntStream.range(0, n).toArray(), stride, n, 0, Layers.HEADS, Layers.KV_HEADS,
+                Layers.HEAD_SIZE, queries, rows, true, 0.25f);
+        AttentionObservation seen = probed.attention();
+        float[] expected = new float[Layers.HEADS * n];
+        ScalarKernels.INSTANCE.windowColumnSums(queries, rows, n, keys, stride, n, Layers.HEADS, Layers.KV_HEADS, Layers.HEAD_SIZE, 0.25f,
+                expected);
+        for (int i = 0; i < expected.length; i++) assertEquals(expected[i], seen.columnSums()[i], 1e-5f, "column sum " + i);
+        float total = 0;
+        for (int j = 0; j < n; j++) total += seen.columnSums()[j];
+        assertEquals(rows, total, 1e-4f, "every row's softmax covers the whole cache");
+        for (int j = 0; j < n; j++) assertEquals(rows, seen.rowsSeeing(j), "every probe row sees column " + j);
+        assertEquals(rows, seen.tail(4).rowsSeeing(0));
+    }
+
+    @Test
     void attentionWithoutObservedRowsSaysWhy() {
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> Layers.random(30, 0, 1).attention());
         assertTrue(e.getMessage().contains("observedQueries"), e.getMessage());
