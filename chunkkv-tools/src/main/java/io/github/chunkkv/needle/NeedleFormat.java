@@ -29,7 +29,8 @@ public final class NeedleFormat {
     /** Answers are 1-4 value tokens plus end-of-sequence; a few more leave room to see a wrong, rambling answer. */
     public static final int MAX_ANSWER_TOKENS = 8;
 
-    private static final String QUESTION_PREFIX = "\nQuestion: ";
+    /** What joins a context and its question in a user message. */
+    public static final String QUESTION_PREFIX = "\nQuestion: ";
 
     /** Keys for models that ship no keys.txt (e.g. stories260K in harness tests). */
     private static final List<String> DEFAULT_KEYS = List.of(
