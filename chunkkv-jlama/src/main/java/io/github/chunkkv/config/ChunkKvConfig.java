@@ -175,9 +175,22 @@ public final class ChunkKvConfig {
 
     /** This configuration with the cache sized by a token budget instead: what the decoding cap selects with. */
     public ChunkKvConfig withBudget(int budget) {
+        Builder b = copy();
+        b.keepRatio = null;
+        b.budget = budget;
+        return b.build();
+    }
+
+    /** This configuration with evicted rows going to {@code recall}. */
+    public ChunkKvConfig withRecall(Recall recall) {
+        return copy().recall(recall).build();
+    }
+
+    private Builder copy() {
         Builder b = new Builder(policy);
         b.scorer = scorer;
-        b.budget = budget;
+        if (usesRatio()) b.keepRatio = keepRatio;
+        else b.budget = budget;
         b.chunkSize = chunkSize;
         b.window = window;
         b.poolingKernel = poolingKernel;
@@ -188,7 +201,7 @@ public final class ChunkKvConfig {
         b.cap = cap;
         b.slack = slack;
         b.probe = probe;
-        return b.build();
+        return b;
     }
 
     /** True when this configuration can never evict anything. */

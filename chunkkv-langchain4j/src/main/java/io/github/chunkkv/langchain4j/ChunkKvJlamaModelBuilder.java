@@ -12,6 +12,7 @@ import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.request.DefaultChatRequestParameters;
 import io.github.chunkkv.config.ChunkKvConfig;
+import io.github.chunkkv.config.Recall;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -19,7 +20,9 @@ import java.util.List;
 /**
  * The options both ChunkKV Jlama chat models take. A model comes either from a local Jlama folder
  * ({@link #modelPath}, offline) or by Hugging Face name ({@link #modelName} + {@link #modelCachePath}, downloaded once
- * by Jlama). Without {@link #kvCompression} the cache is full (plain Jlama behaviour).
+ * by Jlama). Without {@link #kvCompression} the cache is full (plain Jlama behaviour). With it, the cached
+ * conversations use recall ({@link Recall#RAM} unless {@link #recall} or the spec's own {@code recall=} says otherwise):
+ * chat memory re-sends the history, so every turn is a later question about the same context, which is what recall is for.
  *
  * <p>Options given here win over the same values in {@link #defaultRequestParameters}; per-request parameters win
  * over both. Invalid values fail {@code build()} with a message naming the option, before the model is loaded: an
@@ -43,6 +46,8 @@ public abstract class ChunkKvJlamaModelBuilder<B extends ChunkKvJlamaModelBuilde
     private ChatRequestParameters defaultRequestParameters = DefaultChatRequestParameters.EMPTY;
     private int maxSessions = DEFAULT_MAX_SESSIONS;
     private ChunkKvConfig kvCompression;
+    private boolean compressionNamesRecall;
+    private Recall recall = Recall.RAM;
 
     protected ChunkKvJlamaModelBuilder() {}
 
@@ -122,18 +127,32 @@ public abstract class ChunkKvJlamaModelBuilder<B extends ChunkKvJlamaModelBuilde
 
     /** ChunkKV with the paper's defaults (chunk 10, window 32), keeping {@code keepRatio} in (0, 1] of the prompt. */
     public B kvCompression(double keepRatio) {
-        return kvCompression(CompressionSpecs.keepRatio(keepRatio));
+        return compression(CompressionSpecs.keepRatio(keepRatio), false);
     }
 
-    /** Any policy and parameters; {@link ChunkKvConfig#full()} is the same as no compression. */
+    /** Any policy and parameters, recall included (taken as given); {@link ChunkKvConfig#full()} is the same as no compression. */
     public B kvCompression(ChunkKvConfig config) {
-        this.kvCompression = config;
+        return compression(config, true);
+    }
+
+    /**
+     * A spec string, e.g. {@code "snapkv:keep=0.2"} or {@code "chunkkv:keep=0.1,chunk=10,reuse=2"}; a {@code recall=}
+     * in it wins over {@link #recall}.
+     */
+    public B kvCompression(String spec) {
+        return compression(CompressionSpecs.parse(spec), CompressionSpecs.namesRecall(spec));
+    }
+
+    /** Where a compressed conversation's evicted rows go (default {@link Recall#RAM}); ignored without compression. */
+    public B recall(Recall recall) {
+        this.recall = recall;
         return self();
     }
 
-    /** A spec string, e.g. {@code "snapkv:keep=0.2"} or {@code "chunkkv:keep=0.1,chunk=10,reuse=2"}. */
-    public B kvCompression(String spec) {
-        return kvCompression(CompressionSpecs.parse(spec));
+    private B compression(ChunkKvConfig config, boolean namesRecall) {
+        this.kvCompression = config;
+        this.compressionNamesRecall = namesRecall;
+        return self();
     }
 
     /**
@@ -141,6 +160,7 @@ public abstract class ChunkKvJlamaModelBuilder<B extends ChunkKvJlamaModelBuilde
      * responses report.
      */
     ChunkKvChatRequestParameters validatedDefaults() {
+        if (recall == null) throw new IllegalArgumentException("recall must be one of OFF, RAM, DISK, got null");
         if (maxSessions < 1) throw new IllegalArgumentException("maxSessions must be >= 1, got " + maxSessions);
         if (workingQuantizedType == null) throw new IllegalArgumentException("workingQuantizedType must not be null");
         if (modelPath == null && (modelName == null || modelName.isBlank())) {
@@ -167,7 +187,7 @@ public abstract class ChunkKvJlamaModelBuilder<B extends ChunkKvJlamaModelBuilde
                 .temperature(getOrDefault(temperature, defaultRequestParameters.temperature()))
                 .maxOutputTokens(getOrDefault(maxOutputTokens, defaultRequestParameters.maxOutputTokens()))
                 .stopSequences(getOrDefault(stopSequences, defaultRequestParameters.stopSequences()));
-        if (kvCompression != null) b.kvCompression(kvCompression);
+        if (kvCompression != null) b.kvCompression(compressionNamesRecall ? kvCompression : kvCompression.withRecall(recall));
         ChunkKvChatRequestParameters defaults = b.build();
         try {
             GenerationRequest.of(ChatRequest.builder().messages(UserMessage.from("-")).parameters(defaults).build(), displayName);
