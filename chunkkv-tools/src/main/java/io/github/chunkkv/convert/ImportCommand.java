@@ -1,5 +1,6 @@
 package io.github.chunkkv.convert;
 
+import io.github.chunkkv.cli.ExitCodes;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -30,19 +31,15 @@ public final class ImportCommand implements Callable<Integer> {
         System.exit(commandLine().execute(args));
     }
 
-    /** The command with its exit codes: bad input files count as usage errors, like bad arguments. */
+    /** The command with the launcher's exit codes: bad input files count as usage errors, like bad arguments. */
     static CommandLine commandLine() {
-        return new CommandLine(new ImportCommand())
-                .setExecutionExceptionHandler((e, cmd, parsed) -> {
-                    cmd.getErr().println("import: " + (e instanceof IllegalArgumentException ? e.getMessage() : "failed: " + e));
-                    return e instanceof IllegalArgumentException ? CommandLine.ExitCode.USAGE : CommandLine.ExitCode.SOFTWARE;
-                });
+        return ExitCodes.commandLine(new ImportCommand());
     }
 
     @Override
     public Integer call() throws Exception {
         Path out = Llama2cImporter.importModel(checkpoint, tokenizer, target);
         spec.commandLine().getOut().println("wrote Jlama model folder " + out);
-        return CommandLine.ExitCode.OK;
+        return ExitCodes.OK;
     }
 }

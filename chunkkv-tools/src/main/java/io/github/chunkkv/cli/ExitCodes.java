@@ -1,0 +1,74 @@
+package io.github.chunkkv.cli;
+
+import java.io.OutputStreamWriter;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.UnmatchedArgumentException;
+
+/**
+ * The exit codes every {@code ./chunkkv} command returns, and the one mapping from what a command throws to them:
+ * {@value #OK} done; {@value #USAGE} a bad option or value (picocli's {@link ParameterException}, or an
+ * {@link IllegalArgumentException}: input the work refused, such as a malformed input file), reported before any work;
+ * {@value #MISSING_MODEL} a {@link MissingModelException}; {@value #FAILURE} anything else.
+ */
+public final class ExitCodes {
+    public static final int OK = CommandLine.ExitCode.OK;
+    public static final int FAILURE = CommandLine.ExitCode.SOFTWARE;
+    public static final int USAGE = CommandLine.ExitCode.USAGE;
+    public static final int MISSING_MODEL = 3;
+
+    /** The lines {@code --help} prints under "Exit codes:"; a command adds it as its {@code exitCodeList}. */
+    public static final String[] HELP_LIST = {
+        OK + ":done",
+        USAGE + ":bad option or value (nothing was done)",
+        MISSING_MODEL + ":the model folder is absent or has no config.json",
+        FAILURE + ":any other failure"};
+
+    private ExitCodes() {}
+
+    /**
+     * {@code command} (a picocli {@code @Command}) under the name users type, {@code ./chunkkv NAME}, with errors printed
+     * as one line {@code chunkkv NAME: message} (plus a pointer to {@code --help} for usage errors) and mapped to these
+     * exit codes.
+     */
+    public static CommandLine commandLine(Object command) {
+        CommandLine cl = new CommandLine(command);
+        String prefix = "chunkkv " + cl.getCommandName() + ": ";
+        return cl.setCommandName("./chunkkv " + cl.getCommandName())
+                .setParameterExceptionHandler((e, args) -> usageError(e.getCommandLine(), prefix, e))
+                .setExecutionExceptionHandler((e, cmd, parsed) -> switch (e) {
+                    case MissingModelException missing -> {
+                        cmd.getErr().println(prefix + missing.getMessage());
+                        yield MISSING_MODEL;
+                    }
+                    case IllegalArgumentException refused -> usageError(cmd, prefix, refused);
+                    default -> {
+                        cmd.getErr().println(prefix + "failed: " + e);
+                        e.printStackTrace(cmd.getErr());
+                        yield FAILURE;
+                    }
+                });
+    }
+
+    /** Runs {@code command} on {@code args} with its output on {@code out} and errors on {@code err}; returns the exit code. */
+    public static int execute(Object command, String[] args, PrintStream out, PrintStream err) {
+        return commandLine(command)
+                .setOut(writer(out))
+                .setErr(writer(err))
+                .execute(args);
+    }
+
+    private static int usageError(CommandLine cmd, String prefix, Exception e) {
+        PrintWriter err = cmd.getErr();
+        err.println(prefix + e.getMessage());
+        if (e instanceof UnmatchedArgumentException unmatched) UnmatchedArgumentException.printSuggestions(unmatched, err);
+        err.println("Try '" + cmd.getCommandName() + " --help'.");
+        return USAGE;
+    }
+
+    private static PrintWriter writer(PrintStream stream) {
+        return new PrintWriter(new OutputStreamWriter(stream, stream.charset()), true);
+    }
+}
