@@ -3,15 +3,19 @@ package io.github.chunkkv.cli;
 import java.io.OutputStreamWriter;
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import picocli.CommandLine;
+import picocli.CommandLine.Model.UsageMessageSpec;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
  * The exit codes every {@code ./chunkkv} command returns, and the one mapping from what a command throws to them:
- * {@value #OK} done; {@value #USAGE} a bad option or value (picocli's {@link ParameterException}, or an
- * {@link IllegalArgumentException}: input the work refused, such as a malformed input file), reported before any work;
- * {@value #MISSING_MODEL} a {@link MissingModelException}; {@value #FAILURE} anything else.
+ * {@value #OK} done; {@value #USAGE} a bad option or value (picocli's {@link ParameterException}, raised while parsing
+ * or by a command's own checks before any work, or an {@link IllegalArgumentException}: input the work refused, such as
+ * a malformed input file); {@value #MISSING_MODEL} a {@link MissingModelException}; {@value #FAILURE} anything else.
  */
 public final class ExitCodes {
     public static final int OK = CommandLine.ExitCode.OK;
@@ -19,22 +23,20 @@ public final class ExitCodes {
     public static final int USAGE = CommandLine.ExitCode.USAGE;
     public static final int MISSING_MODEL = 3;
 
-    /** The lines {@code --help} prints under "Exit codes:"; a command adds it as its {@code exitCodeList}. */
-    public static final String[] HELP_LIST = {
-        OK + ":done",
-        USAGE + ":bad option or value (nothing was done)",
-        MISSING_MODEL + ":the model folder is absent or has no config.json",
-        FAILURE + ":any other failure"};
+    /** What {@code --help} lists under "Exit codes:" for a command that does not list its own. */
+    private static final Map<String, String> HELP_LIST = helpList();
 
     private ExitCodes() {}
 
     /**
      * {@code command} (a picocli {@code @Command}) under the name users type, {@code ./chunkkv NAME}, with errors printed
      * as one line {@code chunkkv NAME: message} (plus a pointer to {@code --help} for usage errors) and mapped to these
-     * exit codes.
+     * exit codes, which {@code --help} lists unless the command's {@code exitCodeList} says something more precise.
      */
     public static CommandLine commandLine(Object command) {
         CommandLine cl = new CommandLine(command);
+        UsageMessageSpec help = cl.getCommandSpec().usageMessage();
+        if (help.exitCodeList().isEmpty()) help.exitCodeListHeading("%nExit codes:%n").exitCodeList(HELP_LIST);
         String prefix = "chunkkv " + cl.getCommandName() + ": ";
         return cl.setCommandName("./chunkkv " + cl.getCommandName())
                 .setParameterExceptionHandler((e, args) -> usageError(e.getCommandLine(), prefix, e))
@@ -66,6 +68,15 @@ public final class ExitCodes {
         if (e instanceof UnmatchedArgumentException unmatched) UnmatchedArgumentException.printSuggestions(unmatched, err);
         err.println("Try '" + cmd.getCommandName() + " --help'.");
         return USAGE;
+    }
+
+    private static Map<String, String> helpList() {
+        Map<String, String> list = new LinkedHashMap<>();
+        list.put(Integer.toString(OK), "done");
+        list.put(Integer.toString(USAGE), "bad option or value");
+        list.put(Integer.toString(MISSING_MODEL), "the model folder is absent or has no config.json");
+        list.put(Integer.toString(FAILURE), "any other failure");
+        return Collections.unmodifiableMap(list);
     }
 
     private static PrintWriter writer(PrintStream stream) {

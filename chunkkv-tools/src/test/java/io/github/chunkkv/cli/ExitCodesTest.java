@@ -9,12 +9,16 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 class ExitCodesTest {
     /** Throws what {@code --throw} names, or succeeds. */
-    @Command(name = "probe", mixinStandardHelpOptions = true)
+    @Command(name = "probe")
     static final class Probe implements Callable<Integer> {
+        @Mixin
+        HelpOption help;
+
         @Option(names = "--throw", description = "missing | refused | bug")
         String failure;
 
@@ -47,7 +51,9 @@ class ExitCodesTest {
     @Test
     void helpIsGeneratedUnderTheLaunchersName() {
         assertEquals(ExitCodes.OK, run("--help"));
-        assertTrue(out.toString(StandardCharsets.UTF_8).startsWith("Usage: ./chunkkv probe"), out.toString(StandardCharsets.UTF_8));
+        String help = out.toString(StandardCharsets.UTF_8);
+        assertTrue(help.startsWith("Usage: ./chunkkv probe"), help);
+        assertTrue(help.contains("Exit codes:") && help.contains("3   the model folder is absent or has no config.json"), help);
     }
 
     @Test
