@@ -56,7 +56,6 @@ public final class DemoApp implements Callable<Integer> {
             "What is the secret word for duzaz?",
             "What is the room number of suzoz?",
             "What is the special magic number for tifas?");
-    static final ChunkKvConfig DEFAULT_POLICY = ChunkKvConfig.chunkKv(0.1);
     /** Retrieved text per question: long enough for the cache to matter, short of needle-lm's 2048 trained tokens. */
     static final int DEFAULT_CONTEXT_TOKENS = 1500;
     /** Short segments keep a fact's sentence prominent in its embedding (250 missed one of the ten facts, 150 none). */
@@ -71,10 +70,8 @@ public final class DemoApp implements Callable<Integer> {
     @Mixin
     HelpOption help;
 
-    @Option(names = "--model", paramLabel = "DIR", description = "Jlama model folder (default: the embedded needle-lm, models/needle-lm)")
-    Optional<Path> modelFolder = Optional.empty();
-
-    private ChunkKvConfig policy = DEFAULT_POLICY;
+    @Mixin
+    ModelOptions modelOptions;
 
     @Option(names = "--question", paramLabel = "TEXT", description = {
         "a question to ask instead of the default ones (repeatable), e.g.", "\"What is the secret word for mapaz?\""})
@@ -85,12 +82,6 @@ public final class DemoApp implements Callable<Integer> {
     DemoApp(PrintStream out, PrintStream err) {
         this.out = out;
         this.err = err;
-    }
-
-    @Option(names = "--policy", paramLabel = "SPEC",
-            description = "KV policy of the compressed run (default: chunkkv:keep=0.1), e.g. snapkv:keep=0.1")
-    void policy(String value) {
-        policy = OptionValues.policy(spec, "--policy", value);
     }
 
     @Option(names = "--context-tokens", paramLabel = "N", description = "retrieved tokens per question (default: 1500)")
@@ -115,7 +106,7 @@ public final class DemoApp implements Callable<Integer> {
     public Integer call() {
         if (questions.stream().anyMatch(String::isBlank)) throw new ParameterException(spec.commandLine(), "--question must not be blank");
         List<String> asked = questions.isEmpty() ? DEFAULT_QUESTIONS : questions;
-        Path modelDir = EmbeddedModel.resolve(modelFolder);
+        Path modelDir = modelOptions.modelDir();
         try (Progress progress = new Progress(err)) {
             run(modelDir, asked, progress);
             return ExitCodes.OK;
@@ -144,6 +135,7 @@ public final class DemoApp implements Callable<Integer> {
                     documents.size(), documentTokens, facts.size(), segments.size(), modelDir.getFileName());
 
             List<Retrieved> retrieved = asked.stream().map(rag::retrieve).toList();
+            ChunkKvConfig policy = modelOptions.policy();
             answerAll(model, rag, progress, asked, retrieved, facts, policy);
             if (!policy.keepsEverything()) {
                 answerAll(model, rag, progress, asked, retrieved, facts, ChunkKvConfig.full());

@@ -3,7 +3,7 @@ package io.github.chunkkv.examples.chat;
 import io.github.chunkkv.cli.ExitCodes;
 import io.github.chunkkv.cli.HelpOption;
 import io.github.chunkkv.config.ChunkKvConfig;
-import io.github.chunkkv.examples.EmbeddedModel;
+import io.github.chunkkv.examples.ModelOptions;
 import io.github.chunkkv.examples.OptionValues;
 import io.github.chunkkv.examples.Progress;
 import io.github.chunkkv.langchain4j.ChunkKvJlamaChatModel;
@@ -14,7 +14,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -37,7 +36,6 @@ import picocli.CommandLine.Spec;
             "  > Question: What is the secret word for duzaz?",
             "A typed \\n is a line break. After compression, follow-up questions are answered from what the cache kept."})
 public final class ChatCli implements Callable<Integer> {
-    static final ChunkKvConfig DEFAULT_POLICY = ChunkKvConfig.chunkKv(0.1);
     static final int DEFAULT_MAX_TOKENS = 64;
 
     private final BufferedReader in;
@@ -50,10 +48,9 @@ public final class ChatCli implements Callable<Integer> {
     @Mixin
     HelpOption help;
 
-    @Option(names = "--model", paramLabel = "DIR", description = "Jlama model folder (default: the embedded needle-lm, models/needle-lm)")
-    Optional<Path> modelFolder = Optional.empty();
+    @Mixin
+    ModelOptions modelOptions;
 
-    private ChunkKvConfig policy = DEFAULT_POLICY;
     private int maxTokens = DEFAULT_MAX_TOKENS;
     /** Text sent before the first message, e.g. a document to ask about; empty when none. */
     private String context = "";
@@ -62,11 +59,6 @@ public final class ChatCli implements Callable<Integer> {
         this.in = in;
         this.out = out;
         this.err = err;
-    }
-
-    @Option(names = "--policy", paramLabel = "SPEC", description = "KV policy (default: chunkkv:keep=0.1), e.g. full, snapkv:budget=128")
-    void policy(String value) {
-        policy = OptionValues.policy(spec, "--policy", value);
     }
 
     @Option(names = "--max-tokens", paramLabel = "N", description = "reply length limit in tokens (default: 64)")
@@ -97,7 +89,8 @@ public final class ChatCli implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Path modelDir = EmbeddedModel.resolve(modelFolder);
+        Path modelDir = modelOptions.modelDir();
+        ChunkKvConfig policy = modelOptions.policy();
         try (Progress progress = new Progress(err)) {
             ChunkKvJlamaChatModel model = progress.during("loading model " + modelDir, () -> ChunkKvJlamaChatModel.builder()
                     .modelPath(modelDir)
