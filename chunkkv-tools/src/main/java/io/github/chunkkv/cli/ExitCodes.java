@@ -29,12 +29,13 @@ public final class ExitCodes {
     private ExitCodes() {}
 
     /**
-     * {@code command} (a picocli {@code @Command}) under the name users type, {@code ./chunkkv NAME}, with errors printed
-     * as one line {@code chunkkv NAME: message} (plus a pointer to {@code --help} for usage errors) and mapped to these
-     * exit codes, which {@code --help} lists unless the command's {@code exitCodeList} says something more precise.
+     * {@code command} (a picocli {@code @Command}) under the name users type, {@code ./chunkkv NAME}, with
+     * {@code -h, --help}, and with errors printed as one line {@code chunkkv NAME: message} (plus a pointer to
+     * {@code --help} for usage errors) and mapped to these exit codes, which {@code --help} lists unless the command's
+     * {@code exitCodeList} says something more precise.
      */
     public static CommandLine commandLine(Object command) {
-        CommandLine cl = new CommandLine(command);
+        CommandLine cl = new CommandLine(command).addMixin("help", new HelpOption());
         UsageMessageSpec help = cl.getCommandSpec().usageMessage();
         if (help.exitCodeList().isEmpty()) help.exitCodeListHeading("%nExit codes:%n").exitCodeList(HELP_LIST);
         String prefix = "chunkkv " + cl.getCommandName() + ": ";

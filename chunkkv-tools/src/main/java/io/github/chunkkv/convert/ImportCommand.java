@@ -1,12 +1,10 @@
 package io.github.chunkkv.convert;
 
 import io.github.chunkkv.cli.ExitCodes;
-import io.github.chunkkv.cli.HelpOption;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -16,9 +14,6 @@ import picocli.CommandLine.Spec;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:the folder was written", "2:bad arguments or input files (nothing is written)", "1:any other failure"})
 public final class ImportCommand implements Callable<Integer> {
-    @Mixin
-    HelpOption help;
-
     @Parameters(index = "0", paramLabel = "MODEL.bin", description = "llama2.c checkpoint (7 int32 header + float32 weights)")
     Path checkpoint;
 

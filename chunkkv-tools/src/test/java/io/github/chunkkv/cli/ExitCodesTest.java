@@ -9,16 +9,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 class ExitCodesTest {
     /** Throws what {@code --throw} names, or succeeds. */
     @Command(name = "probe")
     static final class Probe implements Callable<Integer> {
-        @Mixin
-        HelpOption help;
-
         @Option(names = "--throw", description = "missing | refused | bug")
         String failure;
 

@@ -7,7 +7,6 @@ import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.embedding.EmbeddingModel;
 import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel;
 import io.github.chunkkv.cli.ExitCodes;
-import io.github.chunkkv.cli.HelpOption;
 import io.github.chunkkv.config.ChunkKvConfig;
 import io.github.chunkkv.examples.rag.RagPipeline;
 import io.github.chunkkv.examples.rag.Retrieved;
@@ -66,9 +65,6 @@ public final class DemoApp implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
-
-    @Mixin
-    HelpOption help;
 
     @Mixin
     ModelOptions modelOptions;

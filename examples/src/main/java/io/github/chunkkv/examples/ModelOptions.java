@@ -9,7 +9,7 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code --model DIR} and {@code --policy SPEC} of the commands that run the embedded model by default
- * ({@code @Mixin ModelOptions model;}).
+ * ({@code @Mixin ModelOptions modelOptions;}).
  */
 public final class ModelOptions {
     private static final ChunkKvConfig DEFAULT_POLICY = ChunkKvConfig.chunkKv(0.1);

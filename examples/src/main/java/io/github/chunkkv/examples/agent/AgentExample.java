@@ -8,7 +8,6 @@ import dev.langchain4j.model.chat.listener.ChatModelResponseContext;
 import dev.langchain4j.service.AiServices;
 import dev.langchain4j.service.SystemMessage;
 import io.github.chunkkv.cli.ExitCodes;
-import io.github.chunkkv.cli.HelpOption;
 import io.github.chunkkv.cli.MissingModelException;
 import io.github.chunkkv.config.ChunkKvConfig;
 import io.github.chunkkv.examples.EmbeddedModel;
@@ -22,7 +21,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -57,9 +55,6 @@ public final class AgentExample implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
-
-    @Mixin
-    HelpOption help;
 
     @Option(names = "--model", paramLabel = "DIR", description = "a tool-capable Jlama instruct model (default: ${DEFAULT-VALUE})")
     Path modelDir = DEFAULT_DIR;

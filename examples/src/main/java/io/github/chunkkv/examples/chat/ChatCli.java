@@ -1,7 +1,6 @@
 package io.github.chunkkv.examples.chat;
 
 import io.github.chunkkv.cli.ExitCodes;
-import io.github.chunkkv.cli.HelpOption;
 import io.github.chunkkv.config.ChunkKvConfig;
 import io.github.chunkkv.examples.ModelOptions;
 import io.github.chunkkv.examples.OptionValues;
@@ -44,9 +43,6 @@ public final class ChatCli implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
-
-    @Mixin
-    HelpOption help;
 
     @Mixin
     ModelOptions modelOptions;

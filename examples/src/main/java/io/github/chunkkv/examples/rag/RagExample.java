@@ -6,7 +6,6 @@ import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.embedding.EmbeddingModel;
 import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel;
 import io.github.chunkkv.cli.ExitCodes;
-import io.github.chunkkv.cli.HelpOption;
 import io.github.chunkkv.examples.EmbeddedModel;
 import io.github.chunkkv.examples.KvReport;
 import io.github.chunkkv.langchain4j.ChunkKvChatRequestParameters;
@@ -17,7 +16,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 /**
@@ -29,9 +27,6 @@ import picocli.CommandLine.Parameters;
 @Command(name = "rag",
         description = {"The RAG pipeline spelled out step by step: load, split, embed, store, retrieve, answer.", ""})
 public final class RagExample implements Callable<Integer> {
-    @Mixin
-    HelpOption help;
-
     @Parameters(paramLabel = "QUESTION", description = "the question, in words (default: ${DEFAULT-VALUE})",
             defaultValue = "What is the special magic number for fipub?")
     List<String> words;
