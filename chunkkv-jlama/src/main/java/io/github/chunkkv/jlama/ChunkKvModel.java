@@ -32,8 +32,8 @@ import java.util.zip.CRC32C;
  * {@code ntokens} counts new tokens, a prompt that does not fit is refused before any work, sessions are closed
  * explicitly and live on the heap only (no page files).
  *
- * <p>Thread safety: what runs the model or changes sessions (a session's prefill, decode and rewind, {@code generate},
- * opening and closing sessions) is synchronized on this object, so those calls are serialized; the other methods read
+ * <p>Thread safety: what runs the model or touches sessions (a session's prefill, decode and rewind, {@code generate},
+ * opening, finding, saving, loading and closing sessions) is synchronized on this object, so those calls are serialized; the other methods read
  * fixed state or go to the wrapped model's tokenizer, except {@link #embed}, which runs stock Jlama unserialized.
  * {@link KvSession#generate} takes the lock once per model step, not for the whole reply: generations on different
  * sessions interleave token by token, and a session serves one caller at a time. Closing this model frees its

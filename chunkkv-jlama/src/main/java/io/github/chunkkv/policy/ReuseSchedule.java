@@ -1,8 +1,9 @@
 package io.github.chunkkv.policy;
 
 /**
- * Layer-wise index reuse (ChunkKV §3.3): with interval N, layers 0, N, 2N, ... select and every layer l reuses the
- * indices of layer ⌊l/N⌋·N, skipping its own scoring. N = 1 means every layer selects.
+ * Layer-wise index reuse (section 3.3 of the ChunkKV paper, arXiv 2502.00299): with interval N, layers 0, N, 2N, ...
+ * select and every layer l reuses the indices of layer ⌊l/N⌋·N, skipping its own scoring. N = 1 means every layer
+ * selects.
  */
 public final class ReuseSchedule {
     private final int interval;

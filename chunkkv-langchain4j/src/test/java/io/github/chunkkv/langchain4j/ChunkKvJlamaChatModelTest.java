@@ -13,7 +13,6 @@ import dev.langchain4j.exception.InvalidRequestException;
 import dev.langchain4j.exception.ModelNotFoundException;
 import dev.langchain4j.exception.UnsupportedFeatureException;
 import dev.langchain4j.model.chat.listener.ChatModelErrorContext;
-import dev.langchain4j.model.chat.listener.ChatModelListener;
 import dev.langchain4j.model.chat.listener.ChatModelRequestContext;
 import dev.langchain4j.model.chat.listener.ChatModelResponseContext;
 import dev.langchain4j.model.chat.request.ChatRequest;
@@ -25,7 +24,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -37,28 +35,12 @@ class ChunkKvJlamaChatModelTest {
 
     static Path folder;
     static ChunkKvJlamaChatModel model;
-    static final List<Object> events = new CopyOnWriteArrayList<>();
+    static final RecordingListener events = new RecordingListener();
 
     @BeforeAll
     static void load() {
         folder = TinyChatModels.llama(dir);
-        ChatModelListener recorder = new ChatModelListener() {
-            @Override
-            public void onRequest(ChatModelRequestContext c) {
-                events.add(c);
-            }
-
-            @Override
-            public void onResponse(ChatModelResponseContext c) {
-                events.add(c);
-            }
-
-            @Override
-            public void onError(ChatModelErrorContext c) {
-                events.add(c);
-            }
-        };
-        model = ChunkKvJlamaChatModel.builder().modelPath(folder).maxOutputTokens(6).listeners(List.of(recorder)).build();
+        model = ChunkKvJlamaChatModel.builder().modelPath(folder).maxOutputTokens(6).listeners(List.of(events)).build();
     }
 
     @AfterAll

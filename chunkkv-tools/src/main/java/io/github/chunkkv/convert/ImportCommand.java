@@ -1,5 +1,6 @@
 package io.github.chunkkv.convert;
 
+import io.github.chunkkv.cli.ExitCodes;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -9,8 +10,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code ./chunkkv import MODEL.bin TOK.bin OUTDIR}: converts a llama2.c checkpoint to a Jlama model folder. */
-@Command(name = "import", mixinStandardHelpOptions = true,
-        description = "Converts a llama2.c checkpoint and its tokenizer to a Jlama model folder.",
+@Command(name = "import", description = "Converts a llama2.c checkpoint and its tokenizer to a Jlama model folder.",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:the folder was written", "2:bad arguments or input files (nothing is written)", "1:any other failure"})
 public final class ImportCommand implements Callable<Integer> {
@@ -30,19 +30,15 @@ public final class ImportCommand implements Callable<Integer> {
         System.exit(commandLine().execute(args));
     }
 
-    /** The command with its exit codes: bad input files count as usage errors, like bad arguments. */
+    /** The command with the launcher's exit codes: bad input files count as usage errors, like bad arguments. */
     static CommandLine commandLine() {
-        return new CommandLine(new ImportCommand())
-                .setExecutionExceptionHandler((e, cmd, parsed) -> {
-                    cmd.getErr().println("import: " + (e instanceof IllegalArgumentException ? e.getMessage() : "failed: " + e));
-                    return e instanceof IllegalArgumentException ? CommandLine.ExitCode.USAGE : CommandLine.ExitCode.SOFTWARE;
-                });
+        return ExitCodes.commandLine(new ImportCommand());
     }
 
     @Override
     public Integer call() throws Exception {
         Path out = Llama2cImporter.importModel(checkpoint, tokenizer, target);
         spec.commandLine().getOut().println("wrote Jlama model folder " + out);
-        return CommandLine.ExitCode.OK;
+        return ExitCodes.OK;
     }
 }

@@ -6,9 +6,8 @@ import dev.langchain4j.exception.InvalidRequestException;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.embedding.EmbeddingModel;
 import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel;
+import io.github.chunkkv.cli.ExitCodes;
 import io.github.chunkkv.config.ChunkKvConfig;
-import io.github.chunkkv.examples.CommandLine.UsageException;
-import io.github.chunkkv.examples.EmbeddedModel.MissingModelException;
 import io.github.chunkkv.examples.rag.RagPipeline;
 import io.github.chunkkv.examples.rag.Retrieved;
 import io.github.chunkkv.langchain4j.ChunkKvChatRequestParameters;
@@ -19,6 +18,13 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code ./chunkkv demo}: offline long-context RAG with a compressed KV cache. The bundled documents (long prose with
@@ -30,92 +36,82 @@ import java.util.Optional;
  * needle-lm never saw in training) with ten facts inserted at random depths in needle-lm's format ({@link
  * NeedleFormat}), using keys and secret words from the model's {@code keys.txt} and {@code words.txt}.
  */
-public final class DemoApp {
+@Command(name = "demo",
+        description = {
+            "Answers questions about the bundled documents (examples/src/main/resources/demo-docs) by retrieval-augmented"
+                    + " generation: all-MiniLM-L6-v2 embeddings in memory, answers by a Jlama model through the LangChain4j"
+                    + " ChunkKvJlamaChatModel. Each question is answered twice: with the compressed KV cache, then with the"
+                    + " full one.",
+            ""},
+        footer = {
+            "%nPrints per question the answer, whether it is right, and the cache statistics; per run one line",
+            "  demo policy=P keep=R correct=K total=N kv_bytes=B kv_bytes_full=F",
+            "       decode_ms_per_token=D",
+            "(kv_bytes: cache after compression, kv_bytes_full: uncompressed, both the mean per question)."})
+public final class DemoApp implements Callable<Integer> {
     static final String DOCUMENTS = "demo-docs";
     static final List<String> DEFAULT_QUESTIONS = List.of(
             "What is the special magic number for fipub?",
             "What is the secret word for duzaz?",
             "What is the room number of suzoz?",
             "What is the special magic number for tifas?");
-    static final ChunkKvConfig DEFAULT_POLICY = ChunkKvConfig.chunkKv(0.1);
     /** Retrieved text per question: long enough for the cache to matter, short of needle-lm's 2048 trained tokens. */
     static final int DEFAULT_CONTEXT_TOKENS = 1500;
     /** Short segments keep a fact's sentence prominent in its embedding (250 missed one of the ten facts, 150 none). */
     static final int SEGMENT_TOKENS = 150;
 
-    private static final String USAGE = """
-            Usage: ./chunkkv demo [--model DIR] [--policy SPEC] [--question TEXT]... [--context-tokens N]
-
-            Answers questions about the bundled documents (examples/src/main/resources/demo-docs) by retrieval-augmented
-            generation: all-MiniLM-L6-v2 embeddings in memory, answers by a Jlama model through the LangChain4j
-            ChunkKvJlamaChatModel. Each question is answered twice: with the compressed KV cache, then with the full one.
-
-              --model DIR          Jlama model folder (default: the embedded needle-lm, models/needle-lm)
-              --policy SPEC        KV policy of the compressed run (default: chunkkv:keep=0.1), e.g. snapkv:keep=0.1
-              --question TEXT      a question to ask instead of the default ones (repeatable), e.g.
-                                   "What is the secret word for mapaz?"
-              --context-tokens N   retrieved tokens per question (default: 1500)
-              --help               this text
-
-            Prints per question the answer, whether it is right, and the cache statistics; per run one line
-              demo policy=P keep=R correct=K total=N kv_bytes=B kv_bytes_full=F decode_ms_per_token=D
-            (kv_bytes: cache after compression, kv_bytes_full: uncompressed, both the mean per question).
-            Exit codes: 0 done, 2 bad options, 3 model missing.""";
-
     private final PrintStream out;
-    private final Progress progress;
+    private final PrintStream err;
 
-    private DemoApp(PrintStream out, Progress progress) {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Option(names = "--question", paramLabel = "TEXT", description = {
+        "a question to ask instead of the default ones (repeatable), e.g.", "\"What is the secret word for mapaz?\""})
+    List<String> questions = List.of();
+
+    private int contextTokens = DEFAULT_CONTEXT_TOKENS;
+
+    DemoApp(PrintStream out, PrintStream err) {
         this.out = out;
-        this.progress = progress;
+        this.err = err;
+    }
+
+    @Option(names = "--context-tokens", paramLabel = "N", description = "retrieved tokens per question (default: 1500)")
+    void contextTokens(String value) {
+        int n = OptionValues.positiveInt(spec, "--context-tokens", value);
+        if (n < SEGMENT_TOKENS) {
+            throw new ParameterException(spec.commandLine(), "--context-tokens must be >= " + SEGMENT_TOKENS + " (one segment), got " + n);
+        }
+        contextTokens = n;
     }
 
     public static void main(String[] args) {
         System.exit(run(args, System.out, System.err));
     }
 
-    /** Runs the demo; returns the process exit code. */
+    /** Runs the demo; returns the process exit code ({@link ExitCodes}). */
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        Options options;
-        try {
-            options = Options.parse(args);
-        } catch (UsageException e) {
-            err.println("chunkkv demo: " + e.getMessage());
-            err.println("Try './chunkkv demo --help'.");
-            return CommandLine.EXIT_USAGE;
-        }
-        if (options.help()) {
-            out.println(USAGE);
-            return CommandLine.EXIT_OK;
-        }
+        return ExitCodes.execute(new DemoApp(out, err), args, out, err);
+    }
+
+    @Override
+    public Integer call() {
+        if (questions.stream().anyMatch(String::isBlank)) throw new ParameterException(spec.commandLine(), "--question must not be blank");
+        List<String> asked = questions.isEmpty() ? DEFAULT_QUESTIONS : questions;
+        Path modelDir = modelOptions.modelDir();
         try (Progress progress = new Progress(err)) {
-            new DemoApp(out, progress).run(EmbeddedModel.resolve(options.model()), options);
-            return CommandLine.EXIT_OK;
-        } catch (MissingModelException e) {
-            err.println("chunkkv demo: " + e.getMessage());
-            return CommandLine.EXIT_NO_MODEL;
+            run(modelDir, asked, progress);
+            return ExitCodes.OK;
         } catch (InvalidRequestException e) {
-            err.println("chunkkv demo: " + e.getMessage() + "; a smaller --context-tokens retrieves less text");
-            return CommandLine.EXIT_USAGE;
+            throw new IllegalArgumentException(e.getMessage() + "; a smaller --context-tokens retrieves less text", e);
         }
     }
 
-    /** The parsed command line. */
-    record Options(boolean help, Optional<Path> model, ChunkKvConfig policy, List<String> questions, int contextTokens) {
-        static Options parse(String[] args) {
-            CommandLine cl = CommandLine.parse(args, List.of("--model", "--policy", "--question", "--context-tokens"), List.of("--question"));
-            List<String> questions = cl.values("--question");
-            if (questions.stream().anyMatch(String::isBlank)) throw new UsageException("--question must not be blank");
-            int contextTokens = cl.positiveInt("--context-tokens", DEFAULT_CONTEXT_TOKENS);
-            if (contextTokens < SEGMENT_TOKENS) {
-                throw new UsageException("--context-tokens must be >= " + SEGMENT_TOKENS + " (one segment), got " + contextTokens);
-            }
-            return new Options(cl.help(), cl.path("--model"), cl.policy("--policy", DEFAULT_POLICY),
-                    questions.isEmpty() ? DEFAULT_QUESTIONS : questions, contextTokens);
-        }
-    }
-
-    private void run(Path modelDir, Options options) {
+    private void run(Path modelDir, List<String> asked, Progress progress) {
         List<Document> documents = RagPipeline.load(DOCUMENTS);
         List<Fact> facts = documents.stream().flatMap(d -> NeedleFormat.findFacts(d.text()).stream()).toList();
         ChunkKvJlamaChatModel model = progress.during("loading model " + modelDir, () -> ChunkKvJlamaChatModel.builder()
@@ -124,7 +120,7 @@ public final class DemoApp {
                 .build());
         try (model) {
             EmbeddingModel embeddings = progress.during("loading the embedding model", AllMiniLmL6V2EmbeddingModel::new);
-            RagPipeline rag = new RagPipeline(embeddings, model.tokenCountEstimator(), SEGMENT_TOKENS, options.contextTokens(),
+            RagPipeline rag = new RagPipeline(embeddings, model.tokenCountEstimator(), SEGMENT_TOKENS, contextTokens,
                     NeedleFormat::userMessage);
             List<TextSegment> segments = rag.split(documents);
             try (Progress.Bar bar = progress.bar("embedding segments", segments.size())) {
@@ -134,16 +130,17 @@ public final class DemoApp {
             out.printf("Ingested %d documents (%d tokens, %d facts) as %d segments; model %s%n%n",
                     documents.size(), documentTokens, facts.size(), segments.size(), modelDir.getFileName());
 
-            List<Retrieved> retrieved = options.questions().stream().map(rag::retrieve).toList();
-            answerAll(model, rag, options.questions(), retrieved, facts, options.policy());
-            if (!options.policy().keepsEverything()) {
-                answerAll(model, rag, options.questions(), retrieved, facts, ChunkKvConfig.full());
+            List<Retrieved> retrieved = asked.stream().map(rag::retrieve).toList();
+            ChunkKvConfig policy = modelOptions.policy();
+            answerAll(model, rag, progress, asked, retrieved, facts, policy);
+            if (!policy.keepsEverything()) {
+                answerAll(model, rag, progress, asked, retrieved, facts, ChunkKvConfig.full());
             }
         }
     }
 
-    private void answerAll(ChunkKvJlamaChatModel model, RagPipeline rag, List<String> questions, List<Retrieved> retrieved,
-            List<Fact> facts, ChunkKvConfig policy) {
+    private void answerAll(ChunkKvJlamaChatModel model, RagPipeline rag, Progress progress, List<String> questions,
+            List<Retrieved> retrieved, List<Fact> facts, ChunkKvConfig policy) {
         out.println("== KV cache: " + policy.toSpec());
         ChunkKvChatRequestParameters parameters = ChunkKvChatRequestParameters.builder().kvCompression(policy).build();
         RunSummary summary = new RunSummary(policy);

@@ -1,5 +1,6 @@
 package io.github.chunkkv.examples;
 
+import io.github.chunkkv.cli.MissingModelException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -33,14 +34,5 @@ public final class EmbeddedModel {
                 ? "--model " + dir + " is not a Jlama model folder (no config.json there)"
                 : "the embedded model is missing: expected " + RELATIVE_DIR + "/config.json under the repository root ("
                         + dir + "). It ships with the repository (see train/ to rebuild it); or pass --model DIR with any Jlama model folder.");
-    }
-
-    /** No usable model folder. Exit code {@link CommandLine#EXIT_NO_MODEL}. */
-    public static final class MissingModelException extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        public MissingModelException(String message) {
-            super(message);
-        }
     }
 }

@@ -3,6 +3,7 @@ package io.github.chunkkv.examples;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.chunkkv.cli.ExitCodes;
 import io.github.chunkkv.examples.TestModels.Console;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
@@ -23,7 +24,7 @@ class DemoAppTest {
                 "--question", "What is the secret word for duzaz?", "--question", "What is the room number of suzoz?"},
                 console.out, console.err);
 
-        assertEquals(CommandLine.EXIT_OK, code, console.err());
+        assertEquals(ExitCodes.OK, code, console.err());
         String out = console.out();
         Matcher m = SUMMARY.matcher(out);
         assertTrue(m.find(), out);
@@ -39,30 +40,32 @@ class DemoAppTest {
     @Test
     void helpPrintsUsage() {
         Console console = new Console();
-        assertEquals(CommandLine.EXIT_OK, DemoApp.run(new String[] {"--help"}, console.out, console.err));
+        assertEquals(ExitCodes.OK, DemoApp.run(new String[] {"--help"}, console.out, console.err));
         assertTrue(console.out().contains("Usage: ./chunkkv demo"));
     }
 
     @Test
     void badOptionsExitWithCode2AndSayWhatIsWrong() {
-        assertUsageError("unknown argument '--modle'", "--modle", "x");
+        assertUsageError("Unknown options: '--modle', 'x'", "--modle", "x");
         assertUsageError("--policy: policy must be one of", "--policy", "chunky:keep=0.1");
         assertUsageError("--policy: ", "--policy", "chunkkv:keep=7");
-        assertUsageError("--question needs a value", "--question");
+        assertUsageError("Missing required parameter for option '--question'", "--question");
         assertUsageError("--context-tokens must be an integer >= 1, got 'many'", "--context-tokens", "many");
-        assertUsageError("--model may be given only once", "--model", "a", "--model", "b");
+        assertUsageError("--context-tokens must be >= 150 (one segment), got 100", "--context-tokens", "100");
+        assertUsageError("--question must not be blank", "--question", " ");
+        assertUsageError("option '--model' (DIR) should be specified only once", "--model", "a", "--model", "b");
     }
 
     @Test
     void aMissingModelExitsWithCode3(@TempDir Path empty) {
         Console console = new Console();
-        assertEquals(CommandLine.EXIT_NO_MODEL, DemoApp.run(new String[] {"--model", empty.toString()}, console.out, console.err));
+        assertEquals(ExitCodes.MISSING_MODEL, DemoApp.run(new String[] {"--model", empty.toString()}, console.out, console.err));
         assertTrue(console.err().contains("is not a Jlama model folder (no config.json there)"), console.err());
     }
 
     private static void assertUsageError(String expected, String... args) {
         Console console = new Console();
-        assertEquals(CommandLine.EXIT_USAGE, DemoApp.run(args, console.out, console.err));
+        assertEquals(ExitCodes.USAGE, DemoApp.run(args, console.out, console.err));
         assertTrue(console.err().contains(expected), "expected '" + expected + "' in: " + console.err());
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.langchain4j.data.document.Document;
 import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel;
+import io.github.chunkkv.cli.ExitCodes;
 import io.github.chunkkv.examples.TestModels.Console;
 import io.github.chunkkv.examples.rag.RagPipeline;
 import io.github.chunkkv.examples.rag.Retrieved;
@@ -41,7 +42,7 @@ class DemoNeedleLmTest {
         int code = DemoApp.run(new String[] {"--model", model.toString(), "--context-tokens", "1000",
                 "--question", DemoApp.DEFAULT_QUESTIONS.get(0), "--question", DemoApp.DEFAULT_QUESTIONS.get(1)}, console.out, console.err);
 
-        assertEquals(CommandLine.EXIT_OK, code, console.err());
+        assertEquals(ExitCodes.OK, code, console.err());
         String out = console.out();
         assertEquals(4, out.split("\\(the answer is in them\\)", -1).length - 1, out);
         assertTrue(out.matches("(?s).*\ndemo policy=chunkkv keep=0\\.1 correct=[0-2] total=2 kv_bytes=\\d+ kv_bytes_full=\\d+ decode_ms_per_token=[0-9.]+\n.*"), out);

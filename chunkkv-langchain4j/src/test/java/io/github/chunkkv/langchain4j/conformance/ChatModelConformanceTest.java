@@ -16,18 +16,10 @@ import org.junit.jupiter.api.io.TempDir;
 /** LangChain4j's conformance suite for every {@link ChatModel}, run on {@code ChunkKvJlamaChatModel} per compression flag. */
 class ChatModelConformanceTest {
     @Nested
-    class FullCache extends Suite {
-        FullCache() {
-            super(ConformanceModels.FULL);
-        }
-    }
+    class FullCache extends Suite { FullCache() { super(ConformanceModels.FULL); } }
 
     @Nested
-    class ChunkKvCache extends Suite {
-        ChunkKvCache() {
-            super(ConformanceModels.CHUNKKV);
-        }
-    }
+    class ChunkKvCache extends Suite { ChunkKvCache() { super(ConformanceModels.CHUNKKV); } }
 
     @ExtendWith(NeedsGeneralLlm.class)
     abstract static class Suite extends AbstractChatModelIT {

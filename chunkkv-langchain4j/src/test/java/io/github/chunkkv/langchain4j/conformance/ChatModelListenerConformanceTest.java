@@ -4,8 +4,6 @@ import dev.langchain4j.exception.InvalidRequestException;
 import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.common.AbstractChatModelListenerIT;
 import dev.langchain4j.model.chat.listener.ChatModelListener;
-import dev.langchain4j.model.chat.request.ChatRequestParameters;
-import io.github.chunkkv.langchain4j.ChunkKvJlamaChatModel;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -19,18 +17,10 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ChatModelListenerConformanceTest {
     @Nested
-    class FullCache extends Suite {
-        FullCache() {
-            super(ConformanceModels.FULL);
-        }
-    }
+    class FullCache extends Suite { FullCache() { super(ConformanceModels.FULL); } }
 
     @Nested
-    class ChunkKvCache extends Suite {
-        ChunkKvCache() {
-            super(ConformanceModels.CHUNKKV);
-        }
-    }
+    class ChunkKvCache extends Suite { ChunkKvCache() { super(ConformanceModels.CHUNKKV); } }
 
     @TestInstance(TestInstance.Lifecycle.PER_CLASS)
     abstract static class Suite extends AbstractChatModelListenerIT {
@@ -50,19 +40,12 @@ class ChatModelListenerConformanceTest {
 
         @Override
         protected ChatModel createModel(ChatModelListener listener) {
-            return built.record(built.configure(ChunkKvJlamaChatModel.builder(), ChatRequestParameters.builder().build())
-                    .temperature(temperature())
-                    .maxOutputTokens(maxTokens())
-                    .listeners(List.of(listener))
-                    .build());
+            return built.chatModel(b -> b.temperature(temperature()).maxOutputTokens(maxTokens()).listeners(List.of(listener)));
         }
 
         @Override
         protected ChatModel createFailingModel(ChatModelListener listener) {
-            return built.record(built.configure(ChunkKvJlamaChatModel.builder(), ChatRequestParameters.builder().build())
-                    .modelPath(ConformanceModels.tinyContextCopy(dir))
-                    .listeners(List.of(listener))
-                    .build());
+            return built.chatModel(b -> b.modelPath(ConformanceModels.tinyContextCopy(dir)).listeners(List.of(listener)));
         }
 
         @Override

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
+import dev.langchain4j.model.chat.request.DefaultChatRequestParameters;
 import io.github.chunkkv.langchain4j.ChunkKvJlamaChatModel;
 import io.github.chunkkv.langchain4j.ChunkKvJlamaModelBuilder;
 import io.github.chunkkv.langchain4j.ChunkKvJlamaStreamingChatModel;
@@ -15,6 +16,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 import javax.imageio.ImageIO;
 
 /**
@@ -70,18 +72,28 @@ final class ConformanceModels implements AutoCloseable {
         return record(configure(ChunkKvJlamaChatModel.builder(), defaults).build());
     }
 
+    /** A blocking model with the suites' defaults and what one test adds with {@code tune} (listeners, a folder, limits). */
+    ChunkKvJlamaChatModel chatModel(UnaryOperator<ChunkKvJlamaChatModel.Builder> tune) {
+        return record(tune.apply(configure(ChunkKvJlamaChatModel.builder(), DefaultChatRequestParameters.EMPTY)).build());
+    }
+
     ChunkKvJlamaStreamingChatModel streamingModel(ChatRequestParameters defaults) {
         return record(configure(ChunkKvJlamaStreamingChatModel.builder(), defaults).build());
     }
 
-    <B extends ChunkKvJlamaModelBuilder<B>> B configure(B builder, ChatRequestParameters defaults) {
+    /** A streaming model with the suites' defaults and what one test adds with {@code tune}. */
+    ChunkKvJlamaStreamingChatModel streamingModel(UnaryOperator<ChunkKvJlamaStreamingChatModel.Builder> tune) {
+        return record(tune.apply(configure(ChunkKvJlamaStreamingChatModel.builder(), DefaultChatRequestParameters.EMPTY)).build());
+    }
+
+    private <B extends ChunkKvJlamaModelBuilder<B>> B configure(B builder, ChatRequestParameters defaults) {
         return builder.modelPath(folder())
                 .kvCompression(compression)
                 .defaultRequestParameters(ChatRequestParameters.builder().maxOutputTokens(DEFAULT_MAX_OUTPUT_TOKENS).build()
                         .overrideWith(defaults));
     }
 
-    <M extends AutoCloseable> M record(M model) {
+    private <M extends AutoCloseable> M record(M model) {
         built.add(model);
         return model;
     }

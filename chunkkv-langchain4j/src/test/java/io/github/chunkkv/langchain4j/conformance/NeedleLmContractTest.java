@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.model.chat.listener.ChatModelErrorContext;
-import dev.langchain4j.model.chat.listener.ChatModelListener;
 import dev.langchain4j.model.chat.listener.ChatModelRequestContext;
 import dev.langchain4j.model.chat.listener.ChatModelResponseContext;
 import dev.langchain4j.model.chat.request.ChatRequest;
@@ -22,6 +21,7 @@ import dev.langchain4j.model.output.FinishReason;
 import io.github.chunkkv.langchain4j.ChunkKvChatResponseMetadata;
 import io.github.chunkkv.langchain4j.ChunkKvJlamaChatModel;
 import io.github.chunkkv.langchain4j.ChunkKvJlamaStreamingChatModel;
+import io.github.chunkkv.langchain4j.RecordingListener;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -88,7 +88,7 @@ class NeedleLmContractTest {
     @ValueSource(strings = {ConformanceModels.FULL, ConformanceModels.CHUNKKV})
     void anExceptionFromOnPartialResponseGoesToOnErrorAndStreamingGoesOn(String compression) throws Exception {
         try (ConformanceModels models = new ConformanceModels(compression)) {
-            Events events = new Events();
+            RecordingListener events = new RecordingListener();
             Recorder handler = new Recorder() {
                 @Override
                 public void onPartialResponse(String partialResponse) {
@@ -96,7 +96,7 @@ class NeedleLmContractTest {
                     throw USER_ERROR;
                 }
             };
-            streamingWith(models, events).chat(QUESTION, handler);
+            models.streamingModel(b -> b.listeners(List.of(events))).chat(QUESTION, handler);
             assertEquals(ANSWER, handler.response.get(60, TimeUnit.SECONDS).aiMessage().text().strip());
             assertTrue(handler.partials.size() > 1);
             assertEquals(handler.partials.size(), handler.errors.size());
@@ -111,7 +111,7 @@ class NeedleLmContractTest {
     @ValueSource(strings = {ConformanceModels.FULL, ConformanceModels.CHUNKKV})
     void anExceptionFromOnCompleteResponseGoesToOnErrorAndOneFromOnErrorIsIgnored(String compression) throws Exception {
         try (ConformanceModels models = new ConformanceModels(compression)) {
-            Events events = new Events();
+            RecordingListener events = new RecordingListener();
             CompletableFuture<Throwable> error = new CompletableFuture<>();
             Recorder handler = new Recorder() {
                 @Override
@@ -126,7 +126,7 @@ class NeedleLmContractTest {
                     throw new IllegalStateException("thrown by onError: logged and ignored");
                 }
             };
-            ChunkKvJlamaStreamingChatModel model = streamingWith(models, events);
+            ChunkKvJlamaStreamingChatModel model = models.streamingModel(b -> b.listeners(List.of(events)));
             model.chat(QUESTION, handler);
             assertEquals(ANSWER, handler.response.get(60, TimeUnit.SECONDS).aiMessage().text().strip());
             assertSame(USER_ERROR, error.get(60, TimeUnit.SECONDS));
@@ -169,12 +169,6 @@ class NeedleLmContractTest {
         }
     }
 
-    private static ChunkKvJlamaStreamingChatModel streamingWith(ConformanceModels models, Events events) {
-        return models.record(models.configure(ChunkKvJlamaStreamingChatModel.builder(), ChatRequestParameters.builder().build())
-                .listeners(List.of(events))
-                .build());
-    }
-
     /** Records a handler's partial responses, errors and threads; completes {@link #response} on the last callback. */
     static class Recorder implements StreamingChatResponseHandler {
         final List<String> partials = new CopyOnWriteArrayList<>();
@@ -198,30 +192,6 @@ class NeedleLmContractTest {
         public void onError(Throwable error) {
             threads.add(Thread.currentThread());
             errors.add(error);
-        }
-    }
-
-    /** Records every listener event. */
-    static final class Events implements ChatModelListener {
-        private final List<Object> events = new CopyOnWriteArrayList<>();
-
-        @Override
-        public void onRequest(ChatModelRequestContext context) {
-            events.add(context);
-        }
-
-        @Override
-        public void onResponse(ChatModelResponseContext context) {
-            events.add(context);
-        }
-
-        @Override
-        public void onError(ChatModelErrorContext context) {
-            events.add(context);
-        }
-
-        long count(Class<?> type) {
-            return events.stream().filter(type::isInstance).count();
         }
     }
 }

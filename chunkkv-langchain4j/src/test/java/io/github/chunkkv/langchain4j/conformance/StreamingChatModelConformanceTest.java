@@ -7,7 +7,6 @@ import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.response.ChatResponseMetadata;
 import io.github.chunkkv.langchain4j.ChunkKvChatRequestParameters;
 import io.github.chunkkv.langchain4j.ChunkKvChatResponseMetadata;
-import io.github.chunkkv.langchain4j.ChunkKvJlamaStreamingChatModel;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -21,18 +20,10 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class StreamingChatModelConformanceTest {
     @Nested
-    class FullCache extends Suite {
-        FullCache() {
-            super(ConformanceModels.FULL);
-        }
-    }
+    class FullCache extends Suite { FullCache() { super(ConformanceModels.FULL); } }
 
     @Nested
-    class ChunkKvCache extends Suite {
-        ChunkKvCache() {
-            super(ConformanceModels.CHUNKKV);
-        }
-    }
+    class ChunkKvCache extends Suite { ChunkKvCache() { super(ConformanceModels.CHUNKKV); } }
 
     @ExtendWith(NeedsGeneralLlm.class)
     abstract static class Suite extends AbstractStreamingChatModelIT {
@@ -64,9 +55,7 @@ class StreamingChatModelConformanceTest {
 
         @Override
         public StreamingChatModel createModelWith(ChatModelListener listener) {
-            return built.record(built.configure(ChunkKvJlamaStreamingChatModel.builder(), ChatRequestParameters.builder().build())
-                    .listeners(List.of(listener))
-                    .build());
+            return built.streamingModel(b -> b.listeners(List.of(listener)));
         }
 
         @Override

@@ -4,8 +4,6 @@ import dev.langchain4j.exception.InvalidRequestException;
 import dev.langchain4j.model.chat.StreamingChatModel;
 import dev.langchain4j.model.chat.common.AbstractStreamingChatModelListenerIT;
 import dev.langchain4j.model.chat.listener.ChatModelListener;
-import dev.langchain4j.model.chat.request.ChatRequestParameters;
-import io.github.chunkkv.langchain4j.ChunkKvJlamaStreamingChatModel;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -20,18 +18,10 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class StreamingChatModelListenerConformanceTest {
     @Nested
-    class FullCache extends Suite {
-        FullCache() {
-            super(ConformanceModels.FULL);
-        }
-    }
+    class FullCache extends Suite { FullCache() { super(ConformanceModels.FULL); } }
 
     @Nested
-    class ChunkKvCache extends Suite {
-        ChunkKvCache() {
-            super(ConformanceModels.CHUNKKV);
-        }
-    }
+    class ChunkKvCache extends Suite { ChunkKvCache() { super(ConformanceModels.CHUNKKV); } }
 
     @TestInstance(TestInstance.Lifecycle.PER_CLASS)
     abstract static class Suite extends AbstractStreamingChatModelListenerIT {
@@ -51,19 +41,12 @@ class StreamingChatModelListenerConformanceTest {
 
         @Override
         protected StreamingChatModel createModel(ChatModelListener listener) {
-            return built.record(built.configure(ChunkKvJlamaStreamingChatModel.builder(), ChatRequestParameters.builder().build())
-                    .temperature(temperature())
-                    .maxOutputTokens(maxTokens())
-                    .listeners(List.of(listener))
-                    .build());
+            return built.streamingModel(b -> b.temperature(temperature()).maxOutputTokens(maxTokens()).listeners(List.of(listener)));
         }
 
         @Override
         protected StreamingChatModel createFailingModel(ChatModelListener listener) {
-            return built.record(built.configure(ChunkKvJlamaStreamingChatModel.builder(), ChatRequestParameters.builder().build())
-                    .modelPath(ConformanceModels.tinyContextCopy(dir))
-                    .listeners(List.of(listener))
-                    .build());
+            return built.streamingModel(b -> b.modelPath(ConformanceModels.tinyContextCopy(dir)).listeners(List.of(listener)));
         }
 
         @Override

@@ -7,17 +7,23 @@ import dev.langchain4j.model.chat.listener.ChatModelListener;
 import dev.langchain4j.model.chat.listener.ChatModelResponseContext;
 import dev.langchain4j.service.AiServices;
 import dev.langchain4j.service.SystemMessage;
+import io.github.chunkkv.cli.ExitCodes;
+import io.github.chunkkv.cli.MissingModelException;
 import io.github.chunkkv.config.ChunkKvConfig;
-import io.github.chunkkv.examples.CommandLine;
-import io.github.chunkkv.examples.CommandLine.UsageException;
 import io.github.chunkkv.examples.EmbeddedModel;
 import io.github.chunkkv.examples.KvReport;
+import io.github.chunkkv.examples.OptionValues;
 import io.github.chunkkv.examples.Progress;
 import io.github.chunkkv.langchain4j.ChunkKvChatResponseMetadata;
 import io.github.chunkkv.langchain4j.ChunkKvJlamaChatModel;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * A LangChain4j agent on a compressed KV cache: an {@link AiServices} assistant with tools ({@link ShopTools}) and a
@@ -28,33 +34,54 @@ import java.util.List;
  *
  * <p>Tools need an instruct model whose chat template knows them, e.g. {@value #MODEL} in Jlama's format
  * ({@code --model DIR}, default: where Jlama downloads it). Without one, the example says how to get it and exits
- * with {@link CommandLine#EXIT_NO_MODEL}.
+ * with {@link ExitCodes#MISSING_MODEL}.
  */
-public final class AgentExample {
+@Command(name = "agent",
+        description = {"A LangChain4j AiServices agent with tools and chat memory on a ChunkKV-compressed cache.", ""})
+public final class AgentExample implements Callable<Integer> {
     static final String MODEL = "tjake/Qwen2.5-0.5B-Instruct-JQ4";
     /** Jlama's download location for {@link #MODEL}: {@code ~/.jlama/models/tjake_Qwen2.5-0.5B-Instruct-JQ4}. */
     static final Path DEFAULT_DIR = Path.of(System.getProperty("user.home"), ".jlama", "models", MODEL.replace('/', '_'));
     /** Keeps half of each prompt: tool specifications are dense, and a small model needs most of them. */
     static final ChunkKvConfig DEFAULT_POLICY = ChunkKvConfig.chunkKv(0.5);
+    static final int DEFAULT_MAX_TOKENS = 256;
     static final List<String> CONVERSATION = List.of(
             "How many lamps are in stock?",
             "And what does one lamp cost?",
             "Is the desk in stock?");
 
-    private static final String USAGE = """
-            Usage: AgentExample [--model DIR] [--policy SPEC] [--max-tokens N]
-              --model DIR      a tool-capable Jlama instruct model (default: %s)
-              --policy SPEC    KV policy (default: %s)
-              --max-tokens N   reply length limit in tokens (default: 256)
-            Exit codes: 0 done, 2 bad options, 3 model missing.""".formatted(DEFAULT_DIR, DEFAULT_POLICY.toSpec());
+    private final PrintStream out;
+    private final PrintStream err;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", paramLabel = "DIR", description = "a tool-capable Jlama instruct model (default: ${DEFAULT-VALUE})")
+    Path modelDir = DEFAULT_DIR;
+
+    private ChunkKvConfig policy = DEFAULT_POLICY;
+    private int maxTokens = DEFAULT_MAX_TOKENS;
+
+    AgentExample(PrintStream out, PrintStream err) {
+        this.out = out;
+        this.err = err;
+    }
+
+    @Option(names = "--policy", paramLabel = "SPEC", description = "KV policy (default: chunkkv:keep=0.5)")
+    void policy(String value) {
+        policy = OptionValues.policy(spec, "--policy", value);
+    }
+
+    @Option(names = "--max-tokens", paramLabel = "N", description = "reply length limit in tokens (default: 256)")
+    void maxTokens(String value) {
+        maxTokens = OptionValues.positiveInt(spec, "--max-tokens", value);
+    }
 
     /** What the assistant can be asked; AiServices implements it. */
     public interface Assistant {
         @SystemMessage("You are a shop assistant. Use the tools to look up stock and prices. Answer in one short sentence.")
         String chat(String message);
     }
-
-    private AgentExample() {}
 
     /** The agent: {@code chatModel} with {@code tools} and a memory of the last 20 messages. */
     public static Assistant assistant(ChatModel chatModel, Object tools) {
@@ -91,39 +118,24 @@ public final class AgentExample {
         System.exit(run(args, System.out, System.err));
     }
 
-    /** Runs the scripted conversation; returns the process exit code. */
+    /** Runs the scripted conversation; returns the process exit code ({@link ExitCodes}). */
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        CommandLine cl;
-        ChunkKvConfig policy;
-        int maxTokens;
-        try {
-            cl = CommandLine.parse(args, List.of("--model", "--policy", "--max-tokens"), List.of());
-            policy = cl.policy("--policy", DEFAULT_POLICY);
-            maxTokens = cl.positiveInt("--max-tokens", 256);
-        } catch (UsageException e) {
-            err.println("AgentExample: " + e.getMessage());
-            err.println(USAGE);
-            return CommandLine.EXIT_USAGE;
-        }
-        if (cl.help()) {
-            out.println(USAGE);
-            return CommandLine.EXIT_OK;
-        }
-        Path dir = cl.path("--model").orElse(DEFAULT_DIR);
-        if (!EmbeddedModel.isModelDir(dir)) {
-            err.println(downloadHelp(dir));
-            return CommandLine.EXIT_NO_MODEL;
-        }
+        return ExitCodes.execute(new AgentExample(out, err), args, out, err);
+    }
+
+    @Override
+    public Integer call() {
+        if (!EmbeddedModel.isModelDir(modelDir)) throw new MissingModelException(downloadHelp(modelDir));
         try (Progress progress = new Progress(err);
-                ChunkKvJlamaChatModel chatModel = progress.during("loading model " + dir, () -> ChunkKvJlamaChatModel.builder()
-                        .modelPath(dir)
+                ChunkKvJlamaChatModel chatModel = progress.during("loading model " + modelDir, () -> ChunkKvJlamaChatModel.builder()
+                        .modelPath(modelDir)
                         .kvCompression(policy)
                         .maxOutputTokens(maxTokens)
                         .listeners(List.of(cacheReporter(out)))
                         .build())) {
             ShopTools tools = new ShopTools();
             Assistant assistant = assistant(chatModel, tools);
-            out.println("Agent on " + dir.getFileName() + " with KV policy " + policy.toSpec());
+            out.println("Agent on " + modelDir.getFileName() + " with KV policy " + policy.toSpec());
             for (String message : CONVERSATION) {
                 out.println("user: " + message);
                 int before = tools.calls().size();
@@ -131,7 +143,7 @@ public final class AgentExample {
                 List<String> used = tools.calls().subList(before, tools.calls().size());
                 out.println("assistant: " + reply.strip() + (used.isEmpty() ? "" : "   (tools: " + String.join(", ", used) + ")"));
             }
-            return CommandLine.EXIT_OK;
+            return ExitCodes.OK;
         }
     }
 }

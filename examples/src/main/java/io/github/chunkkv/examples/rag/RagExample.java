@@ -5,6 +5,7 @@ import dev.langchain4j.data.segment.TextSegment;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.embedding.EmbeddingModel;
 import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel;
+import io.github.chunkkv.cli.ExitCodes;
 import io.github.chunkkv.examples.EmbeddedModel;
 import io.github.chunkkv.examples.KvReport;
 import io.github.chunkkv.langchain4j.ChunkKvChatRequestParameters;
@@ -13,19 +14,30 @@ import io.github.chunkkv.needle.NeedleFormat;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
 
 /**
  * Retrieval-augmented generation with a compressed KV cache, step by step, fully offline.
  *
- * <p>Run: {@code java ... io.github.chunkkv.examples.rag.RagExample ["What is the secret word for mapaz?"]} (the
- * classpath as in {@code ./chunkkv}); it uses the embedded model {@code models/needle-lm}. {@code ./chunkkv demo} is
- * the same pipeline with more questions and a full-cache comparison.
+ * <p>Run: {@code ./chunkkv rag ["What is the secret word for mapaz?"]}; it uses the embedded model
+ * {@code models/needle-lm}. {@code ./chunkkv demo} is the same pipeline with more questions and a full-cache comparison.
  */
-public final class RagExample {
-    private RagExample() {}
+@Command(name = "rag",
+        description = {"The RAG pipeline spelled out step by step: load, split, embed, store, retrieve, answer.", ""})
+public final class RagExample implements Callable<Integer> {
+    @Parameters(paramLabel = "QUESTION", description = "the question, in words (default: ${DEFAULT-VALUE})",
+            defaultValue = "What is the special magic number for fipub?")
+    List<String> words;
 
     public static void main(String[] args) {
-        String question = args.length > 0 ? String.join(" ", args) : "What is the special magic number for fipub?";
+        System.exit(ExitCodes.execute(new RagExample(), args, System.out, System.err));
+    }
+
+    @Override
+    public Integer call() {
+        String question = String.join(" ", words);
         Path modelDir = EmbeddedModel.resolve(Optional.empty());
 
         // The chat model: a local Jlama model behind LangChain4j's ChatModel interface. This is where the compression
@@ -68,5 +80,6 @@ public final class RagExample {
             // What the compressed cache cost and saved, from the response metadata.
             System.out.println("   " + KvReport.line(response));
         }
+        return ExitCodes.OK;
     }
 }

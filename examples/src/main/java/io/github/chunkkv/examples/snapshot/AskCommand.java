@@ -2,6 +2,7 @@ package io.github.chunkkv.examples.snapshot;
 
 import com.github.tjake.jlama.model.AbstractModel;
 import com.github.tjake.jlama.safetensors.prompt.PromptContext;
+import io.github.chunkkv.cli.ExitCodes;
 import io.github.chunkkv.config.ChunkKvConfig;
 import io.github.chunkkv.examples.EmbeddedModel;
 import io.github.chunkkv.jlama.ChunkKvJlama;
@@ -17,20 +18,18 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /**
  * {@code ./chunkkv ask}: loads a snapshot written by {@code ./chunkkv snapshot}, asks one question and prints one line
  * with the answer, whether it is right (when the expected answer is known), the load time, the prefill time the
  * snapshot saved and the KV bytes the answer was decoded with, against a full cache's.
  */
-@Command(name = "ask", mixinStandardHelpOptions = true, description = "Answers a question about a document from its snapshot.",
-        exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {SnapshotExits.DONE, SnapshotExits.BAD_INPUT, SnapshotExits.MISSING_MODEL, SnapshotExits.OTHER})
+@Command(name = "ask", description = "Answers a question about a document from its snapshot.")
 public final class AskCommand implements Callable<Integer> {
     @Option(names = "--snapshot", required = true, paramLabel = "FILE", description = "snapshot written by ./chunkkv snapshot")
     Path snapshot;
@@ -52,7 +51,7 @@ public final class AskCommand implements Callable<Integer> {
     }
 
     static CommandLine commandLine() {
-        return SnapshotExits.commandLine(new AskCommand(), "ask");
+        return ExitCodes.commandLine(new AskCommand());
     }
 
     @Override
@@ -75,7 +74,7 @@ public final class AskCommand implements Callable<Integer> {
                     correct, answer.replace("\"", "\\\""), loadNanos / 1e6, prefillNanosSaved / 1e6, result.stats().kvBytesAfter(),
                     positions * m.kvBytesPerPosition());
         }
-        return CommandLine.ExitCode.OK;
+        return ExitCodes.OK;
     }
 
     /** The value of the needle fact the question asks for, read from the snapshot's own tokens. */

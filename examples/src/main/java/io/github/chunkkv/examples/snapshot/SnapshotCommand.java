@@ -2,6 +2,7 @@ package io.github.chunkkv.examples.snapshot;
 
 import com.github.tjake.jlama.model.AbstractModel;
 import com.github.tjake.jlama.safetensors.prompt.PromptContext;
+import io.github.chunkkv.cli.ExitCodes;
 import io.github.chunkkv.config.ChunkKvConfig;
 import io.github.chunkkv.examples.EmbeddedModel;
 import io.github.chunkkv.jlama.ChunkKvJlama;
@@ -9,25 +10,24 @@ import io.github.chunkkv.jlama.ChunkKvModel;
 import io.github.chunkkv.jlama.CompressionStats;
 import io.github.chunkkv.jlama.KvSession;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /**
  * {@code ./chunkkv snapshot}: prefills a document once, compresses its KV cache with no question in sight and saves
  * the session, so that {@code ./chunkkv ask} answers any number of questions about it without prefilling it again.
  */
-@Command(name = "snapshot", mixinStandardHelpOptions = true,
-        description = "Prefills a document, compresses its KV cache query-agnostically and saves the session to a snapshot file.",
-        exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {SnapshotExits.DONE, SnapshotExits.BAD_INPUT, SnapshotExits.MISSING_MODEL, SnapshotExits.OTHER})
+@Command(name = "snapshot",
+        description = "Prefills a document, compresses its KV cache query-agnostically and saves the session to a snapshot file.")
 public final class SnapshotCommand implements Callable<Integer> {
     /**
      * Recall keeps every evicted row answerable: each question recalls them and re-selects the hot rows itself. No probe:
@@ -55,7 +55,7 @@ public final class SnapshotCommand implements Callable<Integer> {
     }
 
     static CommandLine commandLine() {
-        return SnapshotExits.commandLine(new SnapshotCommand(), "snapshot");
+        return ExitCodes.commandLine(new SnapshotCommand());
     }
 
     @Override
@@ -69,12 +69,16 @@ public final class SnapshotCommand implements Callable<Integer> {
             int[] tokens = m.encode(PromptContext.of(DocumentPrompt.documentPart(m.promptSupport(), text)), true);
             KvSession session = m.openSession();
             session.prefill(tokens);
-            session.save(out);
+            try {
+                session.save(out);
+            } catch (UncheckedIOException e) { // an unwritable --out is the caller's to fix, like a bad option
+                throw new IllegalArgumentException("--out " + out + ": " + e.getMessage(), e);
+            }
             CompressionStats stats = session.lastStats();
             spec.commandLine().getOut().printf(Locale.ROOT, "snapshot tokens=%d kv_bytes=%d kv_bytes_full=%d cold_bytes=%d prefill_ms=%.1f file=%s"
                     + " file_bytes=%d%n", tokens.length, session.kvBytes(), tokens.length * m.kvBytesPerPosition(), session.coldBytesInRam()
                     + session.coldBytesOnDisk(), stats.prefillNanos() / 1e6, out, Files.size(out));
         }
-        return CommandLine.ExitCode.OK;
+        return ExitCodes.OK;
     }
 }

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.langchain4j.agent.tool.ToolSpecification;
 import dev.langchain4j.model.chat.listener.ChatModelListener;
 import dev.langchain4j.model.chat.listener.ChatModelRequestContext;
-import io.github.chunkkv.examples.CommandLine;
+import io.github.chunkkv.cli.ExitCodes;
 import io.github.chunkkv.examples.TestModels;
 import io.github.chunkkv.examples.TestModels.Console;
 import io.github.chunkkv.langchain4j.ChunkKvJlamaChatModel;
@@ -29,7 +29,7 @@ class AgentExampleTest {
     @Test
     void withoutAModelItSaysWhichOneToDownloadAndHow(@TempDir Path empty) {
         Console console = new Console();
-        assertEquals(CommandLine.EXIT_NO_MODEL, AgentExample.run(new String[] {"--model", empty.toString()}, console.out, console.err));
+        assertEquals(ExitCodes.MISSING_MODEL, AgentExample.run(new String[] {"--model", empty.toString()}, console.out, console.err));
         String help = console.err();
         assertTrue(help.contains("No tool-capable model at " + empty), help);
         assertTrue(help.contains("SafeTensorSupport.maybeDownloadModel(System.getProperty(\"user.home\") + \"/.jlama/models\", \"tjake/Qwen2.5-0.5B-Instruct-JQ4\")"), help);

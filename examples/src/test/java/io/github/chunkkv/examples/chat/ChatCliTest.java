@@ -3,7 +3,7 @@ package io.github.chunkkv.examples.chat;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.chunkkv.examples.CommandLine;
+import io.github.chunkkv.cli.ExitCodes;
 import io.github.chunkkv.examples.TestModels;
 import io.github.chunkkv.examples.TestModels.Console;
 import java.io.BufferedReader;
@@ -28,7 +28,7 @@ class ChatCliTest {
         int code = ChatCli.run(new String[] {"--model", TestModels.tinyLlama(dir).toString(), "--policy", "chunkkv:keep=0.5,window=8,chunk=4",
                 "--max-tokens", "3"}, new BufferedReader(new StringReader(input)), console.out, console.err);
 
-        assertEquals(CommandLine.EXIT_OK, code, console.err());
+        assertEquals(ExitCodes.OK, code, console.err());
         String out = console.out();
         Matcher turn = TURN.matcher(out);
         assertTrue(turn.find(), out);
@@ -48,7 +48,7 @@ class ChatCliTest {
         int code = ChatCli.run(new String[] {"--model", TestModels.tinyLlama(dir).toString(), "--max-tokens", "2"},
                 new BufferedReader(new StringReader(input)), console.out, console.err);
 
-        assertEquals(CommandLine.EXIT_OK, code, console.err());
+        assertEquals(ExitCodes.OK, code, console.err());
         String out = console.out();
         assertTrue(out.contains("[not sent: the prompt has"), out);
         Matcher turn = TURN.matcher(out);
@@ -62,7 +62,7 @@ class ChatCliTest {
         int code = ChatCli.run(new String[] {"--model", TestModels.tinyLlama(dir.resolve("model")).toString(), "--max-tokens", "2",
                 "--context", context.toString()}, new BufferedReader(new StringReader("Question: what?\n")), console.out, console.err);
 
-        assertEquals(CommandLine.EXIT_OK, code, console.err());
+        assertEquals(ExitCodes.OK, code, console.err());
         Matcher turn = TURN.matcher(console.out());
         assertTrue(turn.find(), console.out());
         // char-level tokens: the 601-char paragraph, the message and the template's few characters
@@ -74,12 +74,12 @@ class ChatCliTest {
     void badOptionsExitWithCode2() {
         Console console = new Console();
         int code = ChatCli.run(new String[] {"--max-tokens", "0"}, new BufferedReader(new StringReader("")), console.out, console.err);
-        assertEquals(CommandLine.EXIT_USAGE, code);
+        assertEquals(ExitCodes.USAGE, code);
         assertTrue(console.err().contains("--max-tokens must be an integer >= 1, got '0'"), console.err());
 
         Console missing = new Console();
         code = ChatCli.run(new String[] {"--context", "no/such/file.txt"}, new BufferedReader(new StringReader("")), missing.out, missing.err);
-        assertEquals(CommandLine.EXIT_USAGE, code);
+        assertEquals(ExitCodes.USAGE, code);
         assertTrue(missing.err().contains("--context: cannot read no/such/file.txt"), missing.err());
     }
 }
