@@ -2,7 +2,9 @@ package io.github.chunkkv.jlama;
 
 import com.github.tjake.jlama.safetensors.tokenizer.Tokenizer;
 import io.github.chunkkv.jlama.GenerationResult.StopReason;
+import java.util.BitSet;
 import java.util.List;
+import java.util.Random;
 import java.util.random.RandomGenerator;
 
 /**
@@ -22,6 +24,7 @@ final class GenerationLoop {
     private final RandomGenerator random;
 
     private final StopSequenceMatcher reply;
+    private final BitSet sessionTokens = new BitSet();
     private final StringBuilder withSpecialTokens = new StringBuilder();
     private int generated;
     private long decodeStart;
@@ -34,7 +37,7 @@ final class GenerationLoop {
         this.tokenizer = tokenizer;
         this.endOfSequence = endOfSequence;
         this.maxPositions = maxPositions;
-        this.random = random;
+        this.random = options.sampling().seed().isPresent() ? new Random(options.sampling().seed().getAsLong()) : random;
         this.reply = new StopSequenceMatcher(options.stopSequences());
     }
 
@@ -42,11 +45,13 @@ final class GenerationLoop {
         long start = System.nanoTime();
         float[] logits = session.prefill(newTokens);
         long prefillNanos = System.nanoTime() - start;
+        for (int token : session.tokens()) sessionTokens.set(token); // what the repetition penalty applies to
         decodeStart = System.nanoTime();
         int next;
         StopReason reason;
         while (true) {
-            next = Sampler.sample(logits, options.sampling(), random);
+            next = Sampler.sample(logits, options.sampling(), sessionTokens, random);
+            sessionTokens.set(next);
             reason = accept(next);
             if (reason != null) break;
             logits = session.decode(next);

@@ -1,5 +1,6 @@
 package io.github.chunkkv.jlama;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -198,6 +199,23 @@ class GenerationLoopTest {
             }
         }
         assertEquals(replies[0], replies[1]);
+    }
+
+    @Test
+    void aSeedInTheOptionsMakesEveryGenerationReproducibleOnOneModel() {
+        SamplingOptions seeded = SamplingOptions.temperature(1.5f).withTopP(0.95f).withTopK(40).withRepetitionPenalty(1.3f);
+        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.full())) {
+            int[][] replies = new int[3][];
+            for (int run = 0; run < 3; run++) {
+                long seed = run < 2 ? 17 : 18;
+                try (KvSession s = m.openSession()) {
+                    s.generate(PROMPT, GenerationOptions.maxTokens(16).withSampling(seeded.withSeed(seed)), TextListener.NONE);
+                    replies[run] = Arrays.copyOfRange(s.tokens(), PROMPT.length, s.position());
+                }
+            }
+            assertArrayEquals(replies[0], replies[1], "same seed, same tokens");
+            assertFalse(Arrays.equals(replies[0], replies[2]), "another seed draws other tokens");
+        }
     }
 
     @Test
