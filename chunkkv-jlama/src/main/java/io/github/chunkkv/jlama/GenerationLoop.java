@@ -10,9 +10,9 @@ import java.util.random.RandomGenerator;
 /**
  * The generation loop, the only one: prefill a session's new tokens, then sample, check whether to stop, decode, one
  * token at a time. A generation ends at the first of: an end-of-sequence token of the model (not counted, not in the
- * reply), a stop sequence in the reply, the token limit, a full context. Special tokens are counted but kept out of
- * the reply text. The last sampled token is never fed back: the caller decides whether the conversation goes on
- * with it. One instance runs one generation.
+ * reply), a stop sequence in the reply, the token limit, a full context, the time limit. Special tokens are counted
+ * but kept out of the reply text. The last sampled token is never fed back: the caller decides whether the
+ * conversation goes on with it. One instance runs one generation.
  */
 final class GenerationLoop {
     private final KvSession session;
@@ -28,6 +28,7 @@ final class GenerationLoop {
     private final StringBuilder withSpecialTokens = new StringBuilder();
     private int generated;
     private long decodeStart;
+    private long deadline;
 
     GenerationLoop(KvSession session, GenerationOptions options, TextListener listener, Tokenizer tokenizer,
             List<Integer> endOfSequence, int maxPositions, RandomGenerator random) {
@@ -43,6 +44,7 @@ final class GenerationLoop {
 
     GenerationResult run(int[] newTokens) {
         long start = System.nanoTime();
+        if (options.timeLimit() != null) deadline = start + options.timeLimit().toNanos();
         float[] logits = session.prefill(newTokens);
         long prefillNanos = System.nanoTime() - start;
         for (int token : session.tokens()) sessionTokens.set(token); // what the repetition penalty applies to
@@ -63,7 +65,7 @@ final class GenerationLoop {
 
     /**
      * Takes a sampled token into the reply; returns why the generation ends with it, or null to go on. Every reason to
-     * stop is one check here, so a new one (a deadline, a cancellation) is one more line.
+     * stop is one check here, so a new one (a cancellation) is one more line.
      */
     private StopReason accept(int token) {
         if (endOfSequence.contains(token)) return StopReason.END_OF_SEQUENCE;
@@ -76,6 +78,7 @@ final class GenerationLoop {
         }
         if (generated >= options.maxTokens()) return StopReason.MAX_TOKENS;
         if (session.position() >= maxPositions) return StopReason.CONTEXT_FULL;
+        if (options.timeLimit() != null && System.nanoTime() - deadline >= 0) return StopReason.TIME_LIMIT;
         return null;
     }
 

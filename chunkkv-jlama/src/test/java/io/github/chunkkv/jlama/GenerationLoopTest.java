@@ -16,6 +16,7 @@ import io.github.chunkkv.jlama.GenerationResult.StopReason;
 import io.github.chunkkv.testing.TinyModels;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -199,6 +200,20 @@ class GenerationLoopTest {
             }
         }
         assertEquals(replies[0], replies[1]);
+    }
+
+    @Test
+    void aPassedTimeLimitEndsTheReplyCleanlyAfterTheTokenInHand() {
+        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.full()); KvSession s = m.openSession()) {
+            // One nanosecond has passed by the time the prefill is done: the first token ends the reply.
+            GenerationResult r = s.generate(PROMPT, GenerationOptions.maxTokens(REFERENCE_TOKENS).withTimeLimit(Duration.ofNanos(1)),
+                    TextListener.NONE);
+            assertEquals(StopReason.TIME_LIMIT, r.stopReason());
+            assertEquals(1, r.generatedTokens());
+            assertEquals(reference[0], r.lastSampledToken());
+            assertEquals(PROMPT.length, s.position(), "the last sampled token is not fed back");
+        }
+        assertMessage(() -> GenerationOptions.maxTokens(1).withTimeLimit(Duration.ZERO), "timeLimit must be positive");
     }
 
     @Test

@@ -48,7 +48,7 @@ record Generation(UUID sessionId, GenerationResult result, List<ToolExecutionReq
         if (!toolCalls.isEmpty()) return FinishReason.TOOL_EXECUTION;
         return switch (result.stopReason()) {
             case END_OF_SEQUENCE, STOP_SEQUENCE -> FinishReason.STOP;
-            case MAX_TOKENS, CONTEXT_FULL -> FinishReason.LENGTH;
+            case MAX_TOKENS, CONTEXT_FULL, TIME_LIMIT -> FinishReason.LENGTH;
         };
     }
 }
