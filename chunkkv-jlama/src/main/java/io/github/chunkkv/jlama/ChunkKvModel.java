@@ -154,7 +154,22 @@ public final class ChunkKvModel implements Generator {
         long elapsed = System.nanoTime() - start;
         s.endPrefill(plan == null
                 ? new CompressionStats(tokens.length, kept.length == 0 ? 0 : kept[0], kept, before, before, 0, 0, 0, elapsed)
-                : plan.stats(tokens.length, kept, before, s.kvBytes(), elapsed));
+                : plan.stats(tokens.length, kept, before, s.kvBytes(), elapsed), logits);
+        return logits;
+    }
+
+    /**
+     * Rewinds to the end of the last prefill and returns that prefill's logits; its statistics now say that nothing
+     * was run or compressed.
+     */
+    private synchronized float[] rewindToPrefillEnd(KvSession s) {
+        s.checkOpen();
+        if (s.compressedUpTo() == 0) throw new IllegalStateException("session " + s.id() + " has no prefill to generate from again");
+        s.truncate(s.compressedUpTo());
+        float[] logits = s.logitsAtPrefillEnd();
+        int[] kept = new int[c.numberOfLayers];
+        for (int l = 0; l < kept.length; l++) kept[l] = s.cachedRows(l);
+        s.recordStats(new CompressionStats(0, kept.length == 0 ? 0 : kept[0], kept, s.kvBytes(), s.kvBytes(), 0, 0, 0, 0));
         return logits;
     }
 
@@ -229,9 +244,18 @@ public final class ChunkKvModel implements Generator {
     }
 
     GenerationResult generate(KvSession s, int[] newTokens, GenerationOptions options, TextListener listener) {
+        return loop(s, options, listener).run(newTokens);
+    }
+
+    GenerationResult regenerate(KvSession s, GenerationOptions options, TextListener listener) {
+        GenerationLoop loop = loop(s, options, listener); // options checked before the session is rewound
+        return loop.runFrom(rewindToPrefillEnd(s));
+    }
+
+    private GenerationLoop loop(KvSession s, GenerationOptions options, TextListener listener) {
         Objects.requireNonNull(options, "options");
         Objects.requireNonNull(listener, "listener");
-        return new GenerationLoop(s, options, listener, model.getTokenizer(), c.eosTokens, maxPositions, random).run(newTokens);
+        return new GenerationLoop(s, options, listener, model.getTokenizer(), c.eosTokens, maxPositions, random);
     }
 
     /**

@@ -42,10 +42,24 @@ final class GenerationLoop {
         this.reply = new StopSequenceMatcher(options.stopSequences());
     }
 
+    /** Prefills {@code newTokens}, then generates. */
     GenerationResult run(int[] newTokens) {
+        long start = startClock();
+        return generateFrom(session.prefill(newTokens), newTokens.length, start);
+    }
+
+    /** Generates from the logits of the session's last token, which the caller had kept: nothing is prefilled. */
+    GenerationResult runFrom(float[] logits) {
+        return generateFrom(logits, 0, startClock());
+    }
+
+    private long startClock() {
         long start = System.nanoTime();
         if (options.timeLimit() != null) deadline = start + options.timeLimit().toNanos();
-        float[] logits = session.prefill(newTokens);
+        return start;
+    }
+
+    private GenerationResult generateFrom(float[] logits, int promptTokens, long start) {
         long prefillNanos = System.nanoTime() - start;
         for (int token : session.tokens()) sessionTokens.set(token); // what the repetition penalty applies to
         decodeStart = System.nanoTime();
@@ -59,7 +73,7 @@ final class GenerationLoop {
             logits = session.decode(next);
         }
         emit(reply.flush());
-        return new GenerationResult(reply.text(), withSpecialTokens.toString(), reason, newTokens.length, generated, next,
+        return new GenerationResult(reply.text(), withSpecialTokens.toString(), reason, promptTokens, generated, next,
                 session.lastStats(), prefillNanos, System.nanoTime() - decodeStart);
     }
 

@@ -28,6 +28,7 @@ public final class KvSession implements AutoCloseable {
     private int pendingToken = -1;
     private PrefillPlan prefillPlan;
     private CompressionStats lastStats;
+    private float[] prefillLogits;
     private boolean closed;
 
     KvSession(ChunkKvModel owner, UUID id, ChunkKvConfig config, CompressionPolicy policy, int layers, int rowStride) {
@@ -63,6 +64,17 @@ public final class KvSession implements AutoCloseable {
      */
     public GenerationResult generate(int[] newTokens, GenerationOptions options, TextListener listener) {
         return owner.generate(this, newTokens, options, listener);
+    }
+
+    /**
+     * Generates a new reply to the last prefill: forgets what was generated after it and samples from its logits, which
+     * the session kept, so nothing is run through the model before the first new token. This answers a re-sent
+     * identical prompt; with greedy sampling the reply is the same as the first time.
+     *
+     * @throws IllegalStateException when the session has not been prefilled
+     */
+    public GenerationResult regenerate(GenerationOptions options, TextListener listener) {
+        return owner.regenerate(this, options, listener);
     }
 
     /**
@@ -142,10 +154,20 @@ public final class KvSession implements AutoCloseable {
         this.prefillPlan = plan;
     }
 
-    void endPrefill(CompressionStats stats) {
+    void endPrefill(CompressionStats stats, float[] logits) {
         this.prefillPlan = null;
         this.lastStats = stats;
         this.compressedUpTo = position;
+        this.prefillLogits = logits.clone();
+    }
+
+    /** The logits of the last prefill's last token. */
+    float[] logitsAtPrefillEnd() {
+        return prefillLogits.clone();
+    }
+
+    void recordStats(CompressionStats stats) {
+        this.lastStats = stats;
     }
 
     void advance(int[] tokens) {
@@ -171,6 +193,7 @@ public final class KvSession implements AutoCloseable {
     void markClosed() {
         closed = true;
         prefillPlan = null;
+        prefillLogits = null;
         for (int l = 0; l < caches.length; l++) caches[l] = new LayerKvCache(caches[l].rowStride(), 0);
     }
 

@@ -203,6 +203,23 @@ class GenerationLoopTest {
     }
 
     @Test
+    void regenerateAnswersTheLastPrefillAgainFromItsKeptLogits() {
+        for (ChunkKvConfig config : List.of(ChunkKvConfig.full(), ChunkKvConfig.parse("chunkkv:keep=0.5,chunk=4,window=8"))) {
+            try (ChunkKvModel m = ChunkKvJlama.wrap(model, config); KvSession s = m.openSession()) {
+                assertThrows(IllegalStateException.class, () -> s.regenerate(GenerationOptions.maxTokens(3), TextListener.NONE));
+                GenerationResult first = s.generate(PROMPT, GenerationOptions.maxTokens(10), TextListener.NONE);
+                int[] firstTokens = s.tokens();
+                GenerationResult again = s.regenerate(GenerationOptions.maxTokens(10), TextListener.NONE);
+                assertEquals(first.text(), again.text(), config.toSpec());
+                assertArrayEquals(firstTokens, s.tokens(), "the first reply was forgotten and generated again");
+                assertEquals(0, again.promptTokens());
+                assertEquals(0, again.stats().promptTokens(), "nothing prefilled");
+                assertEquals(0, again.stats().compressNanos(), "nothing compressed");
+            }
+        }
+    }
+
+    @Test
     void aPassedTimeLimitEndsTheReplyCleanlyAfterTheTokenInHand() {
         try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.full()); KvSession s = m.openSession()) {
             // One nanosecond has passed by the time the prefill is done: the first token ends the reply.
