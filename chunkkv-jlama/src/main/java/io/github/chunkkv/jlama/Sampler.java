@@ -31,20 +31,26 @@ public final class Sampler {
     public static int sample(float[] logits, SamplingOptions options, BitSet previousTokens, RandomGenerator random) {
         float[] scores = penalized(logits, options.repetitionPenalty(), previousTokens);
         if (options.temperature() == 0f) return argmax(scores);
-        int[] candidates = mostLikelyFirst(scores, options.topK());
-        double[] weights = new double[candidates.length];
-        double max = scores[candidates[0]];
+        // Without a cut, draw over the vocabulary in id order: no sort, and the draws of earlier versions stay the same.
+        int[] candidates = options.topK() == SamplingOptions.NO_TOP_K && options.topP() >= 1f ? null : mostLikelyFirst(scores, options.topK());
+        int n = candidates == null ? scores.length : candidates.length;
+        float max = scores[argmax(scores)];
+        double[] weights = new double[n];
         double sum = 0;
-        for (int i = 0; i < candidates.length; i++) sum += weights[i] = Math.exp((scores[candidates[i]] - max) / options.temperature());
+        for (int i = 0; i < n; i++) sum += weights[i] = Math.exp((scores[id(candidates, i)] - max) / options.temperature());
         int kept = nucleus(weights, sum, options.topP());
         double keptSum = 0;
         for (int i = 0; i < kept; i++) keptSum += weights[i];
         double u = random.nextDouble() * keptSum;
         for (int i = 0; i < kept; i++) {
             u -= weights[i];
-            if (u < 0) return candidates[i];
+            if (u <= 0) return id(candidates, i);
         }
-        return candidates[kept - 1]; // rounding left u a hair above 0
+        return id(candidates, kept - 1); // rounding left u a hair above 0
+    }
+
+    private static int id(int[] candidates, int index) {
+        return candidates == null ? index : candidates[index];
     }
 
     private static float[] penalized(float[] logits, float penalty, BitSet previousTokens) {
@@ -77,7 +83,7 @@ public final class Sampler {
         return ~ascending;
     }
 
-    /** How many of the leading (descending) weights it takes to reach {@code topP} of {@code sum}; at least one. */
+    /** How many of the leading (most likely first) weights it takes to reach {@code topP} of {@code sum}; at least one. */
     private static int nucleus(double[] weights, double sum, float topP) {
         if (topP >= 1f) return weights.length;
         double cumulative = 0;

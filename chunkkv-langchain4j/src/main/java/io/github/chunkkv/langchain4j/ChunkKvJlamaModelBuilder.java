@@ -13,6 +13,7 @@ import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.request.DefaultChatRequestParameters;
 import io.github.chunkkv.config.ChunkKvConfig;
+import io.github.chunkkv.jlama.VectorApiCheck;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,7 +30,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every option is optional and boxed, null meaning its default, as in LangChain4j's provider builders. Options
  * given here win over the same values in {@link #defaultRequestParameters}; per-request parameters win over both.
- * Invalid values fail {@code build()} with a message naming the option, before the model is loaded.
+ * Invalid values fail {@code build()} with a message naming the option, before the model is loaded; so does a JVM
+ * started without {@value VectorApiCheck#JVM_OPTION}.
  *
  * @param <B> the concrete builder, returned by every setter
  */
@@ -246,6 +248,7 @@ public abstract class ChunkKvJlamaModelBuilder<B extends ChunkKvJlamaModelBuilde
      * responses report.
      */
     ChunkKvChatRequestParameters validatedDefaults() {
+        VectorApiCheck.require();
         if (maxSessions != null && maxSessions < 1) throw new IllegalArgumentException("maxSessions must be >= 1, got " + maxSessions);
         if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
             throw new IllegalArgumentException("timeout must be positive (null = none), got " + timeout);
