@@ -1,0 +1,271 @@
+package io.github.chunkkv.spring;
+
+import com.github.tjake.jlama.safetensors.DType;
+import io.github.chunkkv.langchain4j.ChunkKvJlamaModelBuilder;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/**
+ * The {@code chunkkv.*} properties: the model, its KV-cache compression and the defaults of every request. Each one
+ * is the builder option of the same name ({@link ChunkKvJlamaModelBuilder}); unset ones keep the builder's default.
+ * Either {@code chunkkv.model-path} or {@code chunkkv.model-name} turns the auto-configuration on.
+ */
+@ConfigurationProperties(prefix = ChunkKvProperties.PREFIX)
+public class ChunkKvProperties {
+    /** The prefix of every property. */
+    public static final String PREFIX = "chunkkv";
+
+    /** A local Jlama model folder (config.json, tokenizer.json, *.safetensors). */
+    private Path modelPath;
+    /** The Hugging Face model (owner/name) to download when no model-path is given, or the name responses report. */
+    private String modelName;
+    /** Folder for downloaded models. */
+    private Path modelCachePath;
+    /** Hugging Face access token for gated or private models. */
+    private String authToken;
+    /** KV-cache compression spec, e.g. chunkkv:keep=0.1 or snapkv:budget=128; unset: full cache. */
+    private String kvCompression;
+    /** Jlama worker threads (JVM-wide, fixed by the first model). */
+    private Integer threads;
+    /** Jlama's working quantization of activations, e.g. F32 or I8. */
+    private DType workingQuantizedType;
+    /** Quantize the weights to Q4 while loading. */
+    private Boolean quantizeModelAtRuntime;
+    /** Sampling temperature, >= 0 (0: greedy). */
+    private Double temperature;
+    /** Nucleus sampling threshold in (0, 1]. */
+    private Double topP;
+    /** Draw only from this many most likely tokens. */
+    private Integer topK;
+    /** Seed for reproducible sampling. */
+    private Integer seed;
+    /** Repetition penalty, > 0 (1: none). */
+    private Double repetitionPenalty;
+    /** Reply length limit in tokens. */
+    private Integer maxTokens;
+    /** Texts that end a reply. */
+    private List<String> stopSequences;
+    /** Wall time one reply may take; the reply then ends with finish reason LENGTH. */
+    private Duration timeout;
+    /** Conversations whose KV cache is kept for reuse. */
+    private Integer maxSessions;
+    /** Log every request at INFO. */
+    private Boolean logRequests;
+    /** Log every response at INFO. */
+    private Boolean logResponses;
+
+    /** Sets every option that is set here on {@code builder}. */
+    <B extends ChunkKvJlamaModelBuilder<B>> B applyTo(B builder) {
+        return builder.modelPath(modelPath)
+                .modelName(modelName)
+                .modelCachePath(modelCachePath)
+                .authToken(authToken)
+                .kvCompression(kvCompression)
+                .threadCount(threads)
+                .workingQuantizedType(workingQuantizedType)
+                .quantizeModelAtRuntime(quantizeModelAtRuntime)
+                .temperature(temperature)
+                .topP(topP)
+                .topK(topK)
+                .seed(seed)
+                .repetitionPenalty(repetitionPenalty)
+                .maxTokens(maxTokens)
+                .stopSequences(stopSequences)
+                .timeout(timeout)
+                .maxSessions(maxSessions)
+                .logRequests(logRequests)
+                .logResponses(logResponses);
+    }
+
+    /** @return the local model folder */
+    public Path getModelPath() {
+        return modelPath;
+    }
+
+    /** @param modelPath a local Jlama model folder */
+    public void setModelPath(Path modelPath) {
+        this.modelPath = modelPath;
+    }
+
+    /** @return the model name */
+    public String getModelName() {
+        return modelName;
+    }
+
+    /** @param modelName a Hugging Face owner/name, or the name responses report */
+    public void setModelName(String modelName) {
+        this.modelName = modelName;
+    }
+
+    /** @return the download folder */
+    public Path getModelCachePath() {
+        return modelCachePath;
+    }
+
+    /** @param modelCachePath the download folder */
+    public void setModelCachePath(Path modelCachePath) {
+        this.modelCachePath = modelCachePath;
+    }
+
+    /** @return the Hugging Face access token */
+    public String getAuthToken() {
+        return authToken;
+    }
+
+    /** @param authToken the Hugging Face access token */
+    public void setAuthToken(String authToken) {
+        this.authToken = authToken;
+    }
+
+    /** @return the compression spec */
+    public String getKvCompression() {
+        return kvCompression;
+    }
+
+    /** @param kvCompression a compression spec such as chunkkv:keep=0.1 */
+    public void setKvCompression(String kvCompression) {
+        this.kvCompression = kvCompression;
+    }
+
+    /** @return Jlama's worker threads */
+    public Integer getThreads() {
+        return threads;
+    }
+
+    /** @param threads Jlama's worker threads */
+    public void setThreads(Integer threads) {
+        this.threads = threads;
+    }
+
+    /** @return the working quantization */
+    public DType getWorkingQuantizedType() {
+        return workingQuantizedType;
+    }
+
+    /** @param workingQuantizedType the working quantization */
+    public void setWorkingQuantizedType(DType workingQuantizedType) {
+        this.workingQuantizedType = workingQuantizedType;
+    }
+
+    /** @return whether weights are quantized to Q4 while loading */
+    public Boolean getQuantizeModelAtRuntime() {
+        return quantizeModelAtRuntime;
+    }
+
+    /** @param quantizeModelAtRuntime whether to quantize weights to Q4 while loading */
+    public void setQuantizeModelAtRuntime(Boolean quantizeModelAtRuntime) {
+        this.quantizeModelAtRuntime = quantizeModelAtRuntime;
+    }
+
+    /** @return the sampling temperature */
+    public Double getTemperature() {
+        return temperature;
+    }
+
+    /** @param temperature the sampling temperature */
+    public void setTemperature(Double temperature) {
+        this.temperature = temperature;
+    }
+
+    /** @return the nucleus threshold */
+    public Double getTopP() {
+        return topP;
+    }
+
+    /** @param topP the nucleus threshold */
+    public void setTopP(Double topP) {
+        this.topP = topP;
+    }
+
+    /** @return the top-k limit */
+    public Integer getTopK() {
+        return topK;
+    }
+
+    /** @param topK the top-k limit */
+    public void setTopK(Integer topK) {
+        this.topK = topK;
+    }
+
+    /** @return the sampling seed */
+    public Integer getSeed() {
+        return seed;
+    }
+
+    /** @param seed the sampling seed */
+    public void setSeed(Integer seed) {
+        this.seed = seed;
+    }
+
+    /** @return the repetition penalty */
+    public Double getRepetitionPenalty() {
+        return repetitionPenalty;
+    }
+
+    /** @param repetitionPenalty the repetition penalty */
+    public void setRepetitionPenalty(Double repetitionPenalty) {
+        this.repetitionPenalty = repetitionPenalty;
+    }
+
+    /** @return the reply length limit */
+    public Integer getMaxTokens() {
+        return maxTokens;
+    }
+
+    /** @param maxTokens the reply length limit */
+    public void setMaxTokens(Integer maxTokens) {
+        this.maxTokens = maxTokens;
+    }
+
+    /** @return the stop sequences */
+    public List<String> getStopSequences() {
+        return stopSequences;
+    }
+
+    /** @param stopSequences the stop sequences */
+    public void setStopSequences(List<String> stopSequences) {
+        this.stopSequences = stopSequences;
+    }
+
+    /** @return the time limit per reply */
+    public Duration getTimeout() {
+        return timeout;
+    }
+
+    /** @param timeout the time limit per reply */
+    public void setTimeout(Duration timeout) {
+        this.timeout = timeout;
+    }
+
+    /** @return the number of cached conversations */
+    public Integer getMaxSessions() {
+        return maxSessions;
+    }
+
+    /** @param maxSessions the number of cached conversations */
+    public void setMaxSessions(Integer maxSessions) {
+        this.maxSessions = maxSessions;
+    }
+
+    /** @return whether requests are logged */
+    public Boolean getLogRequests() {
+        return logRequests;
+    }
+
+    /** @param logRequests whether to log requests */
+    public void setLogRequests(Boolean logRequests) {
+        this.logRequests = logRequests;
+    }
+
+    /** @return whether responses are logged */
+    public Boolean getLogResponses() {
+        return logResponses;
+    }
+
+    /** @param logResponses whether to log responses */
+    public void setLogResponses(Boolean logResponses) {
+        this.logResponses = logResponses;
+    }
+}
