@@ -12,6 +12,7 @@ import dev.langchain4j.model.chat.listener.ChatModelListener;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.request.DefaultChatRequestParameters;
+import dev.langchain4j.spi.ServiceHelper;
 import io.github.chunkkv.config.ChunkKvConfig;
 import io.github.chunkkv.jlama.VectorApiCheck;
 import java.io.IOException;
@@ -20,6 +21,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -241,6 +243,12 @@ public abstract class ChunkKvJlamaModelBuilder<B extends ChunkKvJlamaModelBuilde
     public B logger(Logger logger) {
         this.logger = logger;
         return self();
+    }
+
+    /** The builder of the first registered {@code factoryType}, or {@code plain}'s. */
+    static <T extends ChunkKvJlamaModelBuilder<T>> T fromFactory(Class<? extends Supplier<T>> factoryType, Supplier<T> plain) {
+        for (Supplier<T> factory : ServiceHelper.loadFactories(factoryType)) return factory.get();
+        return plain.get();
     }
 
     /**

@@ -3,6 +3,7 @@ package io.github.chunkkv.langchain4j;
 import dev.langchain4j.model.chat.StreamingChatModel;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.ChatResponse;
+import io.github.chunkkv.langchain4j.spi.ChunkKvJlamaStreamingChatModelBuilderFactory;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,8 +26,9 @@ public class ChunkKvJlamaStreamingChatModel extends ChunkKvJlamaModelBase implem
         super(builder);
     }
 
+    /** A new builder, from a {@link ChunkKvJlamaStreamingChatModelBuilderFactory} when one is registered. */
     public static Builder builder() {
-        return new Builder();
+        return ChunkKvJlamaModelBuilder.fromFactory(ChunkKvJlamaStreamingChatModelBuilderFactory.class, Builder::new);
     }
 
     @Override
@@ -54,9 +56,16 @@ public class ChunkKvJlamaStreamingChatModel extends ChunkKvJlamaModelBase implem
         }
     }
 
+    /** Options of the streaming chat model; see {@link ChunkKvJlamaModelBuilder}. */
     public static final class Builder extends ChunkKvJlamaModelBuilder<Builder> {
-        private Builder() {}
+        /** A builder with every option unset; {@link #builder()} is the usual way to get one. */
+        public Builder() {}
 
+        /**
+         * Validates the options, then loads the model (or shares the one loaded for the same folder and options).
+         *
+         * @return the model; close it to free its sessions
+         */
         public ChunkKvJlamaStreamingChatModel build() {
             return new ChunkKvJlamaStreamingChatModel(this);
         }

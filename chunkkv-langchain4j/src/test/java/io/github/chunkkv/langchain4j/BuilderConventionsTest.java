@@ -156,6 +156,13 @@ class BuilderConventionsTest {
         }
     }
 
+    @Test
+    void builderComesFromARegisteredFactory() {
+        int before = CountingBuilderFactory.BUILDERS.get();
+        ChunkKvJlamaChatModel.builder();
+        assertEquals(before + 1, CountingBuilderFactory.BUILDERS.get());
+    }
+
     /** An SLF4J logger that keeps what it is given, "LEVEL message" per line. */
     private static final class RecordingLogger extends AbstractLogger {
         final List<String> lines = new ArrayList<>();
