@@ -38,6 +38,7 @@ public final class GenerationOptions {
         return new GenerationOptions(SamplingOptions.greedy(), maxTokens, List.of(), null);
     }
 
+    /** How tokens are sampled; greedy unless set. */
     public GenerationOptions withSampling(SamplingOptions sampling) {
         return new GenerationOptions(sampling, maxTokens, stopSequences, timeLimit);
     }
@@ -56,14 +57,17 @@ public final class GenerationOptions {
         return new GenerationOptions(sampling, maxTokens, stopSequences, timeLimit);
     }
 
+    /** How tokens are sampled. */
     public SamplingOptions sampling() {
         return sampling;
     }
 
+    /** The most tokens to generate. */
     public int maxTokens() {
         return maxTokens;
     }
 
+    /** The texts that end the generation. */
     public List<String> stopSequences() {
         return stopSequences;
     }

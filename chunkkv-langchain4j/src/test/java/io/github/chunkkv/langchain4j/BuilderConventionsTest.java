@@ -13,16 +13,19 @@ import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.output.FinishReason;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Queue;
 import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.Marker;
-import org.slf4j.event.Level;
-import org.slf4j.helpers.AbstractLogger;
+import org.slf4j.Logger;
+import org.slf4j.event.EventRecordingLogger;
+import org.slf4j.event.SubstituteLoggingEvent;
 import org.slf4j.helpers.MessageFormatter;
+import org.slf4j.helpers.SubstituteLogger;
 
 /** The builder options LangChain4j users know from other providers, each doing what its name says. */
 class BuilderConventionsTest {
@@ -123,21 +126,22 @@ class BuilderConventionsTest {
 
     @Test
     void requestsAndResponsesAreLoggedToTheGivenLogger() {
-        RecordingLogger logger = new RecordingLogger();
+        Queue<SubstituteLoggingEvent> events = new ArrayDeque<>();
         try (ChunkKvJlamaChatModel model = ChunkKvJlamaChatModel.builder().modelPath(folder).maxOutputTokens(3)
-                .logRequests(true).logResponses(true).logger(logger).build()) {
+                .logRequests(true).logResponses(true).logger(recordingLogger(events)).build()) {
             ask(model, "hello there");
         }
-        assertEquals(2, logger.lines.size(), logger.lines.toString());
-        assertTrue(logger.lines.get(0).startsWith("INFO request: ") && logger.lines.get(0).contains("hello there"), logger.lines.get(0));
-        assertTrue(logger.lines.get(1).startsWith("INFO response: ") && logger.lines.get(1).contains("reusedTokens"), logger.lines.get(1));
+        List<String> lines = lines(events);
+        assertEquals(2, lines.size(), lines.toString());
+        assertTrue(lines.get(0).startsWith("INFO request: ") && lines.get(0).contains("hello there"), lines.get(0));
+        assertTrue(lines.get(1).startsWith("INFO response: ") && lines.get(1).contains("reusedTokens"), lines.get(1));
 
-        RecordingLogger quiet = new RecordingLogger();
+        Queue<SubstituteLoggingEvent> quiet = new ArrayDeque<>();
         try (ChunkKvJlamaChatModel model = ChunkKvJlamaChatModel.builder().modelPath(folder).maxOutputTokens(3).logRequests(true)
-                .logger(quiet).build()) {
+                .logger(recordingLogger(quiet)).build()) {
             ask(model, "hello there");
         }
-        assertEquals(1, quiet.lines.size(), "responses are not logged unless asked: " + quiet.lines);
+        assertEquals(1, quiet.size(), "responses are not logged unless asked: " + lines(quiet));
     }
 
     @Test
@@ -163,68 +167,13 @@ class BuilderConventionsTest {
         assertEquals(before + 1, CountingBuilderFactory.BUILDERS.get());
     }
 
-    /** An SLF4J logger that keeps what it is given, "LEVEL message" per line. */
-    private static final class RecordingLogger extends AbstractLogger {
-        final List<String> lines = new ArrayList<>();
+    /** An SLF4J logger (slf4j's own event recorder) that keeps what it is given in {@code events}. */
+    private static Logger recordingLogger(Queue<SubstituteLoggingEvent> events) {
+        return new EventRecordingLogger(new SubstituteLogger("recording", events, false), events);
+    }
 
-        @Override
-        protected String getFullyQualifiedCallerName() {
-            return null;
-        }
-
-        @Override
-        protected void handleNormalizedLoggingCall(Level level, Marker marker, String pattern, Object[] arguments, Throwable t) {
-            lines.add(level + " " + MessageFormatter.basicArrayFormat(pattern, arguments));
-        }
-
-        @Override
-        public boolean isTraceEnabled() {
-            return true;
-        }
-
-        @Override
-        public boolean isTraceEnabled(Marker marker) {
-            return true;
-        }
-
-        @Override
-        public boolean isDebugEnabled() {
-            return true;
-        }
-
-        @Override
-        public boolean isDebugEnabled(Marker marker) {
-            return true;
-        }
-
-        @Override
-        public boolean isInfoEnabled() {
-            return true;
-        }
-
-        @Override
-        public boolean isInfoEnabled(Marker marker) {
-            return true;
-        }
-
-        @Override
-        public boolean isWarnEnabled() {
-            return true;
-        }
-
-        @Override
-        public boolean isWarnEnabled(Marker marker) {
-            return true;
-        }
-
-        @Override
-        public boolean isErrorEnabled() {
-            return true;
-        }
-
-        @Override
-        public boolean isErrorEnabled(Marker marker) {
-            return true;
-        }
+    /** The recorded events as "LEVEL message" lines. */
+    private static List<String> lines(Queue<SubstituteLoggingEvent> events) {
+        return events.stream().map(e -> e.getLevel() + " " + MessageFormatter.basicArrayFormat(e.getMessage(), e.getArgumentArray())).toList();
     }
 }

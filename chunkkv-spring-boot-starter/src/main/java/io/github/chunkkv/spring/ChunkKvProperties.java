@@ -79,192 +79,192 @@ public class ChunkKvProperties {
                 .logResponses(logResponses);
     }
 
-    /** @return the local model folder */
+    /** The local model folder. */
     public Path getModelPath() {
         return modelPath;
     }
 
-    /** @param modelPath a local Jlama model folder */
+    /** Sets a local Jlama model folder. */
     public void setModelPath(Path modelPath) {
         this.modelPath = modelPath;
     }
 
-    /** @return the model name */
+    /** The model name. */
     public String getModelName() {
         return modelName;
     }
 
-    /** @param modelName a Hugging Face owner/name, or the name responses report */
+    /** Sets a Hugging Face owner/name, or the name responses report. */
     public void setModelName(String modelName) {
         this.modelName = modelName;
     }
 
-    /** @return the download folder */
+    /** The download folder. */
     public Path getModelCachePath() {
         return modelCachePath;
     }
 
-    /** @param modelCachePath the download folder */
+    /** Sets the download folder. */
     public void setModelCachePath(Path modelCachePath) {
         this.modelCachePath = modelCachePath;
     }
 
-    /** @return the Hugging Face access token */
+    /** The Hugging Face access token. */
     public String getAuthToken() {
         return authToken;
     }
 
-    /** @param authToken the Hugging Face access token */
+    /** Sets the Hugging Face access token. */
     public void setAuthToken(String authToken) {
         this.authToken = authToken;
     }
 
-    /** @return the compression spec */
+    /** The compression spec. */
     public String getKvCompression() {
         return kvCompression;
     }
 
-    /** @param kvCompression a compression spec such as chunkkv:keep=0.1 */
+    /** Sets a compression spec such as chunkkv:keep=0.1. */
     public void setKvCompression(String kvCompression) {
         this.kvCompression = kvCompression;
     }
 
-    /** @return Jlama's worker threads */
+    /** Jlama's worker threads. */
     public Integer getThreads() {
         return threads;
     }
 
-    /** @param threads Jlama's worker threads */
+    /** Sets Jlama's worker threads. */
     public void setThreads(Integer threads) {
         this.threads = threads;
     }
 
-    /** @return the working quantization */
+    /** The working quantization. */
     public DType getWorkingQuantizedType() {
         return workingQuantizedType;
     }
 
-    /** @param workingQuantizedType the working quantization */
+    /** Sets the working quantization. */
     public void setWorkingQuantizedType(DType workingQuantizedType) {
         this.workingQuantizedType = workingQuantizedType;
     }
 
-    /** @return whether weights are quantized to Q4 while loading */
+    /** Whether weights are quantized to Q4 while loading. */
     public Boolean getQuantizeModelAtRuntime() {
         return quantizeModelAtRuntime;
     }
 
-    /** @param quantizeModelAtRuntime whether to quantize weights to Q4 while loading */
+    /** Sets whether to quantize weights to Q4 while loading. */
     public void setQuantizeModelAtRuntime(Boolean quantizeModelAtRuntime) {
         this.quantizeModelAtRuntime = quantizeModelAtRuntime;
     }
 
-    /** @return the sampling temperature */
+    /** The sampling temperature. */
     public Double getTemperature() {
         return temperature;
     }
 
-    /** @param temperature the sampling temperature */
+    /** Sets the sampling temperature. */
     public void setTemperature(Double temperature) {
         this.temperature = temperature;
     }
 
-    /** @return the nucleus threshold */
+    /** The nucleus threshold. */
     public Double getTopP() {
         return topP;
     }
 
-    /** @param topP the nucleus threshold */
+    /** Sets the nucleus threshold. */
     public void setTopP(Double topP) {
         this.topP = topP;
     }
 
-    /** @return the top-k limit */
+    /** The top-k limit. */
     public Integer getTopK() {
         return topK;
     }
 
-    /** @param topK the top-k limit */
+    /** Sets the top-k limit. */
     public void setTopK(Integer topK) {
         this.topK = topK;
     }
 
-    /** @return the sampling seed */
+    /** The sampling seed. */
     public Integer getSeed() {
         return seed;
     }
 
-    /** @param seed the sampling seed */
+    /** Sets the sampling seed. */
     public void setSeed(Integer seed) {
         this.seed = seed;
     }
 
-    /** @return the repetition penalty */
+    /** The repetition penalty. */
     public Double getRepetitionPenalty() {
         return repetitionPenalty;
     }
 
-    /** @param repetitionPenalty the repetition penalty */
+    /** Sets the repetition penalty. */
     public void setRepetitionPenalty(Double repetitionPenalty) {
         this.repetitionPenalty = repetitionPenalty;
     }
 
-    /** @return the reply length limit */
+    /** The reply length limit. */
     public Integer getMaxTokens() {
         return maxTokens;
     }
 
-    /** @param maxTokens the reply length limit */
+    /** Sets the reply length limit. */
     public void setMaxTokens(Integer maxTokens) {
         this.maxTokens = maxTokens;
     }
 
-    /** @return the stop sequences */
+    /** The stop sequences. */
     public List<String> getStopSequences() {
         return stopSequences;
     }
 
-    /** @param stopSequences the stop sequences */
+    /** Sets the stop sequences. */
     public void setStopSequences(List<String> stopSequences) {
         this.stopSequences = stopSequences;
     }
 
-    /** @return the time limit per reply */
+    /** The time limit per reply. */
     public Duration getTimeout() {
         return timeout;
     }
 
-    /** @param timeout the time limit per reply */
+    /** Sets the time limit per reply. */
     public void setTimeout(Duration timeout) {
         this.timeout = timeout;
     }
 
-    /** @return the number of cached conversations */
+    /** The number of cached conversations. */
     public Integer getMaxSessions() {
         return maxSessions;
     }
 
-    /** @param maxSessions the number of cached conversations */
+    /** Sets the number of cached conversations. */
     public void setMaxSessions(Integer maxSessions) {
         this.maxSessions = maxSessions;
     }
 
-    /** @return whether requests are logged */
+    /** Whether requests are logged. */
     public Boolean getLogRequests() {
         return logRequests;
     }
 
-    /** @param logRequests whether to log requests */
+    /** Sets whether to log requests. */
     public void setLogRequests(Boolean logRequests) {
         this.logRequests = logRequests;
     }
 
-    /** @return whether responses are logged */
+    /** Whether responses are logged. */
     public Boolean getLogResponses() {
         return logResponses;
     }
 
-    /** @param logResponses whether to log responses */
+    /** Sets whether to log responses. */
     public void setLogResponses(Boolean logResponses) {
         this.logResponses = logResponses;
     }
