@@ -3,7 +3,6 @@ package io.github.chunkkv.langchain4j;
 import static dev.langchain4j.internal.Utils.getOrDefault;
 
 import com.github.tjake.jlama.safetensors.DType;
-import com.github.tjake.jlama.safetensors.SafeTensorSupport;
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.exception.InvalidRequestException;
 import dev.langchain4j.exception.ModelNotFoundException;
@@ -16,10 +15,10 @@ import dev.langchain4j.spi.ServiceHelper;
 import io.github.chunkkv.config.ChunkKvConfig;
 import io.github.chunkkv.jlama.VectorApiCheck;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -27,8 +26,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The options both ChunkKV Jlama chat models take. A model comes either from a local Jlama folder
- * ({@link #modelPath}, offline) or by Hugging Face name ({@link #modelName} + {@link #modelCachePath}, downloaded once
- * by Jlama). Without {@link #kvCompression} the cache is full (plain Jlama behaviour).
+ * ({@link #modelPath}, offline) or by Hugging Face name ({@link #modelName} + {@link #modelCachePath}, downloaded once:
+ * resumable, retried, checksummed; see {@link #modelName}). Without {@link #kvCompression} the cache is full (plain Jlama behaviour).
  *
  * <p>Every option is optional and boxed, null meaning its default, as in LangChain4j's provider builders. Options
  * given here win over the same values in {@link #defaultRequestParameters}; per-request parameters win over both.
@@ -42,10 +41,12 @@ public abstract class ChunkKvJlamaModelBuilder<B extends ChunkKvJlamaModelBuilde
     public static final Path DEFAULT_MODEL_CACHE = Path.of(System.getProperty("user.home"), ".jlama", "models");
     /** Conversations whose KV cache is kept for reuse unless {@link #maxSessions} says otherwise. */
     public static final int DEFAULT_MAX_SESSIONS = 8;
+    private static final Duration DOWNLOAD_FIRST_BACKOFF = Duration.ofSeconds(1);
 
     private Path modelPath;
     private String modelName;
     private Path modelCachePath;
+    private URI modelHubUrl;
     private String authToken;
     private Integer threadCount;
     private DType workingQuantizedType;
@@ -83,7 +84,9 @@ public abstract class ChunkKvJlamaModelBuilder<B extends ChunkKvJlamaModelBuilde
 
     /**
      * With {@link #modelPath}: the name reported in responses (default: the folder name). Without it: the Hugging Face
-     * model ({@code owner/name}) that Jlama downloads into {@link #modelCachePath} unless it is there already.
+     * model ({@code owner/name}) to download into {@link #modelCachePath}{@code /owner_name} unless it is there already
+     * (the folder layout of Jlama's own downloader, so either finds the other's models). Interrupted downloads resume
+     * where they stopped; network failures are retried with backoff; LFS files are checked against the hub's SHA-256.
      */
     public B modelName(String modelName) {
         this.modelName = modelName;
@@ -93,6 +96,12 @@ public abstract class ChunkKvJlamaModelBuilder<B extends ChunkKvJlamaModelBuilde
     /** Folder for downloaded models; null: {@link #DEFAULT_MODEL_CACHE}. */
     public B modelCachePath(Path modelCachePath) {
         this.modelCachePath = modelCachePath;
+        return self();
+    }
+
+    /** The hub to download {@link #modelName} from, e.g. a mirror; null: the {@code HF_ENDPOINT} variable or the public hub. */
+    public B modelHubUrl(URI modelHubUrl) {
+        this.modelHubUrl = modelHubUrl;
         return self();
     }
 
@@ -264,6 +273,10 @@ public abstract class ChunkKvJlamaModelBuilder<B extends ChunkKvJlamaModelBuilde
         if (modelPath == null && (modelName == null || modelName.isBlank())) {
             throw new IllegalArgumentException("give modelPath (a local Jlama model folder) or modelName (a Hugging Face owner/name to download)");
         }
+        if (modelPath == null && !HubDownloader.REPOSITORY.matcher(modelName).matches()) {
+            throw new IllegalArgumentException("modelName must be a Hugging Face repository 'owner/name' when no modelPath is given, got '"
+                    + modelName + "'");
+        }
         String displayName = modelName != null ? modelName
                 : getOrDefault(defaultRequestParameters.modelName(), String.valueOf(modelPath.toAbsolutePath().normalize().getFileName()));
         return defaults(displayName);
@@ -321,13 +334,13 @@ public abstract class ChunkKvJlamaModelBuilder<B extends ChunkKvJlamaModelBuilde
     }
 
     private Path download(String name, Path cache) {
+        URI hub = getOrDefault(modelHubUrl, HubDownloader.DEFAULT_HUB);
         try {
-            String[] parts = name.split("/", 2);
-            Optional<String> owner = parts.length == 2 ? Optional.of(parts[0]) : Optional.empty();
-            return SafeTensorSupport.maybeDownloadModel(cache.toString(), owner, parts[parts.length - 1], true, Optional.empty(),
-                    Optional.ofNullable(authToken), Optional.empty()).toPath();
-        } catch (IOException | RuntimeException e) {
-            throw new ModelNotFoundException("model '" + name + "' is neither in " + cache + " nor downloadable: " + e.getMessage(), e);
+            return new HubDownloader(hub, authToken, DOWNLOAD_FIRST_BACKOFF).download(name, cache);
+        } catch (IOException e) {
+            throw new ModelNotFoundException("model '" + name + "' is not in " + cache + " and could not be downloaded from " + hub + " ("
+                    + e.getMessage() + "). Without network access, download its folder (config.json, tokenizer.json, *.safetensors) "
+                    + "elsewhere, copy it here and give it with modelPath(...)", e);
         }
     }
 }

@@ -2,6 +2,7 @@ package io.github.chunkkv.spring;
 
 import com.github.tjake.jlama.safetensors.DType;
 import io.github.chunkkv.langchain4j.ChunkKvJlamaModelBuilder;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -23,6 +24,8 @@ public class ChunkKvProperties {
     private String modelName;
     /** Folder for downloaded models. */
     private Path modelCachePath;
+    /** The hub to download model-name from (e.g. a mirror); unset: HF_ENDPOINT or the public hub. */
+    private URI modelHubUrl;
     /** Hugging Face access token for gated or private models. */
     private String authToken;
     /** KV-cache compression spec, e.g. chunkkv:keep=0.1 or snapkv:budget=128; unset: full cache. */
@@ -61,6 +64,7 @@ public class ChunkKvProperties {
         return builder.modelPath(modelPath)
                 .modelName(modelName)
                 .modelCachePath(modelCachePath)
+                .modelHubUrl(modelHubUrl)
                 .authToken(authToken)
                 .kvCompression(kvCompression)
                 .threadCount(threads)
@@ -107,6 +111,16 @@ public class ChunkKvProperties {
     /** Sets the download folder. */
     public void setModelCachePath(Path modelCachePath) {
         this.modelCachePath = modelCachePath;
+    }
+
+    /** The hub downloads come from. */
+    public URI getModelHubUrl() {
+        return modelHubUrl;
+    }
+
+    /** Sets the hub downloads come from. */
+    public void setModelHubUrl(URI modelHubUrl) {
+        this.modelHubUrl = modelHubUrl;
     }
 
     /** The Hugging Face access token. */
