@@ -68,10 +68,10 @@ public abstract class ChunkKvJlamaModelBase implements AutoCloseable {
                 .messages(request.messages())
                 .parameters(request.parameters() == null ? defaults : defaults.overrideWith(request.parameters()))
                 .build();
-        if (log != null) log.request(merged);
+        log.request(merged);
         GenerationRequest resolved = GenerationRequest.of(merged, defaults.modelName()).withTimeLimit(timeout);
         ChatResponse response = engine.generate(resolved, onText).toChatResponse(defaults.modelName());
-        if (log != null) log.response(response);
+        log.response(response);
         return response;
     }
 

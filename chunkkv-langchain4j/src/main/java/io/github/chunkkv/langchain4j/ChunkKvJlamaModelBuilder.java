@@ -294,11 +294,9 @@ public abstract class ChunkKvJlamaModelBuilder<B extends ChunkKvJlamaModelBuilde
         return timeout;
     }
 
-    /** The exchange logger, or null when neither requests nor responses are logged. */
     ExchangeLog exchangeLog(Class<?> modelClass) {
-        boolean requests = getOrDefault(logRequests, false);
-        boolean responses = getOrDefault(logResponses, false);
-        return requests || responses ? new ExchangeLog(getOrDefault(logger, LoggerFactory.getLogger(modelClass)), requests, responses) : null;
+        return new ExchangeLog(getOrDefault(logger, () -> LoggerFactory.getLogger(modelClass)), getOrDefault(logRequests, false),
+                getOrDefault(logResponses, false));
     }
 
     /** Loads the model, or shares the one already loaded for the same folder and options. */
