@@ -209,8 +209,22 @@ public final class ChunkKvModel implements Generator {
         CompressionStats stats = plan == null
                 ? new CompressionStats(tokens.length, kept.length == 0 ? 0 : kept[0], kept, before, before, 0, 0, 0, elapsed)
                 : plan.stats(tokens.length, kept, before, s.kvBytes(), elapsed);
-        s.endPrefill(stats);
+        s.endPrefill(stats, logits);
         if (wereCold != null) s.recordPrefillReselection(wereCold, recallNanos + stats.compressNanos());
+        return logits;
+    }
+
+    /**
+     * Rewinds to the end of the last prefill and returns that prefill's logits; its statistics now say that nothing
+     * was run or compressed.
+     */
+    private synchronized float[] rewindToPrefillEnd(KvSession s) {
+        s.checkOpen();
+        float[] logits = s.logitsAtPrefillEnd(); // checked before anything changes
+        s.truncate(s.compressedUpTo());
+        int[] kept = new int[c.numberOfLayers];
+        for (int l = 0; l < kept.length; l++) kept[l] = s.cachedRows(l);
+        s.recordStats(new CompressionStats(0, kept.length == 0 ? 0 : kept[0], kept, s.kvBytes(), s.kvBytes(), 0, 0, 0, 0));
         return logits;
     }
 
@@ -315,9 +329,18 @@ public final class ChunkKvModel implements Generator {
     }
 
     GenerationResult generate(KvSession s, int[] newTokens, GenerationOptions options, TextListener listener) {
+        return loop(s, options, listener).run(newTokens);
+    }
+
+    GenerationResult regenerate(KvSession s, GenerationOptions options, TextListener listener) {
+        GenerationLoop loop = loop(s, options, listener); // options checked before the session is rewound
+        return loop.runFrom(rewindToPrefillEnd(s));
+    }
+
+    private GenerationLoop loop(KvSession s, GenerationOptions options, TextListener listener) {
         Objects.requireNonNull(options, "options");
         Objects.requireNonNull(listener, "listener");
-        return new GenerationLoop(s, options, listener, model.getTokenizer(), c.eosTokens, maxPositions, random).run(newTokens);
+        return new GenerationLoop(s, options, listener, model.getTokenizer(), c.eosTokens, maxPositions, random);
     }
 
     /**

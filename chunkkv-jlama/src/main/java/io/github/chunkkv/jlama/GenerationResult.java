@@ -35,14 +35,16 @@ public record GenerationResult(
         /** The requested maximum of new tokens was generated. */
         MAX_TOKENS,
         /** The session holds as many positions as the model allows. */
-        CONTEXT_FULL
+        CONTEXT_FULL,
+        /** The generation's time limit passed; the reply ends with the last token sampled before it. */
+        TIME_LIMIT
     }
 
     /** This result as Jlama's {@link Generator.Response} (no tool calls parsed yet). */
     public Generator.Response toJlamaResponse() {
         Generator.FinishReason reason = switch (stopReason) {
             case END_OF_SEQUENCE, STOP_SEQUENCE -> Generator.FinishReason.STOP_TOKEN;
-            case MAX_TOKENS, CONTEXT_FULL -> Generator.FinishReason.MAX_TOKENS;
+            case MAX_TOKENS, CONTEXT_FULL, TIME_LIMIT -> Generator.FinishReason.MAX_TOKENS;
         };
         return new Generator.Response(text, textWithSpecialTokens, reason, promptTokens, generatedTokens,
                 prefillNanos / 1_000_000, decodeNanos / 1_000_000);

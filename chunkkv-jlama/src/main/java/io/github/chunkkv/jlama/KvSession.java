@@ -37,6 +37,7 @@ public final class KvSession implements AutoCloseable {
     private PrefillPlan prefillPlan;
     private CompressionStats lastStats;
     private RecallStats lastRecallStats;
+    private float[] prefillLogits;
     private boolean closed;
 
     /**
@@ -79,6 +80,17 @@ public final class KvSession implements AutoCloseable {
      */
     public GenerationResult generate(int[] newTokens, GenerationOptions options, TextListener listener) {
         return owner.generate(this, newTokens, options, listener);
+    }
+
+    /**
+     * Generates a new reply to the last prefill: forgets what was generated after it and samples from its logits, which
+     * the session kept, so nothing is run through the model before the first new token. This answers a re-sent
+     * identical prompt; with greedy sampling the reply is the same as the first time.
+     *
+     * @throws IllegalStateException when the session has not been prefilled
+     */
+    public GenerationResult regenerate(GenerationOptions options, TextListener listener) {
+        return owner.regenerate(this, options, listener);
     }
 
     /**
@@ -248,10 +260,23 @@ public final class KvSession implements AutoCloseable {
         this.prefillPlan = plan;
     }
 
-    void endPrefill(CompressionStats stats) {
+    void endPrefill(CompressionStats stats, float[] logits) {
         this.prefillPlan = null;
         this.lastStats = stats;
         this.compressedUpTo = position;
+        this.prefillLogits = logits.clone();
+    }
+
+    /** The logits of the last prefill's last token. */
+    float[] logitsAtPrefillEnd() {
+        if (prefillLogits == null) {
+            throw new IllegalStateException("session " + id + " has no prefill of its own to generate from again (none yet, or restored from a snapshot)");
+        }
+        return prefillLogits.clone();
+    }
+
+    void recordStats(CompressionStats stats) {
+        this.lastStats = stats;
     }
 
     /** Restores the non-cache state of a snapshot into this new session (its caches are already filled). */
@@ -288,6 +313,7 @@ public final class KvSession implements AutoCloseable {
         closed = true;
         prefillPlan = null;
         if (cold != null) cold.close();
+        prefillLogits = null;
         for (int l = 0; l < caches.length; l++) caches[l] = new LayerKvCache(caches[l].rowStride(), 0);
     }
 

@@ -1,5 +1,6 @@
 package io.github.chunkkv.jlama;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -15,6 +16,7 @@ import io.github.chunkkv.jlama.GenerationResult.StopReason;
 import io.github.chunkkv.testing.TinyModels;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -198,6 +200,54 @@ class GenerationLoopTest {
             }
         }
         assertEquals(replies[0], replies[1]);
+    }
+
+    @Test
+    void regenerateAnswersTheLastPrefillAgainFromItsKeptLogits() {
+        for (ChunkKvConfig config : List.of(ChunkKvConfig.full(), ChunkKvConfig.parse("chunkkv:keep=0.5,chunk=4,window=8"))) {
+            try (ChunkKvModel m = ChunkKvJlama.wrap(model, config); KvSession s = m.openSession()) {
+                assertThrows(IllegalStateException.class, () -> s.regenerate(GenerationOptions.maxTokens(3), TextListener.NONE));
+                GenerationResult first = s.generate(PROMPT, GenerationOptions.maxTokens(10), TextListener.NONE);
+                int[] firstTokens = s.tokens();
+                GenerationResult again = s.regenerate(GenerationOptions.maxTokens(10), TextListener.NONE);
+                assertEquals(first.text(), again.text(), config.toSpec());
+                assertArrayEquals(firstTokens, s.tokens(), "the first reply was forgotten and generated again");
+                assertEquals(0, again.promptTokens());
+                assertEquals(0, again.stats().promptTokens(), "nothing prefilled");
+                assertEquals(0, again.stats().compressNanos(), "nothing compressed");
+            }
+        }
+    }
+
+    @Test
+    void aPassedTimeLimitEndsTheReplyCleanlyAfterTheTokenInHand() {
+        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.full()); KvSession s = m.openSession()) {
+            // One nanosecond has passed by the time the prefill is done: the first token ends the reply.
+            GenerationResult r = s.generate(PROMPT, GenerationOptions.maxTokens(REFERENCE_TOKENS).withTimeLimit(Duration.ofNanos(1)),
+                    TextListener.NONE);
+            assertEquals(StopReason.TIME_LIMIT, r.stopReason());
+            assertEquals(1, r.generatedTokens());
+            assertEquals(reference[0], r.lastSampledToken());
+            assertEquals(PROMPT.length, s.position(), "the last sampled token is not fed back");
+        }
+        assertMessage(() -> GenerationOptions.maxTokens(1).withTimeLimit(Duration.ZERO), "timeLimit must be positive");
+    }
+
+    @Test
+    void aSeedInTheOptionsMakesEveryGenerationReproducibleOnOneModel() {
+        SamplingOptions seeded = SamplingOptions.temperature(1.5f).withTopP(0.95f).withTopK(40).withRepetitionPenalty(1.3f);
+        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.full())) {
+            int[][] replies = new int[3][];
+            for (int run = 0; run < 3; run++) {
+                long seed = run < 2 ? 17 : 18;
+                try (KvSession s = m.openSession()) {
+                    s.generate(PROMPT, GenerationOptions.maxTokens(16).withSampling(seeded.withSeed(seed)), TextListener.NONE);
+                    replies[run] = Arrays.copyOfRange(s.tokens(), PROMPT.length, s.position());
+                }
+            }
+            assertArrayEquals(replies[0], replies[1], "same seed, same tokens");
+            assertFalse(Arrays.equals(replies[0], replies[2]), "another seed draws other tokens");
+        }
     }
 
     @Test

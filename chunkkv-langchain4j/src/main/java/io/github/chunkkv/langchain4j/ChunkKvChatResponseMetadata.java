@@ -19,6 +19,7 @@ public class ChunkKvChatResponseMetadata extends ChatResponseMetadata {
     private final double decodeMillis;
     private final String policy;
 
+    /** Takes the builder's values; use {@link #builder()}. */
     protected ChunkKvChatResponseMetadata(Builder builder) {
         super(builder);
         this.promptTokens = builder.promptTokens;
@@ -113,10 +114,12 @@ public class ChunkKvChatResponseMetadata extends ChatResponseMetadata {
                 prefillMillis, compressMillis, decodeMillis, policy);
     }
 
+    /** An empty builder. */
     public static Builder builder() {
         return new Builder();
     }
 
+    /** Builds {@link ChunkKvChatResponseMetadata}. */
     public static class Builder extends ChatResponseMetadata.Builder<Builder> {
         private int promptTokens;
         private int reusedTokens;
@@ -128,51 +131,61 @@ public class ChunkKvChatResponseMetadata extends ChatResponseMetadata {
         private double decodeMillis;
         private String policy;
 
+        /** Sets the whole prompt's token count. */
         public Builder promptTokens(int promptTokens) {
             this.promptTokens = promptTokens;
             return this;
         }
 
+        /** Sets how many leading prompt tokens came from a cached session. */
         public Builder reusedTokens(int reusedTokens) {
             this.reusedTokens = reusedTokens;
             return this;
         }
 
+        /** Sets the mean cache rows per layer after compression. */
         public Builder keptTokens(double keptTokens) {
             this.keptTokens = keptTokens;
             return this;
         }
 
+        /** Sets the K+V bytes before compression. */
         public Builder kvBytesBefore(long kvBytesBefore) {
             this.kvBytesBefore = kvBytesBefore;
             return this;
         }
 
+        /** Sets the K+V bytes after compression. */
         public Builder kvBytesAfter(long kvBytesAfter) {
             this.kvBytesAfter = kvBytesAfter;
             return this;
         }
 
+        /** Sets the prefill time, compression included. */
         public Builder prefillMillis(double prefillMillis) {
             this.prefillMillis = prefillMillis;
             return this;
         }
 
+        /** Sets the compression time. */
         public Builder compressMillis(double compressMillis) {
             this.compressMillis = compressMillis;
             return this;
         }
 
+        /** Sets the decode time. */
         public Builder decodeMillis(double decodeMillis) {
             this.decodeMillis = decodeMillis;
             return this;
         }
 
+        /** Sets the compression spec used. */
         public Builder policy(String policy) {
             this.policy = policy;
             return this;
         }
 
+        /** The metadata. */
         @Override
         public ChunkKvChatResponseMetadata build() {
             return new ChunkKvChatResponseMetadata(this);

@@ -3,6 +3,7 @@ package io.github.chunkkv.langchain4j;
 import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.ChatResponse;
+import io.github.chunkkv.langchain4j.spi.ChunkKvJlamaChatModelBuilderFactory;
 
 /**
  * A LangChain4j {@link ChatModel} running a Jlama model in-process with a compressed KV cache.
@@ -26,8 +27,9 @@ public class ChunkKvJlamaChatModel extends ChunkKvJlamaModelBase implements Chat
         super(builder);
     }
 
+    /** A new builder, from a {@link ChunkKvJlamaChatModelBuilderFactory} when one is registered. */
     public static Builder builder() {
-        return new Builder();
+        return ChunkKvJlamaModelBuilder.fromFactory(ChunkKvJlamaChatModelBuilderFactory.class, Builder::new);
     }
 
     @Override
@@ -35,9 +37,16 @@ public class ChunkKvJlamaChatModel extends ChunkKvJlamaModelBase implements Chat
         return answer(resolve(chatRequest), text -> {});
     }
 
+    /** Options of the chat model; see {@link ChunkKvJlamaModelBuilder}. */
     public static final class Builder extends ChunkKvJlamaModelBuilder<Builder> {
-        private Builder() {}
+        /** A builder with every option unset; {@link #builder()} is the usual way to get one. */
+        public Builder() {}
 
+        /**
+         * Validates the options, then loads the model (or shares the one loaded for the same folder and options).
+         *
+         * @return the model; close it to free its sessions
+         */
         public ChunkKvJlamaChatModel build() {
             return new ChunkKvJlamaChatModel(this);
         }

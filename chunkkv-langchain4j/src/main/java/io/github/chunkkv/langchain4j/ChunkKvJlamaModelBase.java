@@ -5,6 +5,7 @@ import dev.langchain4j.model.chat.Capability;
 import dev.langchain4j.model.chat.listener.ChatModelListener;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.ChatResponse;
+import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -17,29 +18,39 @@ import java.util.function.Consumer;
 public abstract class ChunkKvJlamaModelBase implements AutoCloseable {
     private final ChunkKvChatRequestParameters defaults;
     private final List<ChatModelListener> listeners;
+    private final Set<Capability> capabilities;
+    private final Duration timeout;
+    private final ExchangeLog log;
     private final JlamaEngine engine;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     ChunkKvJlamaModelBase(ChunkKvJlamaModelBuilder<?> builder) {
         this.defaults = builder.validatedDefaults(); // every option checked before the model is loaded
         this.listeners = builder.configuredListeners();
+        this.capabilities = builder.configuredCapabilities();
+        this.timeout = builder.configuredTimeout();
+        this.log = builder.exchangeLog(getClass());
         this.engine = builder.acquireEngine();
     }
 
+    /** The builder's options merged into its default request parameters; every request is merged with these. */
     public ChunkKvChatRequestParameters defaultRequestParameters() {
         return defaults;
     }
 
+    /** The listeners given to the builder. */
     public List<ChatModelListener> listeners() {
         return listeners;
     }
 
+    /** {@link ModelProvider#OTHER}: LangChain4j has no value for an in-process Jlama model. */
     public ModelProvider provider() {
-        return ModelProvider.OTHER; // no enum value for in-process Jlama
+        return ModelProvider.OTHER;
     }
 
+    /** What the builder declared (none by default). */
     public Set<Capability> supportedCapabilities() {
-        return Set.of();
+        return capabilities;
     }
 
     /** Counts tokens with this model's tokenizer and chat template, e.g. for {@code TokenWindowChatMemory}. */
@@ -57,12 +68,15 @@ public abstract class ChunkKvJlamaModelBase implements AutoCloseable {
                 .messages(request.messages())
                 .parameters(request.parameters() == null ? defaults : defaults.overrideWith(request.parameters()))
                 .build();
-        return GenerationRequest.of(merged, defaults.modelName()).requireRenderableBy(engine.renderer());
+        log.request(merged);
+        return GenerationRequest.of(merged, defaults.modelName()).withTimeLimit(timeout).requireRenderableBy(engine.renderer());
     }
 
     /** Answers a resolved request; {@code onText} receives the reply as it becomes final. */
     final ChatResponse answer(GenerationRequest request, Consumer<String> onText) {
-        return engine.generate(request, onText).toChatResponse(defaults.modelName());
+        ChatResponse response = engine.generate(request, onText).toChatResponse(defaults.modelName());
+        log.response(response);
+        return response;
     }
 
     /** Frees this model's claim on the shared Jlama model; the last user frees its sessions and weights. */

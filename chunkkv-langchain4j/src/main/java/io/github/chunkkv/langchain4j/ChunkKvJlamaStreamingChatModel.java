@@ -3,6 +3,7 @@ package io.github.chunkkv.langchain4j;
 import dev.langchain4j.model.chat.StreamingChatModel;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
+import io.github.chunkkv.langchain4j.spi.ChunkKvJlamaStreamingChatModelBuilderFactory;
 import java.util.concurrent.Executor;
 
 /**
@@ -29,8 +30,9 @@ public class ChunkKvJlamaStreamingChatModel extends ChunkKvJlamaModelBase implem
         this.delivery = builder.executor == null ? StreamingDelivery.onOwnPool() : StreamingDelivery.on(builder.executor);
     }
 
+    /** A new builder, from a {@link ChunkKvJlamaStreamingChatModelBuilderFactory} when one is registered. */
     public static Builder builder() {
-        return new Builder();
+        return ChunkKvJlamaModelBuilder.fromFactory(ChunkKvJlamaStreamingChatModelBuilderFactory.class, Builder::new);
     }
 
     @Override
@@ -46,10 +48,12 @@ public class ChunkKvJlamaStreamingChatModel extends ChunkKvJlamaModelBase implem
         super.close();
     }
 
+    /** Options of the streaming chat model; see {@link ChunkKvJlamaModelBuilder}. */
     public static final class Builder extends ChunkKvJlamaModelBuilder<Builder> {
         private Executor executor;
 
-        private Builder() {}
+        /** A builder with every option unset; {@link #builder()} is the usual way to get one. */
+        public Builder() {}
 
         /**
          * Where replies are generated and the handler is called; default: a cached pool of daemon threads named
@@ -60,6 +64,11 @@ public class ChunkKvJlamaStreamingChatModel extends ChunkKvJlamaModelBase implem
             return this;
         }
 
+        /**
+         * Validates the options, then loads the model (or shares the one loaded for the same folder and options).
+         *
+         * @return the model; close it to free its sessions
+         */
         public ChunkKvJlamaStreamingChatModel build() {
             return new ChunkKvJlamaStreamingChatModel(this);
         }

@@ -14,15 +14,16 @@ import java.util.UUID;
  * What one chat request produced; turned into the LangChain4j response by {@link #toChatResponse}.
  *
  * @param result the generation, whose prompt is only what was prefilled (the tokens after the reused prefix)
+ * @param text the reply's text for the AiMessage (see {@link ReplyText})
  * @param toolCalls the reply parsed as tool calls; empty when it is text
  * @param promptTokens the whole prompt, reused prefix included
  * @param reusedTokens leading prompt tokens served from an earlier request's cache
  */
-record Generation(UUID sessionId, GenerationResult result, List<ToolExecutionRequest> toolCalls, int promptTokens,
+record Generation(UUID sessionId, GenerationResult result, String text, List<ToolExecutionRequest> toolCalls, int promptTokens,
         int reusedTokens, String policy) {
 
     ChatResponse toChatResponse(String modelName) {
-        AiMessage message = toolCalls.isEmpty() ? AiMessage.from(result.text()) : AiMessage.from(toolCalls);
+        AiMessage message = toolCalls.isEmpty() ? AiMessage.from(text) : AiMessage.from(toolCalls);
         CompressionStats stats = result.stats();
         return ChatResponse.builder()
                 .aiMessage(message)
@@ -48,7 +49,7 @@ record Generation(UUID sessionId, GenerationResult result, List<ToolExecutionReq
         if (!toolCalls.isEmpty()) return FinishReason.TOOL_EXECUTION;
         return switch (result.stopReason()) {
             case END_OF_SEQUENCE, STOP_SEQUENCE -> FinishReason.STOP;
-            case MAX_TOKENS, CONTEXT_FULL -> FinishReason.LENGTH;
+            case MAX_TOKENS, CONTEXT_FULL, TIME_LIMIT -> FinishReason.LENGTH;
         };
     }
 }

@@ -11,13 +11,15 @@ import dev.langchain4j.model.chat.request.ToolChoice;
 import io.github.chunkkv.config.ChunkKvConfig;
 import io.github.chunkkv.jlama.GenerationOptions;
 import io.github.chunkkv.jlama.SamplingOptions;
+import java.time.Duration;
 import java.util.List;
 
 /**
  * One chat request resolved against the model: every parameter validated (bad values are an
  * {@link InvalidRequestException} naming the parameter, unsupported ones an {@link UnsupportedFeatureException}) and
- * every unset one defaulted: temperature 0 (greedy), no output limit but the context, full KV cache. Tool choice
- * NONE drops the tools from the prompt; REQUIRED cannot be enforced and is refused. With {@link #requireRenderableBy}
+ * every unset one defaulted: temperature 0 (greedy, where top-p, top-k and seed change nothing; a repetition penalty
+ * still applies), no output limit but the context, full KV cache. Tool choice NONE drops the tools from the prompt;
+ * REQUIRED cannot be enforced and is refused. With {@link #requireRenderableBy}
  * the messages and tools are checked against the model's prompt renderer too, so that every refusal happens before a
  * generation starts (a streaming model throws it from {@code chat} instead of streaming it to the handler).
  *
@@ -38,8 +40,6 @@ record GenerationRequest(List<ChatMessage> messages, List<ToolSpecification> too
             throw new UnsupportedFeatureException("modelName '" + p.modelName() + "' is not supported: this chat model serves only '"
                     + servedModelName + "' (the model it loaded; choose the model on the builder)");
         }
-        unsupported(p.topP(), "topP");
-        unsupported(p.topK(), "topK");
         unsupported(p.frequencyPenalty(), "frequencyPenalty");
         unsupported(p.presencePenalty(), "presencePenalty");
         if (p.responseFormat() != null && p.responseFormat().type() == ResponseFormatType.JSON) {
@@ -55,9 +55,9 @@ record GenerationRequest(List<ChatMessage> messages, List<ToolSpecification> too
         GenerationOptions options;
         try {
             options = GenerationOptions.maxTokens(maxOutputTokens == null ? Integer.MAX_VALUE : maxOutputTokens)
-                    .withSampling(SamplingOptions.temperature(p.temperature() == null ? 0f : p.temperature().floatValue()))
+                    .withSampling(sampling(p))
                     .withStopSequences(p.stopSequences() == null ? List.of() : p.stopSequences());
-        } catch (IllegalArgumentException e) { // a bad temperature or stop sequence, named in the message
+        } catch (IllegalArgumentException e) { // a bad sampling parameter or stop sequence, named in the message
             throw new InvalidRequestException(e.getMessage(), e);
         }
         List<ToolSpecification> tools = p.toolSpecifications() == null || p.toolChoice() == ToolChoice.NONE ? List.of() : p.toolSpecifications();
@@ -71,7 +71,24 @@ record GenerationRequest(List<ChatMessage> messages, List<ToolSpecification> too
         return this;
     }
 
+    /** The same request with a generation time limit (null: none). */
+    GenerationRequest withTimeLimit(Duration timeLimit) {
+        return new GenerationRequest(messages, tools, options.withTimeLimit(timeLimit), compression);
+    }
+
+    /** Unset parameters sample greedily, without top-p/top-k cut, penalty or seed. */
+    private static SamplingOptions sampling(ChatRequestParameters p) {
+        SamplingOptions sampling = SamplingOptions.temperature(p.temperature() == null ? 0f : p.temperature().floatValue());
+        if (p.topP() != null) sampling = sampling.withTopP(p.topP().floatValue());
+        if (p.topK() != null) sampling = sampling.withTopK(p.topK());
+        if (p instanceof ChunkKvChatRequestParameters c) {
+            if (c.seed() != null) sampling = sampling.withSeed(c.seed());
+            if (c.repetitionPenalty() != null) sampling = sampling.withRepetitionPenalty(c.repetitionPenalty().floatValue());
+        }
+        return sampling;
+    }
+
     private static void unsupported(Object value, String name) {
-        if (value != null) throw new UnsupportedFeatureException(name + " is not supported by the Jlama chat models (they sample with temperature only)");
+        if (value != null) throw new UnsupportedFeatureException(name + " is not supported by the Jlama chat models");
     }
 }

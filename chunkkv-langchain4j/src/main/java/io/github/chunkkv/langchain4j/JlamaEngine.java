@@ -11,6 +11,7 @@ import io.github.chunkkv.jlama.ChunkKvModel;
 import io.github.chunkkv.jlama.GenerationResult;
 import io.github.chunkkv.jlama.GenerationResult.StopReason;
 import io.github.chunkkv.jlama.KvSession;
+import io.github.chunkkv.jlama.TextListener;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
@@ -56,8 +57,9 @@ final class JlamaEngine {
     }
 
     /**
-     * Generates a reply, continuing a cached session when the prompt extends one. {@code onText} receives the reply
-     * as it becomes final (stop sequences already removed).
+     * Generates a reply, continuing a cached session when the prompt extends one (or generating again from the end of
+     * its prompt when it is the same prompt). {@code onText} receives the reply as it becomes final (stop sequences
+     * already removed, and the separator the chat template puts before an assistant message, see {@link ReplyText}).
      */
     synchronized Generation generate(GenerationRequest request, Consumer<String> onText) {
         if (closed) throw new IllegalStateException("the chat model was closed");
@@ -76,13 +78,17 @@ final class JlamaEngine {
         }
         KvSession session = lease.session();
         try {
-            GenerationResult result = session.generate(Arrays.copyOfRange(prompt, lease.reused(), prompt.length), request.options(),
-                    (text, generated, decodeNanos) -> onText.accept(text));
+            ReplyText reply = new ReplyText(renderer.assistantContentSeparator(), onText);
+            TextListener listener = (text, generated, decodeNanos) -> reply.accept(text);
+            GenerationResult result = lease.reused() == prompt.length
+                    ? session.regenerate(request.options(), listener)
+                    : session.generate(Arrays.copyOfRange(prompt, lease.reused(), prompt.length), request.options(), listener);
             // Only a reply the model ended itself can be a complete tool call.
             List<ToolExecutionRequest> toolCalls = result.stopReason() == StopReason.END_OF_SEQUENCE && !request.tools().isEmpty()
                     ? toolCalls(context, result)
                     : List.of();
-            return new Generation(session.id(), result, toolCalls, prompt.length, lease.reused(), request.compression().toSpec());
+            return new Generation(session.id(), result, reply.finish(result), toolCalls, prompt.length, lease.reused(),
+                    request.compression().toSpec());
         } catch (GenerationCancelled e) {
             throw e; // stopped between tokens: the session is consistent and stays cached
         } catch (RuntimeException | Error e) {

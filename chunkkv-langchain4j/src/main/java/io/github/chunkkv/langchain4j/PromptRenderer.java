@@ -30,13 +30,35 @@ import java.util.Optional;
 final class PromptRenderer {
     static final String FALLBACK_GENERATION_PROMPT = "assistant:";
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String PROBE_CONTENT = "\u2063chunkkv-probe\u2063";
 
     private final Optional<PromptSupport> promptSupport;
     private final boolean toolSupport;
+    private String assistantContentSeparator; // probed on first use; racing threads compute the same value
 
     PromptRenderer(Optional<PromptSupport> promptSupport, boolean toolSupport) {
         this.promptSupport = promptSupport;
         this.toolSupport = toolSupport;
+    }
+
+    /**
+     * The whitespace that the rendered history has between the generation cue and an assistant message's content
+     * ({@code " "} for a cue {@code "assistant:"} and a history {@code "assistant: " + content}), found by rendering
+     * one exchange both ways; empty when there is none or the two renderings do not line up.
+     */
+    String assistantContentSeparator() {
+        if (assistantContentSeparator == null) assistantContentSeparator = probeAssistantContentSeparator();
+        return assistantContentSeparator;
+    }
+
+    private String probeAssistantContentSeparator() {
+        UserMessage question = UserMessage.from("?");
+        String cue = render(List.of(question), List.of(), true).getPrompt();
+        String history = render(List.of(question, AiMessage.from(PROBE_CONTENT)), List.of(), false).getPrompt();
+        int content = history.indexOf(PROBE_CONTENT);
+        if (!history.startsWith(cue) || content < cue.length()) return "";
+        String separator = history.substring(cue.length(), content);
+        return separator.isBlank() ? separator : "";
     }
 
     boolean supportsTools() {

@@ -32,14 +32,17 @@ final class SessionCache implements AutoCloseable {
     /**
      * The session sharing the longest usable prefix with {@code prompt} (same compression), rewound to that prefix; or
      * a fresh session. A prefix is usable when it covers everything the session has compressed (compression already
-     * used that history, so it cannot be partly undone) and leaves at least one prompt token to prefill.
+     * used that history, so it cannot be partly undone). It leaves at least one prompt token to prefill, except when
+     * the whole prompt is what the session's last prefill ended with: then {@code reused == prompt.length} and the
+     * session can {@link KvSession#regenerate} from there.
      */
     Lease acquire(int[] prompt, ChunkKvConfig config) {
         KvSession best = null;
         int bestPrefix = 0;
         for (KvSession s : sessions.values()) {
             if (!s.config().equals(config)) continue;
-            int prefix = Math.min(commonPrefix(s.tokens(), prompt), prompt.length - 1);
+            int common = commonPrefix(s.tokens(), prompt);
+            int prefix = common == prompt.length && s.compressedUpTo() == prompt.length ? prompt.length : Math.min(common, prompt.length - 1);
             if (prefix > bestPrefix && prefix >= s.compressedUpTo()) {
                 best = s;
                 bestPrefix = prefix;

@@ -11,13 +11,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /**
- * Loads each model folder once per JVM: chat models built for the same folder, working type and session-cache size
+ * Loads each model folder once per JVM: chat models built for the same folder, working type, runtime quantization and
+ * session-cache size
  * share one {@link JlamaEngine} (weights and sessions), which is closed when the last of them is closed.
  */
 final class SharedEngines {
-    private record Key(Path folder, DType workingQuantizedType, int maxSessions) {}
+    private record Key(Path folder, DType workingQuantizedType, boolean quantizeAtRuntime, int maxSessions) {}
 
     private static final class Entry {
         final JlamaEngine engine;
@@ -32,9 +34,9 @@ final class SharedEngines {
 
     private SharedEngines() {}
 
-    static synchronized JlamaEngine acquire(Path folder, DType workingQuantizedType, int maxSessions) {
+    static synchronized JlamaEngine acquire(Path folder, DType workingQuantizedType, boolean quantizeAtRuntime, int maxSessions) {
         checkModelFolder(folder);
-        Key key = new Key(realPath(folder), workingQuantizedType, maxSessions);
+        Key key = new Key(realPath(folder), workingQuantizedType, quantizeAtRuntime, maxSessions);
         Entry entry = ENGINES.get(key);
         if (entry == null) {
             entry = new Entry(load(key));
@@ -45,7 +47,8 @@ final class SharedEngines {
     }
 
     private static JlamaEngine load(Key key) {
-        AbstractModel model = ModelSupport.loadModel(key.folder().toFile(), DType.F32, key.workingQuantizedType());
+        AbstractModel model = ModelSupport.loadModel(key.folder().toFile(), null, DType.F32, key.workingQuantizedType(),
+                key.quantizeAtRuntime() ? Optional.of(DType.Q4) : Optional.empty(), Optional.empty());
         try {
             return new JlamaEngine(model, key.maxSessions());
         } catch (RuntimeException e) {

@@ -136,7 +136,9 @@ class ChunkKvJlamaChatModelTest {
         assertTrue(e.getMessage().contains("temperature"), e.getMessage());
         e = assertThrows(InvalidRequestException.class, () -> model.chat(ask("hi", ChunkKvChatRequestParameters.builder().maxOutputTokens(0).build())));
         assertTrue(e.getMessage().contains("maxOutputTokens"), e.getMessage());
-        assertThrows(UnsupportedFeatureException.class, () -> model.chat(ask("hi", ChunkKvChatRequestParameters.builder().topK(5).build())));
+        assertThrows(UnsupportedFeatureException.class, () -> model.chat(ask("hi", ChunkKvChatRequestParameters.builder().frequencyPenalty(0.5).build())));
+        e = assertThrows(InvalidRequestException.class, () -> model.chat(ask("hi", ChunkKvChatRequestParameters.builder().topK(0).build())));
+        assertTrue(e.getMessage().contains("topK"), e.getMessage());
         var unsupported = assertThrows(UnsupportedFeatureException.class,
                 () -> model.chat(ask("hi", ChunkKvChatRequestParameters.builder().modelName("other").build())));
         assertTrue(unsupported.getMessage().contains("modelName") && unsupported.getMessage().contains("not support"), unsupported.getMessage());
@@ -174,7 +176,7 @@ class ChunkKvJlamaChatModelTest {
         assertThrows(IllegalArgumentException.class, () -> ChunkKvJlamaChatModel.builder().build());
         assertThrows(IllegalArgumentException.class, () -> ChunkKvJlamaChatModel.builder().modelPath(folder).kvCompression("nosuchpolicy:keep=0.1"));
         assertThrows(IllegalArgumentException.class, () -> ChunkKvJlamaChatModel.builder().modelPath(folder).kvCompression(0.0));
-        var t = assertThrows(IllegalArgumentException.class, () -> ChunkKvJlamaChatModel.builder().modelPath(folder).temperature(-1).build());
+        var t = assertThrows(IllegalArgumentException.class, () -> ChunkKvJlamaChatModel.builder().modelPath(folder).temperature(-1.0).build());
         assertTrue(t.getMessage().contains("temperature"), t.getMessage());
         assertThrows(IllegalArgumentException.class, () -> ChunkKvJlamaChatModel.builder().modelPath(folder).maxOutputTokens(0).build());
         assertThrows(IllegalArgumentException.class, () -> ChunkKvJlamaChatModel.builder().modelPath(folder).maxSessions(0).build());

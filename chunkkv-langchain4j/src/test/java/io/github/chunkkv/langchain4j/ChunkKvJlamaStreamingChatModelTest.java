@@ -42,8 +42,8 @@ class ChunkKvJlamaStreamingChatModelTest {
     @BeforeAll
     static void load() {
         folder = TinyChatModels.llama(dir);
-        blocking = ChunkKvJlamaChatModel.builder().modelPath(folder).maxOutputTokens(10).temperature(0).build();
-        streaming = ChunkKvJlamaStreamingChatModel.builder().modelPath(folder).maxOutputTokens(10).temperature(0)
+        blocking = ChunkKvJlamaChatModel.builder().modelPath(folder).maxOutputTokens(10).temperature(0.0).build();
+        streaming = ChunkKvJlamaStreamingChatModel.builder().modelPath(folder).maxOutputTokens(10).temperature(0.0)
                 .listeners(List.of(new ChatModelListener() {
                     @Override
                     public void onResponse(ChatModelResponseContext c) {

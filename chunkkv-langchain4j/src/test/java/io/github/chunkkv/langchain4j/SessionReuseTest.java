@@ -1,6 +1,7 @@
 package io.github.chunkkv.langchain4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -110,6 +111,54 @@ class SessionReuseTest {
             int promptOfFirstTurn = 1 + "user: Tell me a story.\nassistant: ".length();
             assertEquals(promptOfFirstTurn + 2, m.reusedTokens(), m.toString());
         }
+    }
+
+    @Test
+    void anIdenticalResentPromptReusesItsWholeSessionAndGetsTheSameGreedyReply() {
+        for (String policy : List.of("full", "chunkkv:keep=0.5,chunk=4,window=8")) {
+            try (ChunkKvJlamaChatModel model = ChunkKvJlamaChatModel.builder().modelPath(folder).kvCompression(policy)
+                    .maxOutputTokens(6).maxSessions(2).build()) {
+                ChatRequest request = ChatRequest.builder().messages(UserMessage.from("Say it again.")).build();
+                ChatResponse first = model.chat(request);
+                ChatResponse again = model.chat(request);
+                ChunkKvChatResponseMetadata m = (ChunkKvChatResponseMetadata) again.metadata();
+                assertEquals(m.promptTokens(), m.reusedTokens(), policy + ": " + m);
+                assertEquals(0.0, m.compressMillis(), "nothing was compressed again: " + m);
+                assertEquals(first.aiMessage().text(), again.aiMessage().text(), policy);
+                // and the conversation still goes on from the regenerated reply
+                ChatResponse next = model.chat(ChatRequest.builder()
+                        .messages(UserMessage.from("Say it again."), again.aiMessage(), UserMessage.from("More.")).build());
+                assertTrue(((ChunkKvChatResponseMetadata) next.metadata()).reusedTokens() > m.promptTokens(), next.metadata().toString());
+            }
+        }
+    }
+
+    /**
+     * needle-lm's template cues the reply with "assistant:" and renders history as "assistant: " + content, so the model
+     * generates the separating space itself; the reply leaves it out and the memory's history re-renders the session's
+     * tokens exactly.
+     */
+    @Test
+    void onNeedleLmChatMemoryTurnTwoReusesTurnOnesPromptAndAnswer() {
+        Path needle = Path.of(System.getProperty("chunkkv.repo.dir", "..")).resolve("models/needle-lm");
+        MetadataRecorder recorder = new MetadataRecorder();
+        String[] replies = new String[2];
+        try (ChunkKvJlamaChatModel model = ChunkKvJlamaChatModel.builder().modelPath(needle).maxOutputTokens(12)
+                .listeners(List.of(recorder)).build()) {
+            Assistant assistant = AiServices.builder(Assistant.class).chatModel(model)
+                    .chatMemory(MessageWindowChatMemory.withMaxMessages(10)).build();
+            replies[0] = assistant.chat("The secret word for mapaz is: wheels. What is the secret word for mapaz?");
+            replies[1] = assistant.chat("And again?");
+        }
+        ChunkKvChatResponseMetadata first = recorder.seen.get(0);
+        ChunkKvChatResponseMetadata second = recorder.seen.get(1);
+        // The session holds turn 1's prompt and every answer token but a last one cut by the token limit.
+        int answerInSession = first.finishReason() == dev.langchain4j.model.output.FinishReason.STOP
+                ? first.tokenUsage().outputTokenCount()
+                : first.tokenUsage().outputTokenCount() - 1;
+        assertTrue(answerInSession > 0, first.toString());
+        assertEquals(first.promptTokens() + answerInSession, second.reusedTokens(), "turn 2 reuses turn 1's prompt and answer: " + second);
+        for (String reply : replies) assertFalse(reply.startsWith(" "), "'" + reply + "'");
     }
 
     @Test

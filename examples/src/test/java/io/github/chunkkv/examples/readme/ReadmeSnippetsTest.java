@@ -38,6 +38,13 @@ class ReadmeSnippetsTest {
     }
 
     @Test
+    void gettingStartedRunsOnNeedleLm() {
+        Path needle = Path.of(System.getProperty(EmbeddedModel.REPO_DIR_PROPERTY, "..")).resolve("models/needle-lm");
+        String printed = captureStdout(() -> GettingStarted.main(new String[] {needle.toString()}));
+        assertTrue(printed.contains("wheels"), printed);
+    }
+
+    @Test
     void readmeShowsBothSnippetsVerbatim() throws IOException {
         Path readme = Path.of(System.getProperty(EmbeddedModel.REPO_DIR_PROPERTY, "..")).resolve("README.md");
         if (!Files.isRegularFile(readme)) {
@@ -46,7 +53,7 @@ class ReadmeSnippetsTest {
             assumeTrue(false, message + " yet; skipping");
         }
         List<List<String>> javaBlocks = javaBlocks(Files.readAllLines(readme));
-        for (String source : List.of("ReadmeJlamaSnippet.java", "ReadmeLangChain4jSnippet.java")) {
+        for (String source : List.of("ReadmeJlamaSnippet.java", "ReadmeLangChain4jSnippet.java", "GettingStarted.java")) {
             List<String> snippet = snippet(SOURCES.resolve(source));
             assertTrue(javaBlocks.stream().anyMatch(block -> Collections.indexOfSubList(block, snippet) >= 0),
                     "README.md needs a ```java block with these lines of " + source + ":\n" + String.join("\n", snippet));
