@@ -30,6 +30,9 @@ public final class NeedleFormat {
     public static final int MAX_ANSWER_TOKENS = 8;
 
     private static final String QUESTION_PREFIX = "\nQuestion: ";
+    private static final String ASSISTANT_CUE = "\nassistant:";
+    /** The tokenizer turns this text into the end-of-sequence token (an added special token). */
+    private static final String END_OF_REPLY = "</s>";
 
     /** Keys for models that ship no keys.txt (e.g. stories260K in harness tests). */
     private static final List<String> DEFAULT_KEYS = List.of(
@@ -129,7 +132,20 @@ public final class NeedleFormat {
 
     /** The whole rendered prompt asking for {@code key}'s magic number (BOS is added by the tokenizer call). */
     public static String prompt(String context, String key) {
-        return start(context) + QUESTION_PREFIX + question(key) + "\nassistant:";
+        return start(context) + questionTurn(key);
+    }
+
+    /** What follows the context in a one-message prompt: the question about {@code key} and the assistant's cue. */
+    public static String questionTurn(String key) {
+        return QUESTION_PREFIX + question(key) + ASSISTANT_CUE;
+    }
+
+    /**
+     * A later turn asking about {@code key}, as the chat template renders it after the model's reply: the reply's
+     * end-of-sequence token, then a user message holding only the question, then the assistant's cue.
+     */
+    public static String followUpTurn(String key) {
+        return END_OF_REPLY + "\nuser: Question: " + question(key) + ASSISTANT_CUE;
     }
 
     /** The rendered prompt up to the end of {@code context}. */

@@ -12,8 +12,13 @@ public interface ResultRow {
     /** Named values in column order. */
     Map<String, Object> fields();
 
+    /** The named values the printed line shows: all of them, unless a row stores more than it prints. */
+    default Map<String, Object> lineFields() {
+        return fields();
+    }
+
     default String line() {
-        return kind() + " " + fields().entrySet().stream().map(e -> e.getKey() + "=" + format(e.getValue())).collect(Collectors.joining(" "));
+        return kind() + " " + lineFields().entrySet().stream().map(e -> e.getKey() + "=" + format(e.getValue())).collect(Collectors.joining(" "));
     }
 
     static String format(Object value) {
