@@ -63,8 +63,12 @@ public final class MultiturnEval {
         return cases;
     }
 
-    /** Rows per (mode, policy, turn) and per (mode, policy), handed to {@code onRow} as they are measured. */
+    /**
+     * Rows per (mode, policy, turn) and per (mode, policy), handed to {@code onRow} as they are measured. The first
+     * case runs once per policy beforehand, unmeasured, so that timings do not include the JIT compiling the kernels.
+     */
     public MultiturnResults run(List<MultiturnMode> modes, List<String> policies, Consumer<ResultRow> onRow) {
+        for (String spec : policies) turns(cases.get(0), ChunkKvConfig.parse(spec));
         List<MultiturnTurnRow> turnRows = new ArrayList<>();
         List<MultiturnRow> summaries = new ArrayList<>();
         for (MultiturnMode mode : modes) {
