@@ -39,6 +39,11 @@ public record MultiturnRow(String mode, String policy, double accuracy, double m
 
     @Override
     public Map<String, Object> lineFields() {
+        return ResultRow.only(fields(), List.of("mode", "policy", "accuracy", "hot_kv_fraction", "reselect_ms", "prefill_ms"));
+    }
+
+    @Override
+    public Map<String, Object> fields() {
         Map<String, Object> f = new LinkedHashMap<>();
         f.put("mode", mode);
         f.put("policy", policy);
@@ -46,12 +51,6 @@ public record MultiturnRow(String mode, String policy, double accuracy, double m
         f.put("hot_kv_fraction", hotKvFraction);
         f.put("reselect_ms", reselectMs);
         f.put("prefill_ms", prefillMs);
-        return f;
-    }
-
-    @Override
-    public Map<String, Object> fields() {
-        Map<String, Object> f = lineFields();
         f.put("min_turn_accuracy", minTurnAccuracy);
         f.put("resident_kv_fraction", residentKvFraction);
         f.put("cases", cases);

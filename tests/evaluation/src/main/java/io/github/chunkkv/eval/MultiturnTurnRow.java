@@ -32,18 +32,17 @@ public record MultiturnTurnRow(String mode, String policy, int turn, double accu
 
     @Override
     public Map<String, Object> lineFields() {
+        return ResultRow.only(fields(), List.of("mode", "policy", "turn", "accuracy", "hot_kv_fraction"));
+    }
+
+    @Override
+    public Map<String, Object> fields() {
         Map<String, Object> f = new LinkedHashMap<>();
         f.put("mode", mode);
         f.put("policy", policy);
         f.put("turn", turn);
         f.put("accuracy", accuracy);
         f.put("hot_kv_fraction", hotKvFraction);
-        return f;
-    }
-
-    @Override
-    public Map<String, Object> fields() {
-        Map<String, Object> f = lineFields();
         f.put("resident_kv_fraction", residentKvFraction);
         f.put("ci95_low", ciLow);
         f.put("ci95_high", ciHigh);

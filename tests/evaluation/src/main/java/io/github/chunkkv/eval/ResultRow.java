@@ -1,5 +1,7 @@
 package io.github.chunkkv.eval;
 
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -15,6 +17,13 @@ public interface ResultRow {
     /** The named values the printed line shows: all of them, unless a row stores more than it prints. */
     default Map<String, Object> lineFields() {
         return fields();
+    }
+
+    /** The values of {@code fields} named in {@code names}, in field order. */
+    static Map<String, Object> only(Map<String, Object> fields, List<String> names) {
+        Map<String, Object> kept = new LinkedHashMap<>(fields);
+        kept.keySet().retainAll(names);
+        return kept;
     }
 
     default String line() {

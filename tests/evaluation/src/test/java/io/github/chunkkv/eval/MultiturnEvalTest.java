@@ -7,14 +7,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.github.chunkkv.needle.NeedleFormat;
 import io.github.chunkkv.testing.RealModels;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,6 +33,7 @@ class MultiturnEvalTest {
 
     @Test
     void fullKvAnswersEveryTurnAndEveryLineHasTheDocumentedFormat() throws Exception {
+        Set<Path> snapshotDirsBefore = snapshotDirs();
         ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
         int status = EvalCli.run(new String[] {"multiturn", "--model", RealModels.needleLm().toString(), "--policy", "full", "--policy",
                 "chunkkv:keep=0.1,recall=ram", "--turns", "3", "--lengths", "400", "--samples", "2", "--out", tmp.toString()},
@@ -56,8 +61,26 @@ class MultiturnEvalTest {
         }
         assertEquals("mode,policy,turn,accuracy,hot_kv_fraction,resident_kv_fraction,ci95_low,ci95_high,cases",
                 Files.readAllLines(tmp.resolve("multiturn_turns.csv")).get(0));
-        try (var files = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
-            assertTrue(files.noneMatch(p -> p.getFileName().toString().startsWith("chunkkv-multiturn-")), "snapshot folders are deleted");
+        assertEquals(snapshotDirsBefore, snapshotDirs(), "the run deletes its snapshot folders");
+    }
+
+    /** Snapshot folders in the temp directory (other runs may hold some: only what this run adds counts). */
+    private static Set<Path> snapshotDirs() throws IOException {
+        try (Stream<Path> files = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+            return files.filter(p -> p.getFileName().toString().startsWith("chunkkv-multiturn-")).collect(Collectors.toSet());
+        }
+    }
+
+    @Test
+    void followUpTurnsAreWhatTheChatTemplateRendersAfterAReply() {
+        try (EvalModel model = EvalModel.load(RealModels.needleLm())) {
+            String rendered = model.model().promptSupport().orElseThrow().builder()
+                    .addUserMessage("Some text.\nQuestion: " + NeedleFormat.question("bonat"))
+                    .addAssistantMessage("641 071 569")
+                    .addUserMessage("Question: " + NeedleFormat.question("lepuv"))
+                    .build().getPrompt();
+            assertEquals(NeedleFormat.prompt("Some text.", "bonat") + " 641 071 569" + NeedleFormat.followUpTurn("lepuv"), rendered);
+            assertTrue(model.isEos(model.encode(NeedleFormat.followUpTurn("lepuv"))[0]), "the reply's end is the end-of-sequence token");
         }
     }
 
