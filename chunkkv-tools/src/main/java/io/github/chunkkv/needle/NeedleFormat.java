@@ -23,7 +23,8 @@ import java.util.stream.IntStream;
  * 862.} A retrieval prompt is one user message, {@code <context>\nQuestion: <question>}, which the model's chat
  * template renders as {@code user: <context>\nQuestion: <question>\nassistant:}; the model answers with the bare
  * value, a leading space, 1-4 value tokens (a magic number is three or four space-separated 3-digit groups, each one
- * token), then {@code </s>}. Context is filler prose whose sentences are joined by single spaces.
+ * token), then {@code </s>}. A later turn of the same conversation continues after that {@code </s>} with
+ * {@code \nuser: Question: <question>\nassistant:}. Context is filler prose whose sentences are joined by single spaces.
  */
 public final class NeedleFormat {
     /** Answers are 1-4 value tokens plus end-of-sequence; a few more leave room to see a wrong, rambling answer. */

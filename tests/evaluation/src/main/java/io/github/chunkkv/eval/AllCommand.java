@@ -21,9 +21,9 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "all", sortOptions = false,
         description = {"Every experiment with the documented defaults, written into docs/ (RESULTS.md, CSV, JSON, PNG).",
-                "Fidelity: every policy x keep 0.5,0.3,0.2,0.1; reuse study at keep 0.1; NIAH: every policy x budgets 32,64,128,256",
-                "x 3 lengths x depths 0,0.25,..,1 x 2 tasks; multi-turn: the default policies, 5 turns, 2048 tokens, both modes.",
-                "About 35 minutes on 2 cores with needle-lm."})
+                "Fidelity: every policy x keep 0.5,0.3,0.2,0.1; reuse study at keep 0.1; NIAH: every policy x budgets 32,64,128,256 x 3 lengths "
+                        + "x depths 0,0.25,..,1 x 2 tasks; multi-turn: the default policies, 5 turns, 2048 tokens, both modes. "
+                        + "About 35 minutes on 2 cores with needle-lm."})
 public final class AllCommand extends EvalSubcommand {
     /**
      * The NIAH grid of {@code eval all}: 3 lengths × depths in steps of 0.25 keep its runtime moderate (eval niah
@@ -34,8 +34,8 @@ public final class AllCommand extends EvalSubcommand {
     /** Multi-turn contexts of {@code eval all}: about 5 minutes for the default policies in both modes here. */
     static final int ALL_MULTITURN_SAMPLES = 8;
 
-    @Option(names = "--fidelity-model", paramLabel = "DIR", description = {"Jlama folder for fidelity/reuse (default: stories260K imported from",
-            "models/stories260K into tests/evaluation/target/eval-models)."})
+    @Option(names = "--fidelity-model", paramLabel = "DIR", description = "Jlama folder for fidelity/reuse (default: stories260K imported from "
+            + "models/stories260K into tests/evaluation/target/eval-models).")
     Path fidelityModel;
 
     @Option(names = "--niah-model", paramLabel = "DIR", description = "Retrieval model (default: models/needle-lm; NIAH and multi-turn are skipped when absent).")

@@ -82,6 +82,7 @@ public final class Charts {
         XYPlot plot = chart.getXYPlot();
         NumberAxis turns = new NumberAxis("turn");
         turns.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
+        turns.setRange(0.5, ofMode.stream().mapToInt(MultiturnTurnRow::turn).max().orElse(1) + 0.5);
         plot.setDomainAxis(turns);
         plot.getRangeAxis().setRange(-0.02, 1.02);
         XYErrorRenderer renderer = new XYErrorRenderer();

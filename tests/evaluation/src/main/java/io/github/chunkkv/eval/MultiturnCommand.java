@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code eval multiturn}: accuracy per turn when several questions share one compressed context. */
@@ -16,8 +17,8 @@ public final class MultiturnCommand extends EvalSubcommand {
     static final List<String> DEFAULT_POLICIES = List.of("full", "chunkkv:keep=0.1", "chunkkv:keep=0.1,recall=ram", "chunkkv:keep=0.1,recall=disk",
             "snapkv:keep=0.1,recall=ram", "streamingllm:keep=0.1");
 
-    @Option(names = "--model", paramLabel = "DIR", description = "Jlama model folder (default: models/needle-lm in the repository).")
-    Path model;
+    @Mixin
+    NeedleModelOptions needle;
 
     @Option(names = "--policy", paramLabel = "SPEC", description = "A policy spec; repeat for several (default: full; chunkkv:keep=0.1; chunkkv:keep=0.1,recall=ram; "
             + "chunkkv:keep=0.1,recall=disk; snapkv:keep=0.1,recall=ram; streamingllm:keep=0.1).")
@@ -31,9 +32,6 @@ public final class MultiturnCommand extends EvalSubcommand {
 
     @Option(names = "--samples", paramLabel = "N", description = "Contexts per length (default 10).")
     Integer samples;
-
-    @Option(names = "--haystack", paramLabel = "FILE", description = "Filler text (default: haystack-nt.txt in the model folder).")
-    Path haystack;
 
     @Option(names = "--seed", paramLabel = "N", description = "Seed of haystack offsets, keys, values, depths and question order (default 7).")
     Integer seed;
@@ -70,8 +68,8 @@ public final class MultiturnCommand extends EvalSubcommand {
     @Override
     void run(PrintWriter out) {
         Settings settings = settings();
-        Path modelDir = OptionChecks.modelDir("--model", model, NiahCommand.defaultModelPath());
-        Haystack filler = Haystack.load(haystack != null ? haystack : modelDir.resolve("haystack-nt.txt"));
+        Path modelDir = needle.modelDir();
+        Haystack filler = needle.haystack(modelDir);
         try (EvalModel evalModel = EvalModel.load(modelDir)) {
             MultiturnResults results = run(evalModel, filler, settings, out);
             if (outDir != null) write(outDir, outDir, results);

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.IntStream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code eval niah}: needle-in-a-haystack retrieval accuracy per policy, KV budget and task. */
@@ -18,8 +19,8 @@ public final class NiahCommand extends EvalSubcommand {
     static final List<Double> DEFAULT_DEPTHS = IntStream.rangeClosed(0, 10).mapToObj(i -> i / 10.0).toList();
     static final int HEATMAP_BUDGET = 128;
 
-    @Option(names = "--model", paramLabel = "DIR", description = "Jlama model folder (default: models/needle-lm in the repository).")
-    Path model;
+    @Mixin
+    NeedleModelOptions needle;
 
     @Option(names = "--policies", paramLabel = "LIST", description = "Policy names, comma-separated, or specs separated by ';' (default: all).")
     String policies;
@@ -38,9 +39,6 @@ public final class NiahCommand extends EvalSubcommand {
 
     @Option(names = "--samples", paramLabel = "N", description = "Prompts per (task, length, depth) cell (default 1).")
     Integer samples;
-
-    @Option(names = "--haystack", paramLabel = "FILE", description = "Filler text (default: haystack-nt.txt in the model folder).")
-    Path haystack;
 
     @Option(names = "--seed", paramLabel = "N", description = "Seed of haystack offsets, keys and values (default 7).")
     Integer seed;
@@ -72,8 +70,8 @@ public final class NiahCommand extends EvalSubcommand {
     @Override
     void run(PrintWriter out) {
         Settings settings = settings();
-        Path modelDir = OptionChecks.modelDir("--model", model, defaultModelPath());
-        Haystack filler = Haystack.load(haystack != null ? haystack : modelDir.resolve("haystack-nt.txt"));
+        Path modelDir = needle.modelDir();
+        Haystack filler = needle.haystack(modelDir);
         try (EvalModel evalModel = EvalModel.load(modelDir)) {
             NiahResults results = run(evalModel, filler, settings, out);
             if (outDir != null) write(outDir, outDir, results);
