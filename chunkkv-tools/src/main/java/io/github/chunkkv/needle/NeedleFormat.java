@@ -30,16 +30,18 @@ public final class NeedleFormat {
     /** Answers are 1-4 value tokens plus end-of-sequence; a few more leave room to see a wrong, rambling answer. */
     public static final int MAX_ANSWER_TOKENS = 8;
 
-    private static final String QUESTION_PREFIX = "\nQuestion: ";
-    private static final String ASSISTANT_CUE = "\nassistant:";
-    /** The tokenizer turns this text into the end-of-sequence token (an added special token). */
-    private static final String END_OF_REPLY = "</s>";
+    /** What joins a context and its question in a user message. */
+    public static final String QUESTION_PREFIX = "\nQuestion: ";
 
     /** Keys for models that ship no keys.txt (e.g. stories260K in harness tests). */
     private static final List<String> DEFAULT_KEYS = List.of(
             "apple", "river", "lantern", "falcon", "marble", "harbor", "velvet", "thunder", "meadow", "copper",
             "orchid", "glacier", "saddle", "compass", "ember", "willow", "canyon", "pepper", "quartz", "violin",
             "badger", "cobalt", "dune", "feather", "garnet", "hollow", "island", "juniper", "kettle", "lemon");
+
+    private static final String ASSISTANT_CUE = "\nassistant:";
+    /** The tokenizer turns this text into the end-of-sequence token (an added special token). */
+    private static final String END_OF_REPLY = "</s>";
 
     private NeedleFormat() {}
 
