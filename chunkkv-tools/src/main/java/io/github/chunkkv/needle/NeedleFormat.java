@@ -23,7 +23,8 @@ import java.util.stream.IntStream;
  * 862.} A retrieval prompt is one user message, {@code <context>\nQuestion: <question>}, which the model's chat
  * template renders as {@code user: <context>\nQuestion: <question>\nassistant:}; the model answers with the bare
  * value, a leading space, 1-4 value tokens (a magic number is three or four space-separated 3-digit groups, each one
- * token), then {@code </s>}. Context is filler prose whose sentences are joined by single spaces.
+ * token), then {@code </s>}. A later turn of the same conversation continues after that {@code </s>} with
+ * {@code \nuser: Question: <question>\nassistant:}. Context is filler prose whose sentences are joined by single spaces.
  */
 public final class NeedleFormat {
     /** Answers are 1-4 value tokens plus end-of-sequence; a few more leave room to see a wrong, rambling answer. */
@@ -37,6 +38,10 @@ public final class NeedleFormat {
             "apple", "river", "lantern", "falcon", "marble", "harbor", "velvet", "thunder", "meadow", "copper",
             "orchid", "glacier", "saddle", "compass", "ember", "willow", "canyon", "pepper", "quartz", "violin",
             "badger", "cobalt", "dune", "feather", "garnet", "hollow", "island", "juniper", "kettle", "lemon");
+
+    private static final String ASSISTANT_CUE = "\nassistant:";
+    /** The tokenizer turns this text into the end-of-sequence token (an added special token). */
+    private static final String END_OF_REPLY = "</s>";
 
     private NeedleFormat() {}
 
@@ -130,7 +135,20 @@ public final class NeedleFormat {
 
     /** The whole rendered prompt asking for {@code key}'s magic number (BOS is added by the tokenizer call). */
     public static String prompt(String context, String key) {
-        return start(context) + QUESTION_PREFIX + question(key) + "\nassistant:";
+        return start(context) + questionTurn(key);
+    }
+
+    /** What follows the context in a one-message prompt: the question about {@code key} and the assistant's cue. */
+    public static String questionTurn(String key) {
+        return QUESTION_PREFIX + question(key) + ASSISTANT_CUE;
+    }
+
+    /**
+     * A later turn asking about {@code key}, as the chat template renders it after the model's reply: the reply's
+     * end-of-sequence token, then a user message holding only the question, then the assistant's cue.
+     */
+    public static String followUpTurn(String key) {
+        return END_OF_REPLY + "\nuser: Question: " + question(key) + ASSISTANT_CUE;
     }
 
     /** The rendered prompt up to the end of {@code context}. */

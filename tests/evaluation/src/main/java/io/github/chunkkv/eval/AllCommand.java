@@ -4,69 +4,86 @@ import io.github.chunkkv.config.ChunkKvConfig;
 import io.github.chunkkv.convert.Llama2cImporter;
 import io.github.chunkkv.needle.NeedleFormat;
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code eval all}: every experiment with its documented defaults, written into docs/ (RESULTS.md, results/*.csv and
  * *.json, images/*.png, kept-tokens.html). stories260K serves fidelity and Jaccard; models/needle-lm, when present,
- * serves NIAH.
+ * serves NIAH and the multi-turn study.
  */
-public final class AllCommand {
-    static final Set<String> OPTIONS = Set.of("fidelity-model", "niah-model", "haystack", "out", "prompts", "samples");
-    static final String HELP = """
-            eval all [options]      regenerates docs/RESULTS.md and its tables, CSV, JSON and pictures
-              --fidelity-model DIR  Jlama folder for fidelity/reuse (default: stories260K imported from
-                                    models/stories260K into tests/evaluation/target/eval-models)
-              --niah-model DIR      retrieval model (default: models/needle-lm; NIAH is skipped when absent)
-              --haystack FILE       NIAH filler (default: haystack-nt.txt in the NIAH model folder)
-              --out DIR             output folder (default: docs/ in the repository)
-              --prompts N           fidelity prompts (default 20); --samples N NIAH prompts per cell (default 1)
-            Fidelity: 7 policies x keep 0.5,0.3,0.2,0.1; reuse study at keep 0.1; NIAH: 7 policies x budgets
-            32,64,128,256 x 3 lengths x depths 0,0.25,..,1 x 2 tasks. About 20 minutes on 2 cores with needle-lm.
-            """;
-
+@Command(name = "all", sortOptions = false,
+        description = {"Every experiment with the documented defaults, written into docs/ (RESULTS.md, CSV, JSON, PNG).",
+                "Fidelity: every policy x keep 0.5,0.3,0.2,0.1; reuse study at keep 0.1; NIAH: every policy x budgets 32,64,128,256 x 3 lengths "
+                        + "x depths 0,0.25,..,1 x 2 tasks; multi-turn: the default policies, 5 turns, 2048 tokens, both modes. "
+                        + "About 35 minutes on 2 cores with needle-lm."})
+public final class AllCommand extends EvalSubcommand {
     /**
      * The NIAH grid of {@code eval all}: 3 lengths × depths in steps of 0.25 keep its runtime moderate (eval niah
      * defaults to 4 lengths and steps of 0.1).
      */
     static final List<Double> ALL_DEPTHS = List.of(0.0, 0.25, 0.5, 0.75, 1.0);
     static final int ALL_LENGTH_COUNT = 3;
+    /** Multi-turn contexts of {@code eval all}: about 5 minutes for the default policies in both modes here. */
+    static final int ALL_MULTITURN_SAMPLES = 8;
 
-    private AllCommand() {}
+    @Option(names = "--fidelity-model", paramLabel = "DIR", description = "Jlama folder for fidelity/reuse (default: stories260K imported from "
+            + "models/stories260K into tests/evaluation/target/eval-models).")
+    Path fidelityModel;
 
-    static void main(String[] args, PrintStream out) {
-        EvalArgs a = new EvalArgs(args, OPTIONS);
+    @Option(names = "--niah-model", paramLabel = "DIR", description = "Retrieval model (default: models/needle-lm; NIAH and multi-turn are skipped when absent).")
+    Path niahModel;
+
+    @Option(names = "--haystack", paramLabel = "FILE", description = "NIAH filler (default: haystack-nt.txt in the NIAH model folder).")
+    Path haystack;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Output folder (default: docs/ in the repository).")
+    Path outDir;
+
+    @Option(names = "--prompts", paramLabel = "N", description = "Fidelity prompts (default 20).")
+    Integer prompts;
+
+    @Option(names = "--samples", paramLabel = "N", description = "NIAH prompts per cell (default 1).")
+    Integer samples;
+
+    @Option(names = "--multiturn-samples", paramLabel = "N", description = "Multi-turn contexts (default " + ALL_MULTITURN_SAMPLES + ").")
+    Integer multiturnSamples;
+
+    @Override
+    void run(PrintWriter out) {
+        int fidelityPrompts = prompts != null ? OptionChecks.inRange("--prompts", prompts, 1, 10_000) : FidelityCommand.Settings.defaults().prompts();
+        int niahSamples = samples != null ? OptionChecks.inRange("--samples", samples, 1, 10_000) : 1;
+        int contexts = multiturnSamples != null ? OptionChecks.inRange("--multiturn-samples", multiturnSamples, 1, 10_000) : ALL_MULTITURN_SAMPLES;
         Path repo = Path.of(System.getProperty("chunkkv.repo.dir", "."));
-        Path fidelityDir = a.has("fidelity-model") ? a.modelDir("fidelity-model", null) : importedStories(repo);
-        Path niahDir = a.has("niah-model") ? a.modelDir("niah-model", null) : NiahCommand.defaultModel();
-        Path outDir = a.path("out", repo.resolve("docs"));
-        Path results = outDir.resolve("results"), images = outDir.resolve("images");
-        int prompts = a.integer("prompts", FidelityCommand.Settings.defaults().prompts(), 1, 10_000);
-        int samples = a.integer("samples", 1, 1, 10_000);
-        Haystack haystack = niahDir == null ? null : Haystack.load(a.path("haystack", niahDir.resolve("haystack-nt.txt")));
+        Path fidelityDir = fidelityModel != null ? OptionChecks.modelDir("--fidelity-model", fidelityModel, null) : importedStories(repo);
+        Path niahDir = niahModel != null ? OptionChecks.modelDir("--niah-model", niahModel, null) : NiahCommand.defaultModel();
+        Path docs = outDir != null ? outDir : repo.resolve("docs");
+        Path results = docs.resolve("results"), images = docs.resolve("images");
+        Haystack filler = niahDir == null ? null : Haystack.load(haystack != null ? haystack : niahDir.resolve("haystack-nt.txt"));
         long start = System.nanoTime();
 
         ResultsReport report = new ResultsReport(fidelityDir, niahDir);
         ReuseCommand.Settings reuse = ReuseCommand.Settings.defaults();
-        fidelityAndReuse(fidelityDir, prompts, reuse, niahDir == null ? outDir.resolve("kept-tokens.html") : null, report, out);
+        fidelityAndReuse(fidelityDir, fidelityPrompts, reuse, niahDir == null ? docs.resolve("kept-tokens.html") : null, report, out);
         if (niahDir != null) {
             ReuseCommand.Settings reuseNiah = new ReuseCommand.Settings(reuse.policies(), reuse.keep(), reuse.prompts(), reuse.steps(), reuse.reuse(),
-                    reuse.budget(), samples);
-            niah(niahDir, haystack, samples, reuseNiah, outDir.resolve("kept-tokens.html"), report, out);
+                    reuse.budget(), niahSamples);
+            niah(niahDir, filler, niahSamples, reuseNiah, contexts, docs.resolve("kept-tokens.html"), report, out);
         }
-        report.write(outDir, results, images, (System.nanoTime() - start) / 1e9, "./chunkkv eval all " + String.join(" ", args));
-        out.println("wrote " + outDir.resolve("RESULTS.md"));
+        report.write(docs, results, images, (System.nanoTime() - start) / 1e9,
+                "./chunkkv eval all " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
+        out.println("wrote " + docs.resolve("RESULTS.md"));
     }
 
     /** Fidelity and the reuse study on the fidelity model; the kept-token map of a story when {@code keptMap} is given. */
-    private static void fidelityAndReuse(Path modelDir, int prompts, ReuseCommand.Settings reuse, Path keptMap, ResultsReport report, PrintStream out) {
+    private static void fidelityAndReuse(Path modelDir, int prompts, ReuseCommand.Settings reuse, Path keptMap, ResultsReport report, PrintWriter out) {
         FidelityCommand.Settings d = FidelityCommand.Settings.defaults();
         FidelityCommand.Settings f = new FidelityCommand.Settings(d.policies(), d.keeps(), prompts, d.steps(), d.seed(), d.minLength(), d.maxLength());
         try (EvalModel model = EvalModel.load(modelDir)) {
@@ -81,15 +98,17 @@ public final class AllCommand {
         }
     }
 
-    /** The NIAH grid, NIAH per reuse interval, and the kept-token map of a mid-depth needle prompt. */
-    private static void niah(Path modelDir, Haystack haystack, int samples, ReuseCommand.Settings reuse, Path keptMap, ResultsReport report,
-            PrintStream out) {
+    /** The NIAH grid, NIAH per reuse interval, the multi-turn study, and the kept-token map of a mid-depth needle prompt. */
+    private static void niah(Path modelDir, Haystack haystack, int samples, ReuseCommand.Settings reuse, int multiturnSamples, Path keptMap,
+            ResultsReport report, PrintWriter out) {
         NiahCommand.Settings d = NiahCommand.Settings.defaults();
         NiahCommand.Settings n = new NiahCommand.Settings(d.policies(), d.budgets(), null, ALL_LENGTH_COUNT, ALL_DEPTHS, d.tasks(), samples, d.seed());
         try (EvalModel model = EvalModel.load(modelDir)) {
             NiahEval eval = NiahCommand.evaluator(model, haystack, n);
             report.niah(n, eval.run(n.policies(), n.budgets(), row -> out.println(row.line())));
             report.reuseNiah(ReuseCommand.runNiah(model, haystack, reuse, n, out));
+            MultiturnCommand.Settings multiturn = MultiturnCommand.Settings.defaults().withSamples(multiturnSamples);
+            report.multiturn(multiturn, MultiturnCommand.run(model, haystack, multiturn, out));
             NiahCase shown = eval.cases().stream().filter(c -> c.task() == NiahTask.SINGLE && c.depth() == 0.5).reduce((x, y) -> y).orElse(eval.cases().get(0));
             Map<String, ChunkKvConfig> policies = new LinkedHashMap<>();
             for (String p : PolicyList.ALL) policies.put(p + " budget=" + NiahCommand.HEATMAP_BUDGET, PolicyList.withBudget(p, NiahCommand.HEATMAP_BUDGET));

@@ -24,12 +24,15 @@ import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.PaintScale;
 import org.jfree.chart.renderer.xy.XYBlockRenderer;
+import org.jfree.chart.renderer.xy.XYErrorRenderer;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.chart.title.PaintScaleLegend;
 import org.jfree.chart.ui.RectangleEdge;
 import org.jfree.data.xy.DefaultXYZDataset;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
+import org.jfree.data.xy.YIntervalSeries;
+import org.jfree.data.xy.YIntervalSeriesCollection;
 
 /** The evaluation's pictures, drawn with JFreeChart into PNG files (headless). */
 public final class Charts {
@@ -58,6 +61,36 @@ public final class Charts {
         List<NiahRow> ofTask = rows.stream().filter(r -> r.task().equals(task)).toList();
         lines(file, "NIAH accuracy vs KV budget (" + task + ")", "KV budget (tokens)", "exact-match accuracy", true,
                 byPolicy(ofTask, NiahRow::policy, r -> r.budget(), NiahRow::accuracy), 0, 1.02);
+    }
+
+    /**
+     * Accuracy per turn of one multi-turn mode, one line per policy, with 95% Wilson intervals as error bars. Policies
+     * are drawn slightly apart along the turn axis so that equal accuracies do not hide each other's bars.
+     */
+    public static void multiturn(Path file, List<MultiturnTurnRow> rows, String mode) {
+        List<MultiturnTurnRow> ofMode = rows.stream().filter(r -> r.mode().equals(mode)).toList();
+        List<String> policies = ofMode.stream().map(MultiturnTurnRow::policy).distinct().toList();
+        YIntervalSeriesCollection data = new YIntervalSeriesCollection();
+        Map<String, YIntervalSeries> series = new LinkedHashMap<>();
+        for (MultiturnTurnRow r : ofMode) {
+            double x = r.turn() + 0.04 * (policies.indexOf(r.policy()) - (policies.size() - 1) / 2.0);
+            series.computeIfAbsent(r.policy(), YIntervalSeries::new).add(x, r.accuracy(), r.ciLow(), r.ciHigh());
+        }
+        series.values().forEach(data::addSeries);
+        JFreeChart chart = ChartFactory.createXYLineChart("Multi-turn accuracy per turn (" + mode + ", 95% Wilson intervals)", "turn",
+                "exact-match accuracy", data, PlotOrientation.VERTICAL, true, false, false);
+        XYPlot plot = chart.getXYPlot();
+        NumberAxis turns = new NumberAxis("turn");
+        turns.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
+        turns.setRange(0.5, ofMode.stream().mapToInt(MultiturnTurnRow::turn).max().orElse(1) + 0.5);
+        plot.setDomainAxis(turns);
+        plot.getRangeAxis().setRange(-0.02, 1.02);
+        XYErrorRenderer renderer = new XYErrorRenderer();
+        renderer.setDrawXError(false);
+        renderer.setDefaultLinesVisible(true);
+        renderer.setCapLength(6);
+        style(chart, renderer);
+        save(file, chart);
     }
 
     /** Depth × context-length heatmap of one policy at one budget and task; colour = accuracy. */
@@ -128,9 +161,6 @@ public final class Charts {
         series.values().forEach(data::addSeries);
         JFreeChart chart = ChartFactory.createXYLineChart(title, xLabel, yLabel, data, PlotOrientation.VERTICAL, true, false, false);
         XYPlot plot = chart.getXYPlot();
-        plot.setBackgroundPaint(Color.WHITE);
-        plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
-        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
         if (logX) {
             LogAxis axis = new LogAxis(xLabel);
             axis.setBase(2);
@@ -140,15 +170,23 @@ public final class Charts {
         }
         if (!Double.isNaN(yMin)) plot.getRangeAxis().setRange(yMin, yMax);
         else ((NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
-        XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
-        for (int i = 0; i < data.getSeriesCount(); i++) {
+        style(chart, new XYLineAndShapeRenderer(true, true));
+        save(file, chart);
+    }
+
+    /** White background, grey grid, thick lines, each policy in its fixed colour. */
+    private static void style(JFreeChart chart, XYLineAndShapeRenderer renderer) {
+        XYPlot plot = chart.getXYPlot();
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
+        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        for (int i = 0; i < plot.getDataset().getSeriesCount(); i++) {
             renderer.setSeriesStroke(i, new BasicStroke(2f));
-            Color color = POLICY_COLORS.get(String.valueOf(data.getSeriesKey(i)));
+            Color color = POLICY_COLORS.get(String.valueOf(plot.getDataset().getSeriesKey(i)));
             if (color != null) renderer.setSeriesPaint(i, color);
         }
         plot.setRenderer(renderer);
         chart.setBackgroundPaint(Color.WHITE);
-        save(file, chart);
     }
 
     private static Path sibling(Path file, String suffix) {

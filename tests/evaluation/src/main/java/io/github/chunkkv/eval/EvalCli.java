@@ -2,56 +2,112 @@ package io.github.chunkkv.eval;
 
 import io.github.chunkkv.policy.PolicyRegistry;
 import java.io.PrintStream;
-import java.util.Arrays;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.MissingParameterException;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.UnmatchedArgumentException;
 
-/** {@code ./chunkkv eval fidelity|niah|reuse|all [options]}: the evaluation launcher. */
-public final class EvalCli {
-    private static final String USAGE = """
-            Usage: ./chunkkv eval <fidelity|niah|reuse|all> [options]     (./chunkkv eval <command> --help for its options)
-              fidelity  agreement with FullKV (top-1, first divergence, KL) on stories the model writes itself
-              niah      needle-in-a-haystack accuracy per policy and KV budget (single needle, multi-key)
-              reuse     layer-wise index reuse: Jaccard of adjacent layers' kept positions; reuse=1/2/3 quality
-              all       everything above with the documented defaults, written into docs/ (RESULTS.md, CSV, JSON, PNG)
-            Policies: %s (paper defaults: chunk 10, window 32).
-            """.formatted(String.join(", ", PolicyRegistry.names()));
+/** {@code ./chunkkv eval <command> [options]}: the evaluation launcher, one picocli subcommand per experiment. */
+@Command(name = "eval",
+        description = "Evaluation of the KV-cache policies on real weights (./chunkkv eval <command> --help for its options).",
+        subcommands = {FidelityCommand.class, NiahCommand.class, ReuseCommand.class, MultiturnCommand.class, AllCommand.class,
+                CommandLine.HelpCommand.class},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:done", "2:bad arguments (nothing was run)", "3:the model folder does not exist", "1:any other failure"})
+public final class EvalCli implements Callable<Integer> {
+    /** Exit status when the model folder a command needs is not there. */
+    static final int MISSING_MODEL = 3;
 
-    private EvalCli() {}
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+    boolean help;
 
     public static void main(String[] args) {
         System.setProperty("java.awt.headless", "true");
         System.exit(run(args, System.out, System.err));
     }
 
-    /** Runs a subcommand; returns the exit status (0 ok, 2 bad arguments, 1 failure). */
+    /** Runs a subcommand; returns the exit status (0 ok, 2 bad arguments, 3 missing model, 1 failure). */
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        if (args.length == 0) {
-            err.print(USAGE);
-            return 2;
+        CommandLine cli = new CommandLine(new EvalCli());
+        cli.getCommandSpec().usageMessage().footer("%nPolicies: " + String.join(", ", PolicyRegistry.names()) + " (paper defaults: chunk 10, window 32).");
+        return cli.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8))
+                .setErr(new PrintWriter(err, true, StandardCharsets.UTF_8))
+                .setParameterExceptionHandler(EvalCli::badArguments)
+                .setExecutionExceptionHandler((e, command, parsed) -> failed(e, command))
+                .execute(args);
+    }
+
+    /** {@code eval} without a command: the usage, as a usage error. */
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getErr());
+        return CommandLine.ExitCode.USAGE;
+    }
+
+    /** Bad input found while running (a value out of range, a model folder without config.json) is a usage error too. */
+    private static int failed(Exception e, CommandLine command) {
+        PrintWriter err = command.getErr();
+        String name = command.getCommandSpec().qualifiedName();
+        if (e instanceof MissingModelException) {
+            err.println(name + ": " + e.getMessage());
+            return MISSING_MODEL;
         }
-        String command = args[0];
-        String[] rest = Arrays.copyOfRange(args, 1, args.length);
-        boolean help = rest.length > 0 && (rest[0].equals("--help") || rest[0].equals("-h"));
-        try {
-            switch (command) {
-                case "--help", "-h", "help" -> out.print(USAGE);
-                case "fidelity" -> { if (help) out.print(FidelityCommand.HELP); else FidelityCommand.main(rest, out); }
-                case "niah" -> { if (help) out.print(NiahCommand.HELP); else NiahCommand.main(rest, out); }
-                case "reuse" -> { if (help) out.print(ReuseCommand.HELP); else ReuseCommand.main(rest, out); }
-                case "all" -> { if (help) out.print(AllCommand.HELP); else AllCommand.main(rest, out); }
-                default -> {
-                    err.println("eval: unknown command '" + command + "'");
-                    err.print(USAGE);
-                    return 2;
-                }
-            }
-            return 0;
-        } catch (IllegalArgumentException e) {
-            err.println("eval " + command + ": " + e.getMessage());
-            return 2;
-        } catch (RuntimeException e) {
-            err.println("eval " + command + ": failed: " + e);
-            e.printStackTrace(err);
-            return 1;
+        if (e instanceof IllegalArgumentException) {
+            err.println(name + ": " + e.getMessage());
+            return CommandLine.ExitCode.USAGE;
         }
+        err.println(name + ": failed: " + e);
+        e.printStackTrace(err);
+        return CommandLine.ExitCode.SOFTWARE;
+    }
+
+    private static int badArguments(ParameterException e, String[] args) {
+        CommandLine command = e.getCommandLine();
+        PrintWriter err = command.getErr();
+        err.println(command.getCommandSpec().qualifiedName() + ": " + explain(e));
+        command.usage(err);
+        return CommandLine.ExitCode.USAGE;
+    }
+
+    /** picocli's parse errors in the words the options' own checks use: the option, what it needs, what it got. */
+    private static String explain(ParameterException e) {
+        if (e instanceof UnmatchedArgumentException u && !u.getUnmatched().isEmpty()) {
+            String arg = u.getUnmatched().get(0);
+            if (!arg.startsWith("-")) return "unknown command '" + arg + "'";
+            List<String> allowed = e.getCommandLine().getCommandSpec().options().stream().map(o -> o.longestName()).sorted().toList();
+            return "unknown option " + arg + "; allowed: " + String.join(", ", allowed);
+        }
+        if (e instanceof MissingParameterException m && !m.getMissing().isEmpty() && m.getMissing().get(0).isOption()) {
+            return "option " + name(m.getMissing().get(0)) + " needs a value";
+        }
+        ArgSpec arg = e.getArgSpec();
+        if (arg != null && e.getValue() != null && e.getCause() != null) {
+            return name(arg) + " must be " + kind(arg) + ", got '" + e.getValue() + "'";
+        }
+        return e.getMessage();
+    }
+
+    private static String name(ArgSpec arg) {
+        return arg instanceof CommandLine.Model.OptionSpec o ? o.longestName() : arg.paramLabel();
+    }
+
+    private static String kind(ArgSpec arg) {
+        boolean list = List.class.isAssignableFrom(arg.type());
+        Class<?> element = list ? arg.auxiliaryTypes()[0] : arg.type();
+        boolean integer = element == Integer.class || element == int.class || element == Long.class || element == long.class;
+        if (list) return integer ? "a list of integers" : "a list of numbers";
+        return integer ? "an integer" : "a number";
     }
 }

@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
+import java.util.stream.DoubleStream;
+import java.util.stream.IntStream;
 
 /**
  * Builds needle prompts of a target token length: haystack sentences from a seeded starting point, the asked needle
@@ -35,43 +37,91 @@ public final class NiahCaseBuilder {
 
     public NiahCase build(NiahTask task, int length, double depth, int sample) {
         if (!(depth >= 0 && depth <= 1)) throw new IllegalArgumentException("depth must be in [0, 1], got " + depth);
-        if (length + NeedleFormat.MAX_ANSWER_TOKENS > model.maxPositions()) {
-            throw new IllegalArgumentException("length " + length + " + " + NeedleFormat.MAX_ANSWER_TOKENS + " answer tokens exceeds the model's "
-                    + model.maxPositions() + " positions");
-        }
+        checkFits(length, NeedleFormat.MAX_ANSWER_TOKENS);
         Random random = new Random(Objects.hash(seed, task.label(), length, Double.hashCode(depth), sample)); // stable across JVMs (no identity hashes)
         List<String> keys = NeedleFormat.keys(random, task.needles(), keyPool);
         List<String> values = keys.stream().map(k -> NeedleFormat.value(random)).toList();
-        List<String> needles = new ArrayList<>();
-        for (int i = 0; i < keys.size(); i++) needles.add(NeedleFormat.needle(keys.get(i), values.get(i)));
+        List<String> needles = needles(keys, values);
         String asked = keys.get(0);
+        List<Sentence> filler = filler(needles, asked, length, random);
+        double[] depths = DoubleStream.concat(DoubleStream.of(depth), random.doubles(task.needles() - 1)).toArray();
+        Placed placed = place(filler, needles, depths, asked, length);
+        return new NiahCase(task, length, depth, sample, asked, values.get(0), placed.tokens(), placed.needleStarts()[0]);
+    }
+
+    /**
+     * A shared context of {@code needleCount} needles with distinct keys, one per stratum of depth (needle i at a
+     * random depth in [i/n, (i+1)/n)), asked in a random order; the first turn's prompt (context and first question)
+     * is at most {@code length} tokens. {@code reserved} tokens must fit after it (later turns and answers).
+     */
+    public MultiturnCase multiturn(int needleCount, int length, int sample, int reserved) {
+        checkFits(length, reserved);
+        Random random = new Random(Objects.hash(seed, "multiturn", needleCount, length, sample));
+        List<String> keys = NeedleFormat.keys(random, needleCount, keyPool);
+        List<String> values = keys.stream().map(k -> NeedleFormat.value(random)).toList();
+        double[] depths = IntStream.range(0, needleCount).mapToDouble(i -> (i + random.nextDouble()) / needleCount).toArray();
+        List<Integer> order = new ArrayList<>(IntStream.range(0, needleCount).boxed().toList());
+        Collections.shuffle(order, random);
+        List<String> needles = needles(keys, values);
+        String firstAsked = keys.get(order.get(0));
+        Placed placed = place(filler(needles, firstAsked, length, random), needles, depths, firstAsked, length);
+        int[] context = model.encodeWithBos(NeedleFormat.start(placed.context()));
+        List<MultiturnCase.Needle> asked = order.stream()
+                .map(i -> new MultiturnCase.Needle(keys.get(i), values.get(i), depths[i], placed.needleStarts()[i])).toList();
+        return new MultiturnCase(length, sample, context, asked);
+    }
+
+    private void checkFits(int length, int reserved) {
+        if (length + reserved > model.maxPositions()) {
+            throw new IllegalArgumentException("length " + length + " + " + reserved + " tokens for the answers exceeds the model's " + model.maxPositions() + " positions");
+        }
+    }
+
+    private static List<String> needles(List<String> keys, List<String> values) {
+        return IntStream.range(0, keys.size()).mapToObj(i -> NeedleFormat.needle(keys.get(i), values.get(i))).toList();
+    }
+
+    /** Filler sentences from a random starting point, about enough to fill {@code length} besides the needles and question. */
+    private List<Sentence> filler(List<String> needles, String asked, int length, Random random) {
         int overhead = model.encodeWithBos(NeedleFormat.prompt(String.join(" ", needles), asked)).length;
         if (overhead + 8 > length) {
             throw new IllegalArgumentException("length " + length + " is too short: the needles and question alone take " + overhead + " tokens");
         }
-
         List<Sentence> filler = new ArrayList<>();
         for (int total = 0, i = random.nextInt(haystack.sentences().size()); total < length - overhead; i++) {
             filler.add(new Sentence(haystack.sentence(i), tokensOf(Math.floorMod(i, haystack.sentences().size()))));
             total += filler.get(filler.size() - 1).tokens();
         }
-        double[] distractorDepths = random.doubles(task.needles() - 1).toArray();
+        return filler;
+    }
+
+    /** A context with its needles placed; {@code tokens} is the prompt asking the first-placed needle's key. */
+    private record Placed(String context, int[] tokens, int[] needleStarts) {}
+
+    /**
+     * Puts needle i at the sentence boundary nearest {@code depths[i]} (needles sharing a boundary in index order) and
+     * trims the filler's end until the prompt asking {@code asked} fits {@code length}.
+     */
+    private Placed place(List<Sentence> filler, List<String> needles, double[] depths, String asked, int length) {
         while (true) {
-            List<String> before = new ArrayList<>(), after = new ArrayList<>();
-            int slot = boundaryAt(filler, depth);
-            List<Integer> distractorSlots = Arrays.stream(distractorDepths).mapToObj(d -> boundaryAt(filler, d)).toList();
+            List<Integer> slots = Arrays.stream(depths).mapToObj(d -> boundaryAt(filler, d)).toList();
+            List<String> items = new ArrayList<>();
+            int[] needleItems = new int[needles.size()];
             for (int b = 0; b <= filler.size(); b++) {
-                List<String> side = b < slot ? before : after;
-                if (b == slot) after.add(needles.get(0));
-                for (int d = 0; d < distractorSlots.size(); d++) if (distractorSlots.get(d) == b) side.add(needles.get(d + 1));
-                if (b < filler.size()) side.add(filler.get(b).text());
+                for (int n = 0; n < needles.size(); n++) {
+                    if (slots.get(n) != b) continue;
+                    needleItems[n] = items.size();
+                    items.add(needles.get(n));
+                }
+                if (b < filler.size()) items.add(filler.get(b).text());
             }
-            String context = String.join(" ", before) + (before.isEmpty() ? "" : " ") + String.join(" ", after);
+            String context = String.join(" ", items);
             int[] tokens = model.encodeWithBos(NeedleFormat.prompt(context, asked));
             if (tokens.length <= length) {
-                // tokens of the text before the needle; the space before it belongs to the needle's first token
-                int needleStart = model.encodeWithBos(NeedleFormat.start(String.join(" ", before)).stripTrailing()).length;
-                return new NiahCase(task, length, depth, sample, asked, values.get(0), tokens, needleStart);
+                // tokens of the text before each needle; the space before it belongs to the needle's first token
+                int[] starts = Arrays.stream(needleItems)
+                        .map(i -> model.encodeWithBos(NeedleFormat.start(String.join(" ", items.subList(0, i))).stripTrailing()).length).toArray();
+                return new Placed(context, tokens, starts);
             }
             trimEnd(filler, tokens.length - length);
         }

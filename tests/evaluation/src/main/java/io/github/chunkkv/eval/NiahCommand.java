@@ -1,33 +1,50 @@
 package io.github.chunkkv.eval;
 
 import io.github.chunkkv.needle.NeedleFormat;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Set;
 import java.util.stream.IntStream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** {@code eval niah}: needle-in-a-haystack retrieval accuracy per policy, KV budget and task. */
-public final class NiahCommand {
+@Command(name = "niah", sortOptions = false,
+        description = {"Needle-in-a-haystack accuracy per policy and KV budget (single needle, multi-key).",
+                "Prompt format: see NeedleFormat (must match models/needle-lm/README.md)."})
+public final class NiahCommand extends EvalSubcommand {
     static final List<Integer> DEFAULT_BUDGETS = List.of(32, 64, 128, 256);
     static final List<Double> DEFAULT_DEPTHS = IntStream.rangeClosed(0, 10).mapToObj(i -> i / 10.0).toList();
     static final int HEATMAP_BUDGET = 128;
-    static final Set<String> OPTIONS = Set.of("model", "policies", "budgets", "lengths", "depths", "tasks", "samples", "haystack", "seed", "out");
-    static final String HELP = """
-            eval niah [--model DIR] [options]
-              --model DIR        Jlama model folder (default: models/needle-lm in the repository)
-              --policies LIST    policy names, comma-separated, or specs separated by ';' (default: all)
-              --budgets LIST     KV budgets in tokens, window included (default 32,64,128,256; full ignores it)
-              --lengths LIST     prompt lengths in tokens (default: 4 steps up to the model's trained context)
-              --depths LIST      needle depths in [0, 1] (default 0,0.1,...,1)
-              --tasks LIST       single, multikey (default both)
-              --samples N        prompts per (task, length, depth) cell (default 1)
-              --haystack FILE    filler text (default: haystack-nt.txt in the model folder)
-              --seed N           seed of haystack offsets, keys and values (default 7)
-              --out DIR          also write niah.csv/.json, niah_cells.csv/.json and the charts there
-            Prompt format: see NeedleFormat (must match models/needle-lm/README.md).
-            """;
+
+    @Mixin
+    NeedleModelOptions needle;
+
+    @Option(names = "--policies", paramLabel = "LIST", description = "Policy names, comma-separated, or specs separated by ';' (default: all).")
+    String policies;
+
+    @Option(names = "--budgets", paramLabel = "LIST", split = ",", description = "KV budgets in tokens, window included (default 32,64,128,256; full ignores it).")
+    List<Integer> budgets;
+
+    @Option(names = "--lengths", paramLabel = "LIST", split = ",", description = "Prompt lengths in tokens (default: 4 steps up to the model's trained context).")
+    List<Integer> lengths;
+
+    @Option(names = "--depths", paramLabel = "LIST", split = ",", description = "Needle depths in [0, 1] (default 0,0.1,...,1).")
+    List<Double> depths;
+
+    @Option(names = "--tasks", paramLabel = "LIST", split = ",", description = "single, multikey (default both).")
+    List<String> tasks;
+
+    @Option(names = "--samples", paramLabel = "N", description = "Prompts per (task, length, depth) cell (default 1).")
+    Integer samples;
+
+    @Option(names = "--seed", paramLabel = "N", description = "Seed of haystack offsets, keys and values (default 7).")
+    Integer seed;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Also write niah.csv/.json, niah_cells.csv/.json and the charts there.")
+    Path outDir;
 
     /** @param lengths prompt lengths, or null for {@code lengthCount} lengths derived from the model's context */
     public record Settings(List<String> policies, List<Integer> budgets, List<Integer> lengths, int lengthCount, List<Double> depths,
@@ -36,37 +53,43 @@ public final class NiahCommand {
         public static Settings defaults() {
             return new Settings(PolicyList.ALL, DEFAULT_BUDGETS, null, 4, DEFAULT_DEPTHS, List.of(NiahTask.values()), 1, 7);
         }
-
-        static Settings from(EvalArgs a) {
-            Settings d = defaults();
-            return new Settings(a.has("policies") ? PolicyList.parseList(a.string("policies", "")) : d.policies(),
-                    a.integers("budgets", d.budgets(), 1, 1 << 20), a.integers("lengths", null, 16, 1 << 20), d.lengthCount(), a.doubles("depths", d.depths(), 0, 1),
-                    a.strings("tasks", List.of("single", "multikey")).stream().map(NiahTask::fromName).toList(),
-                    a.integer("samples", d.samples(), 1, 10_000), a.integer("seed", (int) d.seed(), 0, Integer.MAX_VALUE));
-        }
     }
 
-    private NiahCommand() {}
+    /** The options given, checked, with the defaults for the rest. */
+    Settings settings() {
+        Settings d = Settings.defaults();
+        return new Settings(policies != null ? PolicyList.parseList(policies) : d.policies(),
+                budgets != null ? OptionChecks.allInRange("--budgets", budgets, 1, 1 << 20) : d.budgets(),
+                lengths != null ? OptionChecks.allInRange("--lengths", lengths, 16, 1 << 20) : null, d.lengthCount(),
+                depths != null ? OptionChecks.allInRange("--depths", depths, 0, 1) : d.depths(),
+                tasks != null ? tasks.stream().map(NiahTask::fromName).toList() : d.tasks(),
+                samples != null ? OptionChecks.inRange("--samples", samples, 1, 10_000) : d.samples(),
+                seed != null ? OptionChecks.inRange("--seed", seed, 0, Integer.MAX_VALUE) : d.seed());
+    }
 
-    static void main(String[] args, PrintStream out) {
-        EvalArgs a = new EvalArgs(args, OPTIONS);
-        Settings settings = Settings.from(a);
-        Path modelDir = a.modelDir("model", defaultModel());
-        Haystack haystack = Haystack.load(a.path("haystack", modelDir.resolve("haystack-nt.txt")));
-        Path outDir = a.path("out", null);
-        try (EvalModel model = EvalModel.load(modelDir)) {
-            NiahResults results = run(model, haystack, settings, out);
+    @Override
+    void run(PrintWriter out) {
+        Settings settings = settings();
+        Path modelDir = needle.modelDir();
+        Haystack filler = needle.haystack(modelDir);
+        try (EvalModel evalModel = EvalModel.load(modelDir)) {
+            NiahResults results = run(evalModel, filler, settings, out);
             if (outDir != null) write(outDir, outDir, results);
         }
     }
 
+    /** models/needle-lm in the repository (system property chunkkv.repo.dir), present or not. */
+    static Path defaultModelPath() {
+        return Path.of(System.getProperty("chunkkv.repo.dir", "."), "models", "needle-lm");
+    }
+
     /** models/needle-lm in the repository (system property chunkkv.repo.dir), or null when absent. */
     static Path defaultModel() {
-        Path dir = Path.of(System.getProperty("chunkkv.repo.dir", "."), "models", "needle-lm");
+        Path dir = defaultModelPath();
         return Files.isDirectory(dir) ? dir : null;
     }
 
-    public static NiahResults run(EvalModel model, Haystack haystack, Settings s, PrintStream out) {
+    public static NiahResults run(EvalModel model, Haystack haystack, Settings s, PrintWriter out) {
         return evaluator(model, haystack, s).run(s.policies(), s.budgets(), row -> out.println(row.line()));
     }
 

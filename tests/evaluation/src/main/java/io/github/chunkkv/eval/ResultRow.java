@@ -1,5 +1,7 @@
 package io.github.chunkkv.eval;
 
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -12,8 +14,20 @@ public interface ResultRow {
     /** Named values in column order. */
     Map<String, Object> fields();
 
+    /** The named values the printed line shows: all of them, unless a row stores more than it prints. */
+    default Map<String, Object> lineFields() {
+        return fields();
+    }
+
+    /** The values of {@code fields} named in {@code names}, in field order. */
+    static Map<String, Object> only(Map<String, Object> fields, List<String> names) {
+        Map<String, Object> kept = new LinkedHashMap<>(fields);
+        kept.keySet().retainAll(names);
+        return kept;
+    }
+
     default String line() {
-        return kind() + " " + fields().entrySet().stream().map(e -> e.getKey() + "=" + format(e.getValue())).collect(Collectors.joining(" "));
+        return kind() + " " + lineFields().entrySet().stream().map(e -> e.getKey() + "=" + format(e.getValue())).collect(Collectors.joining(" "));
     }
 
     static String format(Object value) {

@@ -24,6 +24,8 @@ public final class ResultsReport {
     private ReuseCommand.Results reuse = new ReuseCommand.Results(List.of(), List.of(), List.of());
     private NiahCommand.Settings niahSettings;
     private NiahResults niah;
+    private MultiturnCommand.Settings multiturnSettings;
+    private MultiturnResults multiturn;
 
     public ResultsReport(Path fidelityModel, Path niahModel) {
         this.fidelityModel = fidelityModel;
@@ -49,6 +51,11 @@ public final class ResultsReport {
         this.niah = results;
     }
 
+    public void multiturn(MultiturnCommand.Settings settings, MultiturnResults results) {
+        this.multiturnSettings = settings;
+        this.multiturn = results;
+    }
+
     public void write(Path outDir, Path resultsDir, Path imagesDir, double seconds, String command) {
         ResultFiles.write(resultsDir, "fidelity", fidelity);
         ResultFiles.write(resultsDir, "reuse_jaccard", reuse.jaccard());
@@ -56,6 +63,7 @@ public final class ResultsReport {
         ResultFiles.write(resultsDir, "reuse_niah", reuse.niah());
         if (!fidelity.isEmpty()) Charts.fidelity(imagesDir.resolve("fidelity.png"), fidelity);
         if (niah != null) NiahCommand.write(resultsDir, imagesDir, niah);
+        if (multiturn != null) MultiturnCommand.write(resultsDir, imagesDir, multiturn);
 
         StringBuilder md = new StringBuilder();
         md.append("# ChunkKV for Jlama: evaluation results\n\n")
@@ -68,6 +76,7 @@ public final class ResultsReport {
         fidelitySection(md);
         niahSection(md);
         reuseSection(md);
+        if (multiturn != null) md.append(multiturnSection(multiturnSettings, multiturn, niahModel));
         md.append("## Kept-token map\n\n[kept-tokens.html](kept-tokens.html) colours one prompt's tokens by whether each policy kept them ")
                 .append("(all layers / some layers / evicted).\n");
         try {
@@ -180,6 +189,61 @@ public final class ResultsReport {
                     .append(fmt(1.0 / reuse.niah().get(0).cases())).append(".\n");
         }
         md.append("\nCompression times are single-run wall-clock numbers on a shared machine; read them as rough.\n\n");
+    }
+
+    /**
+     * The multi-turn section: accuracy per turn and the summary of each mode, the charts, and a reading of the targets
+     * (recall within 0.05 of FullKV on every turn, resident KV of recall=disk, re-selection against re-prefilling).
+     */
+    static String multiturnSection(MultiturnCommand.Settings s, MultiturnResults r, Path model) {
+        StringBuilder md = new StringBuilder("## Multi-turn: many questions over one compressed context\n\n");
+        MultiturnRow anyRow = r.summaries().get(0);
+        md.append("Model: `").append(display(model)).append("`. SCBench-style: each context (").append(s.lengths().stream().map(String::valueOf)
+                        .collect(Collectors.joining(", "))).append(" tokens with the first question) holds ").append(anyRow.turns())
+                .append(" needles with distinct keys, one per stratum of depth, and each turn asks for a different one; ").append(anyRow.cases())
+                .append(" contexts, seed ").append(s.seed()).append(". *turns*: one session, the context with question 1, then each question as ")
+                .append("a follow-up turn after the model's own reply. *requests*: the context is prefilled and compressed once without a question ")
+                .append("(scored by its own last tokens), saved as a snapshot, and each question is answered from a fresh load of it. ")
+                .append("*hot KV* = KV bytes decoding reads / FullKV's bytes at the same position; *resident* adds the cold tier's heap bytes; ")
+                .append("*reselect* = re-selection time per turn (recall statistics; without recall, the turn's compression time); ")
+                .append("*prefill* = the first prefill.\n\n");
+        for (String mode : r.summaries().stream().map(MultiturnRow::mode).distinct().toList()) {
+            List<MultiturnTurnRow> turns = r.turns().stream().filter(t -> t.mode().equals(mode)).toList();
+            int count = turns.stream().mapToInt(MultiturnTurnRow::turn).max().orElse(0);
+            md.append("**").append(mode).append("** (accuracy per turn)\n\n| policy |");
+            for (int t = 1; t <= count; t++) md.append(" turn ").append(t).append(" |");
+            md.append(" mean | hot KV | resident | reselect ms | prefill ms |\n|---|").append("---|".repeat(count + 5)).append('\n');
+            for (MultiturnRow row : r.summaries().stream().filter(x -> x.mode().equals(mode)).toList()) {
+                md.append("| `").append(row.policy()).append("` |");
+                turns.stream().filter(t -> t.policy().equals(row.policy())).forEach(t -> md.append(' ').append(fmt(t.accuracy())).append(" |"));
+                md.append(' ').append(fmt(row.accuracy())).append(" | ").append(fmt(row.hotKvFraction())).append(" | ").append(fmt(row.residentKvFraction()))
+                        .append(" | ").append(fmt(row.reselectMs())).append(" | ").append(fmt(row.prefillMs())).append(" |\n");
+            }
+            md.append("\n![accuracy per turn, ").append(mode).append("](images/multiturn-").append(mode).append(".png)\n\n")
+                    .append(multiturnReading(mode, turns, r.summaries()));
+        }
+        return md.toString();
+    }
+
+    /** Each recall policy against FullKV's worst turn, and its re-selection time against FullKV's prefill (re-prefilling). */
+    private static String multiturnReading(String mode, List<MultiturnTurnRow> turns, List<MultiturnRow> summaries) {
+        List<MultiturnRow> ofMode = summaries.stream().filter(x -> x.mode().equals(mode)).toList();
+        MultiturnRow full = ofMode.stream().filter(x -> x.policy().equals("full")).findFirst().orElse(null);
+        if (full == null) return "";
+        StringBuilder md = new StringBuilder("**Reading (").append(mode).append(").** ");
+        for (MultiturnRow row : ofMode) {
+            if (!row.policy().contains("recall=ram") && !row.policy().contains("recall=disk")) continue;
+            double worstGap = 0;
+            for (MultiturnTurnRow t : turns.stream().filter(t -> t.policy().equals(row.policy())).toList()) {
+                double fullAt = turns.stream().filter(f -> f.policy().equals("full") && f.turn() == t.turn()).findFirst().orElseThrow().accuracy();
+                worstGap = Math.max(worstGap, fullAt - t.accuracy());
+            }
+            md.append('`').append(row.policy()).append("`: at most ").append(fmt(worstGap)).append(" below FullKV on any turn (target ≤ 0.05: ")
+                    .append(worstGap <= 0.05 ? "met" : "missed").append("); re-selection ").append(fmt(row.reselectMs())).append(" ms per turn = ")
+                    .append(fmt(row.reselectMs() / full.prefillMs())).append(" of re-prefilling the context with FullKV (target ≤ 0.1); resident KV ")
+                    .append(fmt(row.residentKvFraction())).append(" of FullKV. ");
+        }
+        return md.append("One context moves a turn's accuracy by ").append(fmt(1.0 / full.cases())).append(".\n\n").toString();
     }
 
     private record Metric<R>(String name, ToDoubleFunction<R> value) {}

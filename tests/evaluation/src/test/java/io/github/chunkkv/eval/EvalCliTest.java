@@ -25,7 +25,7 @@ class EvalCliTest {
     @Test
     void helpForEveryCommand() {
         assertEquals(0, run("--help").status());
-        for (String command : new String[] {"fidelity", "niah", "reuse", "all"}) {
+        for (String command : new String[] {"fidelity", "niah", "reuse", "multiturn", "all"}) {
             Result r = run(command, "--help");
             assertEquals(0, r.status(), command);
             assertTrue(r.out().contains("eval " + command), r.out());
@@ -46,6 +46,18 @@ class EvalCliTest {
         assertBad(run("niah", "--tasks", "single,triple", "--model", tmp.toString()), "task must be one of single, multikey");
         assertBad(run("niah", "--samples", "0"), "--samples must be in [1, 10000]");
         assertBad(run("reuse", "--reuse", "0"), "--reuse must be in [1, 64]");
+        assertBad(run("multiturn", "--mode", "chat"), "--mode must be one of turns, requests, both");
+        assertBad(run("multiturn", "--turns", "0"), "--turns must be in [1, 32]");
+        assertBad(run("multiturn", "--policy", "chunkkv:keep=0.1,recall=tape"), "recall");
+        assertBad(run("multiturn", "--lengths", "2048,lots"), "--lengths must be a list of integers");
+    }
+
+    @Test
+    void aMissingModelFolderExitsWithThree() {
+        Result r = run("multiturn", "--model", tmp.resolve("absent").toString());
+        assertEquals(3, r.status(), r.err());
+        assertTrue(r.err().contains("does not exist"), r.err());
+        assertEquals(3, run("niah", "--model", tmp.resolve("absent").toString()).status());
     }
 
     private static void assertBad(Result r, String fragment) {

@@ -1,0 +1,52 @@
+package io.github.chunkkv.eval;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.commons.math3.stat.interval.ConfidenceInterval;
+import org.apache.commons.math3.stat.interval.WilsonScoreInterval;
+
+/**
+ * Accuracy of one policy at one turn of the multi-turn evaluation, over every case, with its 95% Wilson score
+ * interval (fine for few cases and accuracies near 0 or 1, where the normal approximation is not).
+ *
+ * @param hotKvFraction mean over cases of hot KV bytes / FullKV bytes at this turn
+ * @param residentKvFraction the same with the cold tier's heap bytes added to the hot bytes
+ */
+public record MultiturnTurnRow(String mode, String policy, int turn, double accuracy, double hotKvFraction, double residentKvFraction,
+        double ciLow, double ciHigh, int cases) implements ResultRow {
+
+    static MultiturnTurnRow of(MultiturnMode mode, String policy, int turn, List<MultiturnEval.Turn> outcomes) {
+        int correct = (int) outcomes.stream().filter(MultiturnEval.Turn::correct).count();
+        ConfidenceInterval ci = new WilsonScoreInterval().createInterval(outcomes.size(), correct, 0.95);
+        return new MultiturnTurnRow(mode.label(), policy, turn, correct / (double) outcomes.size(),
+                outcomes.stream().mapToDouble(MultiturnEval.Turn::hotKvFraction).average().orElseThrow(),
+                outcomes.stream().mapToDouble(MultiturnEval.Turn::residentKvFraction).average().orElseThrow(),
+                ci.getLowerBound(), ci.getUpperBound(), outcomes.size());
+    }
+
+    @Override
+    public String kind() {
+        return "multiturn";
+    }
+
+    @Override
+    public Map<String, Object> lineFields() {
+        return ResultRow.only(fields(), List.of("mode", "policy", "turn", "accuracy", "hot_kv_fraction"));
+    }
+
+    @Override
+    public Map<String, Object> fields() {
+        Map<String, Object> f = new LinkedHashMap<>();
+        f.put("mode", mode);
+        f.put("policy", policy);
+        f.put("turn", turn);
+        f.put("accuracy", accuracy);
+        f.put("hot_kv_fraction", hotKvFraction);
+        f.put("resident_kv_fraction", residentKvFraction);
+        f.put("ci95_low", ciLow);
+        f.put("ci95_high", ciHigh);
+        f.put("cases", cases);
+        return f;
+    }
+}
