@@ -35,7 +35,9 @@ public record GenerationResult(
         /** The requested maximum of new tokens was generated. */
         MAX_TOKENS,
         /** The session holds as many positions as the model allows. */
-        CONTEXT_FULL
+        CONTEXT_FULL,
+        /** The generating thread was interrupted; its interrupt status is still set. */
+        INTERRUPTED
     }
 
     /** This result as Jlama's {@link Generator.Response} (no tool calls parsed yet). */
@@ -43,6 +45,7 @@ public record GenerationResult(
         Generator.FinishReason reason = switch (stopReason) {
             case END_OF_SEQUENCE, STOP_SEQUENCE -> Generator.FinishReason.STOP_TOKEN;
             case MAX_TOKENS, CONTEXT_FULL -> Generator.FinishReason.MAX_TOKENS;
+            case INTERRUPTED -> Generator.FinishReason.ERROR; // Jlama has no reason for a stopped generation
         };
         return new Generator.Response(text, textWithSpecialTokens, reason, promptTokens, generatedTokens,
                 prefillNanos / 1_000_000, decodeNanos / 1_000_000);
