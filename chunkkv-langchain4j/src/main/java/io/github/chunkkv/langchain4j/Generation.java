@@ -49,6 +49,7 @@ record Generation(UUID sessionId, GenerationResult result, List<ToolExecutionReq
         return switch (result.stopReason()) {
             case END_OF_SEQUENCE, STOP_SEQUENCE -> FinishReason.STOP;
             case MAX_TOKENS, CONTEXT_FULL -> FinishReason.LENGTH;
+            case INTERRUPTED -> FinishReason.OTHER; // the generating thread was interrupted: the reply is cut short
         };
     }
 }

@@ -14,7 +14,9 @@ import java.util.Map;
 
 /**
  * Loads each model folder once per JVM: chat models built for the same folder, working type and session-cache size
- * share one {@link JlamaEngine} (weights and sessions), which is closed when the last of them is closed.
+ * share one {@link JlamaEngine} (weights and sessions), which is closed when the last of them is closed. The registry's
+ * lock is the outermost of the adapter and is never held while an engine runs or closes; a model is loaded under it,
+ * so two builds of one folder load it once.
  */
 final class SharedEngines {
     private record Key(Path folder, DType workingQuantizedType, int maxSessions) {}
@@ -54,15 +56,24 @@ final class SharedEngines {
         }
     }
 
-    static synchronized void release(JlamaEngine engine) {
+    /**
+     * Gives up one claim on {@code engine}; the last one closes it, after leaving the registry's lock, so closing
+     * (which waits for a model step in progress) never blocks models being built or closed elsewhere.
+     */
+    static void release(JlamaEngine engine) {
+        if (unregisterLastUser(engine)) engine.close();
+    }
+
+    private static synchronized boolean unregisterLastUser(JlamaEngine engine) {
         var it = ENGINES.values().iterator();
         while (it.hasNext()) {
             Entry entry = it.next();
             if (entry.engine == engine && --entry.users == 0) {
                 it.remove();
-                engine.close();
+                return true;
             }
         }
+        return false;
     }
 
     /**
