@@ -8,8 +8,9 @@ import java.util.Comparator;
 import java.util.stream.Stream;
 
 /**
- * A temporary folder deleted on close, and also when the JVM is stopped early (Ctrl-C during a long benchmark), so a
- * several-hundred-MB random model never stays behind in the temp directory.
+ * The benchmark's own temporary folder, deleted on close and also when the JVM is stopped early (Ctrl-C, SIGTERM), so
+ * neither a several-hundred-MB random model nor stock Jlama's {@code .page} files (its paged KV cache, written to
+ * {@link #jlamaWorkingDir()}) stay behind in the temp directory.
  */
 final class ScratchDir implements AutoCloseable {
     private final Path path;
@@ -27,6 +28,11 @@ final class ScratchDir implements AutoCloseable {
 
     Path path() {
         return path;
+    }
+
+    /** Where the benchmark's Jlama model keeps its working files. */
+    Path jlamaWorkingDir() {
+        return path.resolve("jlama");
     }
 
     @Override
