@@ -148,7 +148,8 @@ class SpecFuzzTest {
                     actual = s.decode(next);
                     expected = reference.step(next, (l, p) -> p == at || Arrays.binarySearch(keptNow[l], p) >= 0);
                     if (exact) assertClose(expected, actual, c + " decode at " + at);
-                    for (int l = 0; l < SPEC.layers() && config.cap() > 0; l++) {
+                    // PyramidKV's lower layers keep more than the cap by design (DecodeCapTest covers its bound)
+                    for (int l = 0; l < SPEC.layers() && config.cap() > 0 && !config.policy().equals("pyramidkv"); l++) {
                         assertTrue(s.cachedRows(l) <= config.cap() + config.slack(), c + ": layer " + l + " above cap + slack");
                     }
                 }
