@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.Executor;
 import javax.imageio.ImageIO;
 
 /**
@@ -68,6 +69,11 @@ final class ConformanceModels implements AutoCloseable {
 
     ChunkKvJlamaStreamingChatModel streamingModel(ChatRequestParameters defaults) {
         return record(configure(ChunkKvJlamaStreamingChatModel.builder(), defaults).build());
+    }
+
+    /** A streaming model whose replies are generated on {@code executor}. */
+    ChunkKvJlamaStreamingChatModel streamingModel(ChatRequestParameters defaults, Executor executor) {
+        return record(configure(ChunkKvJlamaStreamingChatModel.builder(), defaults).executor(executor).build());
     }
 
     <B extends ChunkKvJlamaModelBuilder<B>> B configure(B builder, ChatRequestParameters defaults) {
