@@ -1,5 +1,6 @@
 package io.github.chunkkv.jlama;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -163,6 +164,25 @@ class ConcurrencyTest {
             assertInstanceOf(CancellationException.class, thrown.get());
             assertTrue(stillInterrupted.get());
             assertEquals(0, s.position(), "nothing ran");
+        }
+    }
+
+    @Test
+    void anInterruptDuringColdTierIoLeavesTheDiskTierUsable() {
+        // A FileChannel is closed for good by an interrupt during its I/O: the session's recall=disk tier broke.
+        try (DiskColdTier tier = DiskColdTier.open(io.github.chunkkv.simd.Kernels.preferred(), 1, 4, 2)) {
+            ColdRows rows = new ColdRows(new int[] {3}, new byte[] {1, 2, 3, 4, 5, 6, 7, 8}, new float[] {0.5f, 2f, 1f, 3f});
+            Thread.currentThread().interrupt();
+            try {
+                tier.store(0, rows);
+                ColdRows back = tier.rows(0);
+                assertArrayEquals(rows.codes(), back.codes());
+                assertArrayEquals(rows.scales(), back.scales());
+            } finally {
+                assertTrue(Thread.interrupted());
+            }
+            tier.store(0, new ColdRows(new int[] {5}, new byte[8], new float[4]));
+            assertEquals(2, tier.rowCount(0));
         }
     }
 
