@@ -12,6 +12,10 @@ import io.github.chunkkv.jlama.GenerationResult;
 import io.github.chunkkv.jlama.GenerationResult.StopReason;
 import io.github.chunkkv.jlama.KvSession;
 import io.github.chunkkv.jlama.ModelLock;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
@@ -32,10 +36,13 @@ final class JlamaEngine {
     private final ChunkKvModel kv;
     private final PromptRenderer renderer;
     private final SessionCache sessions;
+    private final Path workingDir;
     private boolean closed;
 
-    JlamaEngine(AbstractModel model, int maxSessions) {
+    /** @param workingDir Jlama's working folder for this model, deleted on close; null when the caller owns it */
+    JlamaEngine(AbstractModel model, int maxSessions, Path workingDir) {
         this.model = model;
+        this.workingDir = workingDir;
         this.kv = ChunkKvJlama.wrap(model, ChunkKvConfig.full());
         // The session cache bounds idle sessions and lent ones are bounded by the threads generating: no second bound.
         kv.setMaxOpenSessions(ChunkKvModel.MAX_OPEN_SESSIONS);
@@ -134,6 +141,16 @@ final class JlamaEngine {
             model.close();
         } finally {
             lock.unlock();
+        }
+        if (workingDir != null) deleteWorkingDir(workingDir);
+    }
+
+    /** Deletes a working folder Jlama left empty (the engine never runs stock Jlama's paged cache, which writes there). */
+    static void deleteWorkingDir(Path workingDir) {
+        try {
+            Files.deleteIfExists(workingDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete Jlama's working folder " + workingDir, e);
         }
     }
 }

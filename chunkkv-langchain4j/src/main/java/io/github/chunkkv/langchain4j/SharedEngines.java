@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Loads each model folder once per JVM: chat models built for the same folder, working type and session-cache size
@@ -47,12 +48,31 @@ final class SharedEngines {
     }
 
     private static JlamaEngine load(Key key) {
-        AbstractModel model = ModelSupport.loadModel(key.folder().toFile(), DType.F32, key.workingQuantizedType());
+        // A working folder of the engine's own, deleted when it closes: left to itself, Jlama makes one per loaded
+        // model in the temp directory and removes it only when the JVM exits.
+        Path workingDir = createWorkingDir();
+        AbstractModel model;
         try {
-            return new JlamaEngine(model, key.maxSessions());
+            model = ModelSupport.loadModel(key.folder().toFile(), workingDir.toFile(), DType.F32, key.workingQuantizedType(),
+                    Optional.empty(), Optional.empty());
+        } catch (RuntimeException | Error e) {
+            JlamaEngine.deleteWorkingDir(workingDir);
+            throw e;
+        }
+        try {
+            return new JlamaEngine(model, key.maxSessions(), workingDir);
         } catch (RuntimeException e) {
             model.close(); // e.g. an architecture ChunkKV refuses: do not keep the weights mapped
+            JlamaEngine.deleteWorkingDir(workingDir);
             throw e;
+        }
+    }
+
+    private static Path createWorkingDir() {
+        try {
+            return Files.createTempDirectory("chunkkv-jlama-");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create Jlama's working folder in " + System.getProperty("java.io.tmpdir"), e);
         }
     }
 
