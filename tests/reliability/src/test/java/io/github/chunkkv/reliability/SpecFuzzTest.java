@@ -159,7 +159,7 @@ class SpecFuzzTest {
 
     private static boolean namesWhatIsWrong(String message) {
         return message.startsWith("policy") || message.startsWith("unknown policy spec parameter") || message.startsWith("give either")
-                || message.startsWith("keep ratio") || message.startsWith("scorer") || message.startsWith("slack needs") || message.startsWith("cap applies")
+                || message.startsWith("keep ratio") || message.startsWith("scorer") || message.startsWith("slack needs") || message.contains(" applies only to policies that evict")
                 || KEYS.stream().anyMatch(key -> message.startsWith(key + " must be"));
     }
 
