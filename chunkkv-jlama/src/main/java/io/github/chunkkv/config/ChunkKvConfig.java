@@ -378,9 +378,10 @@ public final class ChunkKvConfig {
             }
             requireIn("reuse", reuseInterval, 1, MAX_REUSE_INTERVAL);
             requireIn("sinks", sinkTokens, 0, MAX_POSITIONS);
-            if (policy.equals(PolicyRegistry.FULL) && (cap != 0 || budget != null || (keepRatio != null && keepRatio < 1.0))) {
-                String key = cap != 0 ? "cap" : budget != null ? "budget" : "keep";
-                throw new IllegalArgumentException(key + " applies only to policies that evict; " + PolicyRegistry.FULL + " keeps every position");
+            // keep and budget may be given to full (code that sizes every policy alike does): it keeps everything anyway.
+            // A cap promises bounded decoding memory, which full cannot keep: refused rather than ignored.
+            if (cap != 0 && policy.equals(PolicyRegistry.FULL)) {
+                throw new IllegalArgumentException("cap applies only to policies that evict; " + PolicyRegistry.FULL + " keeps every position");
             }
             if (cap != 0 && (cap < window + 1 || cap > MAX_CAP)) {
                 throw new IllegalArgumentException("cap must be 0 (no cap) or in [window + 1 = " + (window + 1) + ", " + MAX_CAP + "], got " + cap);

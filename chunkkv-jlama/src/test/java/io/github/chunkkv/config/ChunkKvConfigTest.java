@@ -51,8 +51,6 @@ class ChunkKvConfigTest {
         "chunkkv:cap=64,slack=16777217 | slack must be in [0, 16777216]",
         "chunkkv:slack=8           | slack needs a cap",
         "full:cap=64               | cap applies only to policies that evict; full keeps every position",
-        "full:budget=64            | budget applies only to policies that evict; full keeps every position",
-        "full:keep=0.5             | keep applies only to policies that evict; full keeps every position",
         "chunkkv:cap=many          | cap must be an integer",
         "chunkkv:scorer=lru        | scorer must be one of chunkkv, snapkv, h2o, pyramidkv",
         "chunkkv:scorer=random     | scorer must be one of chunkkv, snapkv, h2o, pyramidkv",
