@@ -2,7 +2,9 @@ package io.github.chunkkv.bench;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.stream.Stream;
@@ -13,6 +15,8 @@ import java.util.stream.Stream;
  * {@link #jlamaWorkingDir()}) stay behind in the temp directory.
  */
 final class ScratchDir implements AutoCloseable {
+    private static final int MAX_DELETE_ATTEMPTS = 100;
+
     private final Path path;
     private final Thread onShutdown;
 
@@ -46,12 +50,18 @@ final class ScratchDir implements AutoCloseable {
     }
 
     private void delete() {
-        try (Stream<Path> paths = Files.walk(path)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        } catch (java.nio.file.NoSuchFileException gone) {
-            // already deleted
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete the temporary folder " + path, e);
+        // During shutdown the benchmark thread still runs and may add a page file after the walk: walk again.
+        for (int attempt = 1; ; attempt++) {
+            try (Stream<Path> paths = Files.walk(path)) {
+                for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+                return;
+            } catch (NoSuchFileException gone) {
+                return; // already deleted
+            } catch (DirectoryNotEmptyException filledMeanwhile) {
+                if (attempt == MAX_DELETE_ATTEMPTS) throw new UncheckedIOException("cannot delete the temporary folder " + path, filledMeanwhile);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot delete the temporary folder " + path, e);
+            }
         }
     }
 }
