@@ -20,8 +20,18 @@ public final class ChunkKvConfig {
     public static final int DEFAULT_POOLING_KERNEL = 5;
     public static final int DEFAULT_SINK_TOKENS = 4;
     public static final long DEFAULT_SEED = 42L;
-    /** Upper bound of {@code cap} and {@code slack}: far above any context Jlama can hold, low enough to rule out typos. */
-    public static final int MAX_CAP = 1 << 24;
+    /**
+     * Upper bound of every value counted in positions ({@code window}, {@code chunk}, {@code budget}, {@code sinks},
+     * {@code cap}, {@code slack}): far above any context Jlama can hold, low enough to rule out typos, and small enough
+     * that sums of two such values ({@code window + chunk}, {@code cap + slack}) cannot overflow an int.
+     */
+    public static final int MAX_POSITIONS = 1 << 24;
+    /** Upper bound of {@code cap} and {@code slack}. */
+    public static final int MAX_CAP = MAX_POSITIONS;
+    /** Upper bound of {@code pool}: a kernel wider than this smooths scores into noise. */
+    public static final int MAX_POOLING_KERNEL = 1023;
+    /** Upper bound of {@code reuse}: more layers than any model has. */
+    public static final int MAX_REUSE_INTERVAL = 1024;
 
     private final String policy;
     private final String scorer; // null: the policy's own
@@ -295,34 +305,37 @@ public final class ChunkKvConfig {
             return this;
         }
 
-        /** Total number of cached positions to keep (window included), at least the window. */
+        /** Total number of cached positions to keep (window included), in [window, {@value #MAX_POSITIONS}]. */
         public Builder budget(int budget) {
             this.budget = budget;
             return this;
         }
 
+        /** Positions per chunk (ChunkKV), in [1, {@value #MAX_POSITIONS}]. */
         public Builder chunkSize(int chunkSize) {
             this.chunkSize = chunkSize;
             return this;
         }
 
+        /** Last prompt positions whose attention scores the rest; always kept. In [1, {@value #MAX_POSITIONS}]. */
         public Builder window(int window) {
             this.window = window;
             return this;
         }
 
+        /** Width of the average pooling over positions: odd, in [1, {@value #MAX_POOLING_KERNEL}]. */
         public Builder poolingKernel(int poolingKernel) {
             this.poolingKernel = poolingKernel;
             return this;
         }
 
-        /** Layers per group sharing one index list (1 = every layer selects its own). */
+        /** Layers per group sharing one index list (1 = every layer selects its own), in [1, {@value #MAX_REUSE_INTERVAL}]. */
         public Builder reuseInterval(int reuseInterval) {
             this.reuseInterval = reuseInterval;
             return this;
         }
 
-        /** Attention-sink tokens StreamingLLM always keeps. */
+        /** Attention-sink tokens StreamingLLM always keeps, in [0, {@value #MAX_POSITIONS}]. */
         public Builder sinkTokens(int sinkTokens) {
             this.sinkTokens = sinkTokens;
             return this;
@@ -385,20 +398,25 @@ public final class ChunkKvConfig {
             if (keepRatio != null && !(keepRatio > 0.0 && keepRatio <= 1.0)) {
                 throw new IllegalArgumentException("keep ratio must be in (0, 1], got " + keepRatio);
             }
-            if (window < 1) throw new IllegalArgumentException("window must be >= 1, got " + window);
-            if (budget != null && budget < window) {
-                throw new IllegalArgumentException("budget must be >= window (" + window + "), got " + budget);
+            requireIn("window", window, 1, MAX_POSITIONS);
+            if (budget != null && (budget < window || budget > MAX_POSITIONS)) {
+                throw new IllegalArgumentException("budget must be >= window (" + window + ") and <= " + MAX_POSITIONS + ", got " + budget);
             }
-            if (chunkSize < 1) throw new IllegalArgumentException("chunk size must be >= 1, got " + chunkSize);
-            if (poolingKernel < 1 || poolingKernel % 2 == 0) {
-                throw new IllegalArgumentException("pooling kernel must be odd and >= 1, got " + poolingKernel);
+            requireIn("chunk", chunkSize, 1, MAX_POSITIONS);
+            if (poolingKernel < 1 || poolingKernel > MAX_POOLING_KERNEL || poolingKernel % 2 == 0) {
+                throw new IllegalArgumentException("pool must be odd and in [1, " + MAX_POOLING_KERNEL + "], got " + poolingKernel);
             }
-            if (reuseInterval < 1) throw new IllegalArgumentException("reuse interval N must be >= 1, got " + reuseInterval);
-            if (sinkTokens < 0) throw new IllegalArgumentException("sinks must be >= 0, got " + sinkTokens);
+            requireIn("reuse", reuseInterval, 1, MAX_REUSE_INTERVAL);
+            requireIn("sinks", sinkTokens, 0, MAX_POSITIONS);
+            // keep and budget may be given to full (code that sizes every policy alike does): it keeps everything anyway.
+            // A cap promises bounded decoding memory, which full cannot keep: refused rather than ignored.
+            if (cap != 0 && policy.equals(PolicyRegistry.FULL)) {
+                throw new IllegalArgumentException("cap applies only to policies that evict; " + PolicyRegistry.FULL + " keeps every position");
+            }
             if (cap != 0 && (cap < window + 1 || cap > MAX_CAP)) {
                 throw new IllegalArgumentException("cap must be 0 (no cap) or in [window + 1 = " + (window + 1) + ", " + MAX_CAP + "], got " + cap);
             }
-            if (slack < 0 || slack > MAX_CAP) throw new IllegalArgumentException("slack must be in [0, " + MAX_CAP + "], got " + slack);
+            requireIn("slack", slack, 0, MAX_CAP);
             if (slack > 0 && cap == 0) throw new IllegalArgumentException("slack needs a cap (slack only delays the decoding cap), got slack=" + slack);
             if (scorer != null) checkScorer();
             return new ChunkKvConfig(this);
@@ -413,6 +431,12 @@ public final class ChunkKvConfig {
             scorer = scorer.trim().toLowerCase(Locale.ROOT);
             if (!PolicyRegistry.scorerNames().contains(scorer)) {
                 throw new IllegalArgumentException("scorer must be one of " + scoring + ", got '" + scorer + "'");
+            }
+        }
+
+        private static void requireIn(String key, int value, int min, int max) {
+            if (value < min || value > max) {
+                throw new IllegalArgumentException(key + " must be in [" + min + ", " + max + "], got " + value);
             }
         }
 

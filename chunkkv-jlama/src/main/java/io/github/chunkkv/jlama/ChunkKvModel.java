@@ -14,14 +14,15 @@ import io.github.chunkkv.policy.PolicyRegistry;
 import io.github.chunkkv.simd.Kernels;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiConsumer;
+import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
 import java.util.zip.CRC32C;
 
@@ -32,22 +33,35 @@ import java.util.zip.CRC32C;
  * {@code ntokens} counts new tokens, a prompt that does not fit is refused before any work, sessions are closed
  * explicitly and live on the heap only (no page files).
  *
- * <p>Thread safety: what runs the model or touches sessions (a session's prefill, decode and rewind, {@code generate},
- * opening, finding, saving, loading and closing sessions) is synchronized on this object, so those calls are serialized; the other methods read
- * fixed state or go to the wrapped model's tokenizer, except {@link #embed}, which runs stock Jlama unserialized.
- * {@link KvSession#generate} takes the lock once per model step, not for the whole reply: generations on different
- * sessions interleave token by token, and a session serves one caller at a time. Closing this model frees its
- * sessions; the wrapped Jlama model stays open and belongs to the caller.
+ * <p>Thread safety: what runs the model or changes sessions (a session's prefill, decode and rewind, opening, saving,
+ * loading and closing sessions, {@link #embed}) holds the wrapped model's {@link ModelLock}, which every wrapper of the
+ * same Jlama model, every {@link StockJlamaSession} on it and the LangChain4j adapter share, so one Jlama model never
+ * runs two forward passes at once. A generation ({@link KvSession#generate}, {@link #generate}) takes the lock once per
+ * model step, never for the whole reply, and calls its listener with no lock held: generations on different sessions
+ * interleave token by token, a listener may call anything (even close this model), and a session serves one
+ * generation at a time (a second one on a busy session is refused). Waiting for the lock can be interrupted, and an
+ * interrupted generation stops between tokens (see {@link GenerationResult.StopReason#INTERRUPTED}).
+ *
+ * <p>Open sessions are bounded: beyond {@link #maxOpenSessions()} (default {@value #DEFAULT_MAX_OPEN_SESSIONS}) opening
+ * one closes the least recently used, whose later use throws an {@link IllegalStateException} that says so. Closing
+ * this model frees its sessions and refuses new ones; the wrapped Jlama model stays open and belongs to the caller.
  */
 public final class ChunkKvModel implements Generator {
     private static final int MAX_BATCH = 256; // Jlama's prefill batch size
+    /** Default bound of open sessions: a few hundred conversations, each typically a few MiB compressed. */
+    public static final int DEFAULT_MAX_OPEN_SESSIONS = 256;
+    /** Largest allowed bound of open sessions. */
+    public static final int MAX_OPEN_SESSIONS = 1 << 20;
 
     private final AbstractModel model;
     private final Config c;
     private final JlamaInstaller.Installed installed;
     private final ActiveSession active = new ActiveSession();
     private final ChunkKvConfig defaultConfig;
-    private final Map<UUID, KvSession> sessions = new LinkedHashMap<>();
+    private final ReentrantLock lock;
+    private final LinkedHashMap<UUID, KvSession> sessions = new LinkedHashMap<>(16, 0.75f, true); // least recent first
+    private int maxOpenSessions = DEFAULT_MAX_OPEN_SESSIONS;
+    private boolean closed;
     private final Kernels kernels = Kernels.preferred();
     private final RandomGenerator random;
     private final int maxPositions;
@@ -59,9 +73,15 @@ public final class ChunkKvModel implements Generator {
         this.defaultConfig = Objects.requireNonNull(defaultConfig, "config");
         this.random = random;
         this.c = model.getConfig();
-        this.installed = JlamaInstaller.install(model, active);
         // Jlama reads its RoPE table at pos + 2g for KV head g, so the last 2(G-1) positions are unreachable.
         this.maxPositions = c.contextLength - 2 * (c.numberOfKeyValueHeads - 1);
+        if (maxPositions < 1) {
+            throw new IllegalArgumentException("the model's context length " + c.contextLength + " is too small for its "
+                    + c.numberOfKeyValueHeads + " KV heads: Jlama needs 2 * (KV heads - 1) = " + 2 * (c.numberOfKeyValueHeads - 1)
+                    + " positions beyond the last usable one, so context_length must be at least " + (2 * c.numberOfKeyValueHeads - 1));
+        }
+        this.installed = JlamaInstaller.install(model, active);
+        this.lock = ModelLock.of(model);
     }
 
     public AbstractModel jlamaModel() {
@@ -82,32 +102,66 @@ public final class ChunkKvModel implements Generator {
         return 2L * c.numberOfLayers * c.kvLength * Float.BYTES;
     }
 
-    public synchronized KvSession openSession() {
+    /** The most sessions open at once; opening one more closes the least recently used. */
+    public int maxOpenSessions() {
+        return ModelLock.call(lock, () -> maxOpenSessions);
+    }
+
+    /**
+     * Bounds the open sessions to {@code max} in [1, {@value #MAX_OPEN_SESSIONS}]: beyond it, opening a session closes
+     * the least recently used one (prefill, decode, generate and lookups count as use). Closes the excess at once.
+     */
+    public void setMaxOpenSessions(int max) {
+        if (max < 1 || max > MAX_OPEN_SESSIONS) {
+            throw new IllegalArgumentException("maxOpenSessions must be in [1, " + MAX_OPEN_SESSIONS + "], got " + max);
+        }
+        ModelLock.run(lock, () -> {
+            maxOpenSessions = max;
+            evictDownTo(max);
+        });
+    }
+
+    public KvSession openSession() {
         return openSession(defaultConfig);
     }
 
-    public synchronized KvSession openSession(ChunkKvConfig config) {
-        return openSession(UUID.randomUUID(), config);
+    public KvSession openSession(ChunkKvConfig config) {
+        Objects.requireNonNull(config, "config");
+        return ModelLock.call(lock, () -> register(newSession(UUID.randomUUID(), config)));
     }
 
     /** The open session with this id, or a new one with the default configuration. */
-    public synchronized KvSession session(UUID id) {
-        KvSession s = sessions.get(Objects.requireNonNull(id, "session id"));
-        return s != null ? s : openSession(id, defaultConfig);
+    public KvSession session(UUID id) {
+        Objects.requireNonNull(id, "session id");
+        return ModelLock.call(lock, () -> {
+            KvSession s = sessions.get(id);
+            return s != null ? s : register(newSession(id, defaultConfig));
+        });
     }
 
-    public synchronized Optional<KvSession> findSession(UUID id) {
-        return Optional.ofNullable(sessions.get(id));
+    public Optional<KvSession> findSession(UUID id) {
+        return ModelLock.call(lock, () -> Optional.ofNullable(sessions.get(id)));
     }
 
-    public synchronized int openSessions() {
-        return sessions.size();
+    public int openSessions() {
+        return ModelLock.call(lock, sessions::size);
     }
 
-    private KvSession openSession(UUID id, ChunkKvConfig config) {
-        KvSession s = newSession(id, config);
-        sessions.put(id, s);
+    /** Registers a new session, first closing the least recently used ones beyond the bound. */
+    private KvSession register(KvSession s) {
+        if (closed) throw new IllegalStateException("this ChunkKvModel is closed");
+        evictDownTo(maxOpenSessions - 1);
+        sessions.put(s.id(), s);
         return s;
+    }
+
+    private void evictDownTo(int count) {
+        var eldest = sessions.values().iterator();
+        while (sessions.size() > count) {
+            KvSession s = eldest.next();
+            eldest.remove();
+            s.markClosed("it was the least recently used of " + maxOpenSessions + " open sessions (maxOpenSessions)");
+        }
     }
 
     /** A session not yet registered with this model. */
@@ -124,18 +178,21 @@ public final class ChunkKvModel implements Generator {
      * file is refused with an exception naming the problem, and no session is opened. A decoding cap's query ring is
      * not saved: a capped session re-observes queries before its first re-selection after loading.
      */
-    public synchronized KvSession load(Path file) {
+    public KvSession load(Path file) {
         Objects.requireNonNull(file, "file");
-        KvSession s = SessionSnapshot.read(file, fingerprint(), maxPositions, config -> newSession(UUID.randomUUID(), config));
-        sessions.put(s.id(), s);
-        return s;
+        return ModelLock.call(lock, () -> {
+            if (closed) throw new IllegalStateException("this ChunkKvModel is closed");
+            return register(SessionSnapshot.read(file, fingerprint(), maxPositions, config -> newSession(UUID.randomUUID(), config)));
+        });
     }
 
-    synchronized void save(KvSession s, Path file) {
-        s.checkOpen();
+    void save(KvSession s, Path file) {
         Objects.requireNonNull(file, "file");
-        ModelFingerprint model = fingerprint();
-        SnapshotFiles.writeAtomically(file, out -> SessionSnapshot.write(s, model, out));
+        ModelLock.run(lock, () -> {
+            s.checkOpen();
+            ModelFingerprint model = fingerprint();
+            SnapshotFiles.writeAtomically(file, out -> SessionSnapshot.write(s, model, out));
+        });
     }
 
     /** Architecture, dimensions and a hash of the first embedding rows (computed once). */
@@ -163,10 +220,16 @@ public final class ChunkKvModel implements Generator {
         return hasBos && !withBos ? Arrays.copyOfRange(tokens, 1, tokens.length) : tokens;
     }
 
-    synchronized float[] prefill(KvSession s, int[] tokens) {
-        s.checkOpen();
+    float[] prefill(KvSession s, int[] tokens) {
         checkTokens(tokens, "tokens");
-        checkFits(s, tokens.length);
+        return ModelLock.call(lock, () -> {
+            checkUsable(s);
+            checkFits(s, tokens.length);
+            return prefillLocked(s, tokens);
+        });
+    }
+
+    private float[] prefillLocked(KvSession s, int[] tokens) {
         long start = System.nanoTime();
         // With recall the new tokens attend over the whole context: cold rows come back before the forward pass.
         int[][] wereCold = s.coldTier() == null ? null : s.recallColdRows();
@@ -218,8 +281,7 @@ public final class ChunkKvModel implements Generator {
      * Rewinds to the end of the last prefill and returns that prefill's logits; its statistics now say that nothing
      * was run or compressed.
      */
-    private synchronized float[] rewindToPrefillEnd(KvSession s) {
-        s.checkOpen();
+    private float[] rewindToPrefillEndLocked(KvSession s) {
         float[] logits = s.logitsAtPrefillEnd(); // checked before anything changes
         s.truncate(s.compressedUpTo());
         int[] kept = new int[c.numberOfLayers];
@@ -247,15 +309,22 @@ public final class ChunkKvModel implements Generator {
         AbstractTensor last = null;
         for (int from = 0; from < tokens.length; from += MAX_BATCH) {
             if (last != null) last.close();
+            if (Thread.currentThread().isInterrupted()) throw new CancellationException("interrupted during the prefill");
             last = forward(s, Arrays.copyOfRange(tokens, from, Math.min(tokens.length, from + MAX_BATCH)), startPosition + from);
         }
         return last;
     }
 
-    synchronized float[] decode(KvSession s, int token) {
-        s.checkOpen();
+    float[] decode(KvSession s, int token) {
         checkTokens(new int[] {token}, "token");
-        checkFits(s, 1);
+        return ModelLock.call(lock, () -> {
+            checkUsable(s);
+            checkFits(s, 1);
+            return decodeLocked(s, token);
+        });
+    }
+
+    private float[] decodeLocked(KvSession s, int token) {
         float[] logits = logitsOfLastRow(forward(s, new int[] {token}, s.position()));
         s.advance(new int[] {token});
         DecodeCap cap = s.decodeCap();
@@ -267,24 +336,37 @@ public final class ChunkKvModel implements Generator {
         return logits;
     }
 
-    synchronized void rewind(KvSession s, int position) {
-        s.checkOpen();
-        if (position < s.compressedUpTo() || position > s.position()) {
-            throw new IllegalArgumentException("rewind position must be in [" + s.compressedUpTo() + ", " + s.position()
-                    + "] (the compressed history cannot be rewound), got " + position);
-        }
-        s.truncate(position);
+    void rewind(KvSession s, int position) {
+        ModelLock.run(lock, () -> {
+            checkUsable(s);
+            if (position < s.compressedUpTo() || position > s.position()) {
+                throw new IllegalArgumentException("rewind position must be in [" + s.compressedUpTo() + ", " + s.position()
+                        + "] (the compressed history cannot be rewound), got " + position);
+            }
+            s.truncate(position);
+        });
     }
 
-    synchronized void closeSession(KvSession s) {
-        sessions.remove(s.id(), s);
-        s.markClosed();
+    /** Closing waits for the model step in progress only, and goes on when interrupted: it must not be skipped. */
+    void closeSession(KvSession s) {
+        lock.lock();
+        try {
+            sessions.remove(s.id(), s);
+            s.markClosed("it was closed");
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Closes the session with this id, if open, freeing its cache. */
-    public synchronized void closeSession(UUID id) {
-        KvSession s = sessions.get(id);
-        if (s != null) closeSession(s);
+    public void closeSession(UUID id) {
+        findSession(id).ifPresent(this::closeSession);
+    }
+
+    /** Open, and marked most recently used. */
+    private void checkUsable(KvSession s) {
+        s.checkOpen();
+        sessions.get(s.id());
     }
 
     private AbstractTensor forward(KvSession s, int[] tokens, int startPosition) {
@@ -329,12 +411,16 @@ public final class ChunkKvModel implements Generator {
     }
 
     GenerationResult generate(KvSession s, int[] newTokens, GenerationOptions options, TextListener listener) {
-        return loop(s, options, listener).run(newTokens);
+        GenerationLoop loop = loop(s, options, listener);
+        return exclusively(s, () -> loop.run(newTokens));
     }
 
     GenerationResult regenerate(KvSession s, GenerationOptions options, TextListener listener) {
         GenerationLoop loop = loop(s, options, listener); // options checked before the session is rewound
-        return loop.runFrom(rewindToPrefillEnd(s));
+        return exclusively(s, () -> loop.runFrom(ModelLock.call(lock, () -> {
+            checkUsable(s);
+            return rewindToPrefillEndLocked(s);
+        })));
     }
 
     private GenerationLoop loop(KvSession s, GenerationOptions options, TextListener listener) {
@@ -343,25 +429,38 @@ public final class ChunkKvModel implements Generator {
         return new GenerationLoop(s, options, listener, model.getTokenizer(), c.eosTokens, maxPositions, random);
     }
 
+    /** Runs a generation on {@code s}, refusing a second one on the same session. */
+    private static <T> T exclusively(KvSession s, Supplier<T> generation) {
+        s.beginGeneration();
+        try {
+            return generation.get();
+        } finally {
+            s.endGeneration();
+        }
+    }
+
     /**
      * Jlama's generate with its bugs fixed: the prompt is appended to the session (BOS only at its start), the last
      * sampled token is fed at the start of the next turn, and {@code ntokens} is the number of new tokens.
      */
     @Override
-    public synchronized Response generate(UUID sessionId, PromptContext promptContext, float temperature, int ntokens,
+    public Response generate(UUID sessionId, PromptContext promptContext, float temperature, int ntokens,
             BiConsumer<String, Float> onTokenWithTimings) {
         Objects.requireNonNull(promptContext, "promptContext");
         if (ntokens < 1) throw new IllegalArgumentException("ntokens (new tokens to generate) must be >= 1, got " + ntokens);
         GenerationOptions options = GenerationOptions.maxTokens(ntokens).withSampling(SamplingOptions.temperature(temperature));
         KvSession s = session(sessionId);
-        int[] prompt = encode(promptContext, s.position() == 0 && s.pendingToken() < 0);
-        int[] feed = s.pendingToken() < 0 ? prompt : concat(s.pendingToken(), prompt);
-        checkTokens(feed, "prompt");
-        checkFits(s, feed.length);
-        s.setPendingToken(-1);
-        GenerationResult result = s.generate(feed, options,
-                (text, generated, decodeNanos) -> onTokenWithTimings.accept(text, decodeNanos / 1e6f / generated));
-        s.setPendingToken(result.lastSampledToken());
+        GenerationResult result = exclusively(s, () -> {
+            int[] prompt = encode(promptContext, s.position() == 0 && s.pendingToken() < 0);
+            int[] feed = s.pendingToken() < 0 ? prompt : concat(s.pendingToken(), prompt);
+            checkTokens(feed, "prompt");
+            checkFits(s, feed.length);
+            s.setPendingToken(-1);
+            GenerationResult r = loop(s, options,
+                    (text, generated, decodeNanos) -> onTokenWithTimings.accept(text, decodeNanos / 1e6f / generated)).run(feed);
+            s.setPendingToken(r.lastSampledToken());
+            return r;
+        });
         return extractToolCalls(promptContext, result.toJlamaResponse());
     }
 
@@ -382,7 +481,7 @@ public final class ChunkKvModel implements Generator {
 
     @Override
     public float[] embed(String input, PoolingType poolingType) {
-        return model.embed(input, poolingType);
+        return ModelLock.call(lock, () -> model.embed(input, poolingType));
     }
 
     @Override
@@ -400,9 +499,16 @@ public final class ChunkKvModel implements Generator {
         return model.promptSupport();
     }
 
-    /** Closes every session; the wrapped Jlama model stays open. */
+    /** Closes every session and refuses new ones; the wrapped Jlama model stays open. Waits for the step in progress only. */
     @Override
-    public synchronized void close() {
-        for (KvSession s : new ArrayList<>(sessions.values())) closeSession(s);
+    public void close() {
+        lock.lock();
+        try {
+            closed = true;
+            for (KvSession s : sessions.values()) s.markClosed("its ChunkKvModel was closed");
+            sessions.clear();
+        } finally {
+            lock.unlock();
+        }
     }
 }

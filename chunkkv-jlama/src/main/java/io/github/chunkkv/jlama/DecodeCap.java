@@ -8,9 +8,10 @@ import io.github.chunkkv.simd.Kernels;
 import java.util.Arrays;
 
 /**
- * The decoding-phase cap: when a layer holds more than {@code cap + slack} rows, every layer is re-selected down to
- * {@code cap} rows by the session's own policy sized as a budget of {@code cap}. The slack amortises re-selection over
- * {@code slack + 1} steps.
+ * The decoding-phase cap: when a layer holds more than {@code cap + slack} rows, every layer is re-selected by the
+ * session's own policy sized as a budget of {@code cap}: {@code cap} rows a layer, or on average for PyramidKV, whose
+ * lower layers keep more (each layer's bound is then what its re-selection kept, plus the slack). The slack amortises
+ * re-selection over {@code slack + 1} steps.
  *
  * <p>Scoring needs observed queries, and decoding has no prompt window: each selecting layer keeps the post-RoPE
  * queries of its last {@code window} rows (prefill or decode) in a small ring, about {@code window × query width}
@@ -19,14 +20,17 @@ import java.util.Arrays;
  */
 final class DecodeCap {
     private final CompressionPolicy policy;
-    private final int limit;
+    private final int cap, slack;
+    private final int[] selected; // rows each layer kept at the last re-selection
     private final int window, qLength, numHeads, numKvHeads, headSize;
     private final float[][] ring;
     private final int[] count, next;
 
     DecodeCap(ChunkKvConfig config, int layers, int numHeads, int numKvHeads, int headSize) {
         this.policy = PolicyRegistry.create(config.withBudget(config.cap()), layers);
-        this.limit = config.cap() + config.slack();
+        this.cap = config.cap();
+        this.slack = config.slack();
+        this.selected = new int[layers];
         this.window = config.window();
         this.numHeads = numHeads;
         this.numKvHeads = numKvHeads;
@@ -57,8 +61,13 @@ final class DecodeCap {
         Arrays.fill(next, 0);
     }
 
+    /**
+     * True when a layer holds more than {@code slack} rows beyond its target: {@code cap}, or what the last
+     * re-selection left when that was more. A budget that varies by layer (PyramidKV's) leaves lower layers above the
+     * cap; measured against the cap alone they would trigger a re-selection at every step.
+     */
     boolean exceeded(LayerKvCache[] caches) {
-        for (LayerKvCache c : caches) if (c.size() > limit) return true;
+        for (int l = 0; l < caches.length; l++) if (caches[l].size() > Math.max(cap, selected[l]) + slack) return true;
         return false;
     }
 
@@ -83,6 +92,7 @@ final class DecodeCap {
             evicted += cache.size() - slots.length;
             if (cold != null) cold.demote(l, cache, slots);
             cache.retain(slots, kernels);
+            selected[l] = slots.length;
         }
         return evicted;
     }

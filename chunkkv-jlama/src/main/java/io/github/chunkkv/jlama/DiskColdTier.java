@@ -2,33 +2,34 @@ package io.github.chunkkv.jlama;
 
 import io.github.chunkkv.simd.Kernels;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
 /**
- * Cold rows in a per-session temp file, read with positioned reads when a turn recalls them. The file is unlinked
- * right after it is opened (delete-on-open), so it vanishes with the process even if the JVM crashes; where the
- * file system refuses to unlink an open file, DELETE_ON_CLOSE removes it on close. Only positions and block
- * offsets stay on the heap.
+ * Cold rows in a per-session temp file, read back when a turn recalls them. The file is unlinked right after it is
+ * opened (delete-on-open), so it vanishes with the process even if the JVM crashes; where the file system refuses to
+ * unlink an open file, {@link #close()} deletes it. Only positions and block offsets stay on the heap.
+ *
+ * <p>A {@link RandomAccessFile}, not a {@code FileChannel}: an interrupt during a channel's I/O closes the channel for
+ * good, and interrupting a generation must leave its session usable. The model lock serializes seek and access.
  */
 final class DiskColdTier extends ColdTier {
     /** One demoted block: its positions, and where its codes and scales lie in the file. */
     private record Extent(int[] positions, long offset, int codeBytes, int scaleCount) {}
 
-    private final FileChannel file;
+    private final RandomAccessFile file;
     private final Path path;
     private final List<List<Extent>> layers = new ArrayList<>();
     private long end;
 
-    private DiskColdTier(Kernels kernels, int layerCount, int rowStride, int headSize, FileChannel file, Path path) {
+    private DiskColdTier(Kernels kernels, int layerCount, int rowStride, int headSize, RandomAccessFile file, Path path) {
         super(kernels, rowStride, headSize);
         this.file = file;
         this.path = path;
@@ -38,9 +39,9 @@ final class DiskColdTier extends ColdTier {
     static DiskColdTier open(Kernels kernels, int layerCount, int rowStride, int headSize) {
         try {
             Path path = Files.createTempFile("chunkkv-cold-", ".kv");
-            FileChannel channel;
+            RandomAccessFile file;
             try {
-                channel = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.DELETE_ON_CLOSE);
+                file = new RandomAccessFile(path.toFile(), "rw");
             } catch (IOException | RuntimeException e) {
                 Files.deleteIfExists(path);
                 throw e;
@@ -48,9 +49,9 @@ final class DiskColdTier extends ColdTier {
             try {
                 Files.deleteIfExists(path);
             } catch (IOException notOnThisFileSystem) {
-                // DELETE_ON_CLOSE still removes it when the session closes
+                // close() deletes it when the session closes
             }
-            return new DiskColdTier(kernels, layerCount, rowStride, headSize, channel, path);
+            return new DiskColdTier(kernels, layerCount, rowStride, headSize, file, path);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the cold-tier file of a recall=disk session in " + System.getProperty("java.io.tmpdir"), e);
         }
@@ -66,12 +67,11 @@ final class DiskColdTier extends ColdTier {
         if (rows.rows() == 0) return;
         ByteBuffer buf = ByteBuffer.allocate(rows.codes().length + 4 * rows.scales().length).order(ByteOrder.LITTLE_ENDIAN);
         buf.put(rows.codes()).asFloatBuffer().put(rows.scales());
-        buf.rewind();
         try {
-            long at = end;
-            while (buf.hasRemaining()) at += file.write(buf, at);
+            file.seek(end);
+            file.write(buf.array());
             layers.get(layer).add(new Extent(rows.positions(), end, rows.codes().length, rows.scales().length));
-            end = at;
+            end += buf.capacity();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the cold-tier file of a recall=disk session", e);
         }
@@ -82,15 +82,12 @@ final class DiskColdTier extends ColdTier {
         List<ColdRows> blocks = new ArrayList<>();
         try {
             for (Extent e : layers.get(layer)) {
-                ByteBuffer buf = ByteBuffer.allocate(e.codeBytes + 4 * e.scaleCount).order(ByteOrder.LITTLE_ENDIAN);
-                for (long at = e.offset; buf.hasRemaining(); ) {
-                    int read = file.read(buf, at);
-                    if (read < 0) throw new IOException("cold-tier file ends early at byte " + at);
-                    at += read;
-                }
+                byte[] bytes = new byte[e.codeBytes + 4 * e.scaleCount];
+                file.seek(e.offset);
+                file.readFully(bytes);
+                ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
                 byte[] codes = new byte[e.codeBytes];
                 float[] scales = new float[e.scaleCount];
-                buf.flip();
                 buf.get(codes).asFloatBuffer().get(scales);
                 blocks.add(new ColdRows(e.positions, codes, scales));
             }
@@ -117,7 +114,7 @@ final class DiskColdTier extends ColdTier {
         layers.forEach(List::clear);
         end = 0;
         try {
-            file.truncate(0);
+            file.setLength(0);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot truncate the cold-tier file of a recall=disk session", e);
         }
@@ -139,6 +136,7 @@ final class DiskColdTier extends ColdTier {
         end = 0;
         try {
             file.close();
+            Files.deleteIfExists(path); // already unlinked on POSIX file systems
         } catch (IOException e) {
             throw new UncheckedIOException("cannot close the cold-tier file of a recall=disk session", e);
         }

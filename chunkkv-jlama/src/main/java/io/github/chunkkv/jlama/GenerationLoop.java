@@ -5,14 +5,21 @@ import io.github.chunkkv.jlama.GenerationResult.StopReason;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CancellationException;
 import java.util.random.RandomGenerator;
 
 /**
  * The generation loop, the only one: prefill a session's new tokens, then sample, check whether to stop, decode, one
  * token at a time. A generation ends at the first of: an end-of-sequence token of the model (not counted, not in the
- * reply), a stop sequence in the reply, the token limit, a full context, the time limit. Special tokens are counted
- * but kept out of the reply text. The last sampled token is never fed back: the caller decides whether the
- * conversation goes on with it. One instance runs one generation.
+ * reply), a stop sequence in the reply, the token limit, a full context, the time limit, an interrupt of the generating
+ * thread.
+ * Special tokens are counted but kept out of the reply text. The last sampled token is never fed back: the caller
+ * decides whether the conversation goes on with it. One instance runs one generation.
+ *
+ * <p>Interruption: a thread interrupted before or during the prefill gets a {@link java.util.concurrent.CancellationException}
+ * and the session is as before; one interrupted while decoding ends with {@link StopReason#INTERRUPTED} and the reply so
+ * far, at the position it reached. Either way the interrupt status stays set for the caller to see, and the session
+ * stays usable.
  */
 final class GenerationLoop {
     private final KvSession session;
@@ -70,7 +77,12 @@ final class GenerationLoop {
             sessionTokens.set(next);
             reason = accept(next);
             if (reason != null) break;
-            logits = session.decode(next);
+            try {
+                logits = session.decode(next);
+            } catch (CancellationException interruptedWhileWaiting) { // nothing decoded: the session is where it was
+                reason = StopReason.INTERRUPTED;
+                break;
+            }
         }
         emit(reply.flush());
         return new GenerationResult(reply.text(), withSpecialTokens.toString(), reason, promptTokens, generated, next,
@@ -93,6 +105,7 @@ final class GenerationLoop {
         if (generated >= options.maxTokens()) return StopReason.MAX_TOKENS;
         if (session.position() >= maxPositions) return StopReason.CONTEXT_FULL;
         if (options.timeLimit() != null && System.nanoTime() - deadline >= 0) return StopReason.TIME_LIMIT;
+        if (Thread.currentThread().isInterrupted()) return StopReason.INTERRUPTED;
         return null;
     }
 

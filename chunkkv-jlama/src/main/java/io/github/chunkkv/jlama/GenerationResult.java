@@ -37,7 +37,9 @@ public record GenerationResult(
         /** The session holds as many positions as the model allows. */
         CONTEXT_FULL,
         /** The generation's time limit passed; the reply ends with the last token sampled before it. */
-        TIME_LIMIT
+        TIME_LIMIT,
+        /** The generating thread was interrupted; its interrupt status is still set. */
+        INTERRUPTED
     }
 
     /** This result as Jlama's {@link Generator.Response} (no tool calls parsed yet). */
@@ -45,6 +47,7 @@ public record GenerationResult(
         Generator.FinishReason reason = switch (stopReason) {
             case END_OF_SEQUENCE, STOP_SEQUENCE -> Generator.FinishReason.STOP_TOKEN;
             case MAX_TOKENS, CONTEXT_FULL, TIME_LIMIT -> Generator.FinishReason.MAX_TOKENS;
+            case INTERRUPTED -> Generator.FinishReason.ERROR; // Jlama has no reason for a stopped generation
         };
         return new Generator.Response(text, textWithSpecialTokens, reason, promptTokens, generatedTokens,
                 prefillNanos / 1_000_000, decodeNanos / 1_000_000);

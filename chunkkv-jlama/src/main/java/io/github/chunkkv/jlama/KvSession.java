@@ -5,6 +5,7 @@ import io.github.chunkkv.policy.CompressionPolicy;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One conversation's compressed KV cache and its position. Every {@link #prefill} appends to the cache and then
@@ -19,8 +20,9 @@ import java.util.UUID;
  * Decoding reads only hot rows. With a decoding cap, decoding re-selects down to {@code cap} rows whenever a layer
  * exceeds {@code cap + slack}. Close a session to free its memory (and delete its cold-tier file).
  *
- * <p>For one caller at a time: its owner {@link ChunkKvModel} serializes every model call, and {@link #generate}
- * takes that lock once per token, so generations on different sessions interleave but two on one session would mix.
+ * <p>For one caller at a time: its owner {@link ChunkKvModel} serializes every model call under the model's
+ * {@link ModelLock}, and {@link #generate} takes that lock once per token, so generations on different sessions
+ * interleave; a second generation on a session that is generating is refused.
  */
 public final class KvSession implements AutoCloseable {
     private final ChunkKvModel owner;
@@ -38,7 +40,8 @@ public final class KvSession implements AutoCloseable {
     private CompressionStats lastStats;
     private RecallStats lastRecallStats;
     private float[] prefillLogits;
-    private boolean closed;
+    private volatile String closedBecause; // null while open; written under the model lock
+    private final AtomicBoolean generating = new AtomicBoolean();
 
     /**
      * @param cold the cold tier, or null without recall
@@ -118,12 +121,12 @@ public final class KvSession implements AutoCloseable {
 
     /** Cache rows currently held by a layer. */
     public int cachedRows(int layer) {
-        return caches[layer].size();
+        return caches[checkLayer(layer)].size();
     }
 
     /** Logical positions held by a layer's cache, ascending. */
     public int[] cachedPositions(int layer) {
-        return caches[layer].positions();
+        return caches[checkLayer(layer)].positions();
     }
 
     public int layers() {
@@ -132,12 +135,21 @@ public final class KvSession implements AutoCloseable {
 
     /** Rows of a layer in the cold tier (0 without recall). */
     public int coldRows(int layer) {
+        checkLayer(layer);
         return cold == null ? 0 : cold.rowCount(layer);
     }
 
     /** Logical positions of a layer's cold rows, ascending (empty without recall). */
     public int[] coldPositions(int layer) {
+        checkLayer(layer);
         return cold == null ? new int[0] : cold.positions(layer);
+    }
+
+    private int checkLayer(int layer) {
+        if (layer < 0 || layer >= caches.length) {
+            throw new IllegalArgumentException("layer must be in [0, " + caches.length + "), got " + layer);
+        }
+        return layer;
     }
 
     /** Cold-tier bytes on the heap (for {@code recall=disk} only the rows' positions). */
@@ -168,7 +180,7 @@ public final class KvSession implements AutoCloseable {
     }
 
     public boolean isClosed() {
-        return closed;
+        return closedBecause != null;
     }
 
     /**
@@ -309,8 +321,10 @@ public final class KvSession implements AutoCloseable {
         this.pendingToken = token;
     }
 
-    void markClosed() {
-        closed = true;
+    /** Frees the cache; {@code because} ends the message of any later use ("session ... is closed: because"). */
+    void markClosed(String because) {
+        if (closedBecause != null) return;
+        closedBecause = because;
         prefillPlan = null;
         if (cold != null) cold.close();
         prefillLogits = null;
@@ -318,6 +332,16 @@ public final class KvSession implements AutoCloseable {
     }
 
     void checkOpen() {
-        if (closed) throw new IllegalStateException("session " + id + " is closed");
+        if (closedBecause != null) throw new IllegalStateException("session " + id + " is closed: " + closedBecause);
+    }
+
+    void beginGeneration() {
+        if (!generating.compareAndSet(false, true)) {
+            throw new IllegalStateException("session " + id + " is already generating on another thread (one generation at a time per session)");
+        }
+    }
+
+    void endGeneration() {
+        generating.set(false);
     }
 }

@@ -124,7 +124,7 @@ final class SessionSnapshot {
                 readBody(in, h, model, session, file);
                 return session;
             } catch (IOException | RuntimeException e) {
-                session.markClosed();
+                session.markClosed("its snapshot could not be read");
                 throw e;
             }
         } catch (IOException e) {

@@ -28,7 +28,7 @@ public final class TopChunkSelector implements Selector {
     @Override
     public int[] select(float[] scores, int n, int layer) {
         int c = config.chunkSize(), window = config.window(), len = n - window;
-        float[] means = new float[(len + c - 1) / c];
+        float[] means = new float[Math.ceilDiv(len, c)];
         int chunks = kernels.chunkMeans(scores, len, c, means);
         int[] top = kernels.topK(means, chunks, chunksKept(chunks));
         int[] outside = new int[len];

@@ -75,7 +75,7 @@ public final class ScalarKernels implements Kernels {
 
     @Override
     public int chunkMeans(float[] in, int len, int chunk, float[] out) {
-        int chunks = (len + chunk - 1) / chunk;
+        int chunks = Math.ceilDiv(len, chunk);
         for (int c = 0; c < chunks; c++) {
             int from = c * chunk, to = Math.min(len, from + chunk);
             float s = 0f;

@@ -217,7 +217,7 @@ public final class VectorKernels implements Kernels {
 
     @Override
     public int chunkMeans(float[] in, int len, int chunk, float[] out) {
-        int chunks = (len + chunk - 1) / chunk;
+        int chunks = Math.ceilDiv(len, chunk);
         for (int c = 0; c < chunks; c++) {
             int from = c * chunk, size = Math.min(len, from + chunk) - from;
             out[c] = sum(in, from, size) / size;

@@ -19,15 +19,21 @@ class ChunkKvConfigTest {
         "chunkkv:keep=-0.5         | keep ratio must be in (0, 1]",
         "chunkkv:keep=1.01         | keep ratio must be in (0, 1]",
         "chunkkv:keep=NaN          | keep ratio must be in (0, 1]",
-        "snapkv:budget=31          | budget must be >= window (32)",
-        "snapkv:budget=8,window=16 | budget must be >= window (16)",
-        "chunkkv:chunk=0           | chunk size must be >= 1",
-        "chunkkv:window=0          | window must be >= 1",
-        "chunkkv:reuse=0           | reuse interval N must be >= 1",
-        "chunkkv:pool=4            | pooling kernel must be odd and >= 1",
-        "chunkkv:pool=0            | pooling kernel must be odd and >= 1",
-        "chunkkv:pool=-3           | pooling kernel must be odd and >= 1",
-        "streamingllm:sinks=-1     | sinks must be >= 0",
+        "snapkv:budget=31          | budget must be >= window (32) and <= 16777216, got 31",
+        "snapkv:budget=8,window=16 | budget must be >= window (16) and <= 16777216, got 8",
+        "snapkv:budget=16777217   | budget must be >= window (32) and <= 16777216, got 16777217",
+        "chunkkv:chunk=0           | chunk must be in [1, 16777216], got 0",
+        "chunkkv:chunk=2147483647 | chunk must be in [1, 16777216], got 2147483647",
+        "chunkkv:window=0          | window must be in [1, 16777216], got 0",
+        "chunkkv:window=2147483647 | window must be in [1, 16777216], got 2147483647",
+        "chunkkv:reuse=0           | reuse must be in [1, 1024], got 0",
+        "chunkkv:reuse=1025        | reuse must be in [1, 1024], got 1025",
+        "chunkkv:pool=4            | pool must be odd and in [1, 1023], got 4",
+        "chunkkv:pool=0            | pool must be odd and in [1, 1023], got 0",
+        "chunkkv:pool=1025         | pool must be odd and in [1, 1023], got 1025",
+        "chunkkv:pool=-3           | pool must be odd and in [1, 1023], got -3",
+        "streamingllm:sinks=-1     | sinks must be in [0, 16777216], got -1",
+        "streamingllm:sinks=16777217 | sinks must be in [0, 16777216], got 16777217",
         "lru:keep=0.5              | policy must be one of full, chunkkv, snapkv, h2o, streamingllm, pyramidkv, random",
         "chunkkv:size=10           | unknown policy spec parameter 'size'; allowed: keep, budget",
         "chunkkv:keep              | policy spec parameter must be key=value",
@@ -45,6 +51,7 @@ class ChunkKvConfigTest {
         "chunkkv:cap=64,slack=-1   | slack must be in [0, 16777216]",
         "chunkkv:cap=64,slack=16777217 | slack must be in [0, 16777216]",
         "chunkkv:slack=8           | slack needs a cap",
+        "full:cap=64               | cap applies only to policies that evict; full keeps every position",
         "chunkkv:cap=many          | cap must be an integer",
         "chunkkv:scorer=lru        | scorer must be one of chunkkv, snapkv, h2o, pyramidkv",
         "chunkkv:scorer=random     | scorer must be one of chunkkv, snapkv, h2o, pyramidkv",
@@ -151,5 +158,16 @@ class ChunkKvConfigTest {
         ChunkKvConfig c = ChunkKvConfig.parse("chunkkv:keep=0.1,probe=Repeat");
         assertEquals(Probe.REPEAT, c.probe());
         assertEquals(Probe.REPEAT, c.withBudget(64).probe());
+    }
+
+    @Test
+    void largestValuesCannotOverflowTheSumsThePoliciesForm() {
+        ChunkKvConfig c = ChunkKvConfig.parse("chunkkv:keep=0.5,chunk=16777216,window=16777215,cap=16777216,slack=16777216");
+        assertTrue((long) c.window() + c.chunkSize() <= Integer.MAX_VALUE);
+        assertTrue((long) c.cap() + c.slack() <= Integer.MAX_VALUE);
+        io.github.chunkkv.policy.TopChunkSelector selector =
+                new io.github.chunkkv.policy.TopChunkSelector(io.github.chunkkv.simd.Kernels.preferred(),
+                        ChunkKvConfig.parse("chunkkv:keep=0.5,chunk=16777216,window=4"));
+        assertEquals(20, selector.select(new float[16], 20, 0).length, "one chunk, kept whole, plus the window");
     }
 }

@@ -1,5 +1,7 @@
 package io.github.chunkkv.testing;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -135,5 +137,18 @@ public final class ReferenceTransformer {
         float[] f = new float[d.length];
         for (int i = 0; i < d.length; i++) f[i] = (float) d[i];
         return f;
+    }
+
+    /**
+     * Asserts that Jlama's float32 logits match this float64 reference (exact RoPE angles): agreement to 1e-3 of the
+     * logit range.
+     */
+    public static void assertMatches(float[] expected, float[] actual, String where) {
+        float worst = 0, scale = 0;
+        for (int i = 0; i < expected.length; i++) {
+            worst = Math.max(worst, Math.abs(expected[i] - actual[i]));
+            scale = Math.max(scale, Math.abs(expected[i]));
+        }
+        assertTrue(worst <= 1e-3f * Math.max(1f, scale), where + ": max |logit diff| " + worst + " (max |logit| " + scale + ")");
     }
 }

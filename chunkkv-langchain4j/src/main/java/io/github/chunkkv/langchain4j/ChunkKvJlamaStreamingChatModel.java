@@ -12,7 +12,8 @@ import java.util.concurrent.Executor;
  *
  * <p>{@code chat} validates the request on the caller's thread and throws what the model cannot serve (an unsupported
  * feature, a bad parameter), then returns at once: the reply is generated on the builder's {@code executor} (default:
- * a pool of daemon threads owned by this model), one generation at a time per loaded model. The handler receives the
+ * a pool of daemon threads owned by this model); generations of one loaded model interleave token by token, and the
+ * handler is called with no lock held. The handler receives the
  * reply through {@code onPartialResponse} as it is generated (text that might still turn into a stop sequence is held
  * back until it cannot), then {@code onCompleteResponse}, or {@code onError} if generation fails. An exception thrown
  * by the handler's {@code onPartialResponse} is passed to its {@code onError} and streaming goes on; one thrown by

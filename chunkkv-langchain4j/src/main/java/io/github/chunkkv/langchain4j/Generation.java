@@ -50,6 +50,7 @@ record Generation(UUID sessionId, GenerationResult result, String text, List<Too
         return switch (result.stopReason()) {
             case END_OF_SEQUENCE, STOP_SEQUENCE -> FinishReason.STOP;
             case MAX_TOKENS, CONTEXT_FULL, TIME_LIMIT -> FinishReason.LENGTH;
+            case INTERRUPTED -> FinishReason.OTHER; // the generating thread was interrupted: the reply is cut short
         };
     }
 }

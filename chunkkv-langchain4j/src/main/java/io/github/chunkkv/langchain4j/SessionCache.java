@@ -9,9 +9,11 @@ import java.util.LinkedHashMap;
 import java.util.UUID;
 
 /**
- * A bounded, least-recently-used set of KV sessions, looked up by token prefix. Chat clients re-send the whole
+ * A bounded, least-recently-used set of idle KV sessions, looked up by token prefix. Chat clients re-send the whole
  * conversation every turn; when a prompt starts with a session's token history, that session's (compressed) cache
- * is continued and only the new tokens need a prefill. Evicted sessions are closed, which frees their cache.
+ * is continued and only the new tokens need a prefill. A session is lent to one generation at a time: while lent it
+ * is out of the cache (a concurrent request gets another), and it comes back when the generation ends. Evicted
+ * sessions are closed, which frees their cache.
  *
  * <p>Not thread-safe: the owning {@link JlamaEngine} serializes every call.
  */
@@ -21,7 +23,8 @@ final class SessionCache implements AutoCloseable {
 
     private final ChunkKvModel model;
     private final int capacity;
-    private final LinkedHashMap<UUID, KvSession> sessions = new LinkedHashMap<>(16, 0.75f, true);
+    private final LinkedHashMap<UUID, KvSession> sessions = new LinkedHashMap<>(16, 0.75f, true); // idle ones
+    private int lent;
 
     SessionCache(ChunkKvModel model, int capacity) {
         if (capacity < 1) throw new IllegalArgumentException("maxSessions must be >= 1, got " + capacity);
@@ -30,11 +33,11 @@ final class SessionCache implements AutoCloseable {
     }
 
     /**
-     * The session sharing the longest usable prefix with {@code prompt} (same compression), rewound to that prefix; or
-     * a fresh session. A prefix is usable when it covers everything the session has compressed (compression already
-     * used that history, so it cannot be partly undone). It leaves at least one prompt token to prefill, except when
-     * the whole prompt is what the session's last prefill ended with: then {@code reused == prompt.length} and the
-     * session can {@link KvSession#regenerate} from there.
+     * Lends the idle session sharing the longest usable prefix with {@code prompt} (same compression), rewound to that
+     * prefix, or a fresh session; give it back with {@link #giveBack} or {@link #discard}. A prefix is usable when it
+     * covers everything the session has compressed (compression already used that history, so it cannot be partly
+     * undone). It leaves at least one prompt token to prefill, except when the whole prompt is what the session's last
+     * prefill ended with: then {@code reused == prompt.length} and the session can {@link KvSession#regenerate} from there.
      */
     Lease acquire(int[] prompt, ChunkKvConfig config) {
         KvSession best = null;
@@ -48,32 +51,34 @@ final class SessionCache implements AutoCloseable {
                 bestPrefix = prefix;
             }
         }
-        if (best == null) return new Lease(open(config), 0);
-        sessions.get(best.id()); // mark as most recently used
+        lent++;
+        if (best == null) return new Lease(model.openSession(config), 0);
+        sessions.remove(best.id());
         if (best.position() > bestPrefix) best.rewind(bestPrefix);
         return new Lease(best, bestPrefix);
     }
 
-    /** Closes a session whose state can no longer be trusted (a generation failed half-way). */
-    void discard(KvSession session) {
-        sessions.remove(session.id());
-        session.close();
-    }
-
-    int size() {
-        return sessions.size();
-    }
-
-    private KvSession open(ChunkKvConfig config) {
+    /** Takes a lent session back as the most recently used, closing the least recently used beyond the capacity. */
+    void giveBack(KvSession session) {
+        lent--;
         Iterator<KvSession> eldest = sessions.values().iterator();
         while (sessions.size() >= capacity) {
             KvSession s = eldest.next();
             eldest.remove();
             s.close();
         }
-        KvSession s = model.openSession(config);
-        sessions.put(s.id(), s);
-        return s;
+        sessions.put(session.id(), session);
+    }
+
+    /** Closes a lent session whose state can no longer be trusted (a generation failed half-way). */
+    void discard(KvSession session) {
+        lent--;
+        session.close();
+    }
+
+    /** Idle and lent sessions. */
+    int size() {
+        return sessions.size() + lent;
     }
 
     private static int commonPrefix(int[] a, int[] b) {

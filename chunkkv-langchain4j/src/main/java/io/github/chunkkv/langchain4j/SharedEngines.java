@@ -14,9 +14,10 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Loads each model folder once per JVM: chat models built for the same folder, working type, runtime quantization and
- * session-cache size
- * share one {@link JlamaEngine} (weights and sessions), which is closed when the last of them is closed.
+ * Loads each model folder once per JVM: chat models built for the same folder, working type, runtime quantization and session-cache size
+ * share one {@link JlamaEngine} (weights and sessions), which is closed when the last of them is closed. The registry's
+ * lock is the outermost of the adapter and is never held while an engine runs or closes; a model is loaded under it,
+ * so two builds of one folder load it once.
  */
 final class SharedEngines {
     private record Key(Path folder, DType workingQuantizedType, boolean quantizeAtRuntime, int maxSessions) {}
@@ -47,25 +48,52 @@ final class SharedEngines {
     }
 
     private static JlamaEngine load(Key key) {
-        AbstractModel model = ModelSupport.loadModel(key.folder().toFile(), null, DType.F32, key.workingQuantizedType(),
-                key.quantizeAtRuntime() ? Optional.of(DType.Q4) : Optional.empty(), Optional.empty());
+        // A working folder of the engine's own, deleted when it closes: left to itself, Jlama makes one per loaded
+        // model in the temp directory and removes it only when the JVM exits.
+        Path workingDir = createWorkingDir();
+        AbstractModel model;
         try {
-            return new JlamaEngine(model, key.maxSessions());
+            model = ModelSupport.loadModel(key.folder().toFile(), workingDir.toFile(), DType.F32, key.workingQuantizedType(),
+                    key.quantizeAtRuntime() ? Optional.of(DType.Q4) : Optional.empty(), Optional.empty());
+        } catch (RuntimeException | Error e) {
+            JlamaEngine.deleteWorkingDir(workingDir);
+            throw e;
+        }
+        try {
+            return new JlamaEngine(model, key.maxSessions(), workingDir);
         } catch (RuntimeException e) {
             model.close(); // e.g. an architecture ChunkKV refuses: do not keep the weights mapped
+            JlamaEngine.deleteWorkingDir(workingDir);
             throw e;
         }
     }
 
-    static synchronized void release(JlamaEngine engine) {
+    private static Path createWorkingDir() {
+        try {
+            return Files.createTempDirectory("chunkkv-jlama-");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create Jlama's working folder in " + System.getProperty("java.io.tmpdir"), e);
+        }
+    }
+
+    /**
+     * Gives up one claim on {@code engine}; the last one closes it, after leaving the registry's lock, so closing
+     * (which waits for a model step in progress) never blocks models being built or closed elsewhere.
+     */
+    static void release(JlamaEngine engine) {
+        if (unregisterLastUser(engine)) engine.close();
+    }
+
+    private static synchronized boolean unregisterLastUser(JlamaEngine engine) {
         var it = ENGINES.values().iterator();
         while (it.hasNext()) {
             Entry entry = it.next();
             if (entry.engine == engine && --entry.users == 0) {
                 it.remove();
-                engine.close();
+                return true;
             }
         }
+        return false;
     }
 
     /**

@@ -60,6 +60,7 @@ final class StreamingDelivery implements AutoCloseable {
             response = generation.apply(text -> {
                 if (handle.isCancelled()) throw new GenerationCancelled();
                 onPartialResponse(handler, text, handle);
+                if (handle.isCancelled()) throw new GenerationCancelled(); // cancelled in the callback: no further step
             });
         } catch (GenerationCancelled cancelled) {
             return;

@@ -59,10 +59,11 @@ public final class BenchCli {
     }
 
     private static void runBenchmark(BenchOptions options, PrintStream out, PrintStream err) throws IOException {
-        try (ScratchDir scratch = options.model().isPresent() ? null : ScratchDir.create("chunkkv-bench-model")) {
-            Path modelDir = scratch == null ? checkedModelDir(options.model().get()) : writeRandomModel(options, scratch.path(), err);
+        try (ScratchDir scratch = ScratchDir.create("chunkkv-bench")) {
+            Path modelDir = options.model().isPresent() ? checkedModelDir(options.model().get())
+                    : writeRandomModel(options, scratch.path().resolve("model"), err);
             long weightBytes = DecodeWeightBytes.of(modelDir);
-            AbstractModel model = ChunkKvJlama.loadJlamaModel(modelDir);
+            AbstractModel model = ChunkKvJlama.loadJlamaModel(modelDir, scratch.jlamaWorkingDir());
             try (model; PrintWriter file = options.out().isPresent() ? openOut(options.out().get()) : null) {
                 EndToEndBenchmark bench = new EndToEndBenchmark(model, weightBytes);
                 checkContextsFit(options, bench);
@@ -99,6 +100,13 @@ public final class BenchCli {
 
     private static void checkContextsFit(BenchOptions options, EndToEndBenchmark bench) {
         int max = bench.maxContext(options.decodeTokens());
+        if (max < 1) { // the decode steps alone do not fit: say so rather than "--contexts must be at most -2"
+            int decodeMax = bench.maxContext(0) - 1;
+            throw new IllegalArgumentException(decodeMax < 1
+                    ? "this model's context is too short for a prompt and its decode steps"
+                    : "--decode-tokens must be at most " + decodeMax + " for this model (a row needs its prompt and decode steps in the context), got "
+                            + options.decodeTokens());
+        }
         if (options.maxContext() > max) {
             throw new IllegalArgumentException("--contexts must be at most " + max + " for this model with --decode-tokens "
                     + options.decodeTokens() + " (its context length minus decode steps), got " + options.maxContext());

@@ -2,16 +2,21 @@ package io.github.chunkkv.bench;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.stream.Stream;
 
 /**
- * A temporary folder deleted on close, and also when the JVM is stopped early (Ctrl-C during a long benchmark), so a
- * several-hundred-MB random model never stays behind in the temp directory.
+ * The benchmark's own temporary folder, deleted on close and also when the JVM is stopped early (Ctrl-C, SIGTERM), so
+ * neither a several-hundred-MB random model nor stock Jlama's {@code .page} files (its paged KV cache, written to
+ * {@link #jlamaWorkingDir()}) stay behind in the temp directory.
  */
 final class ScratchDir implements AutoCloseable {
+    private static final int MAX_DELETE_ATTEMPTS = 100;
+
     private final Path path;
     private final Thread onShutdown;
 
@@ -29,6 +34,11 @@ final class ScratchDir implements AutoCloseable {
         return path;
     }
 
+    /** Where the benchmark's Jlama model keeps its working files. */
+    Path jlamaWorkingDir() {
+        return path.resolve("jlama");
+    }
+
     @Override
     public void close() {
         delete();
@@ -40,12 +50,18 @@ final class ScratchDir implements AutoCloseable {
     }
 
     private void delete() {
-        try (Stream<Path> paths = Files.walk(path)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        } catch (java.nio.file.NoSuchFileException gone) {
-            // already deleted
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete the temporary folder " + path, e);
+        // During shutdown the benchmark thread still runs and may add a page file after the walk: walk again.
+        for (int attempt = 1; ; attempt++) {
+            try (Stream<Path> paths = Files.walk(path)) {
+                for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+                return;
+            } catch (NoSuchFileException gone) {
+                return; // already deleted
+            } catch (DirectoryNotEmptyException filledMeanwhile) {
+                if (attempt == MAX_DELETE_ATTEMPTS) throw new UncheckedIOException("cannot delete the temporary folder " + path, filledMeanwhile);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot delete the temporary folder " + path, e);
+            }
         }
     }
 }

@@ -64,7 +64,7 @@ class MultiturnEvalTest {
         assertEquals(snapshotDirsBefore, snapshotDirs(), "the run deletes its snapshot folders");
     }
 
-    /** Snapshot folders in the temp directory (other runs may hold some: only what this run adds counts). */
+    /** Snapshot folders in the temp directory (this module's own, see its pom; only what this run adds counts). */
     private static Set<Path> snapshotDirs() throws IOException {
         try (Stream<Path> files = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
             return files.filter(p -> p.getFileName().toString().startsWith("chunkkv-multiturn-")).collect(Collectors.toSet());
