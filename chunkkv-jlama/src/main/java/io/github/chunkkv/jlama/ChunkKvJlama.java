@@ -4,15 +4,18 @@ import com.github.tjake.jlama.model.AbstractModel;
 import com.github.tjake.jlama.model.ModelSupport;
 import com.github.tjake.jlama.safetensors.DType;
 import io.github.chunkkv.config.ChunkKvConfig;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Objects;
 import java.util.Random;
 
 /** Entry point: wrap a loaded Jlama model so that its KV cache is compressed with a ChunkKV (or peer) policy. */
 public final class ChunkKvJlama {
     private ChunkKvJlama() {}
 
-    /** Wraps a Jlama model loaded for generation with F32 working memory; the model itself is not modified. */
+    /**
+     * Wraps a Jlama model loaded for generation; the model itself is not modified. A model stock Jlama cannot run
+     * (see {@link WorkingTypes}) or an architecture ChunkKV does not reproduce is refused here, before any work.
+     */
     public static ChunkKvModel wrap(AbstractModel model, ChunkKvConfig config) {
         return new ChunkKvModel(model, config, new Random());
     }
@@ -22,11 +25,21 @@ public final class ChunkKvJlama {
         return new ChunkKvModel(model, config, new Random(samplingSeed));
     }
 
-    /** Loads a local Jlama model folder (config.json, *.safetensors, tokenizer.json) with F32 working memory. */
+    /**
+     * Loads a local Jlama model folder (config.json, *.safetensors, tokenizer.json) as Jlama users do: working memory
+     * F32, working quantized type I8 (Jlama keeps I8 for Q4 weights and substitutes F32 or BF16 for the others). The
+     * folder is checked first ({@link ModelFolderCheck}).
+     */
     public static AbstractModel loadJlamaModel(Path modelDir) {
-        if (modelDir == null || !Files.isRegularFile(modelDir.resolve("config.json"))) {
-            throw new IllegalArgumentException("model path must be a Jlama model folder containing config.json, got " + modelDir);
-        }
-        return ModelSupport.loadModel(modelDir.toFile(), DType.F32, DType.F32);
+        return loadJlamaModel(modelDir, WorkingTypes.JLAMA_WORKING_MEMORY, WorkingTypes.JLAMA_WORKING_QUANTIZED);
+    }
+
+    /** As {@link #loadJlamaModel(Path)} with the given working memory type (F32 or BF16) and working quantized type. */
+    public static AbstractModel loadJlamaModel(Path modelDir, DType workingMemory, DType workingQuantized) {
+        Objects.requireNonNull(workingMemory, "workingMemory");
+        Objects.requireNonNull(workingQuantized, "workingQuantized");
+        WorkingTypes.checkWorkingMemory(workingMemory);
+        ModelFolderCheck.verify(modelDir);
+        return ModelSupport.loadModel(modelDir.toFile(), workingMemory, workingQuantized);
     }
 }

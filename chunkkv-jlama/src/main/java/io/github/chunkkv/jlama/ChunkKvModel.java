@@ -66,6 +66,11 @@ public final class ChunkKvModel implements Generator {
         return model;
     }
 
+    /** The weight and working types the wrapped model runs with (after Jlama's own substitutions). */
+    public WorkingTypes workingTypes() {
+        return installed.types();
+    }
+
     public ChunkKvConfig defaultConfig() {
         return defaultConfig;
     }

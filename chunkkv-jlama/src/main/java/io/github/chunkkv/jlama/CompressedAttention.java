@@ -11,6 +11,7 @@ import io.github.chunkkv.simd.Kernels;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 
 /**
  * Causal self-attention over a session's compact cache. Projections, biases and RoPE are Jlama's (same tensors, same
@@ -24,6 +25,7 @@ final class CompressedAttention extends CausalSelfAttention {
     private final Optional<AbstractTensor> queryBias, keyBias, valueBias, outputBias;
     private final AbstractTensor queryWeights, keyWeights, valueWeights, outputWeights;
     private final ActiveSession active;
+    private final UnaryOperator<AbstractTensor> toWorkingQuantized;
     private final Kernels kernels = Kernels.preferred();
     private final float scale;
     private final int qLength;
@@ -31,7 +33,7 @@ final class CompressedAttention extends CausalSelfAttention {
     @SuppressWarnings({"rawtypes", "unchecked"})
     CompressedAttention(AbstractModel model, int layer, Optional queryBias, Optional keyBias, Optional valueBias,
             AbstractTensor queryWeights, AbstractTensor keyWeights, AbstractTensor valueWeights, Optional outputBias,
-            AbstractTensor outputWeights, ActiveSession active) {
+            AbstractTensor outputWeights, ActiveSession active, UnaryOperator<AbstractTensor> toWorkingQuantized) {
         super(model, layer, queryBias, keyBias, valueBias, queryWeights, keyWeights, valueWeights, outputBias, outputWeights);
         this.model = model;
         this.c = model.getConfig();
@@ -45,6 +47,7 @@ final class CompressedAttention extends CausalSelfAttention {
         this.valueWeights = valueWeights;
         this.outputWeights = outputWeights;
         this.active = active;
+        this.toWorkingQuantized = toWorkingQuantized;
         this.scale = scale(c);
         this.qLength = c.numberOfHeads * c.headSize;
     }
@@ -143,15 +146,18 @@ final class CompressedAttention extends CausalSelfAttention {
         });
     }
 
+    /**
+     * As stock Jlama: the attention output passes through working memory (rounding it to BF16 there) and is quantized
+     * to the working quantized type (e.g. I8 for Q4 weights) before the projection; skipping either step costs parity.
+     */
     private AbstractTensor outputProjection(float[] attention, int rows) {
         AbstractTensor result = model.makeDenseTensor(rows, c.embeddingLength);
-        try (AbstractTensor at = model.makeDenseTensor(rows, qLength)) {
-            TensorArrays.fromArray(attention, rows, qLength, at);
+        try (AbstractTensor working = model.makeDenseTensor(rows, qLength);
+                AbstractTensor at = toWorkingQuantized.apply(TensorArrays.fromArray(attention, rows, qLength, working))) {
             var ops = TensorOperationsProvider.get();
             VectorMath.pchunk(0, c.embeddingLength, (start, len) -> ops.dotProductChunk(result, at, outputWeights, 0, qLength, start, len));
             outputBias.ifPresent(b -> ops.accumulate(result, b, 0, c.embeddingLength));
         }
         return result;
     }
-
 }
