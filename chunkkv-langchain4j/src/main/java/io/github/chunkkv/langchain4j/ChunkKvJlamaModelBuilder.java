@@ -3,6 +3,7 @@ package io.github.chunkkv.langchain4j;
 import static dev.langchain4j.internal.Utils.getOrDefault;
 
 import com.github.tjake.jlama.safetensors.DType;
+import io.github.chunkkv.jlama.WorkingTypes;
 import com.github.tjake.jlama.safetensors.SafeTensorSupport;
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.exception.InvalidRequestException;
@@ -35,7 +36,8 @@ public abstract class ChunkKvJlamaModelBuilder<B extends ChunkKvJlamaModelBuilde
     private String modelName;
     private Path modelCachePath;
     private Integer threadCount;
-    private DType workingQuantizedType = DType.F32;
+    private DType workingMemoryType = WorkingTypes.JLAMA_WORKING_MEMORY;
+    private DType workingQuantizedType = WorkingTypes.JLAMA_WORKING_QUANTIZED;
     private Double temperature;
     private Integer maxOutputTokens;
     private List<String> stopSequences;
@@ -80,7 +82,16 @@ public abstract class ChunkKvJlamaModelBuilder<B extends ChunkKvJlamaModelBuilde
         return self();
     }
 
-    /** Jlama's working quantization of activations (default F32, exact). */
+    /** Jlama's working memory type: F32 (the default, as Jlama users load) or BF16. */
+    public B workingMemoryType(DType workingMemoryType) {
+        this.workingMemoryType = workingMemoryType;
+        return self();
+    }
+
+    /**
+     * Jlama's working quantization of activations. Default I8, as Jlama users load every folder: Jlama keeps it for
+     * Q4 weights (Q4 × I8 products) and substitutes F32 for F32 weights and BF16 for BF16 weights.
+     */
     public B workingQuantizedType(DType workingQuantizedType) {
         this.workingQuantizedType = workingQuantizedType;
         return self();
@@ -143,6 +154,9 @@ public abstract class ChunkKvJlamaModelBuilder<B extends ChunkKvJlamaModelBuilde
     ChunkKvChatRequestParameters validatedDefaults() {
         if (maxSessions < 1) throw new IllegalArgumentException("maxSessions must be >= 1, got " + maxSessions);
         if (workingQuantizedType == null) throw new IllegalArgumentException("workingQuantizedType must not be null");
+        if (!WorkingTypes.WORKING_MEMORY.contains(workingMemoryType)) {
+            throw new IllegalArgumentException("workingMemoryType must be one of " + WorkingTypes.WORKING_MEMORY + ", got " + workingMemoryType);
+        }
         if (modelPath == null && (modelName == null || modelName.isBlank())) {
             throw new IllegalArgumentException("give modelPath (a local Jlama model folder) or modelName (a Hugging Face owner/name to download)");
         }
@@ -158,7 +172,7 @@ public abstract class ChunkKvJlamaModelBuilder<B extends ChunkKvJlamaModelBuilde
     JlamaEngine acquireEngine() {
         if (threadCount != null) SharedEngines.applyThreadCount(threadCount);
         Path folder = modelPath != null ? modelPath : download(modelName, getOrDefault(modelCachePath, DEFAULT_MODEL_CACHE));
-        return SharedEngines.acquire(folder, workingQuantizedType, maxSessions);
+        return SharedEngines.acquire(folder, workingMemoryType, workingQuantizedType, maxSessions);
     }
 
     private ChunkKvChatRequestParameters defaults(String displayName) {

@@ -82,7 +82,8 @@ final class JlamaEngine {
             List<ToolExecutionRequest> toolCalls = result.stopReason() == StopReason.END_OF_SEQUENCE && !request.tools().isEmpty()
                     ? toolCalls(context, result)
                     : List.of();
-            return new Generation(session.id(), result, toolCalls, prompt.length, lease.reused(), request.compression().toSpec());
+            return new Generation(session.id(), result, toolCalls, prompt.length, lease.reused(), request.compression().toSpec(),
+                    kv.workingTypes());
         } catch (GenerationCancelled e) {
             throw e; // stopped between tokens: the session is consistent and stays cached
         } catch (RuntimeException | Error e) {

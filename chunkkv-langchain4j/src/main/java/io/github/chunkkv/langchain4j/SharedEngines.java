@@ -1,8 +1,8 @@
 package io.github.chunkkv.langchain4j;
 
 import com.github.tjake.jlama.model.AbstractModel;
-import com.github.tjake.jlama.model.ModelSupport;
 import com.github.tjake.jlama.safetensors.DType;
+import io.github.chunkkv.jlama.ChunkKvJlama;
 import com.github.tjake.jlama.util.PhysicalCoreExecutor;
 import dev.langchain4j.exception.ModelNotFoundException;
 import java.io.IOException;
@@ -17,7 +17,7 @@ import java.util.Map;
  * share one {@link JlamaEngine} (weights and sessions), which is closed when the last of them is closed.
  */
 final class SharedEngines {
-    private record Key(Path folder, DType workingQuantizedType, int maxSessions) {}
+    private record Key(Path folder, DType workingMemoryType, DType workingQuantizedType, int maxSessions) {}
 
     private static final class Entry {
         final JlamaEngine engine;
@@ -32,9 +32,9 @@ final class SharedEngines {
 
     private SharedEngines() {}
 
-    static synchronized JlamaEngine acquire(Path folder, DType workingQuantizedType, int maxSessions) {
+    static synchronized JlamaEngine acquire(Path folder, DType workingMemoryType, DType workingQuantizedType, int maxSessions) {
         checkModelFolder(folder);
-        Key key = new Key(realPath(folder), workingQuantizedType, maxSessions);
+        Key key = new Key(realPath(folder), workingMemoryType, workingQuantizedType, maxSessions);
         Entry entry = ENGINES.get(key);
         if (entry == null) {
             entry = new Entry(load(key));
@@ -45,7 +45,7 @@ final class SharedEngines {
     }
 
     private static JlamaEngine load(Key key) {
-        AbstractModel model = ModelSupport.loadModel(key.folder().toFile(), DType.F32, key.workingQuantizedType());
+        AbstractModel model = ChunkKvJlama.loadJlamaModel(key.folder(), key.workingMemoryType(), key.workingQuantizedType());
         try {
             return new JlamaEngine(model, key.maxSessions());
         } catch (RuntimeException e) {
