@@ -5,24 +5,32 @@ import com.github.tjake.jlama.model.ModelSupport;
 import com.github.tjake.jlama.safetensors.DType;
 import io.github.chunkkv.config.ChunkKvConfig;
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
+import java.util.WeakHashMap;
 
 /** Entry point: wrap a loaded Jlama model so that its KV cache is compressed with a ChunkKV (or peer) policy. */
 public final class ChunkKvJlama {
+    /** What config.json said about attention, for the models loaded here (Jlama's own Config drops it). */
+    private static final Map<AbstractModel, AttentionConfig> ATTENTION = Collections.synchronizedMap(new WeakHashMap<>());
+
     private ChunkKvJlama() {}
 
     /**
      * Wraps a Jlama model loaded for generation; the model itself is not modified. A model stock Jlama cannot run
-     * (see {@link WorkingTypes}) or an architecture ChunkKV does not reproduce is refused here, before any work.
+     * (see {@link WorkingTypes}) or an architecture ChunkKV does not reproduce is refused here, before any work. For a
+     * model loaded by {@link #loadJlamaModel}, ChunkKV's attention also applies what Jlama 0.8.4 ignores in config.json
+     * (Llama 3 RoPE scaling, a sliding window); a model loaded by Jlama directly runs with Jlama's reading of it.
      */
     public static ChunkKvModel wrap(AbstractModel model, ChunkKvConfig config) {
-        return new ChunkKvModel(model, config, new Random());
+        return new ChunkKvModel(model, config, new Random(), attentionConfig(model));
     }
 
     /** As {@link #wrap(AbstractModel, ChunkKvConfig)}, with a seeded sampler for reproducible sampling. */
     public static ChunkKvModel wrap(AbstractModel model, ChunkKvConfig config, long samplingSeed) {
-        return new ChunkKvModel(model, config, new Random(samplingSeed));
+        return new ChunkKvModel(model, config, new Random(samplingSeed), attentionConfig(model));
     }
 
     /**
@@ -39,7 +47,13 @@ public final class ChunkKvJlama {
         Objects.requireNonNull(workingMemory, "workingMemory");
         Objects.requireNonNull(workingQuantized, "workingQuantized");
         WorkingTypes.checkWorkingMemory(workingMemory);
-        ModelFolderCheck.verify(modelDir);
-        return ModelSupport.loadModel(modelDir.toFile(), workingMemory, workingQuantized);
+        AttentionConfig attention = ModelFolderCheck.check(modelDir);
+        AbstractModel model = ModelSupport.loadModel(modelDir.toFile(), workingMemory, workingQuantized);
+        ATTENTION.put(model, attention);
+        return model;
+    }
+
+    private static AttentionConfig attentionConfig(AbstractModel model) {
+        return model == null ? AttentionConfig.NONE : ATTENTION.getOrDefault(model, AttentionConfig.NONE);
     }
 }

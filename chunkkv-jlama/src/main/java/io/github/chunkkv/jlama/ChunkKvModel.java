@@ -52,12 +52,12 @@ public final class ChunkKvModel implements Generator {
     private final int maxPositions;
     private ModelFingerprint fingerprint;
 
-    ChunkKvModel(AbstractModel model, ChunkKvConfig defaultConfig, RandomGenerator random) {
+    ChunkKvModel(AbstractModel model, ChunkKvConfig defaultConfig, RandomGenerator random, AttentionConfig attention) {
         this.model = Objects.requireNonNull(model, "model");
         this.defaultConfig = Objects.requireNonNull(defaultConfig, "config");
         this.random = random;
         this.c = model.getConfig();
-        this.installed = JlamaInstaller.install(model, active);
+        this.installed = JlamaInstaller.install(model, active, attention);
         // Jlama reads its RoPE table at pos + 2g for KV head g, so the last 2(G-1) positions are unreachable.
         this.maxPositions = c.contextLength - 2 * (c.numberOfKeyValueHeads - 1);
     }

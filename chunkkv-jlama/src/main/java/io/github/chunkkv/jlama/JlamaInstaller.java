@@ -39,14 +39,14 @@ final class JlamaInstaller {
     record Installed(EmbedInput embedInput, TransformerBlock[] blocks,
             BiFunction<PromptContext, Generator.Response, Generator.Response> postProcessor, WorkingTypes types) {}
 
-    static Installed install(AbstractModel model, ActiveSession active) {
+    static Installed install(AbstractModel model, ActiveSession active, AttentionConfig attention) {
         WorkingTypes types = workingTypes(model);
         checkSupported(model, types);
         TransformerBlock[] stock = read(AbstractModel.class, model, "transformerBlocks", TransformerBlock[].class);
         TransformerBlock[] blocks = new TransformerBlock[stock.length];
         UnaryOperator<AbstractTensor> toWorkingQuantized = maybeQuantize(model);
         for (int layer = 0; layer < stock.length; layer++) {
-            blocks[layer] = twin(model, layer, stock[layer], active, toWorkingQuantized);
+            blocks[layer] = twin(model, layer, stock[layer], active, toWorkingQuantized, attention);
         }
         EmbedInput embed = read(AbstractModel.class, model, "embedInput", EmbedInput.class);
         return new Installed(embed, blocks, postProcessor(model), types);
@@ -93,7 +93,7 @@ final class JlamaInstaller {
 
     @SuppressWarnings("unchecked")
     private static TransformerBlock twin(AbstractModel model, int layer, TransformerBlock block, ActiveSession active,
-            UnaryOperator<AbstractTensor> toWorkingQuantized) {
+            UnaryOperator<AbstractTensor> toWorkingQuantized, AttentionConfig attentionConfig) {
         CausalSelfAttention a = read(TransformerBlock.class, block, "attention", CausalSelfAttention.class);
         CompressedAttention attention = new CompressedAttention(
                 model, layer,
@@ -105,7 +105,7 @@ final class JlamaInstaller {
                 read(CausalSelfAttention.class, a, "valueAttnWeights", AbstractTensor.class),
                 read(CausalSelfAttention.class, a, "outputProjectionBias", Optional.class),
                 read(CausalSelfAttention.class, a, "outputProjectionWeights", AbstractTensor.class),
-                active, toWorkingQuantized);
+                active, toWorkingQuantized, attentionConfig);
         return new TransformerBlock(
                 model, layer,
                 (Optional<LayerNorm>) read(TransformerBlock.class, block, "preAttentionNorm", Optional.class),

@@ -25,6 +25,11 @@ public final class ModelFolderCheck {
 
     /** Throws {@link ModelFolderException} for the first problem found; returns normally for a consistent folder. */
     public static void verify(Path dir) {
+        check(dir);
+    }
+
+    /** As {@link #verify}; returns the attention settings of config.json that Jlama does not read. */
+    static AttentionConfig check(Path dir) {
         if (dir == null || !Files.isDirectory(dir)) {
             throw new IllegalArgumentException("model path must be a Jlama model folder containing config.json, got " + dir);
         }
@@ -32,7 +37,8 @@ public final class ModelFolderCheck {
         if (!Files.isRegularFile(configFile)) {
             throw new ModelFolderException(configFile, "missing: a Jlama model folder holds config.json, *.safetensors and tokenizer.json");
         }
-        Shape shape = Shape.of(configFile, readConfig(configFile));
+        JsonNode config = readConfig(configFile);
+        Shape shape = Shape.of(configFile, config);
         Map<String, SafetensorsHeader.Tensor> tensors = new HashMap<>();
         Map<String, Path> fileOf = new HashMap<>();
         for (Path file : safetensorsFiles(dir)) {
@@ -42,6 +48,7 @@ public final class ModelFolderCheck {
             });
         }
         shape.verify(tensors, fileOf);
+        return AttentionConfig.read(configFile, config);
     }
 
     private static JsonNode readConfig(Path configFile) {
