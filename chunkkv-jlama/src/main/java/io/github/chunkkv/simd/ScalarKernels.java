@@ -97,6 +97,30 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public float dotBf16(float[] a, int aOff, short[] b, int bOff, int len) {
+        float s = 0f;
+        for (int i = 0; i < len; i++) s += a[aOff + i] * Bf16.decode(b[bOff + i]);
+        return s;
+    }
+
+    @Override
+    public void axpyBf16(float alpha, short[] x, int xOff, float[] y, int yOff, int len) {
+        for (int i = 0; i < len; i++) y[yOff + i] += alpha * Bf16.decode(x[xOff + i]);
+    }
+
+    @Override
+    public float dotQ8(float[] a, int aOff, byte[] codes, int bOff, int len) {
+        float s = 0f;
+        for (int i = 0; i < len; i++) s += a[aOff + i] * codes[bOff + i];
+        return s;
+    }
+
+    @Override
+    public void axpyQ8(float alpha, byte[] codes, int xOff, float[] y, int yOff, int len) {
+        for (int i = 0; i < len; i++) y[yOff + i] += alpha * codes[xOff + i];
+    }
+
+    @Override
     public void gatherRows(float[] src, int rowStride, int[] rows, int count, float[] dst) {
         for (int i = 0; i < count; i++) System.arraycopy(src, rows[i] * rowStride, dst, i * rowStride, rowStride);
     }
