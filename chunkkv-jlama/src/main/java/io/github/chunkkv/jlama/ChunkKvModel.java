@@ -4,11 +4,13 @@ import com.github.tjake.jlama.model.AbstractModel;
 import com.github.tjake.jlama.model.TransformerBlock;
 import com.github.tjake.jlama.model.functions.Generator;
 import com.github.tjake.jlama.safetensors.Config;
+import com.github.tjake.jlama.safetensors.DType;
 import com.github.tjake.jlama.safetensors.prompt.PromptContext;
 import com.github.tjake.jlama.safetensors.prompt.PromptSupport;
 import com.github.tjake.jlama.safetensors.tokenizer.Tokenizer;
 import com.github.tjake.jlama.tensor.AbstractTensor;
 import io.github.chunkkv.config.ChunkKvConfig;
+import io.github.chunkkv.config.KvPrecision;
 import io.github.chunkkv.policy.PolicyRegistry;
 import io.github.chunkkv.simd.Kernels;
 import java.nio.ByteBuffer;
@@ -80,6 +82,11 @@ public final class ChunkKvModel implements Generator {
         return maxPositions;
     }
 
+    /** How a session with {@code config} stores its rows: as it asks, else as the working memory (as stock Jlama's cache). */
+    public KvPrecision kvPrecision(ChunkKvConfig config) {
+        return config.kv().orElse(installed.types().workingMemory() == DType.BF16 ? KvPrecision.BF16 : KvPrecision.F32);
+    }
+
     /** Bytes one cached position takes in a full (uncompressed) float32 cache, all layers. */
     public long kvBytesPerPosition() {
         return 2L * c.numberOfLayers * c.kvLength * Float.BYTES;
@@ -116,7 +123,8 @@ public final class ChunkKvModel implements Generator {
     /** A session not yet registered with this model. */
     private KvSession newSession(UUID id, ChunkKvConfig config) {
         Objects.requireNonNull(config, "config");
-        return new KvSession(this, id, config, PolicyRegistry.create(config, c.numberOfLayers), c.numberOfLayers, c.kvLength,
+        return new KvSession(this, id, config, PolicyRegistry.create(config, c.numberOfLayers), kvPrecision(config), c.numberOfLayers,
+                c.kvLength, c.headSize,
                 ColdTier.create(config.recall(), c.numberOfLayers, c.kvLength, c.headSize, kernels),
                 config.cap() == 0 ? null : new DecodeCap(config, c.numberOfLayers, c.numberOfHeads, c.numberOfKeyValueHeads, c.headSize));
     }

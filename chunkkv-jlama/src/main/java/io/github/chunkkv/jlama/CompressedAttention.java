@@ -172,18 +172,16 @@ final class CompressedAttention extends CausalSelfAttention {
      * Rows are position-ordered, so the window is always a suffix of the visible slots.
      */
     private void attend(float[] q, LayerKvCache cache, int firstSlot, int startPosition, int rows, float[] out) {
-        float[] keys = cache.keys(), values = cache.values();
-        int stride = cache.rowStride();
         int[] windowStart = new int[rows];
         if (slidingWindow > 0) {
             for (int r = 0; r < rows; r++) windowStart[r] = cache.rowsBefore(startPosition + r - slidingWindow + 1);
         }
         VectorMath.pfor(0, c.numberOfHeads, h -> {
-            int kvOff = c.maybeMapToGroupHead(h) * c.headSize;
+            int kvHead = c.maybeMapToGroupHead(h);
             float[] probs = new float[firstSlot + rows];
             for (int r = 0; r < rows; r++) {
                 int off = r * qLength + h * c.headSize, from = windowStart[r];
-                kernels.attend(q, off, keys, values, stride, from * stride + kvOff, firstSlot + r + 1 - from, c.headSize, scale, probs, out, off);
+                cache.attend(kernels, q, off, kvHead, from, firstSlot + r + 1 - from, scale, probs, out, off);
             }
         });
     }

@@ -82,7 +82,7 @@ final class DecodeCap {
             }
             evicted += cache.size() - slots.length;
             if (cold != null) cold.demote(l, cache, slots);
-            cache.retain(slots, kernels);
+            cache.retain(slots);
         }
         return evicted;
     }

@@ -95,9 +95,6 @@ public interface Kernels {
     /** Indices of the {@code k} largest of values[0..len), ties toward the lower index, returned ascending. */
     int[] topK(float[] values, int len, int k);
 
-    /** Compaction: copies rows {@code rows[0..count)} (ascending) of {@code src} to rows 0..count of {@code dst}; in place allowed. */
-    void gatherRows(float[] src, int rowStride, int[] rows, int count, float[] dst);
-
     /**
      * Q8 quantization of {@code groups} consecutive groups of {@code groupSize} floats (a group is one KV head of one
      * cache row): {@code scales[scaleOff + g] = max|x| / 127} over group g, and each code is x / scale rounded half

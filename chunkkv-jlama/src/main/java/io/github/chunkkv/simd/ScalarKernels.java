@@ -121,11 +121,6 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void gatherRows(float[] src, int rowStride, int[] rows, int count, float[] dst) {
-        for (int i = 0; i < count; i++) System.arraycopy(src, rows[i] * rowStride, dst, i * rowStride, rowStride);
-    }
-
-    @Override
     public void quantizeQ8(float[] src, int srcOff, int groups, int groupSize, byte[] codes, int codeOff, float[] scales, int scaleOff) {
         for (int g = 0; g < groups; g++) {
             int from = srcOff + g * groupSize, to = codeOff + g * groupSize;

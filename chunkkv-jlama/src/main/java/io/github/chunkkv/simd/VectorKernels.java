@@ -337,13 +337,6 @@ public final class VectorKernels implements Kernels {
         return (FloatVector) ByteVector.fromArray(B, codes, off).convertShape(VectorOperators.B2F, F, 0);
     }
 
-    @Override
-    public void gatherRows(float[] src, int rowStride, int[] rows, int count, float[] dst) {
-        for (int i = 0; i < count; i++) {
-            if (src != dst || rows[i] != i) System.arraycopy(src, rows[i] * rowStride, dst, i * rowStride, rowStride);
-        }
-    }
-
     /** Bytes moved per float vector by the Q8 kernels; shapes below 64 bits do not exist, so short vectors use the scalar twin. */
     private static final VectorSpecies<Byte> B = L >= 8 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * Byte.SIZE)) : null;
 

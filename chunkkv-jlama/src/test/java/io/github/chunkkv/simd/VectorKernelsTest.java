@@ -272,20 +272,6 @@ class VectorKernelsTest {
     }
 
     @Test
-    void gatherRowsMatchesScalarOutOfPlaceAndInPlace() {
-        int stride = 13, n = 40;
-        int[] rows = {0, 3, 4, 5, 17, 38, 39};
-        float[] src = random(n * stride);
-        float[] d1 = new float[rows.length * stride], d2 = new float[rows.length * stride];
-        S.gatherRows(src, stride, rows, rows.length, d1);
-        V.gatherRows(src, stride, rows, rows.length, d2);
-        assertArrayEquals(d1, d2);
-        float[] inPlace = src.clone();
-        V.gatherRows(inPlace, stride, rows, rows.length, inPlace);
-        assertArrayEquals(d1, Arrays.copyOf(inPlace, d1.length));
-    }
-
-    @Test
     void preferredIsSimdUnlessScalarIsAskedFor() {
         assertEquals(V, Kernels.preferred());
         System.setProperty("chunkkv.kernels", "scalar");
