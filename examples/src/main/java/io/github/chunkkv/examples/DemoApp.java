@@ -11,6 +11,7 @@ import io.github.chunkkv.examples.CommandLine.UsageException;
 import io.github.chunkkv.examples.EmbeddedModel.MissingModelException;
 import io.github.chunkkv.examples.rag.RagPipeline;
 import io.github.chunkkv.examples.rag.Retrieved;
+import io.github.chunkkv.jlama.ModelFolderException;
 import io.github.chunkkv.langchain4j.ChunkKvChatRequestParameters;
 import io.github.chunkkv.langchain4j.ChunkKvJlamaChatModel;
 import io.github.chunkkv.needle.NeedleFormat.Fact;
@@ -91,7 +92,7 @@ public final class DemoApp {
         try (Progress progress = new Progress(err)) {
             new DemoApp(out, progress).run(EmbeddedModel.resolve(options.model()), options);
             return CommandLine.EXIT_OK;
-        } catch (MissingModelException e) {
+        } catch (MissingModelException | ModelFolderException e) {
             err.println("chunkkv demo: " + e.getMessage());
             return CommandLine.EXIT_NO_MODEL;
         } catch (InvalidRequestException e) {

@@ -1,9 +1,11 @@
 package io.github.chunkkv.examples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.chunkkv.examples.TestModels.Console;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -51,6 +53,17 @@ class DemoAppTest {
         assertUsageError("--question needs a value", "--question");
         assertUsageError("--context-tokens must be an integer >= 1, got 'many'", "--context-tokens", "many");
         assertUsageError("--model may be given only once", "--model", "a", "--model", "b");
+    }
+
+    @Test
+    void aBrokenModelFolderExitsWithCode3NamingTheFieldWithoutAStackTrace(@TempDir Path dir) throws Exception {
+        Path model = TestModels.tinyLlama(dir);
+        Path config = model.resolve("config.json");
+        Files.writeString(config, Files.readString(config).replaceFirst("\"vocab_size\"\\s*:\\s*\\d+", "\"vocab_size\": 100000"));
+        Console console = new Console();
+        assertEquals(CommandLine.EXIT_NO_MODEL, DemoApp.run(new String[] {"--model", model.toString()}, console.out, console.err));
+        assertTrue(console.err().contains("config.json: field vocab_size implies 100000 rows"), console.err());
+        assertFalse(console.err().contains("\tat "), "no stack trace: " + console.err());
     }
 
     @Test
