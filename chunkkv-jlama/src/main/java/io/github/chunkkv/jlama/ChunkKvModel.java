@@ -210,7 +210,7 @@ public final class ChunkKvModel implements Generator {
             throw e;
         }
         s.advance(tokens);
-        long rowBytes = 2L * c.kvLength * Float.BYTES;
+        long rowBytes = s.cache(0).bytesPerRow();
         int[] kept = new int[layers];
         long before = 0;
         for (int l = 0; l < layers; l++) {

@@ -3,6 +3,7 @@ package io.github.chunkkv.jlama;
 import io.github.chunkkv.config.KvPrecision;
 import io.github.chunkkv.simd.Bf16;
 import io.github.chunkkv.simd.Kernels;
+import java.lang.reflect.Array;
 import java.util.Arrays;
 
 /**
@@ -63,13 +64,50 @@ abstract sealed class KvRows {
         for (int i = 0; i < count; i++) if (slots[i] != i) copyRow(this, slots[i], i);
     }
 
-    static final class F32 extends KvRows {
-        private float[] keys, values;
+    /**
+     * Rows held in one array per K and V with {@code rowStride} elements a row (float[] or short[]): copying and
+     * resizing do not depend on the element type.
+     */
+    private abstract static sealed class Dense extends KvRows {
+        Object keys, values;
 
+        private Dense(int rowStride, int headSize, int capacity) {
+            super(rowStride, headSize, capacity);
+            keys = allocate(capacity * rowStride);
+            values = allocate(capacity * rowStride);
+        }
+
+        abstract Object allocate(int length);
+
+        @Override
+        void copyRow(KvRows src, int from, int to) {
+            Dense s = (Dense) src;
+            System.arraycopy(s.keys, from * rowStride, keys, to * rowStride, rowStride);
+            System.arraycopy(s.values, from * rowStride, values, to * rowStride, rowStride);
+        }
+
+        @Override
+        void resize(int rows) {
+            keys = copyOf(keys, rows * rowStride);
+            values = copyOf(values, rows * rowStride);
+            capacity = rows;
+        }
+
+        final Object copyOf(Object array, int length) {
+            Object grown = allocate(length);
+            System.arraycopy(array, 0, grown, 0, Math.min(length, Array.getLength(array)));
+            return grown;
+        }
+    }
+
+    static final class F32 extends Dense {
         F32(int rowStride, int headSize, int capacity) {
             super(rowStride, headSize, capacity);
-            keys = new float[capacity * rowStride];
-            values = new float[capacity * rowStride];
+        }
+
+        @Override
+        Object allocate(int length) {
+            return new float[length];
         }
 
         @Override
@@ -89,43 +127,31 @@ abstract sealed class KvRows {
         }
 
         @Override
-        void copyRow(KvRows src, int from, int to) {
-            F32 s = (F32) src;
-            System.arraycopy(s.keys, from * rowStride, keys, to * rowStride, rowStride);
-            System.arraycopy(s.values, from * rowStride, values, to * rowStride, rowStride);
-        }
-
-        @Override
         float[] keys(int rows) {
-            return keys;
+            return (float[]) keys;
         }
 
         @Override
         float[] values(int rows) {
-            return values;
-        }
-
-        @Override
-        void resize(int rows) {
-            keys = Arrays.copyOf(keys, rows * rowStride);
-            values = Arrays.copyOf(values, rows * rowStride);
-            capacity = rows;
+            return (float[]) values;
         }
 
         @Override
         void attend(Kernels kernels, float[] q, int qOff, int kvHead, int from, int length, float scale, float[] probs, float[] out,
                 int outOff) {
-            kernels.attend(q, qOff, keys, values, rowStride, from * rowStride + kvHead * headSize, length, headSize, scale, probs, out, outOff);
+            kernels.attend(q, qOff, (float[]) keys, (float[]) values, rowStride, from * rowStride + kvHead * headSize, length, headSize,
+                    scale, probs, out, outOff);
         }
     }
 
-    static final class Bf16Rows extends KvRows {
-        private short[] keys, values;
-
+    static final class Bf16Rows extends Dense {
         Bf16Rows(int rowStride, int headSize, int capacity) {
             super(rowStride, headSize, capacity);
-            keys = new short[capacity * rowStride];
-            values = new short[capacity * rowStride];
+        }
+
+        @Override
+        Object allocate(int length) {
+            return new short[length];
         }
 
         @Override
@@ -140,25 +166,18 @@ abstract sealed class KvRows {
 
         @Override
         void write(int row, float[] k, float[] v, int srcRow, int rows) {
-            Bf16.encode(k, srcRow * rowStride, keys, row * rowStride, rows * rowStride);
-            Bf16.encode(v, srcRow * rowStride, values, row * rowStride, rows * rowStride);
-        }
-
-        @Override
-        void copyRow(KvRows src, int from, int to) {
-            Bf16Rows s = (Bf16Rows) src;
-            System.arraycopy(s.keys, from * rowStride, keys, to * rowStride, rowStride);
-            System.arraycopy(s.values, from * rowStride, values, to * rowStride, rowStride);
+            Bf16.encode(k, srcRow * rowStride, (short[]) keys, row * rowStride, rows * rowStride);
+            Bf16.encode(v, srcRow * rowStride, (short[]) values, row * rowStride, rows * rowStride);
         }
 
         @Override
         float[] keys(int rows) {
-            return decode(keys, rows);
+            return decode((short[]) keys, rows);
         }
 
         @Override
         float[] values(int rows) {
-            return decode(values, rows);
+            return decode((short[]) values, rows);
         }
 
         private float[] decode(short[] src, int rows) {
@@ -168,35 +187,32 @@ abstract sealed class KvRows {
         }
 
         @Override
-        void resize(int rows) {
-            keys = Arrays.copyOf(keys, rows * rowStride);
-            values = Arrays.copyOf(values, rows * rowStride);
-            capacity = rows;
-        }
-
-        @Override
         void attend(Kernels kernels, float[] q, int qOff, int kvHead, int from, int length, float scale, float[] probs, float[] out,
                 int outOff) {
-            kernels.attendBf16(q, qOff, keys, values, rowStride, from * rowStride + kvHead * headSize, length, headSize, scale, probs, out,
-                    outOff);
+            kernels.attendBf16(q, qOff, (short[]) keys, (short[]) values, rowStride, from * rowStride + kvHead * headSize, length, headSize,
+                    scale, probs, out, outOff);
         }
     }
 
-    /** Q8 with one scale per KV head of a row (the cold tier's format: see {@link ColdTier} for why per head). */
-    static final class Q8 extends KvRows {
+    /**
+     * Q8 codes with one scale per KV head of a row (the cold tier's format: see {@link ColdTier} for why per head).
+     * Quantization uses the preferred kernels; the SIMD and scalar quantizers give identical codes.
+     */
+    static final class Q8 extends Dense {
         private final int kvHeads;
-        private byte[] keys, values;
         private float[] keyScales, valueScales;
-        /** Quantization needs the kernels; any instance gives the same codes (they are tested bit-equal). */
         private final Kernels kernels = Kernels.preferred();
 
         Q8(int rowStride, int headSize, int capacity) {
             super(rowStride, headSize, capacity);
             this.kvHeads = rowStride / headSize;
-            keys = new byte[capacity * rowStride];
-            values = new byte[capacity * rowStride];
             keyScales = new float[capacity * kvHeads];
             valueScales = new float[capacity * kvHeads];
+        }
+
+        @Override
+        Object allocate(int length) {
+            return new byte[length];
         }
 
         @Override
@@ -211,47 +227,46 @@ abstract sealed class KvRows {
 
         @Override
         void write(int row, float[] k, float[] v, int srcRow, int rows) {
-            kernels.quantizeQ8(k, srcRow * rowStride, rows * kvHeads, headSize, keys, row * rowStride, keyScales, row * kvHeads);
-            kernels.quantizeQ8(v, srcRow * rowStride, rows * kvHeads, headSize, values, row * rowStride, valueScales, row * kvHeads);
+            kernels.quantizeQ8(k, srcRow * rowStride, rows * kvHeads, headSize, (byte[]) keys, row * rowStride, keyScales, row * kvHeads);
+            kernels.quantizeQ8(v, srcRow * rowStride, rows * kvHeads, headSize, (byte[]) values, row * rowStride, valueScales, row * kvHeads);
         }
 
         @Override
         void copyRow(KvRows src, int from, int to) {
+            super.copyRow(src, from, to);
             Q8 s = (Q8) src;
-            System.arraycopy(s.keys, from * rowStride, keys, to * rowStride, rowStride);
-            System.arraycopy(s.values, from * rowStride, values, to * rowStride, rowStride);
             System.arraycopy(s.keyScales, from * kvHeads, keyScales, to * kvHeads, kvHeads);
             System.arraycopy(s.valueScales, from * kvHeads, valueScales, to * kvHeads, kvHeads);
         }
 
         @Override
         float[] keys(int rows) {
-            float[] out = new float[rows * rowStride];
-            kernels.dequantizeQ8(keys, 0, keyScales, 0, rows * kvHeads, headSize, out, 0);
-            return out;
+            return decode((byte[]) keys, keyScales, rows);
         }
 
         @Override
         float[] values(int rows) {
+            return decode((byte[]) values, valueScales, rows);
+        }
+
+        private float[] decode(byte[] codes, float[] scales, int rows) {
             float[] out = new float[rows * rowStride];
-            kernels.dequantizeQ8(values, 0, valueScales, 0, rows * kvHeads, headSize, out, 0);
+            kernels.dequantizeQ8(codes, 0, scales, 0, rows * kvHeads, headSize, out, 0);
             return out;
         }
 
         @Override
         void resize(int rows) {
-            keys = Arrays.copyOf(keys, rows * rowStride);
-            values = Arrays.copyOf(values, rows * rowStride);
+            super.resize(rows);
             keyScales = Arrays.copyOf(keyScales, rows * kvHeads);
             valueScales = Arrays.copyOf(valueScales, rows * kvHeads);
-            capacity = rows;
         }
 
         @Override
         void attend(Kernels kernels, float[] q, int qOff, int kvHead, int from, int length, float scale, float[] probs, float[] out,
                 int outOff) {
-            kernels.attendQ8(q, qOff, keys, keyScales, values, valueScales, rowStride, from * rowStride + kvHead * headSize, kvHeads,
-                    from * kvHeads + kvHead, length, headSize, scale, probs, out, outOff);
+            kernels.attendQ8(q, qOff, (byte[]) keys, keyScales, (byte[]) values, valueScales, rowStride, from * rowStride + kvHead * headSize,
+                    kvHeads, from * kvHeads + kvHead, length, headSize, scale, probs, out, outOff);
         }
     }
 }

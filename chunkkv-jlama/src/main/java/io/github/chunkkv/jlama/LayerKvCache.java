@@ -81,6 +81,11 @@ final class LayerKvCache {
         return (long) size * rows.bytesPerRow();
     }
 
+    /** Bytes one K+V row takes in this cache's precision. */
+    long bytesPerRow() {
+        return rows.bytesPerRow();
+    }
+
     /** Bytes allocated for K and V rows, used or not. */
     long allocatedBytes() {
         return (long) rows.capacity() * rows.bytesPerRow();

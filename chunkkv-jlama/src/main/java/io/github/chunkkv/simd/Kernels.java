@@ -4,7 +4,8 @@ import java.util.Arrays;
 
 /**
  * The numeric kernels of the cache and its policies. {@link VectorKernels} is the SIMD implementation used in
- * production; {@link ScalarKernels} is its plain twin, which tests compare it against.
+ * production; {@link ScalarKernels} is its plain twin, which tests compare it against. The attention methods are
+ * compositions of the primitives (dot, softmax, axpy and their BF16/Q8 forms), shared by both.
  *
  * <p>Cache rows are laid out like Jlama's: row {@code s} holds all KV heads, head {@code g} at
  * {@code s * rowStride + g * headSize}. Query rows hold all query heads, head {@code h} at {@code h * headSize};
@@ -36,8 +37,13 @@ public interface Kernels {
      * @param kvOff offset of the KV head inside a cache row
      * @param probs scratch of at least {@code length} floats; holds the softmax weights afterwards
      */
-    void attend(float[] query, int qOff, float[] keys, float[] values, int rowStride, int kvOff, int length,
-            int headSize, float scale, float[] probs, float[] out, int outOff);
+    default void attend(float[] query, int qOff, float[] keys, float[] values, int rowStride, int kvOff, int length,
+            int headSize, float scale, float[] probs, float[] out, int outOff) {
+        for (int s = 0; s < length; s++) probs[s] = scale * dot(query, qOff, keys, s * rowStride + kvOff, headSize);
+        softmax(probs, 0, length);
+        Arrays.fill(out, outOff, outOff + headSize, 0f);
+        for (int s = 0; s < length; s++) axpy(probs[s], values, s * rowStride + kvOff, out, outOff, headSize);
+    }
 
     /** Sum of a[aOff..aOff+len) * bf16 b[bOff..bOff+len) (see {@link Bf16}). */
     float dotBf16(float[] a, int aOff, short[] b, int bOff, int len);

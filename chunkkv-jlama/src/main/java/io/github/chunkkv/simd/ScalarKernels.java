@@ -38,15 +38,6 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void attend(float[] query, int qOff, float[] keys, float[] values, int rowStride, int kvOff, int length,
-            int headSize, float scale, float[] probs, float[] out, int outOff) {
-        for (int s = 0; s < length; s++) probs[s] = scale * dot(query, qOff, keys, s * rowStride + kvOff, headSize);
-        softmax(probs, 0, length);
-        Arrays.fill(out, outOff, outOff + headSize, 0f);
-        for (int s = 0; s < length; s++) axpy(probs[s], values, s * rowStride + kvOff, out, outOff, headSize);
-    }
-
-    @Override
     public void windowColumnSums(float[] queries, int rows, int firstSlot, float[] keys, int rowStride, int n,
             int numHeads, int numKvHeads, int headSize, float scale, float[] out) {
         int group = numHeads / numKvHeads;

@@ -97,15 +97,6 @@ public final class VectorKernels implements Kernels {
         return s;
     }
 
-    @Override
-    public void attend(float[] query, int qOff, float[] keys, float[] values, int rowStride, int kvOff, int length,
-            int headSize, float scale, float[] probs, float[] out, int outOff) {
-        for (int s = 0; s < length; s++) probs[s] = scale * dot(query, qOff, keys, s * rowStride + kvOff, headSize);
-        softmax(probs, 0, length);
-        Arrays.fill(out, outOff, outOff + headSize, 0f);
-        for (int s = 0; s < length; s++) axpy(probs[s], values, s * rowStride + kvOff, out, outOff, headSize);
-    }
-
     /**
      * Computes the logits as a small matrix product instead of one reduction per (query, key): the KV head's keys
      * are transposed once to {@code [headSize][width]}, so lanes run over keys and a block of queries broadcasts

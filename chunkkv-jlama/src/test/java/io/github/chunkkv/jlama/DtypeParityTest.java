@@ -1,5 +1,8 @@
 package io.github.chunkkv.jlama;
 
+import static io.github.chunkkv.testing.Logits.margin;
+import static io.github.chunkkv.testing.Logits.maxAbs;
+import static io.github.chunkkv.testing.Logits.maxDiff;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -136,30 +139,5 @@ class DtypeParityTest {
             case I8 -> 0x1p-7f;
             default -> 0f;
         };
-    }
-
-    private static float margin(float[] logits) {
-        float best = Float.NEGATIVE_INFINITY, second = Float.NEGATIVE_INFINITY;
-        for (float v : logits) {
-            if (v > best) {
-                second = best;
-                best = v;
-            } else if (v > second) {
-                second = v;
-            }
-        }
-        return best - second;
-    }
-
-    private static float maxDiff(float[] x, float[] y) {
-        float d = 0;
-        for (int i = 0; i < x.length; i++) d = Math.max(d, Math.abs(x[i] - y[i]));
-        return d;
-    }
-
-    private static float maxAbs(float[] x) {
-        float d = 0;
-        for (float v : x) d = Math.max(d, Math.abs(v));
-        return d;
     }
 }

@@ -1,5 +1,8 @@
 package io.github.chunkkv.jlama;
 
+import static io.github.chunkkv.testing.Logits.margin;
+import static io.github.chunkkv.testing.Logits.maxAbs;
+import static io.github.chunkkv.testing.Logits.maxDiff;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -95,6 +98,7 @@ class KvPrecisionTest {
             long rows = 0;
             for (int l = 0; l < SPEC.layers(); l++) rows += kept.cachedRows(l);
             assertEquals(rows * row, kept.kvBytes(), "eviction and precision compose");
+            assertEquals(SPEC.layers() * PROMPT.length * row, kept.lastStats().kvBytesBefore(), "bytes before, in this precision");
             assertEquals(kept.kvBytes(), kept.kvAllocatedBytes(), "a compression trims the arrays to the kept rows");
             kept.decode(5);
             assertTrue(kept.kvAllocatedBytes() <= 1.5 * kept.kvBytes() + 16L * SPEC.layers() * row, "decoding slack is bounded");
@@ -112,30 +116,5 @@ class KvPrecisionTest {
         } finally {
             bf16.close();
         }
-    }
-
-    private static float maxDiff(float[] x, float[] y) {
-        float d = 0;
-        for (int i = 0; i < x.length; i++) d = Math.max(d, Math.abs(x[i] - y[i]));
-        return d;
-    }
-
-    private static float margin(float[] logits) {
-        float best = Float.NEGATIVE_INFINITY, second = Float.NEGATIVE_INFINITY;
-        for (float v : logits) {
-            if (v > best) {
-                second = best;
-                best = v;
-            } else if (v > second) {
-                second = v;
-            }
-        }
-        return best - second;
-    }
-
-    private static float maxAbs(float[] x) {
-        float d = 0;
-        for (float v : x) d = Math.max(d, Math.abs(v));
-        return d;
     }
 }

@@ -1,5 +1,7 @@
 package io.github.chunkkv.jlama;
 
+import static io.github.chunkkv.testing.Logits.maxAbs;
+import static io.github.chunkkv.testing.Logits.maxDiff;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,7 +12,6 @@ import com.github.tjake.jlama.model.AbstractModel;
 import io.github.chunkkv.config.ChunkKvConfig;
 import io.github.chunkkv.testing.ReferenceTransformer;
 import io.github.chunkkv.testing.TinyModels;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Random;
@@ -116,26 +117,6 @@ class Llama3RopeAndSlidingWindowTest {
     }
 
     private Path writeWithConfig(TinyModels.Spec spec, Consumer<ObjectNode> edit) {
-        Path folder = TinyModels.write(spec, dir.resolve("m" + System.nanoTime()));
-        try {
-            ObjectNode config = (ObjectNode) JSON.readTree(folder.resolve("config.json").toFile());
-            edit.accept(config);
-            JSON.writeValue(folder.resolve("config.json").toFile(), config);
-            return folder;
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
-
-    private static float maxDiff(float[] x, float[] y) {
-        float d = 0;
-        for (int i = 0; i < x.length; i++) d = Math.max(d, Math.abs(x[i] - y[i]));
-        return d;
-    }
-
-    private static float maxAbs(float[] x) {
-        float d = 0;
-        for (float v : x) d = Math.max(d, Math.abs(v));
-        return d;
+        return TinyModels.editConfig(TinyModels.write(spec, dir.resolve("m" + System.nanoTime())), edit);
     }
 }

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.chunkkv.testing.TinyModels;
 import java.io.IOException;
@@ -13,13 +12,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.function.Consumer;
+import java.util.function.LongUnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Broken model folders are refused before Jlama opens them, naming the file, the field and what was expected. */
 class ModelFolderCheckTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     @TempDir
     Path dir;
 
@@ -65,11 +63,7 @@ class ModelFolderCheckTest {
 
     @Test
     void truncatedWeightsNameTheFileAndTheTensorThatIsCut() throws IOException {
-        Path folder = TinyModels.write(TinyModels.llama(), dir.resolve("cut"));
-        Path weights = folder.resolve("model.safetensors");
-        try (FileChannel ch = FileChannel.open(weights, StandardOpenOption.WRITE)) {
-            ch.truncate(ch.size() - 1000);
-        }
+        Path weights = weightsCut("cut", size -> size - 1000), folder = weights.getParent();
         ModelFolderException e = assertThrows(ModelFolderException.class, () -> ChunkKvJlama.loadJlamaModel(folder));
         assertEquals(weights, e.file());
         assertTrue(e.getMessage().contains("cut short") && e.getMessage().contains("lm_head.weight"), e.getMessage());
@@ -77,11 +71,7 @@ class ModelFolderCheckTest {
 
     @Test
     void aHeaderCutInTheMiddleOrGarbageIsNotSafetensors() throws IOException {
-        Path folder = TinyModels.write(TinyModels.llama(), dir.resolve("header"));
-        Path weights = folder.resolve("model.safetensors");
-        try (FileChannel ch = FileChannel.open(weights, StandardOpenOption.WRITE)) {
-            ch.truncate(100);
-        }
+        Path weights = weightsCut("header", size -> 100), folder = weights.getParent();
         ModelFolderException cut = assertThrows(ModelFolderException.class, () -> ModelFolderCheck.verify(folder));
         assertTrue(cut.getMessage().contains("header length"), cut.getMessage());
 
@@ -103,15 +93,16 @@ class ModelFolderCheckTest {
         assertTrue(config.getMessage().contains("config.json: missing"), config.getMessage());
     }
 
-    private Path withConfig(Consumer<ObjectNode> edit) {
-        Path folder = TinyModels.write(TinyModels.llama(), dir.resolve("m" + System.nanoTime()));
-        try {
-            ObjectNode config = (ObjectNode) JSON.readTree(folder.resolve("config.json").toFile());
-            edit.accept(config);
-            JSON.writeValue(folder.resolve("config.json").toFile(), config);
-            return folder;
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+    /** A tiny model folder whose model.safetensors is cut to {@code newSize(size)} bytes; returns that file. */
+    private Path weightsCut(String name, LongUnaryOperator newSize) throws IOException {
+        Path weights = TinyModels.write(TinyModels.llama(), dir.resolve(name)).resolve("model.safetensors");
+        try (FileChannel ch = FileChannel.open(weights, StandardOpenOption.WRITE)) {
+            ch.truncate(newSize.applyAsLong(ch.size()));
         }
+        return weights;
+    }
+
+    private Path withConfig(Consumer<ObjectNode> edit) {
+        return TinyModels.editConfig(TinyModels.write(TinyModels.llama(), dir.resolve("m" + System.nanoTime())), edit);
     }
 }

@@ -1,6 +1,7 @@
 package io.github.chunkkv.testing;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.tjake.jlama.model.AbstractModel;
 import com.github.tjake.jlama.model.ModelSupport;
 import com.github.tjake.jlama.safetensors.DType;
@@ -17,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
@@ -91,6 +93,18 @@ public final class TinyModels {
                     LlamaConfigJson.of(s.modelType(), s.dim(), s.hidden(), s.heads(), s.kvHeads(), s.layers(), s.context(), s.vocab(), false));
             PieceTokenizerJson.write(dir, CHARS.codePoints().mapToObj(Character::toString).toList());
             return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Rewrites {@code folder}'s config.json after {@code edit} changed it (to test configs Jlama reads differently). */
+    public static Path editConfig(Path folder, Consumer<ObjectNode> edit) {
+        try {
+            ObjectNode config = (ObjectNode) JSON.readTree(folder.resolve("config.json").toFile());
+            edit.accept(config);
+            JSON.writeValue(folder.resolve("config.json").toFile(), config);
+            return folder;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
