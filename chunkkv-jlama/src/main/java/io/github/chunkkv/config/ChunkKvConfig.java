@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Immutable, validated description of one KV-cache policy and its parameters.
@@ -47,6 +48,7 @@ public final class ChunkKvConfig {
     private final int cap; // 0: no decoding cap
     private final int slack;
     private final Probe probe;
+    private final KvPrecision kv; // null: the model's working memory type
 
     private ChunkKvConfig(Builder b) {
         this.policy = b.policy;
@@ -63,6 +65,7 @@ public final class ChunkKvConfig {
         this.cap = b.cap;
         this.slack = b.slack;
         this.probe = b.probe;
+        this.kv = b.kv;
     }
 
     /** Full KV cache: nothing is ever evicted. */
@@ -82,7 +85,7 @@ public final class ChunkKvConfig {
 
     /**
      * Parses {@code name[:key=value,...]}; keys: keep, budget, chunk, window, pool, reuse, sinks, seed, scorer, recall, cap,
-     * slack, probe.
+     * slack, probe, kv.
      * Applies the same validation as the builder.
      */
     public static ChunkKvConfig parse(String spec) {
@@ -168,6 +171,11 @@ public final class ChunkKvConfig {
         return recall != Recall.OFF;
     }
 
+    /** How hot rows are stored; empty means as the model's working memory (F32 or BF16), as stock Jlama does. */
+    public Optional<KvPrecision> kv() {
+        return Optional.ofNullable(kv);
+    }
+
     /** Hot rows per layer that a decoding cap re-selects down to; 0 when decoding is not capped. */
     public int cap() {
         return cap;
@@ -211,6 +219,7 @@ public final class ChunkKvConfig {
         b.cap = cap;
         b.slack = slack;
         b.probe = probe;
+        b.kv = kv;
         return b;
     }
 
@@ -244,6 +253,7 @@ public final class ChunkKvConfig {
             p.put("slack", Integer.toString(slack));
         }
         if (probe != Probe.NONE) p.put("probe", probe.specName());
+        if (kv != null) p.put("kv", kv.specName());
         StringBuilder sb = new StringBuilder(policy).append(':');
         p.forEach((k, v) -> sb.append(k).append('=').append(v).append(','));
         return sb.substring(0, sb.length() - 1);
@@ -284,6 +294,7 @@ public final class ChunkKvConfig {
         private int cap;
         private int slack;
         private Probe probe = Probe.NONE;
+        private KvPrecision kv;
 
         private Builder(String policy) {
             Objects.requireNonNull(policy, () -> "policy must be one of " + String.join(", ", PolicyRegistry.names()));
@@ -371,6 +382,12 @@ public final class ChunkKvConfig {
             return this;
         }
 
+        /** How hot rows are stored (default: as the model's working memory). */
+        public Builder kv(KvPrecision kv) {
+            this.kv = Objects.requireNonNull(kv, "kv must be one of f32, bf16, q8");
+            return this;
+        }
+
         private void set(String key, String value) {
             switch (key) {
                 case "scorer" -> scorer(value);
@@ -386,8 +403,9 @@ public final class ChunkKvConfig {
                 case "cap" -> cap(parseInt(key, value));
                 case "slack" -> slack(parseInt(key, value));
                 case "probe" -> probe(Probe.fromName(value));
+                case "kv" -> kv(KvPrecision.fromName(value));
                 default -> throw new IllegalArgumentException("unknown policy spec parameter '" + key
-                        + "'; allowed: keep, budget, chunk, window, pool, reuse, sinks, seed, scorer, recall, cap, slack, probe");
+                        + "'; allowed: keep, budget, chunk, window, pool, reuse, sinks, seed, scorer, recall, cap, slack, probe, kv");
             }
         }
 

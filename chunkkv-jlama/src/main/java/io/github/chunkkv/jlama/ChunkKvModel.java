@@ -4,12 +4,14 @@ import com.github.tjake.jlama.model.AbstractModel;
 import com.github.tjake.jlama.model.TransformerBlock;
 import com.github.tjake.jlama.model.functions.Generator;
 import com.github.tjake.jlama.safetensors.Config;
+import com.github.tjake.jlama.safetensors.DType;
 import com.github.tjake.jlama.safetensors.prompt.PromptContext;
 import com.github.tjake.jlama.safetensors.prompt.PromptSupport;
 import com.github.tjake.jlama.safetensors.tokenizer.Tokenizer;
 import com.github.tjake.jlama.tensor.AbstractTensor;
 import io.github.chunkkv.config.ChunkKvConfig;
 import io.github.chunkkv.config.Probe;
+import io.github.chunkkv.config.KvPrecision;
 import io.github.chunkkv.policy.PolicyRegistry;
 import io.github.chunkkv.simd.Kernels;
 import java.nio.ByteBuffer;
@@ -68,7 +70,7 @@ public final class ChunkKvModel implements Generator {
     private ModelFingerprint fingerprint;
     private int[] repeatInstruction;
 
-    ChunkKvModel(AbstractModel model, ChunkKvConfig defaultConfig, RandomGenerator random) {
+    ChunkKvModel(AbstractModel model, ChunkKvConfig defaultConfig, RandomGenerator random, AttentionConfig attention) {
         this.model = Objects.requireNonNull(model, "model");
         this.defaultConfig = Objects.requireNonNull(defaultConfig, "config");
         this.random = random;
@@ -80,12 +82,17 @@ public final class ChunkKvModel implements Generator {
                     + c.numberOfKeyValueHeads + " KV heads: Jlama needs 2 * (KV heads - 1) = " + 2 * (c.numberOfKeyValueHeads - 1)
                     + " positions beyond the last usable one, so context_length must be at least " + (2 * c.numberOfKeyValueHeads - 1));
         }
-        this.installed = JlamaInstaller.install(model, active);
+        this.installed = JlamaInstaller.install(model, active, attention);
         this.lock = ModelLock.of(model);
     }
 
     public AbstractModel jlamaModel() {
         return model;
+    }
+
+    /** The weight and working types the wrapped model runs with (after Jlama's own substitutions). */
+    public WorkingTypes workingTypes() {
+        return installed.types();
     }
 
     public ChunkKvConfig defaultConfig() {
@@ -95,6 +102,11 @@ public final class ChunkKvModel implements Generator {
     /** How many tokens one session can hold in total (prompt, history and generated tokens). */
     public int maxPositions() {
         return maxPositions;
+    }
+
+    /** How a session with {@code config} stores its rows: as it asks, else as the working memory (as stock Jlama's cache). */
+    public KvPrecision kvPrecision(ChunkKvConfig config) {
+        return config.kv().orElse(installed.types().workingMemory() == DType.BF16 ? KvPrecision.BF16 : KvPrecision.F32);
     }
 
     /** Bytes one cached position takes in a full (uncompressed) float32 cache, all layers. */
@@ -167,7 +179,8 @@ public final class ChunkKvModel implements Generator {
     /** A session not yet registered with this model. */
     private KvSession newSession(UUID id, ChunkKvConfig config) {
         Objects.requireNonNull(config, "config");
-        return new KvSession(this, id, config, PolicyRegistry.create(config, c.numberOfLayers), c.numberOfLayers, c.kvLength,
+        return new KvSession(this, id, config, PolicyRegistry.create(config, c.numberOfLayers), kvPrecision(config), c.numberOfLayers,
+                c.kvLength, c.headSize,
                 ColdTier.create(config.recall(), c.numberOfLayers, c.kvLength, c.headSize, kernels),
                 config.cap() == 0 ? null : new DecodeCap(config, c.numberOfLayers, c.numberOfHeads, c.numberOfKeyValueHeads, c.headSize));
     }
@@ -261,7 +274,7 @@ public final class ChunkKvModel implements Generator {
             throw e;
         }
         s.advance(tokens);
-        long rowBytes = 2L * c.kvLength * Float.BYTES;
+        long rowBytes = s.cache(0).bytesPerRow();
         int[] kept = new int[layers];
         long before = 0;
         for (int l = 0; l < layers; l++) {

@@ -11,6 +11,7 @@ import io.github.chunkkv.simd.Kernels;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 
 /**
  * Causal self-attention over a session's compact cache. Projections, biases and RoPE are Jlama's (same tensors, same
@@ -24,6 +25,10 @@ final class CompressedAttention extends CausalSelfAttention {
     private final Optional<AbstractTensor> queryBias, keyBias, valueBias, outputBias;
     private final AbstractTensor queryWeights, keyWeights, valueWeights, outputWeights;
     private final ActiveSession active;
+    private final UnaryOperator<AbstractTensor> toWorkingQuantized;
+    /** Llama 3 scaled inverse frequencies, or null to use Jlama's own RoPE table. */
+    private final double[] scaledInverseFrequencies;
+    private final int slidingWindow;
     private final Kernels kernels = Kernels.preferred();
     private final float scale;
     private final int qLength;
@@ -31,7 +36,8 @@ final class CompressedAttention extends CausalSelfAttention {
     @SuppressWarnings({"rawtypes", "unchecked"})
     CompressedAttention(AbstractModel model, int layer, Optional queryBias, Optional keyBias, Optional valueBias,
             AbstractTensor queryWeights, AbstractTensor keyWeights, AbstractTensor valueWeights, Optional outputBias,
-            AbstractTensor outputWeights, ActiveSession active) {
+            AbstractTensor outputWeights, ActiveSession active, UnaryOperator<AbstractTensor> toWorkingQuantized,
+            AttentionConfig attentionConfig) {
         super(model, layer, queryBias, keyBias, valueBias, queryWeights, keyWeights, valueWeights, outputBias, outputWeights);
         this.model = model;
         this.c = model.getConfig();
@@ -45,6 +51,9 @@ final class CompressedAttention extends CausalSelfAttention {
         this.valueWeights = valueWeights;
         this.outputWeights = outputWeights;
         this.active = active;
+        this.toWorkingQuantized = toWorkingQuantized;
+        this.scaledInverseFrequencies = attentionConfig.llama3Rope().map(r -> r.inverseFrequencies(c.headSize)).orElse(null);
+        this.slidingWindow = attentionConfig.slidingWindow();
         this.scale = scale(c);
         this.qLength = c.numberOfHeads * c.headSize;
     }
@@ -67,7 +76,10 @@ final class CompressedAttention extends CausalSelfAttention {
         float[] k = new float[rows * kvLength];
         float[] v = new float[rows * kvLength];
         project(input, rows, q, k, v);
-        for (int r = 0; r < rows; r++) rotate(q, r * qLength, k, r * kvLength, startPosition + r);
+        for (int r = 0; r < rows; r++) {
+            if (scaledInverseFrequencies == null) rotate(q, r * qLength, k, r * kvLength, startPosition + r);
+            else rotateScaled(q, r * qLength, k, r * kvLength, startPosition + r);
+        }
 
         int firstSlot = cache.size();
         cache.append(k, v, rows, startPosition);
@@ -76,7 +88,7 @@ final class CompressedAttention extends CausalSelfAttention {
         if (plan == null || !plan.isProbe(startPosition)) session.observeQueries(layer, q, rows);
 
         float[] out = new float[rows * qLength];
-        attend(q, cache, firstSlot, rows, out);
+        attend(q, cache, firstSlot, startPosition, rows, out);
 
         AbstractTensor result = outputProjection(out, rows);
         if (plan != null && plan.isLastBatch(startPosition + rows)) plan.compress(layer, cache, scale);
@@ -129,29 +141,63 @@ final class CompressedAttention extends CausalSelfAttention {
         }
     }
 
-    /** Row r (at slot firstSlot + r) attends causally to slots [0, firstSlot + r]; parallel over query heads. */
-    private void attend(float[] q, LayerKvCache cache, int firstSlot, int rows, float[] out) {
-        float[] keys = cache.keys(), values = cache.values();
-        int stride = cache.rowStride();
+    /**
+     * Rotates one query row and one key row at logical position {@code pos} with Llama 3 scaled frequencies (HF
+     * "rotate half" pairs i, i + headSize/2), for configs whose scaling Jlama's table does not apply.
+     */
+    private void rotateScaled(float[] q, int qOff, float[] k, int kOff, int pos) {
+        int half = c.headSize / 2;
+        float[] cos = new float[half], sin = new float[half];
+        for (int i = 0; i < half; i++) {
+            double angle = pos * scaledInverseFrequencies[i];
+            cos[i] = (float) Math.cos(angle);
+            sin[i] = (float) Math.sin(angle);
+        }
+        for (int h = 0; h < c.numberOfHeads; h++) rotateHead(q, qOff + h * c.headSize, cos, sin);
+        for (int g = 0; g < c.numberOfKeyValueHeads; g++) rotateHead(k, kOff + g * c.headSize, cos, sin);
+    }
+
+    private static void rotateHead(float[] x, int off, float[] cos, float[] sin) {
+        int half = cos.length;
+        for (int i = 0; i < half; i++) {
+            float x0 = x[off + i], x1 = x[off + i + half];
+            x[off + i] = x0 * cos[i] - x1 * sin[i];
+            x[off + i + half] = x0 * sin[i] + x1 * cos[i];
+        }
+    }
+
+    /**
+     * Row r (at slot firstSlot + r, position startPosition + r) attends causally to slots [first, firstSlot + r], where
+     * first is 0, or with a sliding window the first slot whose position is within the window; parallel over heads.
+     * Rows are position-ordered, so the window is always a suffix of the visible slots.
+     */
+    private void attend(float[] q, LayerKvCache cache, int firstSlot, int startPosition, int rows, float[] out) {
+        int[] windowStart = new int[rows];
+        if (slidingWindow > 0) {
+            for (int r = 0; r < rows; r++) windowStart[r] = cache.rowsBefore(startPosition + r - slidingWindow + 1);
+        }
         VectorMath.pfor(0, c.numberOfHeads, h -> {
-            int kvOff = c.maybeMapToGroupHead(h) * c.headSize;
+            int kvHead = c.maybeMapToGroupHead(h);
             float[] probs = new float[firstSlot + rows];
             for (int r = 0; r < rows; r++) {
-                int off = r * qLength + h * c.headSize;
-                kernels.attend(q, off, keys, values, stride, kvOff, firstSlot + r + 1, c.headSize, scale, probs, out, off);
+                int off = r * qLength + h * c.headSize, from = windowStart[r];
+                cache.attend(kernels, q, off, kvHead, from, firstSlot + r + 1 - from, scale, probs, out, off);
             }
         });
     }
 
+    /**
+     * As stock Jlama: the attention output passes through working memory (rounding it to BF16 there) and is quantized
+     * to the working quantized type (e.g. I8 for Q4 weights) before the projection; skipping either step costs parity.
+     */
     private AbstractTensor outputProjection(float[] attention, int rows) {
         AbstractTensor result = model.makeDenseTensor(rows, c.embeddingLength);
-        try (AbstractTensor at = model.makeDenseTensor(rows, qLength)) {
-            TensorArrays.fromArray(attention, rows, qLength, at);
+        try (AbstractTensor working = model.makeDenseTensor(rows, qLength);
+                AbstractTensor at = toWorkingQuantized.apply(TensorArrays.fromArray(attention, rows, qLength, working))) {
             var ops = TensorOperationsProvider.get();
             VectorMath.pchunk(0, c.embeddingLength, (start, len) -> ops.dotProductChunk(result, at, outputWeights, 0, qLength, start, len));
             outputBias.ifPresent(b -> ops.accumulate(result, b, 0, c.embeddingLength));
         }
         return result;
     }
-
 }

@@ -91,7 +91,7 @@ final class DecodeCap {
             }
             evicted += cache.size() - slots.length;
             if (cold != null) cold.demote(l, cache, slots);
-            cache.retain(slots, kernels);
+            cache.retain(slots);
             selected[l] = slots.length;
         }
         return evicted;

@@ -14,12 +14,14 @@ import com.github.tjake.jlama.safetensors.prompt.PromptContext;
 import com.github.tjake.jlama.tensor.AbstractTensor;
 import com.github.tjake.jlama.tensor.KvBufferCache;
 import java.lang.reflect.Field;
+import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.util.EnumSet;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.BiFunction;
+import java.util.function.UnaryOperator;
 
 /**
  * The only place that reaches into Jlama's internals. Jlama 0.8.4 has no pluggable cache, so this class reads a
@@ -35,17 +37,27 @@ final class JlamaInstaller {
 
     /** Everything the compressed forward pass needs from a Jlama model. */
     record Installed(EmbedInput embedInput, TransformerBlock[] blocks,
-            BiFunction<PromptContext, Generator.Response, Generator.Response> postProcessor) {}
+            BiFunction<PromptContext, Generator.Response, Generator.Response> postProcessor, WorkingTypes types) {}
 
-    static Installed install(AbstractModel model, ActiveSession active) {
-        checkSupported(model);
+    static Installed install(AbstractModel model, ActiveSession active, AttentionConfig attention) {
+        WorkingTypes types = workingTypes(model);
+        checkSupported(model, types);
         TransformerBlock[] stock = read(AbstractModel.class, model, "transformerBlocks", TransformerBlock[].class);
         TransformerBlock[] blocks = new TransformerBlock[stock.length];
+        UnaryOperator<AbstractTensor> toWorkingQuantized = maybeQuantize(model);
         for (int layer = 0; layer < stock.length; layer++) {
-            blocks[layer] = twin(model, layer, stock[layer], active);
+            blocks[layer] = twin(model, layer, stock[layer], active, toWorkingQuantized, attention);
         }
         EmbedInput embed = read(AbstractModel.class, model, "embedInput", EmbedInput.class);
-        return new Installed(embed, blocks, postProcessor(model));
+        return new Installed(embed, blocks, postProcessor(model), types);
+    }
+
+    /** The types the model was loaded with, after Jlama's own substitutions (it may replace the requested ones). */
+    @SuppressWarnings("unchecked")
+    static WorkingTypes workingTypes(AbstractModel model) {
+        Optional<DType> quantizedOnLoad = read(AbstractModel.class, model, "modelQType", Optional.class);
+        return new WorkingTypes(model.getWeights().getModelDType(), quantizedOnLoad, model.getWorkingDType(),
+                read(AbstractModel.class, model, "workingQType", DType.class));
     }
 
     /**
@@ -56,7 +68,7 @@ final class JlamaInstaller {
         return read(AbstractModel.class, model, "kvBufferCache", KvBufferCache.class).getKvBuffer(UUID.randomUUID());
     }
 
-    static void checkSupported(AbstractModel model) {
+    static void checkSupported(AbstractModel model, WorkingTypes types) {
         ModelType type = model.getModelType();
         Config c = model.getConfig();
         if (!SUPPORTED.contains(type)) {
@@ -69,10 +81,7 @@ final class JlamaInstaller {
         if (c.ropeFreqs.isEmpty()) {
             throw new UnsupportedOperationException("ChunkKV needs a RoPE model; model type " + type + " has no RoPE table");
         }
-        if (model.getWorkingDType() != DType.F32) {
-            throw new UnsupportedOperationException("ChunkKV needs working memory type F32, got " + model.getWorkingDType()
-                    + "; load the model with ModelSupport.loadModel(dir, DType.F32, <quantized type>)");
-        }
+        types.checkRunnable();
         if (c.dctx().layerStart != 0 || c.dctx().layerEnd != c.numberOfLayers || c.dctx().headStart != 0
                 || c.dctx().headEnd != c.numberOfHeads) {
             throw new UnsupportedOperationException("ChunkKV does not support Jlama's distributed (sharded) mode");
@@ -83,7 +92,8 @@ final class JlamaInstaller {
     }
 
     @SuppressWarnings("unchecked")
-    private static TransformerBlock twin(AbstractModel model, int layer, TransformerBlock block, ActiveSession active) {
+    private static TransformerBlock twin(AbstractModel model, int layer, TransformerBlock block, ActiveSession active,
+            UnaryOperator<AbstractTensor> toWorkingQuantized, AttentionConfig attentionConfig) {
         CausalSelfAttention a = read(TransformerBlock.class, block, "attention", CausalSelfAttention.class);
         CompressedAttention attention = new CompressedAttention(
                 model, layer,
@@ -95,7 +105,7 @@ final class JlamaInstaller {
                 read(CausalSelfAttention.class, a, "valueAttnWeights", AbstractTensor.class),
                 read(CausalSelfAttention.class, a, "outputProjectionBias", Optional.class),
                 read(CausalSelfAttention.class, a, "outputProjectionWeights", AbstractTensor.class),
-                active);
+                active, toWorkingQuantized, attentionConfig);
         return new TransformerBlock(
                 model, layer,
                 (Optional<LayerNorm>) read(TransformerBlock.class, block, "preAttentionNorm", Optional.class),
@@ -121,6 +131,28 @@ final class JlamaInstaller {
             };
         } catch (NoSuchMethodException e) {
             throw incompatible("AbstractModel.postProcessResponse", e);
+        }
+    }
+
+    /**
+     * Jlama's {@code maybeQuantize} (protected; the model class may override it): converts a working-memory tensor to
+     * the working quantized type, as stock attention does before its output projection. The caller closes the result.
+     */
+    private static UnaryOperator<AbstractTensor> maybeQuantize(AbstractModel model) {
+        try {
+            Method m = AbstractModel.class.getDeclaredMethod("maybeQuantize", AbstractTensor.class);
+            m.setAccessible(true);
+            return t -> {
+                try {
+                    return (AbstractTensor) m.invoke(model, t);
+                } catch (InvocationTargetException e) {
+                    throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException("Jlama's maybeQuantize failed", e.getCause());
+                } catch (ReflectiveOperationException e) {
+                    throw new IllegalStateException("Jlama's maybeQuantize failed", e);
+                }
+            };
+        } catch (NoSuchMethodException e) {
+            throw incompatible("AbstractModel.maybeQuantize", e);
         }
     }
 

@@ -1,6 +1,7 @@
 package io.github.chunkkv.jlama;
 
 import io.github.chunkkv.config.ChunkKvConfig;
+import io.github.chunkkv.config.KvPrecision;
 import io.github.chunkkv.policy.CompressionPolicy;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -47,8 +48,8 @@ public final class KvSession implements AutoCloseable {
      * @param cold the cold tier, or null without recall
      * @param decodeCap the decoding cap, or null without one
      */
-    KvSession(ChunkKvModel owner, UUID id, ChunkKvConfig config, CompressionPolicy policy, int layers, int rowStride, ColdTier cold,
-            DecodeCap decodeCap) {
+    KvSession(ChunkKvModel owner, UUID id, ChunkKvConfig config, CompressionPolicy policy, KvPrecision precision, int layers,
+            int rowStride, int headSize, ColdTier cold, DecodeCap decodeCap) {
         this.owner = owner;
         this.id = id;
         this.config = config;
@@ -56,7 +57,7 @@ public final class KvSession implements AutoCloseable {
         this.cold = cold;
         this.decodeCap = decodeCap;
         this.caches = new LayerKvCache[layers];
-        for (int l = 0; l < layers; l++) caches[l] = new LayerKvCache(rowStride, 64);
+        for (int l = 0; l < layers; l++) caches[l] = new LayerKvCache(precision, rowStride, headSize, 64);
     }
 
     public UUID id() {
@@ -167,11 +168,26 @@ public final class KvSession implements AutoCloseable {
         return lastRecallStats;
     }
 
-    /** K+V bytes held by all layers: kept rows × row bytes. */
+    /** K+V bytes held by all layers: kept rows × row bytes in the session's precision (Q8 scales included). */
     public long kvBytes() {
         long bytes = 0;
         for (LayerKvCache c : caches) bytes += c.bytes();
         return bytes;
+    }
+
+    /**
+     * K+V bytes allocated by all layers, used or not. Equal to {@link #kvBytes()} right after a compression; decoding
+     * appends into grown arrays (by half plus 16 rows), so it may then exceed it by up to that slack.
+     */
+    public long kvAllocatedBytes() {
+        long bytes = 0;
+        for (LayerKvCache c : caches) bytes += c.allocatedBytes();
+        return bytes;
+    }
+
+    /** How this session's hot rows are stored. */
+    public KvPrecision kvPrecision() {
+        return caches[0].precision();
     }
 
     /** Statistics of the last prefill, or null before the first. */
@@ -328,7 +344,9 @@ public final class KvSession implements AutoCloseable {
         prefillPlan = null;
         if (cold != null) cold.close();
         prefillLogits = null;
-        for (int l = 0; l < caches.length; l++) caches[l] = new LayerKvCache(caches[l].rowStride(), 0);
+        for (int l = 0; l < caches.length; l++) {
+            caches[l] = new LayerKvCache(caches[l].precision(), caches[l].rowStride(), caches[l].headSize(), 0);
+        }
     }
 
     void checkOpen() {

@@ -1,24 +1,27 @@
 package io.github.chunkkv.jlama;
 
+import io.github.chunkkv.config.KvPrecision;
 import io.github.chunkkv.simd.Kernels;
 import java.util.Arrays;
 
 /**
  * The compact K/V cache of one layer: only kept rows, each holding every KV head (Jlama's row layout), plus the
  * logical position of every row. Rows keep the RoPE rotation of their original position, so a row's slot (where it
- * lives) and its position (what RoPE saw) differ once anything has been evicted.
+ * lives) and its position (what RoPE saw) differ once anything has been evicted. Rows are stored in the session's
+ * {@link KvPrecision}.
+ *
+ * <p>Memory: a compression trims the arrays to exactly the kept rows; appending grows them by half their size plus
+ * 16 rows, so between compressions {@link #allocatedBytes()} stays below 1.5 × {@link #bytes()} + 16 rows.
  */
 final class LayerKvCache {
     private final int rowStride;
-    private float[] keys;
-    private float[] values;
+    private KvRows rows;
     private int[] positions;
     private int size;
 
-    LayerKvCache(int rowStride, int initialRows) {
+    LayerKvCache(KvPrecision precision, int rowStride, int headSize, int initialRows) {
         this.rowStride = rowStride;
-        this.keys = new float[initialRows * rowStride];
-        this.values = new float[initialRows * rowStride];
+        this.rows = KvRows.create(precision, rowStride, headSize, initialRows);
         this.positions = new int[initialRows];
     }
 
@@ -30,12 +33,28 @@ final class LayerKvCache {
         return rowStride;
     }
 
-    float[] keys() {
-        return keys;
+    KvPrecision precision() {
+        return rows.precision();
     }
 
+    int headSize() {
+        return rows.headSize;
+    }
+
+    /** The kept keys as float32, row-major: for F32 the live array (read only), otherwise a decoded copy. */
+    float[] keys() {
+        return rows.keys(size);
+    }
+
+    /** The kept values as float32; see {@link #keys()}. */
     float[] values() {
-        return values;
+        return rows.values(size);
+    }
+
+    /** Attention of one query head over slots [from, from + length) of KV head {@code kvHead}, reading rows in place. */
+    void attend(Kernels kernels, float[] q, int qOff, int kvHead, int from, int length, float scale,
+            float[] probs, float[] out, int outOff) {
+        rows.attend(kernels, q, qOff, kvHead, from, length, scale, probs, out, outOff);
     }
 
     int position(int slot) {
@@ -57,16 +76,25 @@ final class LayerKvCache {
         return lo;
     }
 
-    /** Bytes the kept K and V rows occupy (float32). */
+    /** Bytes the kept K and V rows occupy in this cache's precision (scales included). */
     long bytes() {
-        return 2L * size * rowStride * Float.BYTES;
+        return (long) size * rows.bytesPerRow();
+    }
+
+    /** Bytes one K+V row takes in this cache's precision. */
+    long bytesPerRow() {
+        return rows.bytesPerRow();
+    }
+
+    /** Bytes allocated for K and V rows, used or not. */
+    long allocatedBytes() {
+        return (long) rows.capacity() * rows.bytesPerRow();
     }
 
     /** Appends {@code rows} K/V rows taken from row-major buffers; row r gets logical position firstPosition + r. */
     void append(float[] k, float[] v, int rows, int firstPosition) {
         ensureCapacity(size + rows);
-        System.arraycopy(k, 0, keys, size * rowStride, rows * rowStride);
-        System.arraycopy(v, 0, values, size * rowStride, rows * rowStride);
+        this.rows.write(size, k, v, 0, rows);
         for (int r = 0; r < rows; r++) positions[size + r] = firstPosition + r;
         size += rows;
     }
@@ -79,33 +107,41 @@ final class LayerKvCache {
         int added = rowPositions.length;
         if (added == 0) return;
         int total = size + added;
-        float[] mk = new float[Math.max(total, positions.length) * rowStride], mv = new float[mk.length];
-        int[] mp = new int[Math.max(total, positions.length)];
+        KvRows merged = KvRows.create(rows.precision(), rowStride, rows.headSize, total);
+        int[] mp = new int[total];
         for (int out = 0, a = 0, b = 0; out < total; out++) {
             boolean fromCache = b == added || (a < size && positions[a] < rowPositions[b]);
-            float[] srcK = fromCache ? keys : k, srcV = fromCache ? values : v;
-            int row = fromCache ? a++ : b++;
-            System.arraycopy(srcK, row * rowStride, mk, out * rowStride, rowStride);
-            System.arraycopy(srcV, row * rowStride, mv, out * rowStride, rowStride);
-            mp[out] = fromCache ? positions[row] : rowPositions[row];
+            if (fromCache) {
+                merged.copyRow(rows, a, out);
+                mp[out] = positions[a++];
+            } else {
+                merged.write(out, k, v, b, 1);
+                mp[out] = rowPositions[b++];
+            }
         }
-        keys = mk;
-        values = mv;
+        rows = merged;
         positions = mp;
         size = total;
     }
 
     /** Keeps only the given slots (strictly ascending), in order, and releases the memory of the rest. */
-    void retain(int[] slots, Kernels kernels) {
+    void retain(int[] slots) {
         int count = slots.length;
-        if (count == size) return; // ascending and unique within [0, size): nothing evicted
-        kernels.gatherRows(keys, rowStride, slots, count, keys);
-        kernels.gatherRows(values, rowStride, slots, count, values);
+        if (count == size) {
+            trim(); // ascending and unique within [0, size): nothing evicted, but growth slack goes
+            return;
+        }
+        rows.gather(slots, count);
         for (int i = 0; i < count; i++) positions[i] = positions[slots[i]];
         size = count;
-        keys = Arrays.copyOf(keys, count * rowStride);
-        values = Arrays.copyOf(values, count * rowStride);
-        positions = Arrays.copyOf(positions, count);
+        trim();
+    }
+
+    /** Releases the capacity beyond the kept rows. */
+    void trim() {
+        if (rows.capacity() == size) return;
+        rows.resize(size);
+        positions = Arrays.copyOf(positions, size);
     }
 
     /** Slots holding the given positions (ascending) that this cache still has: reuse shares positions, not slots. */
@@ -143,8 +179,7 @@ final class LayerKvCache {
     private void ensureCapacity(int rows) {
         if (rows <= positions.length) return;
         int grown = Math.max(rows, positions.length + (positions.length >> 1) + 16);
-        keys = Arrays.copyOf(keys, grown * rowStride);
-        values = Arrays.copyOf(values, grown * rowStride);
+        this.rows.resize(grown);
         positions = Arrays.copyOf(positions, grown);
     }
 }

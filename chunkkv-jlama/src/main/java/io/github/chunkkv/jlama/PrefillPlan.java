@@ -105,7 +105,7 @@ final class PrefillPlan {
         }
         long t = System.nanoTime();
         if (cold != null) cold.demote(layer, cache, slots);
-        cache.retain(slots, kernels);
+        cache.retain(slots);
         compactNanos += System.nanoTime() - t;
     }
 

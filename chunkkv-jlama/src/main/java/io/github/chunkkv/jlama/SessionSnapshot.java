@@ -78,8 +78,9 @@ final class SessionSnapshot {
             LayerKvCache c = s.cache(l);
             for (int p : c.positions()) out.writeInt(p);
             int floats = c.size() * c.rowStride();
-            for (int i = 0; i < floats; i++) out.writeFloat(c.keys()[i]);
-            for (int i = 0; i < floats; i++) out.writeFloat(c.values()[i]);
+            float[] keys = c.keys(), values = c.values();
+            for (int i = 0; i < floats; i++) out.writeFloat(keys[i]);
+            for (int i = 0; i < floats; i++) out.writeFloat(values[i]);
         }
         for (ColdRows c : coldRows) {
             for (int p : c.positions()) out.writeInt(p);

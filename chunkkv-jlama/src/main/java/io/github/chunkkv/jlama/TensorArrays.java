@@ -1,12 +1,14 @@
 package io.github.chunkkv.jlama;
 
+import com.github.tjake.jlama.safetensors.DType;
 import com.github.tjake.jlama.tensor.AbstractTensor;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Copies between Jlama's F32 tensors and float arrays through the Vector API, so that this library needs no
- * java.lang.foreign (a preview API on JDK 21).
+ * Copies between Jlama's working-memory tensors and float arrays: F32 tensors through the Vector API (so that this
+ * library needs no java.lang.foreign, a preview API on JDK 21), others (BF16) element by element through the tensor's
+ * own conversion, which rounds on the way in exactly as Jlama's kernels do.
  */
 final class TensorArrays {
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
@@ -16,7 +18,7 @@ final class TensorArrays {
     /** dst[r * cols + j] = t[r, j] for the first {@code rows} rows. */
     @SuppressWarnings("unchecked")
     static void toArray(AbstractTensor t, int rows, int cols, float[] dst) {
-        int vectorEnd = SPECIES.loopBound(cols);
+        int vectorEnd = t.dType() == DType.F32 ? SPECIES.loopBound(cols) : 0;
         for (int r = 0; r < rows; r++) {
             int j = 0;
             for (; j < vectorEnd; j += SPECIES.length()) {
@@ -26,10 +28,10 @@ final class TensorArrays {
         }
     }
 
-    /** t[r, j] = src[r * cols + j] for the first {@code rows} rows. */
+    /** t[r, j] = src[r * cols + j] for the first {@code rows} rows; returns {@code t}. */
     @SuppressWarnings("unchecked")
-    static void fromArray(float[] src, int rows, int cols, AbstractTensor t) {
-        int vectorEnd = SPECIES.loopBound(cols);
+    static AbstractTensor fromArray(float[] src, int rows, int cols, AbstractTensor t) {
+        int vectorEnd = t.dType() == DType.F32 ? SPECIES.loopBound(cols) : 0;
         for (int r = 0; r < rows; r++) {
             int j = 0;
             for (; j < vectorEnd; j += SPECIES.length()) {
@@ -37,5 +39,6 @@ final class TensorArrays {
             }
             for (; j < cols; j++) t.set(src[r * cols + j], r, j);
         }
+        return t;
     }
 }

@@ -1,8 +1,11 @@
 package io.github.chunkkv.simd;
 
+import java.util.Arrays;
+
 /**
  * The numeric kernels of the cache and its policies. {@link VectorKernels} is the SIMD implementation used in
- * production; {@link ScalarKernels} is its plain twin, which tests compare it against.
+ * production; {@link ScalarKernels} is its plain twin, which tests compare it against. The attention methods are
+ * compositions of the primitives (dot, softmax, axpy and their BF16/Q8 forms), shared by both.
  *
  * <p>Cache rows are laid out like Jlama's: row {@code s} holds all KV heads, head {@code g} at
  * {@code s * rowStride + g * headSize}. Query rows hold all query heads, head {@code h} at {@code h * headSize};
@@ -34,8 +37,51 @@ public interface Kernels {
      * @param kvOff offset of the KV head inside a cache row
      * @param probs scratch of at least {@code length} floats; holds the softmax weights afterwards
      */
-    void attend(float[] query, int qOff, float[] keys, float[] values, int rowStride, int kvOff, int length,
-            int headSize, float scale, float[] probs, float[] out, int outOff);
+    default void attend(float[] query, int qOff, float[] keys, float[] values, int rowStride, int kvOff, int length,
+            int headSize, float scale, float[] probs, float[] out, int outOff) {
+        for (int s = 0; s < length; s++) probs[s] = scale * dot(query, qOff, keys, s * rowStride + kvOff, headSize);
+        softmax(probs, 0, length);
+        Arrays.fill(out, outOff, outOff + headSize, 0f);
+        for (int s = 0; s < length; s++) axpy(probs[s], values, s * rowStride + kvOff, out, outOff, headSize);
+    }
+
+    /** Sum of a[aOff..aOff+len) * bf16 b[bOff..bOff+len) (see {@link Bf16}). */
+    float dotBf16(float[] a, int aOff, short[] b, int bOff, int len);
+
+    /** y[yOff..yOff+len) += alpha * bf16 x[xOff..xOff+len). */
+    void axpyBf16(float alpha, short[] x, int xOff, float[] y, int yOff, int len);
+
+    /** Sum of a[aOff..aOff+len) * codes[bOff..bOff+len), unscaled (the caller applies the group's Q8 scale). */
+    float dotQ8(float[] a, int aOff, byte[] codes, int bOff, int len);
+
+    /** y[yOff..yOff+len) += alpha * codes[xOff..xOff+len) (alpha carries the group's Q8 scale). */
+    void axpyQ8(float alpha, byte[] codes, int xOff, float[] y, int yOff, int len);
+
+    /** As {@link #attend}, over BF16 cache rows. */
+    default void attendBf16(float[] query, int qOff, short[] keys, short[] values, int rowStride, int kvOff, int length,
+            int headSize, float scale, float[] probs, float[] out, int outOff) {
+        for (int s = 0; s < length; s++) probs[s] = scale * dotBf16(query, qOff, keys, s * rowStride + kvOff, headSize);
+        softmax(probs, 0, length);
+        Arrays.fill(out, outOff, outOff + headSize, 0f);
+        for (int s = 0; s < length; s++) axpyBf16(probs[s], values, s * rowStride + kvOff, out, outOff, headSize);
+    }
+
+    /**
+     * As {@link #attend}, over Q8 cache rows (see {@link #quantizeQ8}): element i of the KV head in row s is
+     * {@code codes[s * rowStride + kvOff + i] * scales[s * scaleStride + scaleOff]}.
+     */
+    default void attendQ8(float[] query, int qOff, byte[] keys, float[] keyScales, byte[] values, float[] valueScales,
+            int rowStride, int kvOff, int scaleStride, int scaleOff, int length, int headSize, float scale, float[] probs,
+            float[] out, int outOff) {
+        for (int s = 0; s < length; s++) {
+            probs[s] = scale * keyScales[s * scaleStride + scaleOff] * dotQ8(query, qOff, keys, s * rowStride + kvOff, headSize);
+        }
+        softmax(probs, 0, length);
+        Arrays.fill(out, outOff, outOff + headSize, 0f);
+        for (int s = 0; s < length; s++) {
+            axpyQ8(probs[s] * valueScales[s * scaleStride + scaleOff], values, s * rowStride + kvOff, out, outOff, headSize);
+        }
+    }
 
     /**
      * Window scoring: for the {@code rows} query rows in {@code queries} (row r sits at cache slot
@@ -54,9 +100,6 @@ public interface Kernels {
 
     /** Indices of the {@code k} largest of values[0..len), ties toward the lower index, returned ascending. */
     int[] topK(float[] values, int len, int k);
-
-    /** Compaction: copies rows {@code rows[0..count)} (ascending) of {@code src} to rows 0..count of {@code dst}; in place allowed. */
-    void gatherRows(float[] src, int rowStride, int[] rows, int count, float[] dst);
 
     /**
      * Q8 quantization of {@code groups} consecutive groups of {@code groupSize} floats (a group is one KV head of one

@@ -38,15 +38,6 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void attend(float[] query, int qOff, float[] keys, float[] values, int rowStride, int kvOff, int length,
-            int headSize, float scale, float[] probs, float[] out, int outOff) {
-        for (int s = 0; s < length; s++) probs[s] = scale * dot(query, qOff, keys, s * rowStride + kvOff, headSize);
-        softmax(probs, 0, length);
-        Arrays.fill(out, outOff, outOff + headSize, 0f);
-        for (int s = 0; s < length; s++) axpy(probs[s], values, s * rowStride + kvOff, out, outOff, headSize);
-    }
-
-    @Override
     public void windowColumnSums(float[] queries, int rows, int firstSlot, float[] keys, int rowStride, int n,
             int numHeads, int numKvHeads, int headSize, float scale, float[] out) {
         int group = numHeads / numKvHeads;
@@ -97,8 +88,27 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void gatherRows(float[] src, int rowStride, int[] rows, int count, float[] dst) {
-        for (int i = 0; i < count; i++) System.arraycopy(src, rows[i] * rowStride, dst, i * rowStride, rowStride);
+    public float dotBf16(float[] a, int aOff, short[] b, int bOff, int len) {
+        float s = 0f;
+        for (int i = 0; i < len; i++) s += a[aOff + i] * Bf16.decode(b[bOff + i]);
+        return s;
+    }
+
+    @Override
+    public void axpyBf16(float alpha, short[] x, int xOff, float[] y, int yOff, int len) {
+        for (int i = 0; i < len; i++) y[yOff + i] += alpha * Bf16.decode(x[xOff + i]);
+    }
+
+    @Override
+    public float dotQ8(float[] a, int aOff, byte[] codes, int bOff, int len) {
+        float s = 0f;
+        for (int i = 0; i < len; i++) s += a[aOff + i] * codes[bOff + i];
+        return s;
+    }
+
+    @Override
+    public void axpyQ8(float alpha, byte[] codes, int xOff, float[] y, int yOff, int len) {
+        for (int i = 0; i < len; i++) y[yOff + i] += alpha * codes[xOff + i];
     }
 
     @Override

@@ -4,6 +4,7 @@ import java.util.Arrays;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
@@ -94,15 +95,6 @@ public final class VectorKernels implements Kernels {
         float s = acc.reduceLanes(VectorOperators.ADD);
         for (; i < len; i++) s += x[off + i];
         return s;
-    }
-
-    @Override
-    public void attend(float[] query, int qOff, float[] keys, float[] values, int rowStride, int kvOff, int length,
-            int headSize, float scale, float[] probs, float[] out, int outOff) {
-        for (int s = 0; s < length; s++) probs[s] = scale * dot(query, qOff, keys, s * rowStride + kvOff, headSize);
-        softmax(probs, 0, length);
-        Arrays.fill(out, outOff, outOff + headSize, 0f);
-        for (int s = 0; s < length; s++) axpy(probs[s], values, s * rowStride + kvOff, out, outOff, headSize);
     }
 
     /**
@@ -278,11 +270,62 @@ public final class VectorKernels implements Kernels {
         return count;
     }
 
+    /** Shorts per float vector, for reading BF16 rows. */
+    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * Short.SIZE));
+
+    /** BF16 lanes widened to float32: the 16 bits become the upper half of each float. */
+    private static FloatVector bf16(short[] x, int off) {
+        return ((IntVector) ShortVector.fromArray(S, x, off).convertShape(VectorOperators.S2I, I, 0))
+                .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
     @Override
-    public void gatherRows(float[] src, int rowStride, int[] rows, int count, float[] dst) {
-        for (int i = 0; i < count; i++) {
-            if (src != dst || rows[i] != i) System.arraycopy(src, rows[i] * rowStride, dst, i * rowStride, rowStride);
+    public float dotBf16(float[] a, int aOff, short[] b, int bOff, int len) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (int bound = F.loopBound(len); i < bound; i += L) acc = FloatVector.fromArray(F, a, aOff + i).fma(bf16(b, bOff + i), acc);
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < len; i++) s += a[aOff + i] * Bf16.decode(b[bOff + i]);
+        return s;
+    }
+
+    @Override
+    public void axpyBf16(float alpha, short[] x, int xOff, float[] y, int yOff, int len) {
+        FloatVector a = FloatVector.broadcast(F, alpha);
+        int i = 0;
+        for (int bound = F.loopBound(len); i < bound; i += L) {
+            bf16(x, xOff + i).fma(a, FloatVector.fromArray(F, y, yOff + i)).intoArray(y, yOff + i);
         }
+        for (; i < len; i++) y[yOff + i] += alpha * Bf16.decode(x[xOff + i]);
+    }
+
+    @Override
+    public float dotQ8(float[] a, int aOff, byte[] codes, int bOff, int len) {
+        if (B == null) return ScalarKernels.INSTANCE.dotQ8(a, aOff, codes, bOff, len);
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (int bound = F.loopBound(len); i < bound; i += L) acc = FloatVector.fromArray(F, a, aOff + i).fma(q8(codes, bOff + i), acc);
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < len; i++) s += a[aOff + i] * codes[bOff + i];
+        return s;
+    }
+
+    @Override
+    public void axpyQ8(float alpha, byte[] codes, int xOff, float[] y, int yOff, int len) {
+        if (B == null) {
+            ScalarKernels.INSTANCE.axpyQ8(alpha, codes, xOff, y, yOff, len);
+            return;
+        }
+        FloatVector a = FloatVector.broadcast(F, alpha);
+        int i = 0;
+        for (int bound = F.loopBound(len); i < bound; i += L) {
+            q8(codes, xOff + i).fma(a, FloatVector.fromArray(F, y, yOff + i)).intoArray(y, yOff + i);
+        }
+        for (; i < len; i++) y[yOff + i] += alpha * codes[xOff + i];
+    }
+
+    private static FloatVector q8(byte[] codes, int off) {
+        return (FloatVector) ByteVector.fromArray(B, codes, off).convertShape(VectorOperators.B2F, F, 0);
     }
 
     /** Bytes moved per float vector by the Q8 kernels; shapes below 64 bits do not exist, so short vectors use the scalar twin. */
@@ -329,8 +372,7 @@ public final class VectorKernels implements Kernels {
             float scale = scales[scaleOff + g];
             int i = 0;
             for (; i < bound; i += L) {
-                ((FloatVector) ByteVector.fromArray(B, codes, from + i).convertShape(VectorOperators.B2F, F, 0)).mul(scale)
-                        .intoArray(dst, to + i);
+                q8(codes, from + i).mul(scale).intoArray(dst, to + i);
             }
             for (; i < groupSize; i++) dst[to + i] = codes[from + i] * scale;
         }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -56,10 +58,21 @@ class ChunkKvConfigTest {
         "chunkkv:scorer=lru        | scorer must be one of chunkkv, snapkv, h2o, pyramidkv",
         "chunkkv:scorer=random     | scorer must be one of chunkkv, snapkv, h2o, pyramidkv",
         "random:scorer=h2o         | scorer applies only to policies that score positions (chunkkv, snapkv, h2o, pyramidkv",
+        "chunkkv:kv=f16            | kv must be one of f32, bf16, q8, got 'f16'",
     })
     void rejectsInvalidSpecNamingTheParameter(String spec, String message) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ChunkKvConfig.parse(spec));
         assertTrue(e.getMessage().contains(message), e.getMessage());
+    }
+
+    @Test
+    void kvPrecisionRoundTripsAndDefaultsToTheModelsWorkingType() {
+        ChunkKvConfig q8 = ChunkKvConfig.parse("chunkkv:keep=0.1,kv=Q8");
+        assertEquals(Optional.of(KvPrecision.Q8), q8.kv());
+        assertEquals(q8, ChunkKvConfig.parse(q8.toSpec()));
+        assertTrue(q8.toSpec().endsWith(",kv=q8"), q8.toSpec());
+        assertEquals(Optional.empty(), ChunkKvConfig.parse("chunkkv:keep=0.1").kv());
+        assertEquals(Optional.of(KvPrecision.BF16), ChunkKvConfig.parse("snapkv:budget=64,kv=bf16").withBudget(40).kv());
     }
 
     @ParameterizedTest

@@ -95,6 +95,84 @@ class VectorKernelsTest {
         }
     }
 
+    private short[] randomBf16(int len) {
+        short[] x = new short[len];
+        Bf16.encode(random(len), 0, x, 0, len);
+        return x;
+    }
+
+    private byte[] randomCodes(int len) {
+        byte[] x = new byte[len];
+        for (int i = 0; i < len; i++) x[i] = (byte) rnd.nextInt(-127, 128);
+        return x;
+    }
+
+    @Test
+    void bf16AndQ8DotAndAxpyMatchScalar() {
+        for (int len : SIZES) {
+            float[] a = random(len + 3);
+            short[] b = randomBf16(len + 5);
+            byte[] codes = randomCodes(len + 5);
+            assertClose(new float[] {S.dotBf16(a, 3, b, 5, len)}, new float[] {V.dotBf16(a, 3, b, 5, len)}, len);
+            assertClose(new float[] {S.dotQ8(a, 3, codes, 5, len)}, new float[] {V.dotQ8(a, 3, codes, 5, len)}, 127f * len);
+            float[] y1 = random(len + 2), y2 = y1.clone(), z1 = y1.clone(), z2 = y1.clone();
+            S.axpyBf16(0.37f, b, 5, y1, 2, len);
+            V.axpyBf16(0.37f, b, 5, y2, 2, len);
+            assertClose(y1, y2, 1f);
+            S.axpyQ8(0.0037f, codes, 5, z1, 2, len);
+            V.axpyQ8(0.0037f, codes, 5, z2, 2, len);
+            assertClose(z1, z2, 1f);
+        }
+    }
+
+    @Test
+    void bf16RoundsToNearestEvenAndDecodesExactly() {
+        assertEquals(1f, Bf16.decode(Bf16.encode(1f)));
+        assertEquals(1f, Bf16.decode(Bf16.encode(Float.intBitsToFloat(0x3F808000))), "a tie rounds to the even mantissa");
+        assertEquals(Float.intBitsToFloat(0x3F820000), Bf16.decode(Bf16.encode(Float.intBitsToFloat(0x3F818000))), "a tie rounds up to even");
+        assertEquals(Float.intBitsToFloat(0x3F810000), Bf16.decode(Bf16.encode(Float.intBitsToFloat(0x3F808001))), "above the tie rounds up");
+        assertEquals(-2.5f, Bf16.decode(Bf16.encode(-2.5f)));
+    }
+
+    /** BF16 and Q8 attention equal the SIMD twin, and equal float attention over the decoded rows. */
+    @Test
+    void attendOverBf16AndQ8RowsMatchesScalarAndDecodedFloatRows() {
+        for (int headSize : HEAD_SIZES) {
+            int kvHeads = 2, rowStride = kvHeads * headSize, group = 2;
+            for (int length : SIZES) {
+                int rows = Math.max(1, length);
+                float[] query = random(group * kvHeads * headSize), scales = new float[rows * kvHeads], vScales = new float[rows * kvHeads];
+                int h = group * kvHeads - 1, g = h / group, kvOff = g * headSize;
+                float scale = (float) (1 / Math.sqrt(headSize));
+                short[] kb = randomBf16(rows * rowStride), vb = randomBf16(rows * rowStride);
+                byte[] kq = new byte[rows * rowStride], vq = new byte[rows * rowStride];
+                S.quantizeQ8(random(rows * rowStride), 0, rows * kvHeads, headSize, kq, 0, scales, 0);
+                S.quantizeQ8(random(rows * rowStride), 0, rows * kvHeads, headSize, vq, 0, vScales, 0);
+                float[] kf = new float[rows * rowStride], vf = new float[rows * rowStride];
+
+                float[] p1 = new float[length], p2 = new float[length], p3 = new float[length];
+                float[] o1 = new float[headSize], o2 = new float[headSize], o3 = new float[headSize];
+                S.attendBf16(query, h * headSize, kb, vb, rowStride, kvOff, length, headSize, scale, p1, o1, 0);
+                V.attendBf16(query, h * headSize, kb, vb, rowStride, kvOff, length, headSize, scale, p2, o2, 0);
+                Bf16.decode(kb, 0, kf, 0, kf.length);
+                Bf16.decode(vb, 0, vf, 0, vf.length);
+                S.attend(query, h * headSize, kf, vf, rowStride, kvOff, length, headSize, scale, p3, o3, 0);
+                assertClose(p1, p2, 1f);
+                assertClose(o1, o2, 1f);
+                assertClose(o3, o1, 1f);
+
+                S.attendQ8(query, h * headSize, kq, scales, vq, vScales, rowStride, kvOff, kvHeads, g, length, headSize, scale, p1, o1, 0);
+                V.attendQ8(query, h * headSize, kq, scales, vq, vScales, rowStride, kvOff, kvHeads, g, length, headSize, scale, p2, o2, 0);
+                S.dequantizeQ8(kq, 0, scales, 0, rows * kvHeads, headSize, kf, 0);
+                S.dequantizeQ8(vq, 0, vScales, 0, rows * kvHeads, headSize, vf, 0);
+                S.attend(query, h * headSize, kf, vf, rowStride, kvOff, length, headSize, scale, p3, o3, 0);
+                assertClose(p1, p2, 1f);
+                assertClose(o1, o2, 1f);
+                assertClose(o3, o1, 1f);
+            }
+        }
+    }
+
     @Test
     void windowColumnSumsMatchesScalar() {
         for (int headSize : HEAD_SIZES) {
@@ -191,20 +269,6 @@ class VectorKernelsTest {
     void topKRejectsBadK() {
         assertThrows(IllegalArgumentException.class, () -> V.topK(new float[3], 3, 4));
         assertThrows(IllegalArgumentException.class, () -> V.topK(new float[3], 3, -1));
-    }
-
-    @Test
-    void gatherRowsMatchesScalarOutOfPlaceAndInPlace() {
-        int stride = 13, n = 40;
-        int[] rows = {0, 3, 4, 5, 17, 38, 39};
-        float[] src = random(n * stride);
-        float[] d1 = new float[rows.length * stride], d2 = new float[rows.length * stride];
-        S.gatherRows(src, stride, rows, rows.length, d1);
-        V.gatherRows(src, stride, rows, rows.length, d2);
-        assertArrayEquals(d1, d2);
-        float[] inPlace = src.clone();
-        V.gatherRows(inPlace, stride, rows, rows.length, inPlace);
-        assertArrayEquals(d1, Arrays.copyOf(inPlace, d1.length));
     }
 
     @Test

@@ -9,7 +9,7 @@ import java.util.Map;
 /**
  * A deliberately plain Llama/Qwen2 forward pass (double accumulation, textbook RoPE at the true position) used as the
  * reference for the compressed path: decode steps attend only to the positions a mask allows, each key rotated at its
- * original position.
+ * original position. Optionally with given RoPE inverse frequencies (e.g. Llama 3 scaled) and a sliding window.
  */
 public final class ReferenceTransformer {
     /** Which cached positions layer {@code layer} may attend to during a decode step. */
@@ -20,10 +20,22 @@ public final class ReferenceTransformer {
     private final TinyModels.Spec s;
     private final Map<String, float[]> w;
     private final int headSize;
+    private final double[] inverseFrequencies;
+    private final int slidingWindow;
     private final List<List<float[]>> keys = new ArrayList<>();
     private final List<List<float[]>> values = new ArrayList<>();
 
     public ReferenceTransformer(TinyModels.Spec spec) {
+        this(spec, defaultInverseFrequencies(spec.dim() / spec.heads()), 0);
+    }
+
+    /**
+     * @param inverseFrequencies the RoPE inverse frequency of each of the headSize / 2 rotated pairs
+     * @param slidingWindow positions (itself included) a token attends to; 0 = unlimited
+     */
+    public ReferenceTransformer(TinyModels.Spec spec, double[] inverseFrequencies, int slidingWindow) {
+        this.inverseFrequencies = inverseFrequencies.clone();
+        this.slidingWindow = slidingWindow;
         this.s = spec;
         this.w = TinyModels.weights(spec);
         this.headSize = spec.dim() / spec.heads();
@@ -66,7 +78,7 @@ public final class ReferenceTransformer {
                 double[] logits = new double[pos + 1];
                 double max = Double.NEGATIVE_INFINITY;
                 for (int j = 0; j <= pos; j++) {
-                    if (j < pos && !mask.visible(l, j)) {
+                    if (j < pos && !mask.visible(l, j) || slidingWindow > 0 && j <= pos - slidingWindow) {
                         logits[j] = Double.NEGATIVE_INFINITY;
                         continue;
                     }
@@ -121,11 +133,18 @@ public final class ReferenceTransformer {
         for (int i = 0; i < x.length; i++) x[i] += b[i];
     }
 
+    /** The textbook RoPE inverse frequencies with base 10000. */
+    public static double[] defaultInverseFrequencies(int headSize) {
+        double[] inv = new double[headSize / 2];
+        for (int i = 0; i < inv.length; i++) inv[i] = 1 / Math.pow(10000.0, 2.0 * i / headSize);
+        return inv;
+    }
+
     /** HF "rotate half" RoPE at the true position. */
     private void rope(double[] x, int off, int pos) {
         int half = headSize / 2;
         for (int i = 0; i < half; i++) {
-            double theta = pos / Math.pow(10000.0, 2.0 * i / headSize);
+            double theta = pos * inverseFrequencies[i];
             double c = Math.cos(theta), sn = Math.sin(theta);
             double a = x[off + i], b = x[off + i + half];
             x[off + i] = a * c - b * sn;

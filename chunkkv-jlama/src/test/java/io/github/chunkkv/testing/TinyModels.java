@@ -1,9 +1,11 @@
 package io.github.chunkkv.testing;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.tjake.jlama.model.AbstractModel;
 import com.github.tjake.jlama.model.ModelSupport;
 import com.github.tjake.jlama.safetensors.DType;
+import com.github.tjake.jlama.safetensors.SafeTensorSupport;
 import io.github.chunkkv.convert.HfTensors;
 import io.github.chunkkv.convert.LlamaConfigJson;
 import io.github.chunkkv.convert.PieceTokenizerJson;
@@ -14,7 +16,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
 
 /**
  * Writes small random-weight Llama and Qwen2 models as real Jlama model folders (config.json, model.safetensors,
@@ -54,7 +59,30 @@ public final class TinyModels {
         return ModelSupport.loadModel(dir.toFile(), DType.F32, DType.F32);
     }
 
-    /** Writes the model folder {@code dir} (created if needed) and returns it. */
+    /**
+     * Writes the model folder {@code dir} with weights stored as {@code weights}: F32 as generated, BF16, Q4 or I8
+     * through Jlama's own quantizer ({@code SafeTensorSupport.quantizeModel}, as its command line does: norms stay
+     * unquantized), so the folder is what a Jlama user downloads. Returns {@code dir}.
+     */
+    public static Path write(Spec s, Path dir, DType weights) {
+        if (weights == DType.F32) return write(s, dir);
+        try {
+            Path f32 = write(s, Files.createTempDirectory("tiny-f32-"));
+            try {
+                Files.writeString(f32.resolve("README.md"), "tiny random-weight model\n"); // the quantizer copies it
+                return SafeTensorSupport.quantizeModel(f32, weights, new String[] {"norm"}, null, Optional.of(dir));
+            } finally {
+                try (Stream<Path> files = Files.list(f32)) {
+                    for (Path f : files.toList()) Files.delete(f);
+                }
+                Files.delete(f32);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Writes the model folder {@code dir} (created if needed) with F32 weights and returns it. */
     public static Path write(Spec s, Path dir) {
         try {
             Files.createDirectories(dir);
@@ -65,6 +93,18 @@ public final class TinyModels {
                     LlamaConfigJson.of(s.modelType(), s.dim(), s.hidden(), s.heads(), s.kvHeads(), s.layers(), s.context(), s.vocab(), false));
             PieceTokenizerJson.write(dir, CHARS.codePoints().mapToObj(Character::toString).toList());
             return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Rewrites {@code folder}'s config.json after {@code edit} changed it (to test configs Jlama reads differently). */
+    public static Path editConfig(Path folder, Consumer<ObjectNode> edit) {
+        try {
+            ObjectNode config = (ObjectNode) JSON.readTree(folder.resolve("config.json").toFile());
+            edit.accept(config);
+            JSON.writeValue(folder.resolve("config.json").toFile(), config);
+            return folder;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -18,6 +18,8 @@ public class ChunkKvChatResponseMetadata extends ChatResponseMetadata {
     private final double compressMillis;
     private final double decodeMillis;
     private final String policy;
+    private final String workingMemoryType;
+    private final String workingQuantizedType;
 
     /** Takes the builder's values; use {@link #builder()}. */
     protected ChunkKvChatResponseMetadata(Builder builder) {
@@ -31,6 +33,8 @@ public class ChunkKvChatResponseMetadata extends ChatResponseMetadata {
         this.compressMillis = builder.compressMillis;
         this.decodeMillis = builder.decodeMillis;
         this.policy = builder.policy;
+        this.workingMemoryType = builder.workingMemoryType;
+        this.workingQuantizedType = builder.workingQuantizedType;
     }
 
     /** Tokens of the whole rendered prompt of this request (BOS included), reused ones too. */
@@ -78,13 +82,23 @@ public class ChunkKvChatResponseMetadata extends ChatResponseMetadata {
         return policy;
     }
 
+    /** Jlama's working memory type the model ran with (F32 or BF16). */
+    public String workingMemoryType() {
+        return workingMemoryType;
+    }
+
+    /** Jlama's working quantized type as it resolved it for these weights (e.g. I8 for Q4 weights, else F32 or BF16). */
+    public String workingQuantizedType() {
+        return workingQuantizedType;
+    }
+
     @Override
     public Builder toBuilder() {
         return ((Builder) toBuilder(builder()))
                 .promptTokens(promptTokens).reusedTokens(reusedTokens).keptTokens(keptTokens)
                 .kvBytesBefore(kvBytesBefore).kvBytesAfter(kvBytesAfter)
                 .prefillMillis(prefillMillis).compressMillis(compressMillis).decodeMillis(decodeMillis)
-                .policy(policy);
+                .policy(policy).workingMemoryType(workingMemoryType).workingQuantizedType(workingQuantizedType);
     }
 
     @Override
@@ -97,21 +111,22 @@ public class ChunkKvChatResponseMetadata extends ChatResponseMetadata {
                 && Double.compare(prefillMillis, that.prefillMillis) == 0
                 && Double.compare(compressMillis, that.compressMillis) == 0
                 && Double.compare(decodeMillis, that.decodeMillis) == 0
-                && Objects.equals(policy, that.policy);
+                && Objects.equals(policy, that.policy) && Objects.equals(workingMemoryType, that.workingMemoryType)
+                && Objects.equals(workingQuantizedType, that.workingQuantizedType);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(super.hashCode(), promptTokens, reusedTokens, keptTokens, kvBytesBefore, kvBytesAfter,
-                prefillMillis, compressMillis, decodeMillis, policy);
+                prefillMillis, compressMillis, decodeMillis, policy, workingMemoryType, workingQuantizedType);
     }
 
     @Override
     public String toString() {
         return String.format("ChunkKvChatResponseMetadata{%s, promptTokens=%d, reusedTokens=%d, keptTokens=%.1f, "
-                        + "kvBytes=%d->%d, prefill=%.1fms, compress=%.2fms, decode=%.1fms, policy='%s'}",
+                        + "kvBytes=%d->%d, prefill=%.1fms, compress=%.2fms, decode=%.1fms, policy='%s', working=%s/%s}",
                 super.toString(), promptTokens, reusedTokens, keptTokens, kvBytesBefore, kvBytesAfter,
-                prefillMillis, compressMillis, decodeMillis, policy);
+                prefillMillis, compressMillis, decodeMillis, policy, workingMemoryType, workingQuantizedType);
     }
 
     /** An empty builder. */
@@ -130,6 +145,8 @@ public class ChunkKvChatResponseMetadata extends ChatResponseMetadata {
         private double compressMillis;
         private double decodeMillis;
         private String policy;
+        private String workingMemoryType;
+        private String workingQuantizedType;
 
         /** Sets the whole prompt's token count. */
         public Builder promptTokens(int promptTokens) {
@@ -182,6 +199,18 @@ public class ChunkKvChatResponseMetadata extends ChatResponseMetadata {
         /** Sets the compression spec used. */
         public Builder policy(String policy) {
             this.policy = policy;
+            return this;
+        }
+
+        /** Jlama's working memory type the model ran with, e.g. {@code F32}. */
+        public Builder workingMemoryType(String workingMemoryType) {
+            this.workingMemoryType = workingMemoryType;
+            return this;
+        }
+
+        /** Jlama's working quantized type the model ran with (what it resolved for its weights), e.g. {@code I8}. */
+        public Builder workingQuantizedType(String workingQuantizedType) {
+            this.workingQuantizedType = workingQuantizedType;
             return this;
         }
 

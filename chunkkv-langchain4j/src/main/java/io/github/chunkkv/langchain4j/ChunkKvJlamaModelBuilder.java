@@ -3,6 +3,7 @@ package io.github.chunkkv.langchain4j;
 import static dev.langchain4j.internal.Utils.getOrDefault;
 
 import com.github.tjake.jlama.safetensors.DType;
+import io.github.chunkkv.jlama.WorkingTypes;
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.exception.InvalidRequestException;
 import dev.langchain4j.exception.ModelNotFoundException;
@@ -53,6 +54,7 @@ public abstract class ChunkKvJlamaModelBuilder<B extends ChunkKvJlamaModelBuilde
     private URI modelHubUrl;
     private String authToken;
     private Integer threadCount;
+    private DType workingMemoryType;
     private DType workingQuantizedType;
     private Boolean quantizeModelAtRuntime;
     private Double temperature;
@@ -125,7 +127,16 @@ public abstract class ChunkKvJlamaModelBuilder<B extends ChunkKvJlamaModelBuilde
         return self();
     }
 
-    /** Jlama's working quantization of activations; null: F32 (exact). */
+    /** Jlama's working memory type: F32 or BF16; null: F32, as Jlama users load. */
+    public B workingMemoryType(DType workingMemoryType) {
+        this.workingMemoryType = workingMemoryType;
+        return self();
+    }
+
+    /**
+     * Jlama's working quantization of activations; null: I8, as Jlama users load every folder: Jlama keeps it for
+     * Q4 weights (Q4 × I8 products) and substitutes F32 for F32 weights and BF16 for BF16 weights.
+     */
     public B workingQuantizedType(DType workingQuantizedType) {
         this.workingQuantizedType = workingQuantizedType;
         return self();
@@ -292,6 +303,9 @@ public abstract class ChunkKvJlamaModelBuilder<B extends ChunkKvJlamaModelBuilde
         if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
             throw new IllegalArgumentException("timeout must be positive (null = none), got " + timeout);
         }
+        if (workingMemoryType != null && !WorkingTypes.WORKING_MEMORY.contains(workingMemoryType)) {
+            throw new IllegalArgumentException("workingMemoryType must be one of " + WorkingTypes.WORKING_MEMORY + ", got " + workingMemoryType);
+        }
         if (modelPath == null && (modelName == null || modelName.isBlank())) {
             throw new IllegalArgumentException("give modelPath (a local Jlama model folder) or modelName (a Hugging Face owner/name to download)");
         }
@@ -324,7 +338,11 @@ public abstract class ChunkKvJlamaModelBuilder<B extends ChunkKvJlamaModelBuilde
     JlamaEngine acquireEngine() {
         if (threadCount != null) SharedEngines.applyThreadCount(threadCount);
         Path folder = modelPath != null ? modelPath : download(modelName, getOrDefault(modelCachePath, DEFAULT_MODEL_CACHE));
-        return SharedEngines.acquire(folder, getOrDefault(workingQuantizedType, DType.F32), getOrDefault(quantizeModelAtRuntime, false),
+        boolean quantize = getOrDefault(quantizeModelAtRuntime, false);
+        // Jlama picks the working quantized type from the stored weights; weights quantized to Q4 on load keep the
+        // F32 activations that pairing was tested with, unless asked otherwise.
+        DType quantized = getOrDefault(workingQuantizedType, quantize ? DType.F32 : WorkingTypes.JLAMA_WORKING_QUANTIZED);
+        return SharedEngines.acquire(folder, getOrDefault(workingMemoryType, WorkingTypes.JLAMA_WORKING_MEMORY), quantized, quantize,
                 getOrDefault(maxSessions, DEFAULT_MAX_SESSIONS));
     }
 

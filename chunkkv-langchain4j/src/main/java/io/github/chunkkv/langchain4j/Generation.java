@@ -7,6 +7,7 @@ import dev.langchain4j.model.output.FinishReason;
 import dev.langchain4j.model.output.TokenUsage;
 import io.github.chunkkv.jlama.CompressionStats;
 import io.github.chunkkv.jlama.GenerationResult;
+import io.github.chunkkv.jlama.WorkingTypes;
 import java.util.List;
 import java.util.UUID;
 
@@ -18,9 +19,10 @@ import java.util.UUID;
  * @param toolCalls the reply parsed as tool calls; empty when it is text
  * @param promptTokens the whole prompt, reused prefix included
  * @param reusedTokens leading prompt tokens served from an earlier request's cache
+ * @param workingTypes the types the model runs with, as Jlama resolved them
  */
 record Generation(UUID sessionId, GenerationResult result, String text, List<ToolExecutionRequest> toolCalls, int promptTokens,
-        int reusedTokens, String policy) {
+        int reusedTokens, String policy, WorkingTypes workingTypes) {
 
     ChatResponse toChatResponse(String modelName) {
         AiMessage message = toolCalls.isEmpty() ? AiMessage.from(text) : AiMessage.from(toolCalls);
@@ -41,6 +43,8 @@ record Generation(UUID sessionId, GenerationResult result, String text, List<Too
                         .compressMillis(stats.compressNanos() / 1e6)
                         .decodeMillis(result.decodeNanos() / 1e6)
                         .policy(policy)
+                        .workingMemoryType(workingTypes.workingMemory().name())
+                        .workingQuantizedType(workingTypes.workingQuantized().name())
                         .build())
                 .build();
     }

@@ -111,7 +111,7 @@ final class JlamaEngine {
                     ? toolCalls(context, result)
                     : List.of();
             return new Generation(session.id(), result, reply.finish(result), toolCalls, prompt.length, lease.reused(),
-                    request.compression().toSpec());
+                    request.compression().toSpec(), kv.workingTypes());
         } catch (GenerationCancelled e) {
             consistent = true; // stopped between tokens: every token the session holds was decoded
             throw e;

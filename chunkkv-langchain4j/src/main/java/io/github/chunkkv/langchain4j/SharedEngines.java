@@ -1,8 +1,8 @@
 package io.github.chunkkv.langchain4j;
 
 import com.github.tjake.jlama.model.AbstractModel;
-import com.github.tjake.jlama.model.ModelSupport;
 import com.github.tjake.jlama.safetensors.DType;
+import io.github.chunkkv.jlama.ChunkKvJlama;
 import com.github.tjake.jlama.util.PhysicalCoreExecutor;
 import dev.langchain4j.exception.ModelNotFoundException;
 import java.io.IOException;
@@ -20,7 +20,7 @@ import java.util.Optional;
  * so two builds of one folder load it once.
  */
 final class SharedEngines {
-    private record Key(Path folder, DType workingQuantizedType, boolean quantizeAtRuntime, int maxSessions) {}
+    private record Key(Path folder, DType workingMemoryType, DType workingQuantizedType, boolean quantizeAtRuntime, int maxSessions) {}
 
     private static final class Entry {
         final JlamaEngine engine;
@@ -35,9 +35,10 @@ final class SharedEngines {
 
     private SharedEngines() {}
 
-    static synchronized JlamaEngine acquire(Path folder, DType workingQuantizedType, boolean quantizeAtRuntime, int maxSessions) {
+    static synchronized JlamaEngine acquire(Path folder, DType workingMemoryType, DType workingQuantizedType, boolean quantizeAtRuntime,
+            int maxSessions) {
         checkModelFolder(folder);
-        Key key = new Key(realPath(folder), workingQuantizedType, quantizeAtRuntime, maxSessions);
+        Key key = new Key(realPath(folder), workingMemoryType, workingQuantizedType, quantizeAtRuntime, maxSessions);
         Entry entry = ENGINES.get(key);
         if (entry == null) {
             entry = new Entry(load(key));
@@ -53,8 +54,8 @@ final class SharedEngines {
         Path workingDir = createWorkingDir();
         AbstractModel model;
         try {
-            model = ModelSupport.loadModel(key.folder().toFile(), workingDir.toFile(), DType.F32, key.workingQuantizedType(),
-                    key.quantizeAtRuntime() ? Optional.of(DType.Q4) : Optional.empty(), Optional.empty());
+            model = ChunkKvJlama.loadJlamaModel(key.folder(), workingDir, key.workingMemoryType(), key.workingQuantizedType(),
+                    key.quantizeAtRuntime());
         } catch (RuntimeException | Error e) {
             JlamaEngine.deleteWorkingDir(workingDir);
             throw e;

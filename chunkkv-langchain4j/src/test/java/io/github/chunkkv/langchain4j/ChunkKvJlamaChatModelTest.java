@@ -72,6 +72,9 @@ class ChunkKvJlamaChatModelTest {
         assertEquals(expectedPrompt, kv.keptTokens(), 1e-9, "a full cache keeps every prompt row");
         assertEquals(kv.kvBytesBefore(), kv.kvBytesAfter());
         assertTrue(kv.prefillMillis() > 0);
+        // Built with Jlama's defaults (F32 working memory, I8 working quantized): Jlama runs F32 weights unquantized.
+        assertEquals("F32", kv.workingMemoryType());
+        assertEquals("F32", kv.workingQuantizedType());
     }
 
     @Test
@@ -180,6 +183,9 @@ class ChunkKvJlamaChatModelTest {
         assertTrue(t.getMessage().contains("temperature"), t.getMessage());
         assertThrows(IllegalArgumentException.class, () -> ChunkKvJlamaChatModel.builder().modelPath(folder).maxOutputTokens(0).build());
         assertThrows(IllegalArgumentException.class, () -> ChunkKvJlamaChatModel.builder().modelPath(folder).maxSessions(0).build());
+        var memory = assertThrows(IllegalArgumentException.class,
+                () -> ChunkKvJlamaChatModel.builder().modelPath(folder).workingMemoryType(com.github.tjake.jlama.safetensors.DType.Q4).build());
+        assertTrue(memory.getMessage().contains("workingMemoryType must be one of [BF16, F32], got Q4"), memory.getMessage());
         var threads = assertThrows(IllegalArgumentException.class, () -> ChunkKvJlamaChatModel.builder().modelPath(folder).threadCount(0).build());
         assertTrue(threads.getMessage().contains("threadCount"), threads.getMessage());
     }

@@ -7,13 +7,15 @@ import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.embedding.EmbeddingModel;
 import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel;
 import io.github.chunkkv.cli.ExitCodes;
+import io.github.chunkkv.cli.MissingModelException;
 import io.github.chunkkv.config.ChunkKvConfig;
 import io.github.chunkkv.examples.rag.RagPipeline;
 import io.github.chunkkv.examples.rag.Retrieved;
+import io.github.chunkkv.jlama.ModelFolderException;
 import io.github.chunkkv.langchain4j.ChunkKvChatRequestParameters;
 import io.github.chunkkv.langchain4j.ChunkKvJlamaChatModel;
-import io.github.chunkkv.needle.NeedleFormat.Fact;
 import io.github.chunkkv.needle.NeedleFormat;
+import io.github.chunkkv.needle.NeedleFormat.Fact;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
@@ -106,6 +108,8 @@ public final class DemoApp implements Callable<Integer> {
         try (Progress progress = new Progress(err)) {
             run(modelDir, asked, progress);
             return ExitCodes.OK;
+        } catch (ModelFolderException e) { // a folder Jlama cannot load is as unusable as a missing one
+            throw new MissingModelException(e.getMessage());
         } catch (InvalidRequestException e) {
             throw new IllegalArgumentException(e.getMessage() + "; a smaller --context-tokens retrieves less text", e);
         }

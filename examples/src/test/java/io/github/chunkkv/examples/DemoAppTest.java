@@ -1,10 +1,12 @@
 package io.github.chunkkv.examples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.chunkkv.cli.ExitCodes;
 import io.github.chunkkv.examples.TestModels.Console;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -54,6 +56,17 @@ class DemoAppTest {
         assertUsageError("--context-tokens must be >= 150 (one segment), got 100", "--context-tokens", "100");
         assertUsageError("--question must not be blank", "--question", " ");
         assertUsageError("option '--model' (DIR) should be specified only once", "--model", "a", "--model", "b");
+    }
+
+    @Test
+    void aBrokenModelFolderExitsWithCode3NamingTheFieldWithoutAStackTrace(@TempDir Path dir) throws Exception {
+        Path model = TestModels.tinyLlama(dir);
+        Path config = model.resolve("config.json");
+        Files.writeString(config, Files.readString(config).replaceFirst("\"vocab_size\"\\s*:\\s*\\d+", "\"vocab_size\": 100000"));
+        Console console = new Console();
+        assertEquals(ExitCodes.MISSING_MODEL, DemoApp.run(new String[] {"--model", model.toString()}, console.out, console.err));
+        assertTrue(console.err().contains("config.json: field vocab_size implies 100000 rows"), console.err());
+        assertFalse(console.err().contains("\tat "), "no stack trace: " + console.err());
     }
 
     @Test

@@ -1,9 +1,15 @@
 package io.github.chunkkv.bench;
 
 import com.github.tjake.jlama.model.AbstractModel;
+import com.github.tjake.jlama.safetensors.DType;
+import com.github.tjake.jlama.safetensors.SafeTensorSupport;
 import com.github.tjake.jlama.util.PhysicalCoreExecutor;
+import io.github.chunkkv.config.ChunkKvConfig;
+import io.github.chunkkv.config.KvPrecision;
 import io.github.chunkkv.convert.RandomLlamaWriter;
 import io.github.chunkkv.jlama.ChunkKvJlama;
+import io.github.chunkkv.jlama.ModelFolderCheck;
+import io.github.chunkkv.policy.PolicyRegistry;
 import io.github.chunkkv.simd.Kernels;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -11,128 +17,283 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code ./chunkkv bench}: prefill, compression and decode time of the ChunkKV path against stock Jlama on the same
  * model and prompt, measured in one run. Prints one {@code bench key=value ...} line per row as soon as it is measured,
- * then a table. Exit status 0 on success, 2 on bad arguments, 1 on any other failure.
+ * then a table. Every bad value is refused with a message naming the option and its allowed range, before any model is
+ * built.
  */
-public final class BenchCli {
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"End-to-end benchmark: stock Jlama vs the ChunkKV path on the same model and prompt, in one run.",
+                "Ratios are stock time / ChunkKV time (above 1 = ChunkKV faster); predicted_speedup = "
+                        + "(weight_bytes + kv_bytes_full) / (weight_bytes + kv_bytes), kv_bytes_full being stock Jlama's cache. "
+                        + "Ratios are reported, never asserted."},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:measured", "2:bad arguments", "3:--model is not a usable Jlama model folder", "1:any other failure"})
+public final class BenchCli implements Callable<Integer> {
+    static final int MIN_CONTEXT = 16;
+    static final int MAX_CONTEXT = 131_072;
+    static final int MAX_DECODE_TOKENS = 4096;
+    static final int MAX_REUSE = 64;
+    static final int EXIT_MISSING_MODEL = 3;
     /** Seed of the random-weight model's weights. */
     private static final long MODEL_SEED = 768;
     /** Extra positions of the random model beyond the longest row, so Jlama's RoPE table covers every head offset. */
     private static final int CONTEXT_SLACK = 64;
 
-    private BenchCli() {}
+    @Option(names = "--model", paramLabel = "DIR", description = "Jlama model folder; default: a random-weight Llama (12 layers, "
+            + "dim 768, 12 query / 4 KV heads, hidden 2048, vocab 4096) written to a temp folder")
+    Path model;
+
+    @Option(names = "--weights", paramLabel = "TYPE", description = "weight type of the random model: f32 (default), bf16 or q4, "
+            + "written with Jlama's own quantizer and loaded as Jlama users do (working memory F32, working quantized I8)")
+    String weights = "f32";
+
+    @Option(names = "--contexts", paramLabel = "LIST", description = "prompt lengths in tokens, default 1024,4096,8192 (each in [16, 131072])")
+    String contexts = "1024,4096,8192";
+
+    @Option(names = "--keep", paramLabel = "LIST", description = "keep ratios in (0, 1], default 1.0,0.2,0.1")
+    String keeps = "1.0,0.2,0.1";
+
+    @Option(names = "--policies", paramLabel = "LIST", description = "policies, default chunkkv (any of: ${COMPLETION-CANDIDATES})",
+            completionCandidates = PolicyNames.class)
+    String policies = "chunkkv";
+
+    @Option(names = "--reuse", paramLabel = "LIST", description = "layer-wise index reuse intervals in [1, 64], default 1 (e.g. 1,2)")
+    String reuses = "1";
+
+    @Option(names = "--kv", paramLabel = "PRECISION", description = "ChunkKV cache precision: f32, bf16 or q8; default: the model's "
+            + "working memory type, as stock Jlama's cache")
+    String kv;
+
+    @Option(names = "--decode-tokens", paramLabel = "N", description = "timed decode steps per row, in [1, 4096], default 16 (after 2 warm-up steps)")
+    int decodeTokens = 16;
+
+    @Option(names = "--threads", paramLabel = "N", description = "Jlama worker threads in [1, available processors], default Jlama's own")
+    Integer threads;
+
+    @Option(names = "--out", paramLabel = "FILE", description = "also write the 'bench' lines to FILE")
+    Path out;
+
+    @Spec
+    CommandSpec spec;
+
+    /** The validated plan: what {@link EndToEndBenchmark} measures. */
+    record Plan(List<Integer> contexts, List<ChunkKvConfig> configurations, int decodeTokens) {
+        int maxContext() {
+            return contexts.stream().mapToInt(Integer::intValue).max().orElseThrow();
+        }
+
+        int minContext() {
+            return contexts.stream().mapToInt(Integer::intValue).min().orElseThrow();
+        }
+    }
+
+    static final class PolicyNames extends ArrayList<String> {
+        PolicyNames() {
+            super(PolicyRegistry.names());
+        }
+    }
 
     public static void main(String[] args) {
         System.exit(run(args, System.out, System.err));
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) {
-        BenchOptions options;
-        try {
-            options = BenchOptions.parse(args);
-        } catch (IllegalArgumentException e) {
-            err.println("bench: " + e.getMessage());
-            err.print(BenchOptions.USAGE);
-            return 2;
-        }
-        if (options.help()) {
-            out.print(BenchOptions.USAGE);
-            return 0;
-        }
-        try {
-            useThreads(options.threads());
-            runBenchmark(options, out, err);
-            return 0;
-        } catch (IllegalArgumentException e) {
-            err.println("bench: " + e.getMessage());
-            return 2;
-        } catch (RuntimeException | IOException e) {
-            err.println("bench: failed: " + e);
-            e.printStackTrace(err);
-            return 1;
-        }
+        CommandLine cli = new CommandLine(new BenchCli())
+                .setOut(new PrintWriter(out, true, StandardCharsets.UTF_8))
+                .setErr(new PrintWriter(err, true, StandardCharsets.UTF_8))
+                .setExecutionExceptionHandler((e, cmd, parsed) -> {
+                    if (e instanceof ParameterException p) return cmd.getParameterExceptionHandler().handleParseException(p, args);
+                    cmd.getErr().println("bench: failed: " + e);
+                    e.printStackTrace(cmd.getErr());
+                    return CommandLine.ExitCode.SOFTWARE;
+                });
+        return cli.execute(args);
     }
 
-    private static void runBenchmark(BenchOptions options, PrintStream out, PrintStream err) throws IOException {
+    @Override
+    public Integer call() throws IOException {
+        Plan plan = plan();
+        DType weightType = weightType();
+        if (threads != null) useThreads(threads);
+        Consumer<String> progress = msg -> spec.commandLine().getErr().println("bench: " + msg);
         try (ScratchDir scratch = ScratchDir.create("chunkkv-bench")) {
-            Path modelDir = options.model().isPresent() ? checkedModelDir(options.model().get())
-                    : writeRandomModel(options, scratch.path().resolve("model"), err);
-            long weightBytes = DecodeWeightBytes.of(modelDir);
-            AbstractModel model = ChunkKvJlama.loadJlamaModel(modelDir, scratch.jlamaWorkingDir());
-            try (model; PrintWriter file = options.out().isPresent() ? openOut(options.out().get()) : null) {
-                EndToEndBenchmark bench = new EndToEndBenchmark(model, weightBytes);
-                checkContextsFit(options, bench);
-                err.println("bench: " + describe(model, weightBytes));
-                bench.warmUp(options, msg -> err.println("bench: " + msg));
-                List<BenchRow> rows = bench.run(options, msg -> err.println("bench: " + msg), row -> {
-                    out.println(row.line());
-                    out.flush();
+            Path modelDir = model != null ? model : writeRandomModel(plan, weightType, scratch.path(), progress);
+            long weightBytes;
+            try {
+                ModelFolderCheck.verify(modelDir);
+                weightBytes = DecodeWeightBytes.of(modelDir);
+            } catch (IllegalArgumentException e) {
+                spec.commandLine().getErr().println("bench: --model: " + e.getMessage());
+                return EXIT_MISSING_MODEL;
+            }
+            AbstractModel jlama = ChunkKvJlama.loadJlamaModel(modelDir, scratch.jlamaWorkingDir());
+            try (jlama; PrintWriter file = out != null ? openOut(out) : null) {
+                EndToEndBenchmark bench = new EndToEndBenchmark(jlama, weightBytes);
+                checkContextsFit(plan, bench);
+                progress.accept(describe(jlama, bench, weightBytes));
+                bench.warmUp(plan, progress);
+                List<BenchRow> rows = bench.run(plan, progress, row -> {
+                    spec.commandLine().getOut().println(row.line());
+                    spec.commandLine().getOut().flush();
                     if (file != null) {
                         file.println(row.line());
                         file.flush();
                     }
                 });
-                out.println();
-                out.print(BenchTable.format(rows));
+                spec.commandLine().getOut().println();
+                spec.commandLine().getOut().print(BenchTable.format(rows));
+                spec.commandLine().getOut().flush();
             }
         }
+        return CommandLine.ExitCode.OK;
     }
 
-    private static Path checkedModelDir(Path dir) {
-        if (!Files.isRegularFile(dir.resolve("config.json"))) {
-            throw new IllegalArgumentException("--model must be a Jlama model folder containing config.json, got " + dir);
+    /** Validates every option into the plan; throws a {@link ParameterException} naming the option. */
+    Plan plan() {
+        List<Integer> contextList = list("--contexts", contexts, v -> intIn("--contexts", v, MIN_CONTEXT, MAX_CONTEXT));
+        List<Double> keepList = list("--keep", keeps, v -> keepRatio("--keep", v));
+        List<String> policyList = list("--policies", policies, v -> {
+            try {
+                return PolicyRegistry.canonicalName(v);
+            } catch (IllegalArgumentException e) {
+                throw usage("--policies: " + e.getMessage());
+            }
+        });
+        List<Integer> reuseList = list("--reuse", reuses, v -> intIn("--reuse", v, 1, MAX_REUSE));
+        intIn("--decode-tokens", Integer.toString(decodeTokens), 1, MAX_DECODE_TOKENS);
+        if (threads != null) intIn("--threads", Integer.toString(threads), 1, Runtime.getRuntime().availableProcessors());
+        Optional<KvPrecision> precision = Optional.ofNullable(kv).map(v -> {
+            try {
+                return KvPrecision.fromName(v);
+            } catch (IllegalArgumentException e) {
+                throw usage("--kv must be one of f32, bf16, q8, got '" + v + "'");
+            }
+        });
+        List<ChunkKvConfig> configs = new ArrayList<>();
+        for (String policy : policyList) {
+            for (double keep : policy.equals(PolicyRegistry.FULL) ? List.of(1.0) : keepList) {
+                for (int reuse : reuseList) {
+                    if (keep >= 1.0 && reuse != reuseList.get(0)) continue; // reuse is moot without eviction
+                    ChunkKvConfig.Builder b = ChunkKvConfig.builder(policy);
+                    if (!policy.equals(PolicyRegistry.FULL)) b.keepRatio(keep).reuseInterval(reuse);
+                    precision.ifPresent(b::kv);
+                    configs.add(b.build());
+                }
+            }
         }
-        return dir;
+        return new Plan(contextList, List.copyOf(configs), decodeTokens);
     }
 
-    /** A realistic random model whose context covers the longest row plus the RoPE head offsets. */
-    private static Path writeRandomModel(BenchOptions options, Path dir, PrintStream err) {
-        int context = options.maxContext() + EndToEndBenchmark.positionsAfterPrompt(options.decodeTokens()) + CONTEXT_SLACK;
-        RandomLlamaWriter.Shape shape = RandomLlamaWriter.Shape.realistic(context);
-        err.println("bench: writing a random-weight model " + shape + " to " + dir);
-        return RandomLlamaWriter.write(shape, dir, MODEL_SEED);
+    private DType weightType() {
+        return switch (weights.trim().toLowerCase(Locale.ROOT)) {
+            case "f32" -> DType.F32;
+            case "bf16" -> {
+                if (model != null) throw usage("--weights applies to the random model only; --model folders load as stored");
+                yield DType.BF16;
+            }
+            case "q4" -> {
+                if (model != null) throw usage("--weights applies to the random model only; --model folders load as stored");
+                yield DType.Q4;
+            }
+            default -> throw usage("--weights must be one of f32, bf16, q4, got '" + weights + "'");
+        };
     }
 
-    private static void checkContextsFit(BenchOptions options, EndToEndBenchmark bench) {
-        int max = bench.maxContext(options.decodeTokens());
+    /** A realistic random model whose context covers the longest row plus the RoPE head offsets, in {@code type}. */
+    private void checkContextsFit(Plan plan, EndToEndBenchmark bench) {
+        int max = bench.maxContext(plan.decodeTokens());
         if (max < 1) { // the decode steps alone do not fit: say so rather than "--contexts must be at most -2"
             int decodeMax = bench.maxContext(0) - 1;
-            throw new IllegalArgumentException(decodeMax < 1
+            throw usage(decodeMax < 1
                     ? "this model's context is too short for a prompt and its decode steps"
                     : "--decode-tokens must be at most " + decodeMax + " for this model (a row needs its prompt and decode steps in the context), got "
-                            + options.decodeTokens());
+                            + plan.decodeTokens());
         }
-        if (options.maxContext() > max) {
-            throw new IllegalArgumentException("--contexts must be at most " + max + " for this model with --decode-tokens "
-                    + options.decodeTokens() + " (its context length minus decode steps), got " + options.maxContext());
+        if (plan.maxContext() > max) {
+            throw usage("--contexts must be at most " + max + " for this model with --decode-tokens " + plan.decodeTokens()
+                    + " (its context length minus decode steps), got " + plan.maxContext());
         }
+    }
+
+    private static Path writeRandomModel(Plan plan, DType type, Path dir, Consumer<String> progress) throws IOException {
+        int context = plan.maxContext() + EndToEndBenchmark.positionsAfterPrompt(plan.decodeTokens()) + CONTEXT_SLACK;
+        RandomLlamaWriter.Shape shape = RandomLlamaWriter.Shape.realistic(context);
+        progress.accept("writing a random-weight model " + shape + " (" + type + ") to " + dir);
+        if (type == DType.F32) return RandomLlamaWriter.write(shape, dir.resolve("model"), MODEL_SEED);
+        Path f32 = RandomLlamaWriter.write(shape, dir.resolve("f32"), MODEL_SEED);
+        Files.writeString(f32.resolve("README.md"), "random-weight benchmark model\n"); // Jlama's quantizer copies it
+        return SafeTensorSupport.quantizeModel(f32, type, new String[] {"norm"}, null, Optional.of(dir.resolve("model")));
     }
 
     /** Jlama's thread count can only be set before its executor starts; a later different request is refused. */
-    private static void useThreads(int threads) {
-        if (threads == 0) return;
+    private void useThreads(int count) {
         try {
-            PhysicalCoreExecutor.overrideThreadCount(threads);
+            PhysicalCoreExecutor.overrideThreadCount(count);
         } catch (IllegalStateException e) {
             int current = PhysicalCoreExecutor.instance.get().getCoreCount();
-            if (current != threads) {
-                throw new IllegalArgumentException("--threads " + threads + " cannot be applied: Jlama already runs with " + current + " threads in this JVM");
-            }
+            if (current != count) throw usage("--threads " + count + " cannot be applied: Jlama already runs with " + current + " threads in this JVM");
         }
     }
 
-    private static String describe(AbstractModel model, long weightBytes) {
+    private static String describe(AbstractModel model, EndToEndBenchmark bench, long weightBytes) {
         var c = model.getConfig();
         return String.format(Locale.ROOT, "model %s: %d layers, dim %d, %d query / %d KV heads, head size %d, hidden %d, vocab %d,"
-                        + " context %d; decode reads %.1f MiB of weights; %d Jlama threads, ChunkKV kernels %s",
+                        + " context %d; %s; decode reads %.1f MiB of weights; %d Jlama threads, ChunkKV kernels %s",
                 model.getModelType(), c.numberOfLayers, c.embeddingLength, c.numberOfHeads, c.numberOfKeyValueHeads, c.headSize,
-                c.hiddenLength, c.vocabularySize, c.contextLength, weightBytes / 1048576.0,
+                c.hiddenLength, c.vocabularySize, c.contextLength, bench.workingTypes(), weightBytes / 1048576.0,
                 PhysicalCoreExecutor.instance.get().getCoreCount(), Kernels.preferred().getClass().getSimpleName());
+    }
+
+    private <T> List<T> list(String name, String value, Function<String, T> parse) {
+        LinkedHashSet<T> items = new LinkedHashSet<>();
+        for (String part : value.split(",", -1)) {
+            if (part.isBlank()) throw usage(name + " must be a comma-separated list without empty items, got '" + value + "'");
+            if (!items.add(parse.apply(part.trim()))) throw usage(name + " lists '" + part.trim() + "' twice");
+        }
+        return List.copyOf(items);
+    }
+
+    private int intIn(String name, String value, int min, int max) {
+        int v;
+        try {
+            v = Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            throw usage(name + " must be an integer in [" + min + ", " + max + "], got '" + value + "'");
+        }
+        if (v < min || v > max) throw usage(name + " must be in [" + min + ", " + max + "], got " + v);
+        return v;
+    }
+
+    private double keepRatio(String name, String value) {
+        double v;
+        try {
+            v = Double.parseDouble(value);
+        } catch (NumberFormatException e) {
+            throw usage(name + " must hold numbers in (0, 1], got '" + value + "'");
+        }
+        if (!(v > 0 && v <= 1)) throw usage(name + " must hold numbers in (0, 1], got " + value);
+        return v;
+    }
+
+    private ParameterException usage(String message) {
+        return new ParameterException(spec.commandLine(), "bench: " + message);
     }
 
     private static PrintWriter openOut(Path file) throws IOException {

@@ -1,20 +1,26 @@
 package io.github.chunkkv.bench;
 
+import io.github.chunkkv.config.KvPrecision;
 import java.util.Locale;
 
 /**
  * One measured configuration: stock Jlama and the ChunkKV path on the same model and prompt, in the same run.
  * Ratios are stock time / ChunkKV time, so above 1 means ChunkKV is faster.
  *
+ * @param kv the precision of ChunkKV's cache rows
  * @param keptRows cache rows kept after compression, summed over layers
- * @param kvBytes K+V bytes after compression (kept rows × row bytes)
- * @param kvBytesFull K+V bytes of the whole prompt, i.e. what stock Jlama holds
+ * @param kvBytes K+V bytes after compression (kept rows × row bytes in {@code kv})
+ * @param kvBytesAllocated K+V bytes ChunkKV's arrays hold after the decode steps (used + growth slack)
+ * @param kvBytesFull K+V bytes stock Jlama's cache holds for the prompt (its working memory type)
  * @param weightBytes weight bytes one decode step reads (every layer and the classifier)
+ * @param logitMaxAbsDiff with nothing evicted, the largest |logit difference| to stock over prefill and decode steps;
+ *     NaN (not printed) when rows were evicted
  */
 record BenchRow(
         String policy,
         double keep,
         int reuse,
+        KvPrecision kv,
         int context,
         int decodeTokens,
         double prefillMs,
@@ -25,8 +31,10 @@ record BenchRow(
         double jlamaDecodeMsPerToken,
         long keptRows,
         long kvBytes,
+        long kvBytesAllocated,
         long kvBytesFull,
-        long weightBytes) {
+        long weightBytes,
+        float logitMaxAbsDiff) {
 
     /** Stock prefill time / ChunkKV prefill time (compression included). */
     double prefillRatioVsJlama() {
@@ -56,13 +64,14 @@ record BenchRow(
     /** The machine-readable line: {@code bench key=value ...}. */
     String line() {
         return String.format(Locale.ROOT,
-                "bench policy=%s keep=%s reuse=%d context=%d decode_tokens=%d prefill_ms=%.1f compress_ms=%.2f score_ms=%.2f"
+                "bench policy=%s keep=%s reuse=%d kv=%s context=%d decode_tokens=%d prefill_ms=%.1f compress_ms=%.2f score_ms=%.2f"
                         + " compress_pct_of_prefill=%.2f decode_ms_per_token=%.2f jlama_prefill_ms=%.1f jlama_decode_ms_per_token=%.2f"
                         + " prefill_ratio_vs_jlama=%.3f decode_speedup_vs_jlama=%.3f predicted_speedup=%.3f speedup_vs_predicted=%.3f"
-                        + " kept_rows=%d kv_bytes=%d kv_bytes_full=%d weight_bytes=%d",
-                policy, trim(keep), reuse, context, decodeTokens, prefillMs, compressMs, scoreMs, compressPctOfPrefill(),
+                        + " kept_rows=%d kv_bytes=%d kv_bytes_allocated=%d kv_bytes_full=%d weight_bytes=%d%s",
+                policy, trim(keep), reuse, kv.specName(), context, decodeTokens, prefillMs, compressMs, scoreMs, compressPctOfPrefill(),
                 decodeMsPerToken, jlamaPrefillMs, jlamaDecodeMsPerToken, prefillRatioVsJlama(), decodeSpeedupVsJlama(),
-                predictedSpeedup(), speedupVsPredicted(), keptRows, kvBytes, kvBytesFull, weightBytes);
+                predictedSpeedup(), speedupVsPredicted(), keptRows, kvBytes, kvBytesAllocated, kvBytesFull, weightBytes,
+                Float.isNaN(logitMaxAbsDiff) ? "" : String.format(Locale.ROOT, " logit_max_abs_diff=%.3g", logitMaxAbsDiff));
     }
 
     private static String trim(double d) {

@@ -6,9 +6,8 @@ import io.github.chunkkv.jlama.ChunkKvJlama;
 import io.github.chunkkv.jlama.ChunkKvModel;
 import io.github.chunkkv.jlama.CompressionStats;
 import io.github.chunkkv.jlama.KvSession;
-import io.github.chunkkv.jlama.Sampler;
 import io.github.chunkkv.jlama.StockJlamaSession;
-import io.github.chunkkv.policy.PolicyRegistry;
+import io.github.chunkkv.jlama.WorkingTypes;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -18,8 +17,9 @@ import java.util.function.Consumer;
 /**
  * Measures stock Jlama against the ChunkKV path, row by row. Each row runs both paths on the same prompt back to
  * back: stock prefill, ChunkKV prefill (compression included), then decode steps that alternate between the two
- * paths, so that load from other processes drifts over both alike. Both paths feed their own greedy tokens, so they
- * do identical work except attention and cache.
+ * paths, so that load from other processes drifts over both alike. Both paths are fed stock Jlama's greedy tokens, so
+ * they do identical work except attention and cache, and with nothing evicted their logits are comparable step by
+ * step ({@code logit_max_abs_diff}).
  */
 final class EndToEndBenchmark {
     /** Untimed decode steps before the timed ones, per row. */
@@ -48,39 +48,26 @@ final class EndToEndBenchmark {
         return chunkKv.maxPositions() - positionsAfterPrompt(decodeTokens);
     }
 
-    /** The configurations to measure: every policy × keep × reuse; FULL and keep = 1.0 only once (reuse is moot). */
-    static List<ChunkKvConfig> configurations(BenchOptions o) {
-        List<ChunkKvConfig> configs = new ArrayList<>();
-        for (String policy : o.policies()) {
-            if (policy.equals(PolicyRegistry.FULL)) {
-                configs.add(ChunkKvConfig.full());
-                continue;
-            }
-            for (double keep : o.keeps()) {
-                for (int reuse : o.reuses()) {
-                    if (keep >= 1.0 && reuse != o.reuses().get(0)) continue;
-                    configs.add(ChunkKvConfig.builder(policy).keepRatio(keep).reuseInterval(reuse).build());
-                }
-            }
-        }
-        return configs;
+    /** The types the model runs with, as Jlama resolved them. */
+    WorkingTypes workingTypes() {
+        return chunkKv.workingTypes();
     }
 
     /** Compiles both paths (every configuration once) on a short prompt; the results are discarded. */
-    void warmUp(BenchOptions o, Consumer<String> progress) {
-        int length = Math.min(WARMUP_PROMPT, o.minContext());
+    void warmUp(BenchCli.Plan plan, Consumer<String> progress) {
+        int length = Math.min(WARMUP_PROMPT, plan.minContext());
         progress.accept("warming up the JIT on a " + length + "-token prompt");
-        for (ChunkKvConfig config : configurations(o)) measure(prompt(length), config, WARMUP_DECODE_TOKENS);
+        for (ChunkKvConfig config : plan.configurations()) measure(prompt(length), config, WARMUP_DECODE_TOKENS);
     }
 
     /** Measures every context × configuration; each row is handed to {@code onRow} as soon as it is done. */
-    List<BenchRow> run(BenchOptions o, Consumer<String> progress, Consumer<BenchRow> onRow) {
+    List<BenchRow> run(BenchCli.Plan plan, Consumer<String> progress, Consumer<BenchRow> onRow) {
         List<BenchRow> rows = new ArrayList<>();
-        for (int context : o.contexts()) {
+        for (int context : plan.contexts()) {
             int[] prompt = prompt(context);
-            for (ChunkKvConfig config : configurations(o)) {
+            for (ChunkKvConfig config : plan.configurations()) {
                 progress.accept("measuring context=" + context + " " + config.toSpec());
-                BenchRow row = measure(prompt, config, o.decodeTokens());
+                BenchRow row = measure(prompt, config, plan.decodeTokens());
                 rows.add(row);
                 onRow.accept(row);
             }
@@ -96,29 +83,45 @@ final class EndToEndBenchmark {
             long stockPrefill = System.nanoTime() - t;
 
             t = System.nanoTime();
-            int token = Sampler.argmax(session.prefill(prompt));
+            float[] logits = session.prefill(prompt);
             long prefill = System.nanoTime() - t;
             CompressionStats stats = session.lastStats();
+            boolean keepsAll = config.keepsEverything();
+            float logitDiff = keepsAll ? maxAbsDiff(stock.logits(), logits) : Float.NaN;
 
             long[] stockSteps = new long[decodeTokens];
             long[] steps = new long[decodeTokens];
             for (int i = -DECODE_WARMUP; i < decodeTokens; i++) {
+                int fed = stockToken;
                 t = System.nanoTime();
-                stockToken = stock.decode(stockToken);
+                stockToken = stock.decode(fed);
                 long stockStep = System.nanoTime() - t;
                 t = System.nanoTime();
-                token = Sampler.argmax(session.decode(token));
+                logits = session.decode(fed);
                 long step = System.nanoTime() - t;
+                if (keepsAll) logitDiff = Math.max(logitDiff, maxAbsDiff(stock.logits(), logits));
                 if (i >= 0) {
                     stockSteps[i] = stockStep;
                     steps[i] = step;
                 }
             }
-            return new BenchRow(config.policy(), config.keepRatio(), config.reuseInterval(), prompt.length,
+            return new BenchRow(config.policy(), config.keepRatio(), config.reuseInterval(), session.kvPrecision(), prompt.length,
                     decodeTokens, prefill / 1e6, stats.compressNanos() / 1e6, stats.scoreNanos() / 1e6, medianMs(steps),
-                    stockPrefill / 1e6, medianMs(stockSteps), stats.keptTotal(), stats.kvBytesAfter(), stats.kvBytesBefore(),
-                    weightBytes);
+                    stockPrefill / 1e6, medianMs(stockSteps), stats.keptTotal(), stats.kvBytesAfter(), session.kvAllocatedBytes(),
+                    stockKvBytes(prompt.length), weightBytes, logitDiff);
         }
+    }
+
+    /** K+V bytes stock Jlama's cache holds for a prompt of {@code positions}: every layer, in its working memory type. */
+    private long stockKvBytes(int positions) {
+        var c = model.getConfig();
+        return 2L * c.numberOfLayers * positions * c.kvLength * model.getWorkingDType().size();
+    }
+
+    private static float maxAbsDiff(float[] a, float[] b) {
+        float d = 0;
+        for (int i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
+        return d;
     }
 
     /** BOS, then seeded random ordinary token ids (the same prompt for every row of a context). */

@@ -25,10 +25,12 @@ class BenchCliTest {
     private static final RandomLlamaWriter.Shape TINY = new RandomLlamaWriter.Shape(2, 64, 4, 2, 128, 256, 160);
     private static final int CONTEXT = 128;
     private static final long ROW_BYTES = 2L * TINY.kvDim() * Float.BYTES; // K and V of one position, one layer
-    private static final Set<String> KEYS = Set.of("policy", "keep", "reuse", "context", "decode_tokens", "prefill_ms",
+    private static final Set<String> KEYS = Set.of("policy", "keep", "reuse", "kv", "context", "decode_tokens", "prefill_ms",
             "compress_ms", "score_ms", "compress_pct_of_prefill", "decode_ms_per_token", "jlama_prefill_ms",
             "jlama_decode_ms_per_token", "prefill_ratio_vs_jlama", "decode_speedup_vs_jlama", "predicted_speedup",
-            "speedup_vs_predicted", "kept_rows", "kv_bytes", "kv_bytes_full", "weight_bytes");
+            "speedup_vs_predicted", "kept_rows", "kv_bytes", "kv_bytes_allocated", "kv_bytes_full", "weight_bytes");
+    /** Only rows that evict nothing compare logits with stock Jlama. */
+    private static final String LOGIT_DIFF = "logit_max_abs_diff";
 
     @TempDir
     static Path dir;
@@ -75,7 +77,11 @@ class BenchCliTest {
         long fullRows = (long) TINY.layers() * CONTEXT;
         for (String line : lines) {
             Map<String, String> f = fields(line);
+            boolean keepsAll = f.get("keep").equals("1.0");
+            assertEquals(keepsAll, f.containsKey(LOGIT_DIFF), line);
+            if (keepsAll) assertTrue(Double.parseDouble(f.remove(LOGIT_DIFF)) <= 1e-3, "keep=1.0 reproduces stock Jlama: " + line);
             assertEquals(KEYS, f.keySet(), line);
+            assertEquals("f32", f.get("kv"), "the default precision is the model's working memory type");
             assertEquals(CONTEXT, Integer.parseInt(f.get("context")));
             assertEquals(3, Integer.parseInt(f.get("decode_tokens")));
             for (String key : List.of("prefill_ms", "decode_ms_per_token", "jlama_prefill_ms", "jlama_decode_ms_per_token",
@@ -87,6 +93,9 @@ class BenchCliTest {
             long kvBytes = Long.parseLong(f.get("kv_bytes"));
             long fullBytes = Long.parseLong(f.get("kv_bytes_full"));
             assertEquals(kept * ROW_BYTES, kvBytes, "kv_bytes = kept rows × row bytes: " + line);
+            long allocated = Long.parseLong(f.get("kv_bytes_allocated"));
+            long slackRows = TINY.layers() * (16L + 5) + kept / 2; // growth by half plus 16 rows over 5 decode positions
+            assertTrue(allocated >= kvBytes && allocated <= kvBytes + slackRows * ROW_BYTES, "allocated within the stated slack: " + line);
             assertEquals(fullRows * ROW_BYTES, fullBytes, "kv_bytes_full = layers × context × row bytes: " + line);
             long weights = Long.parseLong(f.get("weight_bytes"));
             double predicted = (double) (weights + fullBytes) / (weights + kvBytes);
@@ -122,6 +131,8 @@ class BenchCliTest {
         "--threads 0                 | --threads",
         "--decode-tokens             | --decode-tokens",
         "--frobnicate 1              | --frobnicate",
+        "--kv f16                    | --kv",
+        "--weights q8                | --weights",
     })
     void badArgumentsExitWithStatus2AndNameTheOption(String args, String named) {
         Run r = run(args.trim().split(" +"));
@@ -139,9 +150,39 @@ class BenchCliTest {
     }
 
     @Test
+    void q8RowsTakeTheirBytesAndKeepComposes() {
+        Run r = run("--model", model.toString(), "--contexts", String.valueOf(CONTEXT), "--keep", "0.1", "--kv", "q8", "--decode-tokens", "2");
+        assertEquals(0, r.status(), r.err());
+        long q8RowBytes = 2L * (TINY.kvDim() + TINY.kvHeads() * Float.BYTES);
+        for (String line : r.out().lines().filter(l -> l.startsWith("bench ")).toList()) {
+            Map<String, String> f = fields(line);
+            assertEquals("q8", f.get("kv"));
+            assertEquals(Long.parseLong(f.get("kept_rows")) * q8RowBytes, Long.parseLong(f.get("kv_bytes")), line);
+            assertEquals((long) TINY.layers() * CONTEXT * ROW_BYTES, Long.parseLong(f.get("kv_bytes_full")), "stock's cache stays F32: " + line);
+        }
+    }
+
+    @Test
+    void weightsApplyToTheRandomModelOnly() {
+        Run r = run("--model", model.toString(), "--weights", "q4", "--contexts", "64");
+        assertEquals(2, r.status(), r.err());
+        assertTrue(r.err().contains("--weights applies to the random model only"), r.err());
+    }
+
+    @Test
+    void helpIsGeneratedAndListsEveryOption() {
+        Run r = run("--help");
+        assertEquals(0, r.status(), r.err());
+        for (String option : List.of("--model", "--weights", "--contexts", "--keep", "--policies", "--reuse", "--kv", "--decode-tokens",
+                "--threads", "--out", "Exit codes")) {
+            assertTrue(r.out().contains(option), option + " in:\n" + r.out());
+        }
+    }
+
+    @Test
     void aFolderWithoutAModelIsRefused() {
         Run r = run("--model", dir.resolve("missing").toString(), "--contexts", "64");
-        assertEquals(2, r.status(), r.err());
+        assertEquals(BenchCli.EXIT_MISSING_MODEL, r.status(), r.err());
         assertTrue(r.err().contains("model"), r.err());
         assertTrue(Arrays.stream(r.out().split("\n")).noneMatch(l -> l.startsWith("bench ")));
     }
