@@ -47,6 +47,7 @@ public final class PolicyRegistry {
         register("chunkkv", WINDOW_ATTENTION, (config, layers, kernels) -> new TopChunkSelector(kernels, config));
         register("chunkkv-shift", WINDOW_ATTENTION, (config, layers, kernels) -> new ShiftedGridSelector(kernels, config));
         register("chunkkv-slide", WINDOW_ATTENTION, (config, layers, kernels) -> new SlidingChunkSelector(kernels, config));
+        register("chunkkv-peak", WINDOW_ATTENTION, (config, layers, kernels) -> new PeakCentredSelector(kernels, config));
         // Original SnapKV selects per head; here one index list per layer is selected on the head-summed score, as
         // every policy of this cache shares one list across heads.
         register("snapkv", WINDOW_ATTENTION, TOP_TOKENS);

@@ -46,21 +46,9 @@ public final class SlidingChunkSelector implements Selector {
     /** Candidate starts [0, len - chunk] by descending run total, ties toward the earlier start (none if len < chunk). */
     private int[] startsBestFirst(float[] scores, int len) {
         double[] prefix = ChunkSums.prefix(scores, len);
-        long[] keys = new long[Math.max(0, len - chunk + 1)];
-        for (int start = 0; start < keys.length; start++) {
-            float total = (float) ChunkSums.sum(prefix, start, start + chunk);
-            keys[start] = ((long) ~sortable(total) << 32) | start; // ascending keys = descending totals
-        }
-        Arrays.sort(keys);
-        int[] starts = new int[keys.length];
-        for (int i = 0; i < keys.length; i++) starts[i] = (int) keys[i];
-        return starts;
-    }
-
-    /** An int whose signed order is the float order (negative scores included). */
-    private static int sortable(float value) {
-        int bits = Float.floatToIntBits(value);
-        return bits ^ ((bits >> 31) & 0x7fffffff);
+        float[] totals = new float[Math.max(0, len - chunk + 1)];
+        for (int start = 0; start < totals.length; start++) totals[start] = (float) ChunkSums.sum(prefix, start, start + chunk);
+        return Ranking.descending(totals, totals.length);
     }
 
     /** Marks the {@code missing} best-scoring positions not yet taken; returns how many it marked. */

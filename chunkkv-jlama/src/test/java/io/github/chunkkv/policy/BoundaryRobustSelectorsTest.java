@@ -15,7 +15,8 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 /**
- * The boundary-robust ChunkKV selectors ({@code chunkkv-shift}, {@code chunkkv-slide}): a planted span that the fixed
+ * The boundary-robust ChunkKV selectors ({@code chunkkv-shift}, {@code chunkkv-slide}, {@code chunkkv-peak}): a planted
+ * span that the fixed
  * grid cuts is kept whole, flat scores reproduce the paper's grid, and on random scores of awkward sizes each equals
  * a plain reference written from its definition (lists, comparators and sets instead of prefix sums and packed keys).
  */
@@ -30,6 +31,10 @@ class BoundaryRobustSelectorsTest {
         return new SlidingChunkSelector(K, ChunkKvConfig.parse("chunkkv-slide:" + sizes));
     }
 
+    private static Selector peak(String sizes) {
+        return new PeakCentredSelector(K, ChunkKvConfig.parse("chunkkv-peak:" + sizes));
+    }
+
     private static int[] window(int[] outside, int n, int window) {
         return IntStream.concat(Arrays.stream(outside), IntStream.range(n - window, n)).toArray();
     }
@@ -38,13 +43,28 @@ class BoundaryRobustSelectorsTest {
     void aSpanAcrossAGridLineIsKeptWholeWhereTheFixedGridHalvesIt() {
         float[] scores = new float[168];
         Arrays.fill(scores, 0.01f);
-        for (int p = 44; p < 54; p++) scores[p] = 1f; // crosses the line at 50, mostly in the chunk before it
+        for (int p = 44; p < 54; p++) scores[p] = 0.5f; // crosses the line at 50, mostly in the chunk before it
+        scores[48] = 1f; // the span's peak
         String oneChunk = "budget=42,window=32,chunk=10";
         int[] fixed = new TopChunkSelector(K, ChunkKvConfig.parse("chunkkv:" + oneChunk)).select(scores, 200, 0);
         assertArrayEquals(window(IntStream.range(40, 50).toArray(), 200, 32), fixed, "the fixed grid keeps 6 of the span's 10 tokens");
         int[] whole = window(IntStream.range(44, 54).toArray(), 200, 32);
         assertArrayEquals(whole, shift(oneChunk).select(scores, 200, 0));
         assertArrayEquals(whole, slide(oneChunk).select(scores, 200, 0));
+        assertArrayEquals(whole, peak(oneChunk).select(scores, 200, 0), "4 before the peak, 5 after it");
+    }
+
+    @Test
+    void peakChunksGrowAwayFromKeptNeighbours() {
+        float[] scores = new float[40];
+        Arrays.fill(scores, 0.01f);
+        scores[20] = 1f;
+        scores[22] = 0.9f; // inside the first peak's chunk: skipped
+        scores[26] = 0.8f; // next to the first chunk [16, 25]: grows after it only
+        assertArrayEquals(window(IntStream.range(16, 36).toArray(), 48, 8), peak("budget=28,window=8,chunk=10").select(scores, 48, 0));
+        scores[1] = 0.95f; // at the start: grows after it
+        assertArrayEquals(window(IntStream.concat(IntStream.range(0, 10), IntStream.range(16, 26)).toArray(), 48, 8),
+                peak("budget=28,window=8,chunk=10").select(scores, 48, 0));
     }
 
     @Test
@@ -55,6 +75,7 @@ class BoundaryRobustSelectorsTest {
             int[] paper = new TopChunkSelector(K, ChunkKvConfig.parse("chunkkv:" + sizes)).select(flat, 166, 0);
             assertArrayEquals(paper, shift(sizes).select(flat, 166, 0), sizes);
             assertArrayEquals(paper, slide(sizes).select(flat, 166, 0), sizes);
+            assertArrayEquals(paper, peak(sizes).select(flat, 166, 0), sizes);
         }
     }
 
@@ -91,6 +112,46 @@ class BoundaryRobustSelectorsTest {
                 }
             }
         }
+    }
+
+    @Test
+    void peakChunksEqualTheirReferenceOnRandomScores() {
+        SplittableRandom rnd = new SplittableRandom(7);
+        for (int chunk : new int[] {1, 2, 7, 10}) {
+            for (int len : new int[] {1, chunk - 1, chunk + 1, 23, 61, 130}) {
+                if (len < 1) continue;
+                for (String size : new String[] {"keep=0.1", "keep=0.37", "keep=0.9", "budget=" + (8 + 2 * chunk + 1)}) {
+                    float[] scores = random(rnd, len);
+                    ChunkKvConfig config = ChunkKvConfig.parse("chunkkv-peak:" + size + ",window=8,chunk=" + chunk);
+                    int k = new TopChunkSelector(K, config).chunksKept((len + chunk - 1) / chunk);
+                    int[] kept = new PeakCentredSelector(K, config).select(scores, len + 8, 0);
+                    assertArrayEquals(window(peakReference(scores, len, chunk, k), len + 8, 8), kept, config + " len " + len);
+                }
+            }
+        }
+    }
+
+    /** Best free position first; its chunk takes free neighbours after, before, after, ... (a blocked side is skipped). */
+    private static int[] peakReference(float[] scores, int len, int chunk, int k) {
+        int quota = Math.min(len, k * chunk);
+        List<Integer> order = new ArrayList<>(IntStream.range(0, len).boxed().toList());
+        order.sort(Comparator.<Integer>comparingDouble(p -> -scores[p]).thenComparingInt(p -> p));
+        TreeSet<Integer> kept = new TreeSet<>();
+        for (int peak : order) {
+            if (kept.size() == quota) break;
+            if (kept.contains(peak)) continue;
+            List<Integer> run = new ArrayList<>(List.of(peak));
+            int size = Math.min(chunk, quota - kept.size());
+            for (int step = 0; run.size() < size; step++) {
+                int after = run.stream().mapToInt(Integer::intValue).max().getAsInt() + 1;
+                int before = run.stream().mapToInt(Integer::intValue).min().getAsInt() - 1;
+                boolean afterFree = after < len && !kept.contains(after), beforeFree = before >= 0 && !kept.contains(before);
+                if (!afterFree && !beforeFree) break;
+                run.add(afterFree && (step % 2 == 0 || !beforeFree) ? after : before);
+            }
+            kept.addAll(run);
+        }
+        return kept.stream().mapToInt(Integer::intValue).toArray();
     }
 
     /** Every grid offset, chunks ranked by mean (ties: earlier), the offset keeping the largest total (ties: smaller). */
