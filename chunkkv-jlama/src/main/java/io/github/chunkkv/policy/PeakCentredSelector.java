@@ -11,21 +11,15 @@ import io.github.chunkkv.simd.Kernels;
  * {@link TopChunkSelector}'s whole chunks; the last chunk is cut to fit. A fact whose tokens sit within half a chunk
  * of its highest-scoring token is never split, wherever a grid line would fall.
  */
-public final class PeakCentredSelector implements Selector {
-    private final TopChunkSelector grid;
-    private final int chunk;
-    private final int window;
-
+public final class PeakCentredSelector extends ChunkBudgetSelector {
     public PeakCentredSelector(Kernels kernels, ChunkKvConfig config) {
-        this.grid = new TopChunkSelector(kernels, config);
-        this.chunk = config.chunkSize();
-        this.window = config.window();
+        super(kernels, config);
     }
 
     @Override
     public int[] select(float[] scores, int n, int layer) {
         int len = n - window;
-        int quota = Math.min(len, grid.chunksKept((len + chunk - 1) / chunk) * chunk);
+        int quota = quota(len);
         boolean[] kept = new boolean[len];
         int count = 0;
         for (int peak : Ranking.descending(scores, len)) {
@@ -52,11 +46,5 @@ public final class PeakCentredSelector implements Selector {
             after = !after;
         }
         return marked;
-    }
-
-    /** A cache of the window plus one chunk has a single chunk to keep. */
-    @Override
-    public int keepsWholeUpTo() {
-        return grid.keepsWholeUpTo();
     }
 }

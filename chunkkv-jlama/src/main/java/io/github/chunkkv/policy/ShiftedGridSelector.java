@@ -10,24 +10,16 @@ import io.github.chunkkv.simd.Kernels;
  * the most total score wins; ties go to the smaller offset, so flat scores give the paper's fixed grid. A fact that
  * the fixed grid cuts in two is kept whole whenever its span scores high enough to pull the grid onto it.
  */
-public final class ShiftedGridSelector implements Selector {
-    private final Kernels kernels;
-    private final TopChunkSelector grid;
-    private final int chunk;
-    private final int window;
-
+public final class ShiftedGridSelector extends ChunkBudgetSelector {
     public ShiftedGridSelector(Kernels kernels, ChunkKvConfig config) {
-        this.kernels = kernels;
-        this.grid = new TopChunkSelector(kernels, config);
-        this.chunk = config.chunkSize();
-        this.window = config.window();
+        super(kernels, config);
     }
 
     @Override
     public int[] select(float[] scores, int n, int layer) {
         int len = n - window;
         double[] prefix = ChunkSums.prefix(scores, len);
-        int k = grid.chunksKept((len + chunk - 1) / chunk);
+        int k = chunksKept(len);
         int[] bestStarts = null;
         int[] bestTop = null;
         double bestKept = Double.NEGATIVE_INFINITY;
@@ -61,11 +53,5 @@ public final class ShiftedGridSelector implements Selector {
         for (int i = 0; i < body; i++) starts[head + i] = offset + i * chunk;
         starts[head + body] = len;
         return starts;
-    }
-
-    /** A cache of the window plus one chunk has a single chunk to keep. */
-    @Override
-    public int keepsWholeUpTo() {
-        return grid.keepsWholeUpTo();
     }
 }

@@ -11,24 +11,15 @@ import java.util.Arrays;
  * that it happens to cross. If overlaps leave too few whole chunks, the remaining budget goes to the best free
  * positions, so the cache holds as many positions as the fixed grid's.
  */
-public final class SlidingChunkSelector implements Selector {
-    private final Kernels kernels;
-    private final TopChunkSelector grid;
-    private final int chunk;
-    private final int window;
-
+public final class SlidingChunkSelector extends ChunkBudgetSelector {
     public SlidingChunkSelector(Kernels kernels, ChunkKvConfig config) {
-        this.kernels = kernels;
-        this.grid = new TopChunkSelector(kernels, config);
-        this.chunk = config.chunkSize();
-        this.window = config.window();
+        super(kernels, config);
     }
 
     @Override
     public int[] select(float[] scores, int n, int layer) {
         int len = n - window;
-        int chunks = grid.chunksKept((len + chunk - 1) / chunk);
-        int quota = Math.min(len, chunks * chunk);
+        int quota = quota(len);
         boolean[] taken = new boolean[len];
         int count = 0;
         for (int start : startsBestFirst(scores, len)) {
@@ -57,11 +48,5 @@ public final class SlidingChunkSelector implements Selector {
         for (int p = 0; p < len; p++) if (taken[p]) free[p] = Float.NEGATIVE_INFINITY;
         for (int p : kernels.topK(free, len, missing)) taken[p] = true;
         return missing;
-    }
-
-    /** A cache of the window plus one chunk has a single chunk to keep. */
-    @Override
-    public int keepsWholeUpTo() {
-        return grid.keepsWholeUpTo();
     }
 }

@@ -11,6 +11,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
+import java.util.function.Function;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
@@ -79,56 +80,46 @@ class BoundaryRobustSelectorsTest {
         }
     }
 
-    @Test
-    void shiftedGridEqualsItsReferenceOnRandomScores() {
-        SplittableRandom rnd = new SplittableRandom(3);
-        for (int chunk : new int[] {1, 3, 7, 10}) {
-            for (int len : new int[] {1, chunk - 1, chunk + 1, 23, 61, 130}) {
-                if (len < 1) continue;
-                for (String size : new String[] {"keep=0.1", "keep=0.37", "budget=" + (8 + 2 * chunk + 1)}) {
-                    float[] scores = random(rnd, len);
-                    ChunkKvConfig config = ChunkKvConfig.parse("chunkkv-shift:" + size + ",window=8,chunk=" + chunk);
-                    int k = new TopChunkSelector(K, config).chunksKept((len + chunk - 1) / chunk);
-                    assertArrayEquals(window(shiftReference(scores, len, chunk, k), len + 8, 8),
-                            new ShiftedGridSelector(K, config).select(scores, len + 8, 0), config + " len " + len);
-                }
-            }
-        }
+    /** The positions a reference keeps outside the window: scores, positions outside the window, chunk, chunks kept. */
+    @FunctionalInterface
+    private interface Reference {
+        int[] kept(float[] scores, int len, int chunk, int chunks);
     }
 
-    @Test
-    void slidingChunksEqualTheirReferenceOnRandomScores() {
-        SplittableRandom rnd = new SplittableRandom(5);
-        for (int chunk : new int[] {1, 3, 7, 10}) {
-            for (int len : new int[] {1, chunk - 1, chunk + 1, 23, 61, 130}) {
-                if (len < 1) continue;
-                for (String size : new String[] {"keep=0.1", "keep=0.37", "keep=0.9", "budget=" + (8 + 2 * chunk + 1)}) {
-                    float[] scores = random(rnd, len);
-                    ChunkKvConfig config = ChunkKvConfig.parse("chunkkv-slide:" + size + ",window=8,chunk=" + chunk);
-                    int k = new TopChunkSelector(K, config).chunksKept((len + chunk - 1) / chunk);
-                    int[] kept = new SlidingChunkSelector(K, config).select(scores, len + 8, 0);
-                    assertArrayEquals(window(slideReference(scores, len, chunk, k), len + 8, 8), kept, config + " len " + len);
-                    assertEquals(Math.min(len, k * chunk) + 8, kept.length, "as many positions as the fixed grid's whole chunks");
-                }
-            }
-        }
-    }
-
-    @Test
-    void peakChunksEqualTheirReferenceOnRandomScores() {
-        SplittableRandom rnd = new SplittableRandom(7);
+    /** Random scores of awkward sizes (1, chunk ± 1, primes; tiny to large keep ratios) through the selector and its reference. */
+    private static void matchesReference(String policy, long seed, Function<ChunkKvConfig, Selector> selector, Reference reference) {
+        SplittableRandom rnd = new SplittableRandom(seed);
         for (int chunk : new int[] {1, 2, 7, 10}) {
             for (int len : new int[] {1, chunk - 1, chunk + 1, 23, 61, 130}) {
                 if (len < 1) continue;
                 for (String size : new String[] {"keep=0.1", "keep=0.37", "keep=0.9", "budget=" + (8 + 2 * chunk + 1)}) {
                     float[] scores = random(rnd, len);
-                    ChunkKvConfig config = ChunkKvConfig.parse("chunkkv-peak:" + size + ",window=8,chunk=" + chunk);
-                    int k = new TopChunkSelector(K, config).chunksKept((len + chunk - 1) / chunk);
-                    int[] kept = new PeakCentredSelector(K, config).select(scores, len + 8, 0);
-                    assertArrayEquals(window(peakReference(scores, len, chunk, k), len + 8, 8), kept, config + " len " + len);
+                    ChunkKvConfig config = ChunkKvConfig.parse(policy + ":" + size + ",window=8,chunk=" + chunk);
+                    int chunks = new TopChunkSelector(K, config).chunksKept((len + chunk - 1) / chunk);
+                    int[] expected = window(reference.kept(scores, len, chunk, chunks), len + 8, 8);
+                    assertArrayEquals(expected, selector.apply(config).select(scores, len + 8, 0), config + " len " + len);
                 }
             }
         }
+    }
+
+    @Test
+    void shiftedGridEqualsItsReferenceOnRandomScores() {
+        matchesReference("chunkkv-shift", 3, c -> new ShiftedGridSelector(K, c), BoundaryRobustSelectorsTest::shiftReference);
+    }
+
+    @Test
+    void slidingChunksEqualTheirReferenceOnRandomScores() {
+        matchesReference("chunkkv-slide", 5, c -> new SlidingChunkSelector(K, c), (scores, len, chunk, chunks) -> {
+            int[] kept = slideReference(scores, len, chunk, chunks);
+            assertEquals(Math.min(len, chunks * chunk), kept.length, "as many positions as the fixed grid's whole chunks");
+            return kept;
+        });
+    }
+
+    @Test
+    void peakChunksEqualTheirReferenceOnRandomScores() {
+        matchesReference("chunkkv-peak", 7, c -> new PeakCentredSelector(K, c), BoundaryRobustSelectorsTest::peakReference);
     }
 
     /** Best free position first; its chunk takes free neighbours after, before, after, ... (a blocked side is skipped). */

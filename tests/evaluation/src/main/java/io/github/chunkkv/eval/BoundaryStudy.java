@@ -14,7 +14,8 @@ import picocli.CommandLine.Spec;
  * Chunk-boundary study: on the NIAH cases of {@code eval niah} (same builder, same seed), how often the asked needle's
  * answer span crosses a line of the fixed chunk grid (multiples of {@code --chunk} from position 0, as ChunkKV cuts
  * the cache), and each policy's accuracy on the cases that cross and on those that do not. The span is the value
- * tokens, plus the closing period with {@code --period} (needle-lm reads it to stop; needle-ctl does not).
+ * tokens and the closing period (needle-lm reads it to stop), or the value tokens alone with {@code --values-only}
+ * (needle-ctl never reads the period).
  */
 @Command(name = "boundary-study", mixinStandardHelpOptions = true,
         description = "NIAH accuracy split by whether the needle's answer span crosses a fixed chunk-grid line.")
@@ -32,9 +33,8 @@ public final class BoundaryStudy implements Callable<Integer> {
     @Option(names = "--chunk", defaultValue = "10", description = "chunk size of the grid whose lines are counted (default: ${DEFAULT-VALUE})")
     int chunk;
 
-    @Option(names = "--period", negatable = true, defaultValue = "true",
-            description = "count the closing period as part of the answer span (default: ${DEFAULT-VALUE})")
-    boolean period;
+    @Option(names = "--values-only", description = "the answer span is the value tokens alone, without the closing period (for needle-ctl)")
+    boolean valuesOnly;
 
     @Option(names = "--samples", defaultValue = "1", description = "prompts per (task, length, depth) cell (default: ${DEFAULT-VALUE})")
     int samples;
@@ -75,7 +75,7 @@ public final class BoundaryStudy implements Callable<Integer> {
             out.printf(Locale.ROOT, "model %s, budget %d, chunk grid %d, %d cases (tasks single+multikey, lengths %s, 11 depths, %d sample(s) each)%n",
                     modelDir.getFileName(), budget, chunk, crossing.length, lens, samples);
             out.printf(Locale.ROOT, "answer span (value tokens%s) crosses a grid line in %d of %d cases (%.1f%%)%n%n",
-                    period ? " + period" : "", crossingCount, crossing.length, 100.0 * crossingCount / crossing.length);
+                    valuesOnly ? "" : " + period", crossingCount, crossing.length, 100.0 * crossingCount / crossing.length);
             out.println("| policy | span crosses a grid line | span inside one chunk | all |");
             out.println("|---|---|---|---|");
             for (String policy : specs) {
@@ -109,7 +109,7 @@ public final class BoundaryStudy implements Callable<Integer> {
         int[] value = model.encode(" " + c.value());
         int first = indexOf(c.tokens(), value, Math.max(0, c.needleStart() - 2));
         if (first < 0) throw new IllegalStateException("value '" + c.value() + "' not found after token " + c.needleStart());
-        int last = first + value.length - 1 + (period ? 1 : 0);
+        int last = first + value.length - (valuesOnly ? 1 : 0);
         return first / chunk != last / chunk;
     }
 
