@@ -45,9 +45,6 @@ public final class PolicyRegistry {
     static {
         register(FULL, null, (config, layers, kernels) -> Selector.keepAll());
         register("chunkkv", WINDOW_ATTENTION, (config, layers, kernels) -> new TopChunkSelector(kernels, config));
-        register("chunkkv-shift", WINDOW_ATTENTION, (config, layers, kernels) -> new ShiftedGridSelector(kernels, config));
-        register("chunkkv-slide", WINDOW_ATTENTION, (config, layers, kernels) -> new SlidingChunkSelector(kernels, config));
-        register("chunkkv-peak", WINDOW_ATTENTION, (config, layers, kernels) -> new PeakCentredSelector(kernels, config));
         // Original SnapKV selects per head; here one index list per layer is selected on the head-summed score, as
         // every policy of this cache shares one list across heads.
         register("snapkv", WINDOW_ATTENTION, TOP_TOKENS);
@@ -60,6 +57,10 @@ public final class PolicyRegistry {
                 new RandomSelector(config.window(), config.seed(), LayerBudget.uniform(config)));
         register("tova", (config, kernels) -> new TovaScorer(kernels, config.window()), TOP_TOKENS);
         register("keydiff", (config, kernels) -> new KeyDiffScorer(kernels, config.window()), TOP_TOKENS);
+        // ChunkKV with chunks placed off the paper's fixed grid (chunk-boundary study); the grid stays the default.
+        register("chunkkv-shift", WINDOW_ATTENTION, (config, layers, kernels) -> new ShiftedGridSelector(kernels, config));
+        register("chunkkv-slide", WINDOW_ATTENTION, (config, layers, kernels) -> new SlidingChunkSelector(kernels, config));
+        register("chunkkv-peak", WINDOW_ATTENTION, (config, layers, kernels) -> new PeakCentredSelector(kernels, config));
     }
 
     private PolicyRegistry() {}
