@@ -1,13 +1,15 @@
-"""Write models/needle-lm/README.md (model card) and training-curve.png from logs, eval.json and golden.json."""
+"""Write a model card (README.md) from a template, the checkpoint's state, eval.json and golden.json; for a model
+with a trained part also training-curve.png.
+
+  python3 train/card.py [--dir models/needle-lm] [--ckpt train/checkpoints/final.pt] [--template train/card_template.md]
+"""
+import argparse
 import json
 import os
 
 import torch
 
 import nlm
-
-D = nlm.MODEL_DIR
-CK = os.path.join(nlm.HERE, "checkpoints")
 
 
 def plot(hist, ev, path):
@@ -33,12 +35,19 @@ def plot(hist, ev, path):
 
 
 def main():
-    ck = torch.load(os.path.join(CK, "final.pt"))
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dir", default=nlm.MODEL_DIR)
+    ap.add_argument("--ckpt", default=os.path.join(nlm.HERE, "checkpoints", "final.pt"))
+    ap.add_argument("--template", default=os.path.join(nlm.HERE, "card_template.md"))
+    args = ap.parse_args()
+    D = args.dir
+    ck = torch.load(args.ckpt)
     st = ck["state"]
     cfg = ck["cfg"]
     ev = json.load(open(os.path.join(D, "eval.json")))
     gold = json.load(open(os.path.join(D, "golden.json")))
-    plot(st["hist"], ev, os.path.join(D, "training-curve.png"))
+    if st["hist"]:
+        plot(st["hist"], ev, os.path.join(D, "training-curve.png"))
     jl = os.path.join(D, "jlama-check.json")
     jcheck = json.load(open(jl)) if os.path.exists(jl) else None
     rows = "\n".join("| %d | %d | %.1f | %.3f | %.3f | %s |" % (
@@ -55,7 +64,7 @@ def main():
         jcheck=(json.dumps(jcheck) if jcheck else "not run"),
         example_prompt=ex["prompt_text"][-120:].replace("\n", "\\n"), example_answer=ex["expected_answer"],
     )
-    card = open(os.path.join(nlm.HERE, "card_template.md")).read()
+    card = open(args.template).read()
     for k, v in vals.items():
         card = card.replace("@@%s@@" % k, ("%.2f" % v) if isinstance(v, float) else str(v))
     with open(os.path.join(D, "README.md"), "w") as f:

@@ -44,16 +44,11 @@ SINK = 63                   # slowest pair
 
 
 def norm_factor(sq, eps=1e-5):
-    return 1.0 / math.sqrt(sq / D + eps)
+    return nlm.rms_factor(sq, D, eps)
 
 
 def codes(tok, seed):
-    g = torch.Generator().manual_seed(seed)
-    V = len(tok.vocab)
-    c = torch.randn(V, M, generator=g, dtype=torch.float64)
-    c = c / c.norm(dim=1, keepdim=True)
-    full = torch.zeros(V, TD, dtype=torch.float64)
-    full[:, :M] = c
+    full = nlm.random_codes(len(tok.vocab), M, TD, seed)
     colon, dot = tok.vocab[":"], tok.vocab["."]
     full[colon] = 0
     full[colon, M] = 1

@@ -1,6 +1,6 @@
-"""Export a checkpoint to the Jlama-loadable folder models/needle-lm/ (and write the NT haystack).
+"""Export a checkpoint to a Jlama-loadable folder (models/needle-lm/ by default) and write the NT haystack.
 
-  python3 train/export.py [--ckpt train/checkpoints/final.pt] [--out models/needle-lm]
+  python3 train/export.py [--ckpt train/checkpoints/final.pt] [--out models/needle-lm] [--no-haystack]
 """
 import argparse
 import json
@@ -113,6 +113,7 @@ def main():
     ap.add_argument("--ckpt", default=os.path.join(nlm.HERE, "checkpoints", "final.pt"))
     ap.add_argument("--out", default=nlm.MODEL_DIR)
     ap.add_argument("--random", action="store_true", help="export an untrained model (tooling check)")
+    ap.add_argument("--no-haystack", action="store_true", help="skip haystack-nt.txt (a sibling model links needle-lm's)")
     args = ap.parse_args()
     tok, keys, words = nlm.get_tokenizer()
     if args.random:
@@ -122,7 +123,8 @@ def main():
     else:
         model, cfg, _ = load(args.ckpt)
     export_model(model, cfg, tok, keys, words, args.out)
-    write_haystack(args.out)
+    if not args.no_haystack:
+        write_haystack(args.out)
     print("exported to", args.out)
 
 

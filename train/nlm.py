@@ -4,6 +4,7 @@ Everything shared by construct.py, evaluate.py, export.py and card.py lives here
 Python encoder used for training is the same code that writes tokenizer.json.
 """
 import json
+import math
 import os
 import random
 import re
@@ -368,6 +369,21 @@ def make_sample(rng, tok, keys, words, filler, length, n_needles, n_questions, m
 
 def prompt_ids(tok, messages_upto_user):
     return [BOS] + tok.encode(render(messages_upto_user, True))
+
+# ---------------------------------------------------------------- compiled circuits
+
+def rms_factor(sq, dim, eps=1e-5):
+    """RMSNorm's multiplier for a row of `dim` values with squared norm `sq`: compiled weights divide by it."""
+    return 1.0 / math.sqrt(sq / dim + eps)
+
+
+def random_codes(vocab, m, width, seed):
+    """vocab x width float64 token codes: m seeded random unit dims, the other width - m dims zero (for flags)."""
+    g = torch.Generator().manual_seed(seed)
+    c = torch.randn(vocab, m, generator=g, dtype=torch.float64)
+    full = torch.zeros(vocab, width, dtype=torch.float64)
+    full[:, :m] = c / c.norm(dim=1, keepdim=True)
+    return full
 
 # ---------------------------------------------------------------- model
 

@@ -57,6 +57,10 @@ public final class PolicyRegistry {
                 new RandomSelector(config.window(), config.seed(), LayerBudget.uniform(config)));
         register("tova", (config, kernels) -> new TovaScorer(kernels, config.window()), TOP_TOKENS);
         register("keydiff", (config, kernels) -> new KeyDiffScorer(kernels, config.window()), TOP_TOKENS);
+        // ChunkKV with chunks placed off the paper's fixed grid (chunk-boundary study); the grid stays the default.
+        register("chunkkv-shift", WINDOW_ATTENTION, (config, layers, kernels) -> new ShiftedGridSelector(kernels, config));
+        register("chunkkv-slide", WINDOW_ATTENTION, (config, layers, kernels) -> new SlidingChunkSelector(kernels, config));
+        register("chunkkv-peak", WINDOW_ATTENTION, (config, layers, kernels) -> new PeakCentredSelector(kernels, config));
     }
 
     private PolicyRegistry() {}

@@ -16,35 +16,24 @@ import io.github.chunkkv.jlama.Sampler;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.stream.StreamSupport;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The shipped needle-lm reproduces, through Jlama and the ChunkKV path with full KV, the PyTorch greedy
- * continuations recorded with it (models/needle-lm/golden.json): same rendered prompt ids, same 16 next tokens.
- * This proves the export (weight layout, RoPE convention, tokenizer, chat template).
+ * The shipped retrieval models (needle-lm and its control, needle-ctl) reproduce, through Jlama and the ChunkKV path
+ * with full KV, the PyTorch greedy continuations recorded with them (models/NAME/golden.json): same rendered prompt
+ * ids, same 16 next tokens. This proves each export (weight layout, RoPE convention, tokenizer, chat template).
  */
-class NeedleLmGoldenTest {
-    static final Path MODEL = Path.of(System.getProperty("chunkkv.repo.dir", "..")).resolve("models/needle-lm");
-    static AbstractModel jlama;
-
-    @BeforeAll
-    static void load() {
-        jlama = ChunkKvJlama.loadJlamaModel(MODEL);
-    }
-
-    @AfterAll
-    static void close() {
-        jlama.close();
-    }
-
-    @Test
-    void jlamaReproducesEveryRecordedPyTorchContinuation() throws IOException {
-        JsonNode golden = new ObjectMapper().readTree(MODEL.resolve("golden.json").toFile());
+class NeedleModelsGoldenTest {
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"needle-lm", "needle-ctl"})
+    void jlamaReproducesEveryRecordedPyTorchContinuation(String name) throws IOException {
+        Path dir = Path.of(System.getProperty("chunkkv.repo.dir", "..")).resolve("models").resolve(name);
+        JsonNode golden = new ObjectMapper().readTree(dir.resolve("golden.json").toFile());
         JsonNode records = golden.get("records");
         assertTrue(records.size() >= 20, "at least 20 recorded prompts");
-        try (ChunkKvModel model = ChunkKvJlama.wrap(jlama, ChunkKvConfig.full())) {
+        try (AbstractModel jlama = ChunkKvJlama.loadJlamaModel(dir);
+                ChunkKvModel model = ChunkKvJlama.wrap(jlama, ChunkKvConfig.full())) {
             int answered = 0;
             for (JsonNode record : records) {
                 PromptSupport.Builder prompt = jlama.promptSupport().orElseThrow().builder();
