@@ -12,6 +12,9 @@ import io.github.chunkkv.config.ChunkKvConfig;
 import io.github.chunkkv.config.Probe;
 import io.github.chunkkv.policy.PolicyRegistry;
 import io.github.chunkkv.simd.Kernels;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -126,7 +129,21 @@ public final class ChunkKvModel implements Generator {
      */
     public synchronized KvSession load(Path file) {
         Objects.requireNonNull(file, "file");
-        KvSession s = SessionSnapshot.read(file, fingerprint(), maxPositions, config -> newSession(UUID.randomUUID(), config));
+        return load(SessionSnapshot.Source.of(file));
+    }
+
+    /**
+     * {@link #load(Path)} from the bytes of a snapshot, e.g. as a cache store returned them (see {@link KvSession#snapshot()}):
+     * the same format, validated the same way. {@code name} says where they came from in exception messages.
+     */
+    public synchronized KvSession load(byte[] snapshot, String name) {
+        Objects.requireNonNull(snapshot, "snapshot");
+        Objects.requireNonNull(name, "name");
+        return load(SessionSnapshot.Source.of(snapshot, name));
+    }
+
+    private KvSession load(SessionSnapshot.Source source) {
+        KvSession s = SessionSnapshot.read(source, fingerprint(), maxPositions, config -> newSession(UUID.randomUUID(), config));
         sessions.put(s.id(), s);
         return s;
     }
@@ -136,6 +153,25 @@ public final class ChunkKvModel implements Generator {
         Objects.requireNonNull(file, "file");
         ModelFingerprint model = fingerprint();
         SnapshotFiles.writeAtomically(file, out -> SessionSnapshot.write(s, model, out));
+    }
+
+    synchronized byte[] snapshot(KvSession s) {
+        s.checkOpen();
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try {
+            SessionSnapshot.write(s, fingerprint(), bytes);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
+        }
+        return bytes.toByteArray();
+    }
+
+    /**
+     * A short hex name of what a snapshot must match to load into this model (architecture, dimensions, a weight
+     * hash): equal for the same model on every machine, different for another model. Cache stores put it in their keys.
+     */
+    public synchronized String modelId() {
+        return fingerprint().id();
     }
 
     /** Architecture, dimensions and a hash of the first embedding rows (computed once). */
