@@ -13,6 +13,8 @@ import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.Delay;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,6 +25,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,6 +67,7 @@ public final class RedisKvCacheStore implements KvCacheStore {
         }
     }
 
+    private final ClientResources resources;
     private final RedisClient client;
     private final StatefulRedisConnection<byte[], byte[]> connection;
     private final RedisCommands<byte[], byte[]> redis;
@@ -71,8 +75,9 @@ public final class RedisKvCacheStore implements KvCacheStore {
     private final int chunkBytes;
     private final Duration timeout;
 
-    private RedisKvCacheStore(RedisClient client, StatefulRedisConnection<byte[], byte[]> connection, StoreLimits limits, int chunkBytes,
+    private RedisKvCacheStore(ClientResources resources, RedisClient client, StatefulRedisConnection<byte[], byte[]> connection, StoreLimits limits, int chunkBytes,
             Duration timeout) {
+        this.resources = resources;
         this.client = client;
         this.connection = connection;
         this.redis = connection.sync();
@@ -95,16 +100,22 @@ public final class RedisKvCacheStore implements KvCacheStore {
         if (timeout == null || timeout.isNegative() || timeout.isZero()) throw new IllegalArgumentException("timeout must be positive, got " + timeout);
         RedisURI redisUri = RedisURI.create(uri);
         redisUri.setTimeout(timeout);
-        RedisClient client = RedisClient.create(redisUri);
+        // Reconnect attempts at most a second apart (Lettuce's default backs off to 30 s): a restarted Redis is used again
+        // soon, and until then every command fails at once.
+        ClientResources resources = ClientResources.builder()
+                .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
+                .build();
+        RedisClient client = RedisClient.create(resources, redisUri);
         client.setOptions(ClientOptions.builder()
                 .autoReconnect(true)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .timeoutOptions(TimeoutOptions.enabled(timeout))
                 .build());
         try {
-            return new RedisKvCacheStore(client, client.connect(ByteArrayCodec.INSTANCE), limits, chunkBytes, timeout);
+            return new RedisKvCacheStore(resources, client, client.connect(ByteArrayCodec.INSTANCE), limits, chunkBytes, timeout);
         } catch (RuntimeException e) {
             client.shutdown();
+            resources.shutdown();
             throw e;
         }
     }
@@ -190,6 +201,7 @@ public final class RedisKvCacheStore implements KvCacheStore {
     public void close() {
         connection.close();
         client.shutdown();
+        resources.shutdown();
     }
 
     private static byte[] manifestKey(String key) {
