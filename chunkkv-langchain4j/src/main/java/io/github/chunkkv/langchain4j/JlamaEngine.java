@@ -12,9 +12,12 @@ import io.github.chunkkv.jlama.GenerationResult;
 import io.github.chunkkv.jlama.GenerationResult.StopReason;
 import io.github.chunkkv.jlama.KvSession;
 import io.github.chunkkv.jlama.TextListener;
+import io.github.chunkkv.store.KvCacheStore;
+import io.github.chunkkv.store.SharedSessions;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
 
 /**
  * One loaded Jlama model with its compressed-KV wrapper and session cache, shared by the blocking and the streaming
@@ -27,11 +30,20 @@ final class JlamaEngine {
     private final SessionCache sessions;
     private boolean closed;
 
+    /** An engine whose sessions stay in this JVM. */
     JlamaEngine(AbstractModel model, int maxSessions) {
+        this(model, maxSessions, null, null);
+    }
+
+    /**
+     * @param store where sessions are shared with other instances; null: none
+     * @param storeLog receives the store's warnings
+     */
+    JlamaEngine(AbstractModel model, int maxSessions, KvCacheStore store, Logger storeLog) {
         this.model = model;
         this.kv = ChunkKvJlama.wrap(model, ChunkKvConfig.full());
         this.renderer = rendererFor(model);
-        this.sessions = new SessionCache(kv, maxSessions);
+        this.sessions = new SessionCache(kv, maxSessions, store == null ? null : new SharedSessions(kv, store, storeLog));
     }
 
     static PromptRenderer rendererFor(AbstractModel model) {
@@ -83,6 +95,7 @@ final class JlamaEngine {
             GenerationResult result = lease.reused() == prompt.length
                     ? session.regenerate(request.options(), listener)
                     : session.generate(Arrays.copyOfRange(prompt, lease.reused(), prompt.length), request.options(), listener);
+            sessions.publish(session);
             // Only a reply the model ended itself can be a complete tool call.
             List<ToolExecutionRequest> toolCalls = result.stopReason() == StopReason.END_OF_SEQUENCE && !request.tools().isEmpty()
                     ? toolCalls(context, result)
@@ -95,6 +108,11 @@ final class JlamaEngine {
             sessions.discard(session);
             throw e;
         }
+    }
+
+    /** Waits until the sessions written behind so far are in the store. */
+    void awaitStoreWrites() {
+        sessions.awaitStoreWrites(); // not synchronized: the writes do not need the engine
     }
 
     /** Jlama's tool-call parsing of a finished reply, mapped to LangChain4j requests (empty when it is no tool call). */

@@ -3,15 +3,19 @@ package io.github.chunkkv.langchain4j;
 import io.github.chunkkv.config.ChunkKvConfig;
 import io.github.chunkkv.jlama.ChunkKvModel;
 import io.github.chunkkv.jlama.KvSession;
+import io.github.chunkkv.store.SharedSessions;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.Optional;
 import java.util.UUID;
 
 /**
  * A bounded, least-recently-used set of KV sessions, looked up by token prefix. Chat clients re-send the whole
  * conversation every turn; when a prompt starts with a session's token history, that session's (compressed) cache
- * is continued and only the new tokens need a prefill. Evicted sessions are closed, which frees their cache.
+ * is continued and only the new tokens need a prefill. Evicted sessions are closed, which frees their cache. With a
+ * {@link SharedSessions} store, sessions are also written behind after each turn and looked up there on a request,
+ * so that several instances can answer the turns of one conversation.
  *
  * <p>Not thread-safe: the owning {@link JlamaEngine} serializes every call.
  */
@@ -19,14 +23,19 @@ final class SessionCache implements AutoCloseable {
     /** A session ready to prefill {@code prompt[reused..]}: its history is exactly {@code prompt[0..reused)}. */
     record Lease(KvSession session, int reused) {}
 
+    private static final long STORE_WRITE_WAIT_MILLIS = 60_000;
+
     private final ChunkKvModel model;
     private final int capacity;
+    private final SharedSessions shared;
     private final LinkedHashMap<UUID, KvSession> sessions = new LinkedHashMap<>(16, 0.75f, true);
 
-    SessionCache(ChunkKvModel model, int capacity) {
+    /** @param shared the store other instances share sessions through; null: none */
+    SessionCache(ChunkKvModel model, int capacity, SharedSessions shared) {
         if (capacity < 1) throw new IllegalArgumentException("maxSessions must be >= 1, got " + capacity);
         this.model = model;
         this.capacity = capacity;
+        this.shared = shared;
     }
 
     /**
@@ -34,9 +43,27 @@ final class SessionCache implements AutoCloseable {
      * a fresh session. A prefix is usable when it covers everything the session has compressed (compression already
      * used that history, so it cannot be partly undone). It leaves at least one prompt token to prefill, except when
      * the whole prompt is what the session's last prefill ended with: then {@code reused == prompt.length} and the
-     * session can {@link KvSession#regenerate} from there.
+     * session can {@link KvSession#regenerate} from there. With a shared store, a stored session longer than the best
+     * local prefix (another instance answered the turn before) is loaded and competes too.
      */
     Lease acquire(int[] prompt, ChunkKvConfig config) {
+        Lease best = longestPrefix(prompt, config);
+        int local = best == null ? 0 : best.reused();
+        if (shared != null) {
+            Optional<KvSession> stored = shared.resume(prompt, config, local);
+            if (stored.isPresent()) {
+                makeRoom();
+                sessions.put(stored.get().id(), stored.get());
+                best = longestPrefix(prompt, config);
+            }
+        }
+        if (best == null) return new Lease(open(config), 0);
+        sessions.get(best.session().id()); // mark as most recently used
+        if (best.session().position() > best.reused()) best.session().rewind(best.reused());
+        return best;
+    }
+
+    private Lease longestPrefix(int[] prompt, ChunkKvConfig config) {
         KvSession best = null;
         int bestPrefix = 0;
         for (KvSession s : sessions.values()) {
@@ -48,10 +75,17 @@ final class SessionCache implements AutoCloseable {
                 bestPrefix = prefix;
             }
         }
-        if (best == null) return new Lease(open(config), 0);
-        sessions.get(best.id()); // mark as most recently used
-        if (best.position() > bestPrefix) best.rewind(bestPrefix);
-        return new Lease(best, bestPrefix);
+        return best == null ? null : new Lease(best, bestPrefix);
+    }
+
+    /** Writes a session behind to the shared store, if there is one. */
+    void publish(KvSession session) {
+        if (shared != null) shared.publishLater(session);
+    }
+
+    /** Waits for the sessions written behind so far (tests, and a graceful close). */
+    void awaitStoreWrites() {
+        if (shared != null) shared.awaitWrites(STORE_WRITE_WAIT_MILLIS);
     }
 
     /** Closes a session whose state can no longer be trusted (a generation failed half-way). */
@@ -65,15 +99,20 @@ final class SessionCache implements AutoCloseable {
     }
 
     private KvSession open(ChunkKvConfig config) {
+        makeRoom();
+        KvSession s = model.openSession(config);
+        sessions.put(s.id(), s);
+        return s;
+    }
+
+    /** Closes the least recently used sessions until one more fits. */
+    private void makeRoom() {
         Iterator<KvSession> eldest = sessions.values().iterator();
         while (sessions.size() >= capacity) {
             KvSession s = eldest.next();
             eldest.remove();
             s.close();
         }
-        KvSession s = model.openSession(config);
-        sessions.put(s.id(), s);
-        return s;
     }
 
     private static int commonPrefix(int[] a, int[] b) {
@@ -85,6 +124,7 @@ final class SessionCache implements AutoCloseable {
 
     @Override
     public void close() {
+        if (shared != null) shared.close(); // finishes the writes behind before the sessions are freed
         for (KvSession s : new ArrayList<>(sessions.values())) s.close();
         sessions.clear();
     }

@@ -5,6 +5,7 @@ import com.github.tjake.jlama.model.ModelSupport;
 import com.github.tjake.jlama.safetensors.DType;
 import com.github.tjake.jlama.util.PhysicalCoreExecutor;
 import dev.langchain4j.exception.ModelNotFoundException;
+import io.github.chunkkv.store.KvCacheStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -12,14 +13,16 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import org.slf4j.Logger;
 
 /**
- * Loads each model folder once per JVM: chat models built for the same folder, working type, runtime quantization and
- * session-cache size
+ * Loads each model folder once per JVM: chat models built for the same folder, working type, runtime quantization,
+ * session-cache size and store
  * share one {@link JlamaEngine} (weights and sessions), which is closed when the last of them is closed.
  */
 final class SharedEngines {
-    private record Key(Path folder, DType workingQuantizedType, boolean quantizeAtRuntime, int maxSessions) {}
+    /** {@code store} compares by identity: models given the same store object share an engine. */
+    private record Key(Path folder, DType workingQuantizedType, boolean quantizeAtRuntime, int maxSessions, KvCacheStore store) {}
 
     private static final class Entry {
         final JlamaEngine engine;
@@ -34,23 +37,24 @@ final class SharedEngines {
 
     private SharedEngines() {}
 
-    static synchronized JlamaEngine acquire(Path folder, DType workingQuantizedType, boolean quantizeAtRuntime, int maxSessions) {
+    static synchronized JlamaEngine acquire(Path folder, DType workingQuantizedType, boolean quantizeAtRuntime, int maxSessions,
+            KvCacheStore store, Logger storeLog) {
         checkModelFolder(folder);
-        Key key = new Key(realPath(folder), workingQuantizedType, quantizeAtRuntime, maxSessions);
+        Key key = new Key(realPath(folder), workingQuantizedType, quantizeAtRuntime, maxSessions, store);
         Entry entry = ENGINES.get(key);
         if (entry == null) {
-            entry = new Entry(load(key));
+            entry = new Entry(load(key, storeLog));
             ENGINES.put(key, entry);
         }
         entry.users++;
         return entry.engine;
     }
 
-    private static JlamaEngine load(Key key) {
+    private static JlamaEngine load(Key key, Logger storeLog) {
         AbstractModel model = ModelSupport.loadModel(key.folder().toFile(), null, DType.F32, key.workingQuantizedType(),
                 key.quantizeAtRuntime() ? Optional.of(DType.Q4) : Optional.empty(), Optional.empty());
         try {
-            return new JlamaEngine(model, key.maxSessions());
+            return new JlamaEngine(model, key.maxSessions(), key.store(), storeLog);
         } catch (RuntimeException e) {
             model.close(); // e.g. an architecture ChunkKV refuses: do not keep the weights mapped
             throw e;
