@@ -29,6 +29,8 @@ import java.util.zip.CRC32C;
  * written ones are deleted.
  */
 public final class DirectoryStore implements KvCacheStore {
+    /** The entries' total size a store keeps to unless told otherwise: 4 GiB. */
+    public static final long DEFAULT_MAX_TOTAL_BYTES = 4L << 30;
     private static final int MAGIC = 0x434b5645; // "CKVE"
     private static final int HEADER_BYTES = Integer.BYTES + Long.BYTES + Integer.BYTES + Integer.BYTES;
 
@@ -37,6 +39,11 @@ public final class DirectoryStore implements KvCacheStore {
     private final StoreLimits limits;
     private final long maxTotalBytes;
     private final Clock clock;
+
+    /** A store in {@code dir} with {@link StoreLimits#DEFAULT} and {@link #DEFAULT_MAX_TOTAL_BYTES}. */
+    public DirectoryStore(Path dir) {
+        this(dir, StoreLimits.DEFAULT, DEFAULT_MAX_TOTAL_BYTES);
+    }
 
     /**
      * @param dir the store's folder, created when missing
