@@ -95,43 +95,56 @@ class SharedSessionsTest {
         }
     }
 
+    /** One instance and its store, for the tests that need no second instance. */
+    private record Instance(ChunkKvModel model, KvCacheStore store, SharedSessions shared) implements AutoCloseable {
+        @Override
+        public void close() {
+            shared.close();
+            store.close();
+            model.close();
+        }
+    }
+
+    private Instance instance() {
+        ChunkKvModel model = ChunkKvJlama.wrap(jlamaA, CONFIG);
+        KvCacheStore store = new DirectoryStore(dir, StoreLimits.DEFAULT, 1L << 30);
+        return new Instance(model, store, new SharedSessions(model, store, log));
+    }
+
     @Test
     void aTurnWrittenBehindReplacesTheEntryOfTheTurnBefore() {
-        try (ChunkKvModel a = ChunkKvJlama.wrap(jlamaA, CONFIG); KvCacheStore store = new DirectoryStore(dir, StoreLimits.DEFAULT, 1L << 30);
-                SharedSessions shared = new SharedSessions(a, store, log)) {
-            KvSession s = firstTurn(a);
-            String first = shared.publish(s);
+        try (Instance a = instance()) {
+            KvSession s = firstTurn(a.model());
+            String first = a.shared().publish(s);
             s.prefill(randomTokens(4, 30));
-            shared.publishLater(s);
-            shared.awaitWrites(30_000);
-            assertEquals(Optional.empty(), store.get(first));
-            assertTrue(store.get(shared.entryKey(s.tokens(), CONFIG)).isPresent());
+            a.shared().publishLater(s);
+            a.shared().awaitWrites(30_000);
+            assertEquals(Optional.empty(), a.store().get(first));
+            assertTrue(a.store().get(a.shared().entryKey(s.tokens(), CONFIG)).isPresent());
         }
     }
 
     @Test
     void anEntryThatDoesNotLoadIsDroppedWithAWarningAndNeverUsed() {
-        try (ChunkKvModel a = ChunkKvJlama.wrap(jlamaA, CONFIG); KvCacheStore store = new DirectoryStore(dir, StoreLimits.DEFAULT, 1L << 30);
-                SharedSessions shared = new SharedSessions(a, store, log)) {
-            KvSession s = firstTurn(a);
-            String key = shared.publish(s);
-            byte[] snapshot = store.get(key).orElseThrow();
+        try (Instance a = instance()) {
+            KvSession s = firstTurn(a.model());
+            String key = a.shared().publish(s);
+            byte[] snapshot = a.store().get(key).orElseThrow();
             snapshot[snapshot.length / 2] ^= 1; // the store's own checksum is rewritten: only the snapshot's CRC32C catches it
-            store.put(key, snapshot);
+            a.store().put(key, snapshot);
             int[] prompt = concat(s.tokens(), randomTokens(5, 10));
-            assertEquals(Optional.empty(), shared.resume(prompt, CONFIG, 0));
-            assertEquals(Optional.empty(), store.get(key));
+            assertEquals(Optional.empty(), a.shared().resume(prompt, CONFIG, 0));
+            assertEquals(Optional.empty(), a.store().get(key));
             assertTrue(warnings.stream().anyMatch(e -> e.getMessage().startsWith("dropped a bad KV cache store entry")), warnings.toString());
         }
     }
 
     @Test
     void sessionsShorterThanTheAnchorAreNotShared() {
-        try (ChunkKvModel a = ChunkKvJlama.wrap(jlamaA, CONFIG); KvCacheStore store = new DirectoryStore(dir, StoreLimits.DEFAULT, 1L << 30);
-                SharedSessions shared = new SharedSessions(a, store, log)) {
-            KvSession s = a.openSession(CONFIG);
+        try (Instance a = instance()) {
+            KvSession s = a.model().openSession(CONFIG);
             s.prefill(randomTokens(6, SharedSessions.ANCHOR_TOKENS - 1));
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> shared.publish(s));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> a.shared().publish(s));
             assertEquals("a shared session needs at least 64 tokens, this one has 63", e.getMessage());
         }
     }

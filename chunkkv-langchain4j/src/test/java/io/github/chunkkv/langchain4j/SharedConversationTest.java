@@ -148,11 +148,7 @@ class SharedConversationTest {
 
     @Test
     void aCorruptedEntryIsDroppedAndTheTurnIsPrefilledAgain() throws Exception {
-        List<ChatMessage> history = new ArrayList<>();
-        try (KvCacheStore storeA = store(Duration.ofMinutes(10)); KvCacheStore storeB = store(Duration.ofMinutes(10));
-                ChunkKvJlamaChatModel a = instance(storeA); ChunkKvJlamaChatModel b = instance(storeB)) {
-            SharedConversations.answer(a, history, userTurns.get(0));
-            a.awaitStoreWrites();
+        assertSecondTurnIsPrefilledAgain(Duration.ofMinutes(10), () -> {
             RedisClient client = RedisClient.create(redis.uri());
             try (StatefulRedisConnection<String, String> c = client.connect()) {
                 List<String> chunks = c.sync().keys("*:s:*}:*");
@@ -161,23 +157,30 @@ class SharedConversationTest {
             } finally {
                 client.shutdown();
             }
-            Turn turn = SharedConversations.answer(b, history, userTurns.get(1));
-            assertEquals(alone.get(1).text(), turn.text());
-            assertEquals(0, turn.reusedTokens(), "the corrupted entry was not used");
-        }
+        });
     }
 
     @Test
     void anExpiredConversationIsPrefilledAgain() throws Exception {
+        assertSecondTurnIsPrefilledAgain(Duration.ofMillis(500), () -> Thread.sleep(1500));
+    }
+
+    /** Something that happens to the store between two turns. */
+    private interface StoreEvent {
+        void happen() throws Exception;
+    }
+
+    /** A answers the first turn and writes it; after {@code event}, B answers the second turn without the stored one. */
+    private void assertSecondTurnIsPrefilledAgain(Duration timeToLive, StoreEvent event) throws Exception {
         List<ChatMessage> history = new ArrayList<>();
-        try (KvCacheStore storeA = store(Duration.ofMillis(500)); KvCacheStore storeB = store(Duration.ofMillis(500));
+        try (KvCacheStore storeA = store(timeToLive); KvCacheStore storeB = store(timeToLive);
                 ChunkKvJlamaChatModel a = instance(storeA); ChunkKvJlamaChatModel b = instance(storeB)) {
             SharedConversations.answer(a, history, userTurns.get(0));
             a.awaitStoreWrites();
-            Thread.sleep(1500);
+            event.happen();
             Turn turn = SharedConversations.answer(b, history, userTurns.get(1));
             assertEquals(alone.get(1).text(), turn.text());
-            assertEquals(0, turn.reusedTokens());
+            assertEquals(0, turn.reusedTokens(), "the stored turn was not used");
         }
     }
 
