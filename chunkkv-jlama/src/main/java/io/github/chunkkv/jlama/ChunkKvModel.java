@@ -14,6 +14,9 @@ import io.github.chunkkv.config.Probe;
 import io.github.chunkkv.config.KvPrecision;
 import io.github.chunkkv.policy.PolicyRegistry;
 import io.github.chunkkv.simd.Kernels;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -193,9 +196,23 @@ public final class ChunkKvModel implements Generator {
      */
     public KvSession load(Path file) {
         Objects.requireNonNull(file, "file");
+        return load(SessionSnapshot.Source.of(file));
+    }
+
+    /**
+     * {@link #load(Path)} from the bytes of a snapshot, e.g. as a cache store returned them (see {@link KvSession#snapshot()}):
+     * the same format, validated the same way. {@code name} says where they came from in exception messages.
+     */
+    public KvSession load(byte[] snapshot, String name) {
+        Objects.requireNonNull(snapshot, "snapshot");
+        Objects.requireNonNull(name, "name");
+        return load(SessionSnapshot.Source.of(snapshot, name));
+    }
+
+    private KvSession load(SessionSnapshot.Source source) {
         return ModelLock.call(lock, () -> {
             if (closed) throw new IllegalStateException("this ChunkKvModel is closed");
-            return register(SessionSnapshot.read(file, fingerprint(), maxPositions, config -> newSession(UUID.randomUUID(), config)));
+            return register(SessionSnapshot.read(source, fingerprint(), maxPositions, config -> newSession(UUID.randomUUID(), config)));
         });
     }
 
@@ -206,6 +223,27 @@ public final class ChunkKvModel implements Generator {
             ModelFingerprint model = fingerprint();
             SnapshotFiles.writeAtomically(file, out -> SessionSnapshot.write(s, model, out));
         });
+    }
+
+    byte[] snapshot(KvSession s) {
+        return ModelLock.call(lock, () -> {
+            s.checkOpen();
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            try {
+                SessionSnapshot.write(s, fingerprint(), bytes);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
+            }
+            return bytes.toByteArray();
+        });
+    }
+
+    /**
+     * A short hex name of what a snapshot must match to load into this model (architecture, dimensions, a weight
+     * hash): equal for the same model on every machine, different for another model. Cache stores put it in their keys.
+     */
+    public String modelId() {
+        return ModelLock.call(lock, () -> fingerprint().id());
     }
 
     /** Architecture, dimensions and a hash of the first embedding rows (computed once). */

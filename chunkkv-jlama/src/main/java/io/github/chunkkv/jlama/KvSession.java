@@ -210,6 +210,14 @@ public final class KvSession implements AutoCloseable {
         owner.save(this, file);
     }
 
+    /**
+     * This session's snapshot as bytes, in the format {@link #save} writes, for {@link ChunkKvModel#load(byte[], String)}
+     * (e.g. to ship it to a cache store shared by several processes).
+     */
+    public byte[] snapshot() {
+        return owner.snapshot(this);
+    }
+
     /** Frees the cache memory and forgets the session in its model. */
     @Override
     public void close() {

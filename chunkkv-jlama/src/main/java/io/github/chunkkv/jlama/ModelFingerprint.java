@@ -1,8 +1,13 @@
 package io.github.chunkkv.jlama;
 
+import java.io.ByteArrayOutputStream;
 import java.io.DataInput;
 import java.io.DataOutput;
+import java.io.DataOutputStream;
 import java.io.IOException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 
 /**
  * What a snapshot must match to be loaded into a model: architecture, dimensions, and a CRC32C of a few embedding
@@ -20,6 +25,17 @@ record ModelFingerprint(String architecture, int dim, int layers, int heads, int
     static ModelFingerprint read(DataInput in) throws IOException {
         return new ModelFingerprint(in.readUTF(), in.readInt(), in.readInt(), in.readInt(), in.readInt(), in.readInt(), in.readInt(),
                 in.readInt(), in.readLong());
+    }
+
+    /** 16 hex digits of a SHA-256 of this fingerprint as {@link #write} writes it: the model's name in cache-store keys. */
+    String id() {
+        try {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            write(new DataOutputStream(bytes));
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes.toByteArray()), 0, 8);
+        } catch (IOException | NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-256 and in-memory streams do not fail", e);
+        }
     }
 
     /** Null when {@code other} (the model loading) matches, else a sentence naming every difference. */

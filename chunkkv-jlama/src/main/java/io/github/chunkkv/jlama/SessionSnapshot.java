@@ -3,6 +3,7 @@ package io.github.chunkkv.jlama;
 import io.github.chunkkv.config.ChunkKvConfig;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -102,13 +103,60 @@ final class SessionSnapshot {
         new DataOutputStream(raw).writeInt((int) crc.getValue());
     }
 
+    /** Where snapshot bytes are read from: a file, or bytes a cache store returned. */
+    interface Source {
+        long size() throws IOException;
+
+        InputStream open() throws IOException;
+
+        /** A file: read where it lies. */
+        static Source of(Path file) {
+            return new Source() {
+                @Override
+                public long size() throws IOException {
+                    return Files.size(file);
+                }
+
+                @Override
+                public InputStream open() throws IOException {
+                    return Files.newInputStream(file);
+                }
+
+                @Override
+                public String toString() {
+                    return file.toString();
+                }
+            };
+        }
+
+        /** Bytes in memory, named {@code name} in messages. */
+        static Source of(byte[] bytes, String name) {
+            return new Source() {
+                @Override
+                public long size() {
+                    return bytes.length;
+                }
+
+                @Override
+                public InputStream open() {
+                    return new ByteArrayInputStream(bytes);
+                }
+
+                @Override
+                public String toString() {
+                    return name;
+                }
+            };
+        }
+    }
+
     /**
      * Validates {@code file} against {@code model}, then restores it into a session that {@code newSession} opens with
      * the snapshot's policy. On any failure that session is closed and the exception names the problem.
      */
-    static KvSession read(Path file, ModelFingerprint model, int maxPositions, Function<ChunkKvConfig, KvSession> newSession) {
+    static KvSession read(Source file, ModelFingerprint model, int maxPositions, Function<ChunkKvConfig, KvSession> newSession) {
         try {
-            long size = Files.size(file);
+            long size = file.size();
             Header h;
             try (DataInputStream in = open(file)) {
                 h = readHeader(in, model, maxPositions, file);
@@ -133,11 +181,11 @@ final class SessionSnapshot {
         }
     }
 
-    private static DataInputStream open(Path file) throws IOException {
-        return new DataInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 16));
+    private static DataInputStream open(Source file) throws IOException {
+        return new DataInputStream(new BufferedInputStream(file.open(), 1 << 16));
     }
 
-    private static Header readHeader(DataInputStream in, ModelFingerprint model, int maxPositions, Path file) throws IOException {
+    private static Header readHeader(DataInputStream in, ModelFingerprint model, int maxPositions, Source file) throws IOException {
         byte[] magic = new byte[MAGIC.length];
         in.readFully(magic);
         if (!Arrays.equals(magic, MAGIC)) throw invalid(file, "is not a ChunkKV session snapshot (bad magic)");
@@ -187,9 +235,9 @@ final class SessionSnapshot {
         return bytes;
     }
 
-    private static void checkCrc(Path file, long size) throws IOException {
+    private static void checkCrc(Source file, long size) throws IOException {
         CRC32C crc = new CRC32C();
-        try (InputStream in = Files.newInputStream(file)) {
+        try (InputStream in = file.open()) {
             byte[] buf = new byte[1 << 16];
             for (long left = size - Integer.BYTES; left > 0; ) {
                 int n = in.read(buf, 0, (int) Math.min(buf.length, left));
@@ -202,7 +250,7 @@ final class SessionSnapshot {
         }
     }
 
-    private static void readBody(DataInputStream in, Header h, ModelFingerprint m, KvSession session, Path file) throws IOException {
+    private static void readBody(DataInputStream in, Header h, ModelFingerprint m, KvSession session, Source file) throws IOException {
         int[] tokens = readInts(in, h.position());
         for (int i = 0; i < tokens.length; i++) check(tokens[i] >= 0 && tokens[i] < m.vocab(), file, "token " + i, tokens[i], "[0, " + m.vocab() + ")");
         int rowStride = m.kvHeads() * m.headSize();
@@ -233,7 +281,7 @@ final class SessionSnapshot {
         session.restore(tokens, h.compressedUpTo(), h.pendingToken(), stats, recall);
     }
 
-    private static int[] readPositions(DataInputStream in, int n, int position, Path file, String tier, int layer) throws IOException {
+    private static int[] readPositions(DataInputStream in, int n, int position, Source file, String tier, int layer) throws IOException {
         int[] p = readInts(in, n);
         for (int i = 0; i < n; i++) {
             if (p[i] < 0 || p[i] >= position || (i > 0 && p[i] <= p[i - 1])) {
@@ -261,11 +309,11 @@ final class SessionSnapshot {
         return v;
     }
 
-    private static void check(boolean ok, Path file, String what, long value, String range) {
+    private static void check(boolean ok, Source file, String what, long value, String range) {
         if (!ok) throw invalid(file, "is corrupt: " + what + " must be in " + range + ", got " + value);
     }
 
-    private static IllegalArgumentException invalid(Path file, String problem) {
+    private static IllegalArgumentException invalid(Source file, String problem) {
         return new IllegalArgumentException("snapshot " + file + " " + problem);
     }
 }

@@ -11,17 +11,17 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
 /** All-or-nothing file writes: a temp file in the target's directory, flushed to disk, then atomically renamed. */
-final class SnapshotFiles {
+public final class SnapshotFiles {
     /** Writes the body to the stream it is given. */
     @FunctionalInterface
-    interface Body {
+    public interface Body {
         void writeTo(OutputStream out) throws IOException;
     }
 
     private SnapshotFiles() {}
 
     /** Writes {@code target} with the bytes {@code body} produces; on any failure nothing is left behind. */
-    static void writeAtomically(Path target, Body body) {
+    public static void writeAtomically(Path target, Body body) {
         Path absolute = target.toAbsolutePath();
         Path dir = absolute.getParent();
         Path temp = null;

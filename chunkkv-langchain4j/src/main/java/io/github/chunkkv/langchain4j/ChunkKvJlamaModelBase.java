@@ -79,6 +79,11 @@ public abstract class ChunkKvJlamaModelBase implements AutoCloseable {
         return response;
     }
 
+    /** Waits until the conversations written behind so far are in the {@code store} (at most a minute). */
+    void awaitStoreWrites() {
+        engine.awaitStoreWrites();
+    }
+
     /** Frees this model's claim on the shared Jlama model; the last user frees its sessions and weights. */
     @Override
     public void close() {

@@ -16,6 +16,8 @@ import dev.langchain4j.spi.ServiceHelper;
 import io.github.chunkkv.config.ChunkKvConfig;
 import io.github.chunkkv.config.Recall;
 import io.github.chunkkv.jlama.VectorApiCheck;
+import io.github.chunkkv.store.KvCacheStore;
+import io.github.chunkkv.store.SharedSessions;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
@@ -68,6 +70,7 @@ public abstract class ChunkKvJlamaModelBuilder<B extends ChunkKvJlamaModelBuilde
     private List<ChatModelListener> listeners = List.of();
     private ChatRequestParameters defaultRequestParameters = DefaultChatRequestParameters.EMPTY;
     private Integer maxSessions;
+    private KvCacheStore store;
     private ChunkKvConfig kvCompression;
     private boolean compressionNamesRecall;
     private Recall recall;
@@ -223,6 +226,20 @@ public abstract class ChunkKvJlamaModelBuilder<B extends ChunkKvJlamaModelBuilde
     }
 
     /**
+     * A store shared with other instances of this model (e.g. {@code RedisKvCacheStore} from {@code chunkkv-store-redis},
+     * or a {@code DirectoryStore} on a shared folder), so that any instance can answer any turn of a conversation. A
+     * request whose prompt extends a stored session longer than anything cached locally continues it and prefills only
+     * the new tokens; after each reply the session is written to the store behind the response, on a background
+     * thread. Store failures never fail a request: they are logged as warnings to {@link #logger} and the request is
+     * prefilled locally. Sessions are shared per compression policy; the caller closes the store after the models.
+     * Null: none, conversations stay in this JVM.
+     */
+    public B store(KvCacheStore store) {
+        this.store = store;
+        return self();
+    }
+
+    /**
      * ChunkKV with the paper's defaults (chunk 10, window 32), keeping {@code keepRatio} in (0, 1] of the prompt; null:
      * no compression.
      */
@@ -281,7 +298,7 @@ public abstract class ChunkKvJlamaModelBuilder<B extends ChunkKvJlamaModelBuilde
         return self();
     }
 
-    /** Where {@link #logRequests} and {@link #logResponses} write; null: the model class's logger. */
+    /** Where {@link #logRequests}, {@link #logResponses} and the {@link #store}'s warnings write; null: the model class's logger. */
     public B logger(Logger logger) {
         this.logger = logger;
         return self();
@@ -343,7 +360,7 @@ public abstract class ChunkKvJlamaModelBuilder<B extends ChunkKvJlamaModelBuilde
         // F32 activations that pairing was tested with, unless asked otherwise.
         DType quantized = getOrDefault(workingQuantizedType, quantize ? DType.F32 : WorkingTypes.JLAMA_WORKING_QUANTIZED);
         return SharedEngines.acquire(folder, getOrDefault(workingMemoryType, WorkingTypes.JLAMA_WORKING_MEMORY), quantized, quantize,
-                getOrDefault(maxSessions, DEFAULT_MAX_SESSIONS));
+                getOrDefault(maxSessions, DEFAULT_MAX_SESSIONS), store, getOrDefault(logger, () -> LoggerFactory.getLogger(SharedSessions.class)));
     }
 
     private ChunkKvChatRequestParameters defaults(String displayName) {

@@ -17,10 +17,13 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import io.github.chunkkv.store.KvCacheStore;
+import io.github.chunkkv.store.SharedSessions;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
 
 /**
  * One loaded Jlama model with its compressed-KV wrapper and session cache, shared by the blocking and the streaming
@@ -40,15 +43,19 @@ final class JlamaEngine {
     private final Path workingDir;
     private boolean closed;
 
-    /** @param workingDir Jlama's working folder for this model, deleted on close; null when the caller owns it */
-    JlamaEngine(AbstractModel model, int maxSessions, Path workingDir) {
+    /**
+     * @param workingDir Jlama's working folder for this model, deleted on close; null when the caller owns it
+     * @param store where sessions are shared with other instances; null: none
+     * @param storeLog receives the store's warnings
+     */
+    JlamaEngine(AbstractModel model, int maxSessions, Path workingDir, KvCacheStore store, Logger storeLog) {
         this.model = model;
         this.workingDir = workingDir;
         this.kv = ChunkKvJlama.wrap(model, ChunkKvConfig.full());
         // The session cache bounds idle sessions and lent ones are bounded by the threads generating: no second bound.
         kv.setMaxOpenSessions(ChunkKvModel.MAX_OPEN_SESSIONS);
         this.renderer = rendererFor(model);
-        this.sessions = new SessionCache(kv, maxSessions);
+        this.sessions = new SessionCache(kv, maxSessions, store == null ? null : new SharedSessions(kv, store, storeLog));
     }
 
     static PromptRenderer rendererFor(AbstractModel model) {
@@ -106,6 +113,7 @@ final class JlamaEngine {
                     ? session.regenerate(request.options(), listener)
                     : session.generate(Arrays.copyOfRange(prompt, lease.reused(), prompt.length), request.options(), listener);
             consistent = true;
+            sessions.publish(session);
             // Only a reply the model ended itself can be a complete tool call.
             List<ToolExecutionRequest> toolCalls = result.stopReason() == StopReason.END_OF_SEQUENCE && !request.tools().isEmpty()
                     ? toolCalls(context, result)
@@ -124,6 +132,11 @@ final class JlamaEngine {
     private synchronized void giveBack(KvSession session, boolean consistent) {
         if (consistent && !closed && !session.isClosed()) sessions.giveBack(session);
         else sessions.discard(session);
+    }
+
+    /** Waits until the sessions written behind so far are in the store. */
+    void awaitStoreWrites() {
+        sessions.awaitStoreWrites(); // not synchronized: the writes do not need the engine
     }
 
     /** Jlama's tool-call parsing of a finished reply, mapped to LangChain4j requests (empty when it is no tool call). */

@@ -5,6 +5,7 @@ import com.github.tjake.jlama.safetensors.DType;
 import io.github.chunkkv.jlama.ChunkKvJlama;
 import com.github.tjake.jlama.util.PhysicalCoreExecutor;
 import dev.langchain4j.exception.ModelNotFoundException;
+import io.github.chunkkv.store.KvCacheStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -12,15 +13,18 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import org.slf4j.Logger;
 
 /**
- * Loads each model folder once per JVM: chat models built for the same folder, working type, runtime quantization and session-cache size
- * share one {@link JlamaEngine} (weights and sessions), which is closed when the last of them is closed. The registry's
- * lock is the outermost of the adapter and is never held while an engine runs or closes; a model is loaded under it,
- * so two builds of one folder load it once.
+ * Loads each model folder once per JVM: chat models built for the same folder, working types, runtime quantization,
+ * session-cache size and store share one {@link JlamaEngine} (weights and sessions), which is closed when the last of
+ * them is closed. The registry's lock is the outermost of the adapter and is never held while an engine runs or
+ * closes; a model is loaded under it, so two builds of one folder load it once.
  */
 final class SharedEngines {
-    private record Key(Path folder, DType workingMemoryType, DType workingQuantizedType, boolean quantizeAtRuntime, int maxSessions) {}
+    /** {@code store} compares by identity: models given the same store object share an engine. */
+    private record Key(Path folder, DType workingMemoryType, DType workingQuantizedType, boolean quantizeAtRuntime, int maxSessions,
+            KvCacheStore store) {}
 
     private static final class Entry {
         final JlamaEngine engine;
@@ -36,19 +40,19 @@ final class SharedEngines {
     private SharedEngines() {}
 
     static synchronized JlamaEngine acquire(Path folder, DType workingMemoryType, DType workingQuantizedType, boolean quantizeAtRuntime,
-            int maxSessions) {
+            int maxSessions, KvCacheStore store, Logger storeLog) {
         checkModelFolder(folder);
-        Key key = new Key(realPath(folder), workingMemoryType, workingQuantizedType, quantizeAtRuntime, maxSessions);
+        Key key = new Key(realPath(folder), workingMemoryType, workingQuantizedType, quantizeAtRuntime, maxSessions, store);
         Entry entry = ENGINES.get(key);
         if (entry == null) {
-            entry = new Entry(load(key));
+            entry = new Entry(load(key, storeLog));
             ENGINES.put(key, entry);
         }
         entry.users++;
         return entry.engine;
     }
 
-    private static JlamaEngine load(Key key) {
+    private static JlamaEngine load(Key key, Logger storeLog) {
         // A working folder of the engine's own, deleted when it closes: left to itself, Jlama makes one per loaded
         // model in the temp directory and removes it only when the JVM exits.
         Path workingDir = createWorkingDir();
@@ -61,7 +65,7 @@ final class SharedEngines {
             throw e;
         }
         try {
-            return new JlamaEngine(model, key.maxSessions(), workingDir);
+            return new JlamaEngine(model, key.maxSessions(), workingDir, key.store(), storeLog);
         } catch (RuntimeException e) {
             model.close(); // e.g. an architecture ChunkKV refuses: do not keep the weights mapped
             JlamaEngine.deleteWorkingDir(workingDir);

@@ -18,7 +18,7 @@ class SharedEnginesTest {
     @Test
     void jlamasWorkingFolderIsTheEnginesOwnAndDeletedOnClose() {
         // Left to itself Jlama made a temp folder per loaded model and deleted it only at JVM exit.
-        JlamaEngine engine = SharedEngines.acquire(TinyChatModels.llama(dir), DType.F32, DType.F32, false, 4);
+        JlamaEngine engine = SharedEngines.acquire(TinyChatModels.llama(dir), DType.F32, DType.F32, false, 4, null, null);
         Path working = engine.jlamaModel().getConfig().workingDirectory().map(File::toPath).orElseThrow();
         assertTrue(working.getFileName().toString().startsWith("chunkkv-jlama-") && Files.isDirectory(working), working.toString());
         SharedEngines.release(engine);

@@ -45,7 +45,7 @@ class ToolAndTemplateTest {
     @Test
     void aToolCallReplyIsMappedToExecutionRequests() {
         // Random weights never call a tool, so feed Jlama's parser the reply a tool-calling model would give.
-        JlamaEngine engine = new JlamaEngine(TinyModels.load(TinyChatModels.llamaWithTools(dir.resolve("engine"))), 1, null);
+        JlamaEngine engine = new JlamaEngine(TinyModels.load(TinyChatModels.llamaWithTools(dir.resolve("engine"))), 1, null, null, null);
         try {
             PromptContext prompt = engine.renderer().render(List.of(UserMessage.from("weather in Oslo?")), List.of(WEATHER), true);
             String reply = "{\"name\": \"weather\", \"arguments\": {\"city\": \"Oslo\"}}";
