@@ -1,6 +1,7 @@
 package io.github.chunkkv.bench;
 
 import com.github.tjake.jlama.model.AbstractModel;
+import io.github.chunkkv.cli.ExitCodes;
 import io.github.chunkkv.config.ChunkKvConfig;
 import io.github.chunkkv.convert.RandomLlamaWriter;
 import io.github.chunkkv.jlama.ChunkKvJlama;
@@ -17,11 +18,14 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.IntStream;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
 
 /**
  * {@code ./chunkkv bench-store REDIS_URI [CONTEXT] [CONVERSATIONS]}: what sharing compressed sessions through Redis
@@ -31,16 +35,35 @@ import org.slf4j.LoggerFactory;
  * {@code CONVERSATIONS} conversations answered by one instance against two instances that take alternate turns of
  * every conversation through Redis.
  */
-public final class StoreBench {
+@Command(name = "bench-store", description = "Sessions shared through Redis: stored bytes against FullKV, resume from Redis against"
+        + " re-prefill, and turns/s of conversations on one instance against two.")
+public final class StoreBench implements Callable<Integer> {
     private static final int REPLY_TOKENS = 16, TURN_TOKENS = 32, TURNS = 4, FIRST_TURN_TOKENS = 512, RESUME_RUNS = 3;
+    /** The shortest conversation a resume is measured on: its reply must fit after the prompt. */
+    private static final int MIN_CONTEXT = 2 * REPLY_TOKENS;
     private static final List<String> POLICIES = List.of("chunkkv:keep=0.1", "chunkkv:keep=0.1,recall=ram");
 
-    private StoreBench() {}
+    @Parameters(index = "0", paramLabel = "REDIS_URI", description = "the Redis server, e.g. redis://127.0.0.1:6379")
+    String uri;
 
-    public static void main(String[] args) throws Exception {
-        String uri = args[0];
-        int context = args.length > 1 ? Integer.parseInt(args[1]) : 2048;
-        int conversations = args.length > 2 ? Integer.parseInt(args[2]) : 4;
+    @Parameters(index = "1", arity = "0..1", paramLabel = "CONTEXT", defaultValue = "2048",
+            description = "tokens of the resumed conversation, in [32, 8192] (default: ${DEFAULT-VALUE})")
+    int context;
+
+    @Parameters(index = "2", arity = "0..1", paramLabel = "CONVERSATIONS", defaultValue = "4",
+            description = "concurrent conversations of the throughput run, in [1, 64] (default: ${DEFAULT-VALUE})")
+    int conversations;
+
+    public static void main(String[] args) {
+        System.exit(ExitCodes.commandLine(new StoreBench()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (context < MIN_CONTEXT || context > 8192) {
+            throw new IllegalArgumentException("CONTEXT must be in [" + MIN_CONTEXT + ", 8192], got " + context);
+        }
+        if (conversations < 1 || conversations > 64) throw new IllegalArgumentException("CONVERSATIONS must be in [1, 64], got " + conversations);
         try (ScratchDir scratch = ScratchDir.create("chunkkv-store-bench");
                 KvCacheStore store = RedisKvCacheStore.connect(uri, new StoreLimits(Duration.ofHours(1), 1L << 30),
                         RedisKvCacheStore.DEFAULT_CHUNK_BYTES, Duration.ofSeconds(30))) {
@@ -56,6 +79,7 @@ public final class StoreBench {
                 for (String policy : POLICIES) throughput(jlamaA, jlamaB, store, ChunkKvConfig.parse(policy), conversations);
             }
         }
+        return ExitCodes.OK;
     }
 
     private static int[] tokens(long seed, int n) {
