@@ -22,6 +22,10 @@ public final class ChunkKvConfig {
     public static final long DEFAULT_SEED = 42L;
     /** Upper bound of {@code cap} and {@code slack}: far above any context Jlama can hold, low enough to rule out typos. */
     public static final int MAX_CAP = 1 << 24;
+    /** Cold chunks decoding may promote per layer and step when recall is on and {@code promote} is not given. */
+    public static final int DEFAULT_PROMOTE = 1;
+    /** Upper bound of {@code promote}. */
+    public static final int MAX_PROMOTE = 64;
 
     private final String policy;
     private final String scorer; // null: the policy's own
@@ -37,6 +41,7 @@ public final class ChunkKvConfig {
     private final int cap; // 0: no decoding cap
     private final int slack;
     private final Probe probe;
+    private final Integer promote; // null: DEFAULT_PROMOTE with recall, else 0
 
     private ChunkKvConfig(Builder b) {
         this.policy = b.policy;
@@ -53,6 +58,7 @@ public final class ChunkKvConfig {
         this.cap = b.cap;
         this.slack = b.slack;
         this.probe = b.probe;
+        this.promote = b.promote;
     }
 
     /** Full KV cache: nothing is ever evicted. */
@@ -72,7 +78,7 @@ public final class ChunkKvConfig {
 
     /**
      * Parses {@code name[:key=value,...]}; keys: keep, budget, chunk, window, pool, reuse, sinks, seed, scorer, recall, cap,
-     * slack, probe.
+     * slack, probe, promote.
      * Applies the same validation as the builder.
      */
     public static ChunkKvConfig parse(String spec) {
@@ -158,6 +164,14 @@ public final class ChunkKvConfig {
         return recall != Recall.OFF;
     }
 
+    /**
+     * Cold chunks ({@code chunk} positions each) each layer may promote into the hot cache per decode step when the
+     * step's query may attend to them; 0 when decoding reads only what the last re-selection kept.
+     */
+    public int promote() {
+        return promote != null ? promote : recalls() ? DEFAULT_PROMOTE : 0;
+    }
+
     /** Hot rows per layer that a decoding cap re-selects down to; 0 when decoding is not capped. */
     public int cap() {
         return cap;
@@ -183,7 +197,9 @@ public final class ChunkKvConfig {
 
     /** This configuration with evicted rows going to {@code recall}. */
     public ChunkKvConfig withRecall(Recall recall) {
-        return copy().recall(recall).build();
+        Builder b = copy().recall(recall);
+        if (recall == Recall.OFF) b.promote = null; // nothing to promote from
+        return b.build();
     }
 
     private Builder copy() {
@@ -201,6 +217,7 @@ public final class ChunkKvConfig {
         b.cap = cap;
         b.slack = slack;
         b.probe = probe;
+        b.promote = promote;
         return b;
     }
 
@@ -228,7 +245,10 @@ public final class ChunkKvConfig {
         p.put("reuse", Integer.toString(reuseInterval));
         p.put("sinks", Integer.toString(sinkTokens));
         p.put("seed", Long.toString(seed));
-        if (recall != Recall.OFF) p.put("recall", recall.specName());
+        if (recall != Recall.OFF) {
+            p.put("recall", recall.specName());
+            p.put("promote", Integer.toString(promote()));
+        }
         if (cap > 0) {
             p.put("cap", Integer.toString(cap));
             p.put("slack", Integer.toString(slack));
@@ -274,6 +294,7 @@ public final class ChunkKvConfig {
         private int cap;
         private int slack;
         private Probe probe = Probe.NONE;
+        private Integer promote;
 
         private Builder(String policy) {
             Objects.requireNonNull(policy, () -> "policy must be one of " + String.join(", ", PolicyRegistry.names()));
@@ -358,6 +379,15 @@ public final class ChunkKvConfig {
             return this;
         }
 
+        /**
+         * Cold chunks each layer may promote per decode step, in [0, {@value #MAX_PROMOTE}]; needs recall when above 0
+         * (default {@value #DEFAULT_PROMOTE} with recall, 0 without).
+         */
+        public Builder promote(int promote) {
+            this.promote = promote;
+            return this;
+        }
+
         private void set(String key, String value) {
             switch (key) {
                 case "scorer" -> scorer(value);
@@ -373,8 +403,9 @@ public final class ChunkKvConfig {
                 case "cap" -> cap(parseInt(key, value));
                 case "slack" -> slack(parseInt(key, value));
                 case "probe" -> probe(Probe.fromName(value));
+                case "promote" -> promote(parseInt(key, value));
                 default -> throw new IllegalArgumentException("unknown policy spec parameter '" + key
-                        + "'; allowed: keep, budget, chunk, window, pool, reuse, sinks, seed, scorer, recall, cap, slack, probe");
+                        + "'; allowed: keep, budget, chunk, window, pool, reuse, sinks, seed, scorer, recall, cap, slack, probe, promote");
             }
         }
 
@@ -400,6 +431,12 @@ public final class ChunkKvConfig {
             }
             if (slack < 0 || slack > MAX_CAP) throw new IllegalArgumentException("slack must be in [0, " + MAX_CAP + "], got " + slack);
             if (slack > 0 && cap == 0) throw new IllegalArgumentException("slack needs a cap (slack only delays the decoding cap), got slack=" + slack);
+            if (promote != null && (promote < 0 || promote > MAX_PROMOTE)) {
+                throw new IllegalArgumentException("promote must be in [0, " + MAX_PROMOTE + "], got " + promote);
+            }
+            if (promote != null && promote > 0 && recall == Recall.OFF) {
+                throw new IllegalArgumentException("promote needs recall=ram or recall=disk (without recall nothing stays to promote), got promote=" + promote);
+            }
             if (scorer != null) checkScorer();
             return new ChunkKvConfig(this);
         }

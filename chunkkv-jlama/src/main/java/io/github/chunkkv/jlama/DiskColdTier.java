@@ -12,30 +12,43 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.IntPredicate;
 
 /**
  * Cold rows in a per-session temp file, read with positioned reads when a turn recalls them. The file is unlinked
  * right after it is opened (delete-on-open), so it vanishes with the process even if the JVM crashes; where the
- * file system refuses to unlink an open file, DELETE_ON_CLOSE removes it on close. Only positions and block
- * offsets stay on the heap.
+ * file system refuses to unlink an open file, DELETE_ON_CLOSE removes it on close. Only positions, block offsets
+ * and chunk summaries stay on the heap. Rows that decoding promotes are read one by one; their bytes stay in the file
+ * (unreferenced) until the next turn recalls everything and empties it.
  */
 final class DiskColdTier extends ColdTier {
-    /** One demoted block: its positions, and where its codes and scales lie in the file. */
-    private record Extent(int[] positions, long offset, int codeBytes, int scaleCount) {}
+    /**
+     * One demoted block as written: {@code storedRows} rows' codes from {@code offset}, then their scales. Of those,
+     * the rows still cold: their positions and their index in the block ({@code stored} is null while every stored
+     * row is still cold, saving 4 bytes a row of heap).
+     */
+    private record Extent(int[] positions, int[] stored, long offset, int storedRows) {
+        int storedRow(int i) {
+            return stored == null ? i : stored[i];
+        }
+    }
 
+    private final int codesPerRow, scalesPerRow;
     private final FileChannel file;
     private final Path path;
     private final List<List<Extent>> layers = new ArrayList<>();
     private long end;
 
-    private DiskColdTier(Kernels kernels, int layerCount, int rowStride, int headSize, FileChannel file, Path path) {
-        super(kernels, rowStride, headSize);
+    private DiskColdTier(Kernels kernels, int layerCount, int rowStride, int headSize, int summaryChunk, FileChannel file, Path path) {
+        super(kernels, layerCount, rowStride, headSize, summaryChunk);
+        this.codesPerRow = 2 * rowStride;
+        this.scalesPerRow = 2 * (rowStride / headSize);
         this.file = file;
         this.path = path;
         for (int l = 0; l < layerCount; l++) layers.add(new ArrayList<>());
     }
 
-    static DiskColdTier open(Kernels kernels, int layerCount, int rowStride, int headSize) {
+    static DiskColdTier open(Kernels kernels, int layerCount, int rowStride, int headSize, int summaryChunk) {
         try {
             Path path = Files.createTempFile("chunkkv-cold-", ".kv");
             FileChannel channel;
@@ -50,7 +63,7 @@ final class DiskColdTier extends ColdTier {
             } catch (IOException notOnThisFileSystem) {
                 // DELETE_ON_CLOSE still removes it when the session closes
             }
-            return new DiskColdTier(kernels, layerCount, rowStride, headSize, channel, path);
+            return new DiskColdTier(kernels, layerCount, rowStride, headSize, summaryChunk, channel, path);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the cold-tier file of a recall=disk session in " + System.getProperty("java.io.tmpdir"), e);
         }
@@ -62,15 +75,14 @@ final class DiskColdTier extends ColdTier {
     }
 
     @Override
-    void store(int layer, ColdRows rows) {
-        if (rows.rows() == 0) return;
+    void write(int layer, ColdRows rows) {
         ByteBuffer buf = ByteBuffer.allocate(rows.codes().length + 4 * rows.scales().length).order(ByteOrder.LITTLE_ENDIAN);
         buf.put(rows.codes()).asFloatBuffer().put(rows.scales());
         buf.rewind();
         try {
             long at = end;
             while (buf.hasRemaining()) at += file.write(buf, at);
-            layers.get(layer).add(new Extent(rows.positions(), end, rows.codes().length, rows.scales().length));
+            layers.get(layer).add(new Extent(rows.positions(), null, end, rows.rows()));
             end = at;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the cold-tier file of a recall=disk session", e);
@@ -80,24 +92,76 @@ final class DiskColdTier extends ColdTier {
     @Override
     ColdRows rows(int layer) {
         List<ColdRows> blocks = new ArrayList<>();
-        try {
-            for (Extent e : layers.get(layer)) {
-                ByteBuffer buf = ByteBuffer.allocate(e.codeBytes + 4 * e.scaleCount).order(ByteOrder.LITTLE_ENDIAN);
-                for (long at = e.offset; buf.hasRemaining(); ) {
-                    int read = file.read(buf, at);
-                    if (read < 0) throw new IOException("cold-tier file ends early at byte " + at);
-                    at += read;
+        for (Extent e : layers.get(layer)) {
+            ByteBuffer buf = read(e.offset, e.storedRows * (codesPerRow + 4L * scalesPerRow));
+            byte[] codes = new byte[e.storedRows * codesPerRow];
+            float[] scales = new float[e.storedRows * scalesPerRow];
+            buf.get(codes).asFloatBuffer().get(scales);
+            blocks.add(e.stored == null ? new ColdRows(e.positions, codes, scales)
+                    : new ColdRows(e.positions, pick(codes, e.stored, codesPerRow), pick(scales, e.stored, scalesPerRow)));
+        }
+        return ColdRows.sortedConcat(blocks);
+    }
+
+    @Override
+    ColdRows take(int layer, IntPredicate selected) {
+        List<ColdRows> taken = new ArrayList<>();
+        List<Extent> extents = layers.get(layer);
+        for (int x = 0; x < extents.size(); x++) {
+            Extent e = extents.get(x);
+            int n = e.positions.length, count = 0;
+            int[] picked = new int[n];
+            for (int i = 0; i < n; i++) if (selected.test(e.positions[i])) picked[count++] = i;
+            if (count == 0) continue;
+            int[] positions = new int[count];
+            byte[] codes = new byte[count * codesPerRow];
+            float[] scales = new float[count * scalesPerRow];
+            int[] restPositions = new int[n - count], restStored = new int[n - count];
+            for (int i = 0, t = 0, r = 0; i < n; i++) {
+                if (t < count && picked[t] == i) {
+                    int row = e.storedRow(i);
+                    positions[t] = e.positions[i];
+                    read(e.offset + (long) row * codesPerRow, codesPerRow).get(codes, t * codesPerRow, codesPerRow);
+                    read(e.offset + (long) e.storedRows * codesPerRow + 4L * row * scalesPerRow, 4L * scalesPerRow).asFloatBuffer()
+                            .get(scales, t * scalesPerRow, scalesPerRow);
+                    t++;
+                } else {
+                    restPositions[r] = e.positions[i];
+                    restStored[r++] = e.storedRow(i);
                 }
-                byte[] codes = new byte[e.codeBytes];
-                float[] scales = new float[e.scaleCount];
-                buf.flip();
-                buf.get(codes).asFloatBuffer().get(scales);
-                blocks.add(new ColdRows(e.positions, codes, scales));
+            }
+            extents.set(x, new Extent(restPositions, restStored, e.offset, e.storedRows));
+            taken.add(new ColdRows(positions, codes, scales));
+        }
+        extents.removeIf(e -> e.positions.length == 0);
+        return ColdRows.sortedConcat(taken);
+    }
+
+    /** {@code length} bytes of the file from {@code at}, little-endian, ready to read. */
+    private ByteBuffer read(long at, long length) {
+        ByteBuffer buf = ByteBuffer.allocate(Math.toIntExact(length)).order(ByteOrder.LITTLE_ENDIAN);
+        try {
+            while (buf.hasRemaining()) {
+                int read = file.read(buf, at);
+                if (read < 0) throw new IOException("cold-tier file ends early at byte " + at);
+                at += read;
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the cold-tier file of a recall=disk session", e);
         }
-        return ColdRows.sortedConcat(blocks);
+        return buf.flip();
+    }
+
+    private static byte[] pick(byte[] all, int[] rows, int perRow) {
+        byte[] out = new byte[rows.length * perRow];
+        for (int i = 0; i < rows.length; i++) System.arraycopy(all, rows[i] * perRow, out, i * perRow, perRow);
+        return out;
+    }
+
+    private static float[] pick(float[] all, int[] rows, int perRow) {
+        float[] out = new float[rows.length * perRow];
+        for (int i = 0; i < rows.length; i++) System.arraycopy(all, rows[i] * perRow, out, i * perRow, perRow);
+        return out;
     }
 
     @Override
@@ -113,7 +177,7 @@ final class DiskColdTier extends ColdTier {
     }
 
     @Override
-    void clear() {
+    void forget() {
         layers.forEach(List::clear);
         end = 0;
         try {
@@ -124,8 +188,8 @@ final class DiskColdTier extends ColdTier {
     }
 
     @Override
-    long ramBytes() {
-        return 4L * layers.stream().flatMap(List::stream).mapToLong(e -> e.positions.length).sum();
+    long rowRamBytes() {
+        return layers.stream().flatMap(List::stream).mapToLong(e -> 4L * e.positions.length * (e.stored == null ? 1 : 2)).sum();
     }
 
     @Override

@@ -30,6 +30,7 @@ public final class KvSession implements AutoCloseable {
     private final LayerKvCache[] caches;
     private final ColdTier cold;
     private final DecodeCap decodeCap;
+    private final DecodeRecall decodeRecall;
     private int[] history = new int[64];
     private int position;
     private int compressedUpTo;
@@ -43,15 +44,17 @@ public final class KvSession implements AutoCloseable {
     /**
      * @param cold the cold tier, or null without recall
      * @param decodeCap the decoding cap, or null without one
+     * @param decodeRecall decode-time recall of cold chunks, or null without ({@code promote=0} or no recall)
      */
     KvSession(ChunkKvModel owner, UUID id, ChunkKvConfig config, CompressionPolicy policy, int layers, int rowStride, ColdTier cold,
-            DecodeCap decodeCap) {
+            DecodeCap decodeCap, DecodeRecall decodeRecall) {
         this.owner = owner;
         this.id = id;
         this.config = config;
         this.policy = policy;
         this.cold = cold;
         this.decodeCap = decodeCap;
+        this.decodeRecall = decodeRecall;
         this.caches = new LayerKvCache[layers];
         for (int l = 0; l < layers; l++) caches[l] = new LayerKvCache(rowStride, 64);
     }
@@ -150,6 +153,11 @@ public final class KvSession implements AutoCloseable {
         return cold == null ? 0 : cold.diskBytes();
     }
 
+    /** Rows that decode-time recall ({@code promote}) moved from the cold tier into the hot cache since the last prefill. */
+    public long rowsPromotedWhileDecoding() {
+        return decodeRecall == null ? 0 : decodeRecall.promotedRows();
+    }
+
     /** The tiers after the last re-selection (prefill or decoding cap), or null before one or without recall and cap. */
     public RecallStats lastRecallStats() {
         return lastRecallStats;
@@ -210,6 +218,14 @@ public final class KvSession implements AutoCloseable {
         return decodeCap;
     }
 
+    /**
+     * Decode-time recall: promotes the cold chunks a decode step's queries may attend to into the layer's hot cache,
+     * before the step's rows are appended and attend (no-op without decode-time recall).
+     */
+    void promoteForDecoding(int layer, float[] q, int rows) {
+        if (decodeRecall != null) decodeRecall.beforeAttention(layer, q, rows, caches[layer], cold);
+    }
+
     /** Feeds the decoding cap's query ring (no-op without a cap). */
     void observeQueries(int layer, float[] q, int rows) {
         if (decodeCap != null) decodeCap.observe(layer, q, rows);
@@ -262,6 +278,7 @@ public final class KvSession implements AutoCloseable {
 
     void endPrefill(CompressionStats stats, float[] logits) {
         this.prefillPlan = null;
+        if (decodeRecall != null) decodeRecall.resetCount();
         this.lastStats = stats;
         this.compressedUpTo = position;
         this.prefillLogits = logits.clone();
