@@ -89,11 +89,29 @@ abstract class ColdTier implements AutoCloseable {
      * its hot cache, in position order; returns how many rows moved.
      */
     final int promoteChunks(int layer, int[] chunkIds, LayerKvCache cache) {
-        int chunk = summaries.chunkSize();
-        ColdRows taken = take(layer, position -> Arrays.binarySearch(chunkIds, position / chunk) >= 0);
+        ColdRows taken = take(layer, inChunks(chunkIds));
         for (int id : chunkIds) summaries.remove(layer, id);
         decodeInto(taken, cache);
         return taken.rows();
+    }
+
+    /** A layer's cold rows of the given chunks (ids ascending), which stay cold. */
+    final ColdRows chunkRows(int layer, int[] chunkIds) {
+        return read(layer, inChunks(chunkIds));
+    }
+
+    /** The float32 keys of the rows, row after row (all KV heads of a row, as in a cache row). */
+    final float[] keys(ColdRows rows) {
+        float[] keys = new float[rows.rows() * rowStride];
+        for (int r = 0; r < rows.rows(); r++) {
+            kernels.dequantizeQ8(rows.codes(), r * 2 * rowStride, rows.scales(), r * 2 * kvHeads, kvHeads, headSize, keys, r * rowStride);
+        }
+        return keys;
+    }
+
+    private IntPredicate inChunks(int[] chunkIds) {
+        int chunk = summaries.chunkSize();
+        return position -> Arrays.binarySearch(chunkIds, position / chunk) >= 0;
     }
 
     private void decodeInto(ColdRows cold, LayerKvCache cache) {
@@ -134,6 +152,9 @@ abstract class ColdTier implements AutoCloseable {
 
     /** A layer's cold rows, sorted by position. */
     abstract ColdRows rows(int layer);
+
+    /** A layer's cold rows whose position passes {@code selected}, sorted by position; they stay cold. */
+    abstract ColdRows read(int layer, IntPredicate selected);
 
     /** Removes and returns a layer's cold rows whose position passes {@code selected}, sorted by position. */
     abstract ColdRows take(int layer, IntPredicate selected);

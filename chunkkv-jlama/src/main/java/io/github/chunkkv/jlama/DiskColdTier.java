@@ -93,7 +93,7 @@ final class DiskColdTier extends ColdTier {
     ColdRows rows(int layer) {
         List<ColdRows> blocks = new ArrayList<>();
         for (Extent e : layers.get(layer)) {
-            ByteBuffer buf = read(e.offset, e.storedRows * (codesPerRow + 4L * scalesPerRow));
+            ByteBuffer buf = readBytes(e.offset, e.storedRows * (codesPerRow + 4L * scalesPerRow));
             byte[] codes = new byte[e.storedRows * codesPerRow];
             float[] scales = new float[e.storedRows * scalesPerRow];
             buf.get(codes).asFloatBuffer().get(scales);
@@ -104,7 +104,17 @@ final class DiskColdTier extends ColdTier {
     }
 
     @Override
+    ColdRows read(int layer, IntPredicate selected) {
+        return collect(layer, selected, false);
+    }
+
+    @Override
     ColdRows take(int layer, IntPredicate selected) {
+        return collect(layer, selected, true);
+    }
+
+    /** The selected rows, read one by one; {@code remove} also drops them from the tier (their bytes stay in the file). */
+    private ColdRows collect(int layer, IntPredicate selected, boolean remove) {
         List<ColdRows> taken = new ArrayList<>();
         List<Extent> extents = layers.get(layer);
         for (int x = 0; x < extents.size(); x++) {
@@ -121,8 +131,8 @@ final class DiskColdTier extends ColdTier {
                 if (t < count && picked[t] == i) {
                     int row = e.storedRow(i);
                     positions[t] = e.positions[i];
-                    read(e.offset + (long) row * codesPerRow, codesPerRow).get(codes, t * codesPerRow, codesPerRow);
-                    read(e.offset + (long) e.storedRows * codesPerRow + 4L * row * scalesPerRow, 4L * scalesPerRow).asFloatBuffer()
+                    readBytes(e.offset + (long) row * codesPerRow, codesPerRow).get(codes, t * codesPerRow, codesPerRow);
+                    readBytes(e.offset + (long) e.storedRows * codesPerRow + 4L * row * scalesPerRow, 4L * scalesPerRow).asFloatBuffer()
                             .get(scales, t * scalesPerRow, scalesPerRow);
                     t++;
                 } else {
@@ -130,7 +140,7 @@ final class DiskColdTier extends ColdTier {
                     restStored[r++] = e.storedRow(i);
                 }
             }
-            extents.set(x, new Extent(restPositions, restStored, e.offset, e.storedRows));
+            if (remove) extents.set(x, new Extent(restPositions, restStored, e.offset, e.storedRows));
             taken.add(new ColdRows(positions, codes, scales));
         }
         extents.removeIf(e -> e.positions.length == 0);
@@ -138,7 +148,7 @@ final class DiskColdTier extends ColdTier {
     }
 
     /** {@code length} bytes of the file from {@code at}, little-endian, ready to read. */
-    private ByteBuffer read(long at, long length) {
+    private ByteBuffer readBytes(long at, long length) {
         ByteBuffer buf = ByteBuffer.allocate(Math.toIntExact(length)).order(ByteOrder.LITTLE_ENDIAN);
         try {
             while (buf.hasRemaining()) {

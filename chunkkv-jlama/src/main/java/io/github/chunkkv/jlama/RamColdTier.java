@@ -31,6 +31,11 @@ final class RamColdTier extends ColdTier {
     }
 
     @Override
+    ColdRows read(int layer, IntPredicate selected) {
+        return rows(layer).where(selected);
+    }
+
+    @Override
     ColdRows take(int layer, IntPredicate selected) {
         ColdRows all = rows(layer);
         List<ColdRows> blocks = layers.get(layer);
