@@ -126,7 +126,7 @@ final class ColdChunkSummaries {
 
     private void ensureChunks(int layer, int needed) {
         if (needed > coldRows[layer].length) {
-            int grown = Math.max(needed, coldRows[layer].length * 2);
+            int grown = Math.max(needed, coldRows[layer].length + (coldRows[layer].length >> 3)); // resident bytes matter more than copies
             lows[layer] = Arrays.copyOf(lows[layer], grown * rowStride);
             highs[layer] = Arrays.copyOf(highs[layer], grown * rowStride);
             scales[layer] = Arrays.copyOf(scales[layer], grown * kvHeads);

@@ -69,7 +69,7 @@ final class DecodeRecall {
     void beforeAttention(int layer, float[] q, int rows, LayerKvCache cache, ColdTier cold) {
         ColdChunkSummaries summaries = cold.summaries();
         int chunks = summaries.chunks(layer);
-        if (chunks == 0) return;
+        if (chunks == 0 || cold.rowCount(layer) == 0) return;
         float[] logZ = new float[rows * numHeads];
         float[][] bound = new float[rows * numHeads][];
         VectorMath.pfor(0, numHeads, h -> {

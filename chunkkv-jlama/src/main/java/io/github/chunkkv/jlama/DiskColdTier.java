@@ -127,13 +127,17 @@ final class DiskColdTier extends ColdTier {
             byte[] codes = new byte[count * codesPerRow];
             float[] scales = new float[count * scalesPerRow];
             int[] restPositions = new int[n - count], restStored = new int[n - count];
+            for (int t = 0; t < count; ) { // a run of rows stored one after another (a chunk, typically) is one read
+                int first = e.storedRow(picked[t]), run = 1;
+                while (t + run < count && e.storedRow(picked[t + run]) == first + run) run++;
+                readBytes(e.offset + (long) first * codesPerRow, (long) run * codesPerRow).get(codes, t * codesPerRow, run * codesPerRow);
+                readBytes(e.offset + (long) e.storedRows * codesPerRow + 4L * first * scalesPerRow, 4L * run * scalesPerRow).asFloatBuffer()
+                        .get(scales, t * scalesPerRow, run * scalesPerRow);
+                for (int i = 0; i < run; i++) positions[t + i] = e.positions[picked[t + i]];
+                t += run;
+            }
             for (int i = 0, t = 0, r = 0; i < n; i++) {
                 if (t < count && picked[t] == i) {
-                    int row = e.storedRow(i);
-                    positions[t] = e.positions[i];
-                    readBytes(e.offset + (long) row * codesPerRow, codesPerRow).get(codes, t * codesPerRow, codesPerRow);
-                    readBytes(e.offset + (long) e.storedRows * codesPerRow + 4L * row * scalesPerRow, 4L * scalesPerRow).asFloatBuffer()
-                            .get(scales, t * scalesPerRow, scalesPerRow);
                     t++;
                 } else {
                     restPositions[r] = e.positions[i];

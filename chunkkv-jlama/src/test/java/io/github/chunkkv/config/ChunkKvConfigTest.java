@@ -46,6 +46,10 @@ class ChunkKvConfigTest {
         "chunkkv:cap=64,slack=16777217 | slack must be in [0, 16777216]",
         "chunkkv:slack=8           | slack needs a cap",
         "chunkkv:cap=many          | cap must be an integer",
+        "chunkkv:recall=ram,promote=-1 | promote must be in [0, 64]",
+        "chunkkv:recall=ram,promote=65 | promote must be in [0, 64]",
+        "chunkkv:promote=1         | promote needs recall=ram or recall=disk",
+        "chunkkv:recall=ram,promote=x | promote must be an integer",
         "chunkkv:scorer=lru        | scorer must be one of chunkkv, snapkv, h2o, pyramidkv",
         "chunkkv:scorer=random     | scorer must be one of chunkkv, snapkv, h2o, pyramidkv",
         "random:scorer=h2o         | scorer applies only to policies that score positions (chunkkv, snapkv, h2o, pyramidkv",
@@ -151,5 +155,20 @@ class ChunkKvConfigTest {
         ChunkKvConfig c = ChunkKvConfig.parse("chunkkv:keep=0.1,probe=Repeat");
         assertEquals(Probe.REPEAT, c.probe());
         assertEquals(Probe.REPEAT, c.withBudget(64).probe());
+    }
+
+    @Test
+    void promoteDefaultsToDecodeTimeRecallWithRecallAndToNothingWithout() {
+        assertEquals(0, ChunkKvConfig.parse("chunkkv:keep=0.1").promote());
+        assertEquals(0, ChunkKvConfig.parse("chunkkv:keep=0.1,promote=0").promote());
+        ChunkKvConfig ram = ChunkKvConfig.parse("chunkkv:keep=0.1,recall=ram");
+        assertEquals(ChunkKvConfig.DEFAULT_PROMOTE, ram.promote());
+        assertEquals(ram, ChunkKvConfig.parse("chunkkv:keep=0.1,recall=ram,promote=" + ChunkKvConfig.DEFAULT_PROMOTE));
+        ChunkKvConfig three = ChunkKvConfig.parse("chunkkv:keep=0.1,recall=disk,promote=3");
+        assertEquals(3, three.promote());
+        assertEquals(three, ChunkKvConfig.parse(three.toSpec()));
+        assertEquals(3, three.withBudget(64).promote());
+        assertEquals(0, three.withRecall(Recall.OFF).promote(), "recall off leaves nothing to promote");
+        assertEquals(ChunkKvConfig.DEFAULT_PROMOTE, ChunkKvConfig.parse("chunkkv:keep=0.1").withRecall(Recall.RAM).promote());
     }
 }

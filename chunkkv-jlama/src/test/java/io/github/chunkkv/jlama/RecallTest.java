@@ -34,6 +34,15 @@ class RecallTest {
     static TinyModels.Spec spec = TinyModels.llama();
     static AbstractModel model;
 
+    /** The two turns of the two-turn scenarios: 120 tokens, then 30. */
+    private static final int[] TURN_1, TURN_2;
+
+    static {
+        Random r = new Random(3);
+        TURN_1 = r.ints(120, 3, spec.vocab()).toArray();
+        TURN_2 = r.ints(30, 3, spec.vocab()).toArray();
+    }
+
     @BeforeAll
     static void load() {
         model = TinyModels.load(TinyModels.write(spec, dir.resolve("llama")));
@@ -48,8 +57,7 @@ class RecallTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"chunkkv:keep=0.2,chunk=4,window=8,recall=ram,promote=0", "snapkv:budget=40,window=8,reuse=2,recall=disk,promote=0"})
     void laterTurnsSeeTheWholeContextAndDecodingSeesOnlyHotRows(String policy) {
-        Random r = new Random(3);
-        int[] turn1 = r.ints(120, 3, spec.vocab()).toArray(), turn2 = r.ints(30, 3, spec.vocab()).toArray();
+        int[] turn1 = TURN_1, turn2 = TURN_2;
         ReferenceTransformer reference = new ReferenceTransformer(spec);
         try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.parse(policy))) {
             KvSession s = m.openSession();
@@ -93,15 +101,13 @@ class RecallTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"chunkkv:keep=0.2,chunk=4,window=8,recall=ram,promote=2", "snapkv:budget=40,window=8,reuse=2,chunk=4,recall=disk,promote=2"})
     void decodingPromotesColdChunksAndEqualsTheMaskedReferenceUnmaskingThem(String policy) {
-        Random r = new Random(3);
-        int[] turn1 = r.ints(120, 3, spec.vocab()).toArray(), turn2 = r.ints(30, 3, spec.vocab()).toArray();
         ReferenceTransformer reference = new ReferenceTransformer(spec);
+        for (int t : TURN_1) reference.step(t, (l, p) -> true);
+        for (int t : TURN_2) reference.step(t, (l, p) -> true);
         try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.parse(policy))) {
             KvSession s = m.openSession();
-            s.prefill(turn1);
-            float[] actual = s.prefill(turn2);
-            for (int t : turn1) reference.step(t, (l, p) -> true);
-            for (int t : turn2) reference.step(t, (l, p) -> true);
+            s.prefill(TURN_1);
+            float[] actual = s.prefill(TURN_2);
             long promoted = 0;
             for (int step = 0; step < 6; step++) {
                 int[][] before = new int[spec.layers()][];
@@ -134,8 +140,7 @@ class RecallTest {
 
     @Test
     void oneShotEvictionMissesWhatRecallSees() {
-        Random r = new Random(3);
-        int[] turn1 = r.ints(120, 3, spec.vocab()).toArray(), turn2 = r.ints(30, 3, spec.vocab()).toArray();
+        int[] turn1 = TURN_1, turn2 = TURN_2;
         ReferenceTransformer reference = new ReferenceTransformer(spec);
         float[] expected = null;
         for (int t : turn1) reference.step(t, (l, p) -> true);
