@@ -86,13 +86,13 @@ abstract class ColdTier implements AutoCloseable {
 
     /**
      * Moves a layer's cold rows of the given chunks (ids ascending, as {@link #summaries()} numbers them) back into
-     * its hot cache, in position order; returns how many rows moved.
+     * its hot cache, in position order; returns the positions of the rows that moved.
      */
-    final int promoteChunks(int layer, int[] chunkIds, LayerKvCache cache) {
+    final int[] promoteChunks(int layer, int[] chunkIds, LayerKvCache cache) {
         ColdRows taken = take(layer, inChunks(chunkIds));
         for (int id : chunkIds) summaries.remove(layer, id);
         decodeInto(taken, cache);
-        return taken.rows();
+        return taken.positions();
     }
 
     /** A layer's cold rows of the given chunks (ids ascending), which stay cold. */

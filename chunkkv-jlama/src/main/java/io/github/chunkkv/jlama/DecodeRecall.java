@@ -2,7 +2,9 @@ package io.github.chunkkv.jlama;
 
 import com.github.tjake.jlama.math.VectorMath;
 import io.github.chunkkv.simd.Kernels;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.stream.IntStream;
 
 /**
@@ -29,9 +31,13 @@ import java.util.stream.IntStream;
  * gave 0.95, 32 and 64 0.975, and thresholds 0.1 and 0.5 the same. A threshold relative to the hot rows, rather than Quest's fixed
  * top-k, promotes nothing while the hot set holds what the query looks for, so memory grows only when a step needs a
  * cold row, and by at most {@code promote × chunk} rows per layer and step. Promoted rows stay hot until the next
- * re-selection (a later prefill, or the decoding cap).
+ * re-selection (a later prefill, or the decoding cap), unless the steps that promoted them are rewound: then they go
+ * back to the cold tier, so a rewound session is the one it was.
  */
 final class DecodeRecall {
+    /** Rows one decode step promoted into one layer. */
+    private record Promotion(int step, int layer, int[] positions) {}
+
     /** Least attention a chunk would draw, relative to all hot rows together, for it to be promoted. */
     static final float MIN_MASS = 0.5f;
     /** Chunks per layer and step whose true mass is computed (more when {@code promote} is larger). */
@@ -42,6 +48,7 @@ final class DecodeRecall {
     private final int promote;
     private final int numHeads, headSize, group;
     private final float scale;
+    private final List<Promotion> since = new ArrayList<>(); // since the last prefill, in step order
     private long promotedRows;
 
     DecodeRecall(Kernels kernels, int promote, int numHeads, int numKvHeads, int headSize, float scale) {
@@ -58,15 +65,34 @@ final class DecodeRecall {
         return promotedRows;
     }
 
+    /** A prefill re-selects everything: what decoding promoted before it is no longer tracked. */
     void resetCount() {
         promotedRows = 0;
+        since.clear();
+    }
+
+    /** Demotes again what the decode steps at {@code position} and after promoted, newest first. */
+    void undoFrom(int position, LayerKvCache[] caches, ColdTier cold) {
+        for (int i = since.size() - 1; i >= 0 && since.get(i).step() >= position; i--) {
+            Promotion p = since.remove(i);
+            LayerKvCache cache = caches[p.layer()];
+            int[] promoted = cache.slotsOf(p.positions());
+            int[] kept = new int[cache.size() - promoted.length];
+            for (int slot = 0, k = 0, j = 0; slot < cache.size(); slot++) {
+                if (j < promoted.length && promoted[j] == slot) j++;
+                else kept[k++] = slot;
+            }
+            cold.demote(p.layer(), cache, kept);
+            cache.retain(kept, kernels);
+            promotedRows -= promoted.length;
+        }
     }
 
     /**
      * Promotes the layer's cold chunks the query rows {@code q} (post-RoPE, all heads per row) would attend to into
-     * {@code cache}, before those rows are appended and attend.
+     * {@code cache}, before those rows are appended and attend; {@code step} is the first row's position.
      */
-    void beforeAttention(int layer, float[] q, int rows, LayerKvCache cache, ColdTier cold) {
+    void beforeAttention(int step, int layer, float[] q, int rows, LayerKvCache cache, ColdTier cold) {
         ColdChunkSummaries summaries = cold.summaries();
         int chunks = summaries.chunks(layer);
         if (chunks == 0 || cold.rowCount(layer) == 0) return;
@@ -84,7 +110,10 @@ final class DecodeRecall {
         ColdRows candidates = cold.chunkRows(layer, screened);
         float[] mass = logMasses(q, rows, logZ, candidates, cold.keys(candidates), summaries.chunkSize(), chunks);
         int[] chosen = heaviest(screened, mass, promote);
-        if (chosen.length > 0) promotedRows += cold.promoteChunks(layer, chosen, cache);
+        if (chosen.length == 0) return;
+        int[] positions = cold.promoteChunks(layer, chosen, cache);
+        promotedRows += positions.length;
+        since.add(new Promotion(step, layer, positions));
     }
 
     /** log Z: log-sum-exp of one query head's scaled logits over the hot rows. */

@@ -223,7 +223,7 @@ public final class KvSession implements AutoCloseable {
      * before the step's rows are appended and attend (no-op without decode-time recall).
      */
     void promoteForDecoding(int layer, float[] q, int rows) {
-        if (decodeRecall != null) decodeRecall.beforeAttention(layer, q, rows, caches[layer], cold);
+        if (decodeRecall != null) decodeRecall.beforeAttention(position, layer, q, rows, caches[layer], cold);
     }
 
     /** Feeds the decoding cap's query ring (no-op without a cap). */
@@ -312,6 +312,7 @@ public final class KvSession implements AutoCloseable {
     }
 
     void truncate(int newPosition) {
+        if (decodeRecall != null) decodeRecall.undoFrom(newPosition, caches, cold);
         for (LayerKvCache c : caches) c.truncateFrom(newPosition);
         if (decodeCap != null) decodeCap.forget();
         position = newPosition;

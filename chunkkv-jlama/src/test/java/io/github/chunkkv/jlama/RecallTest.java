@@ -188,6 +188,33 @@ class RecallTest {
         }
     }
 
+    /** Rewinding decode steps demotes what they promoted again: the session is the one it was at that position. */
+    @Test
+    void rewindingDecodeStepsDemotesWhatTheyPromoted() {
+        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.parse("chunkkv:keep=0.2,chunk=4,window=8,recall=ram,promote=2"))) {
+            KvSession s = m.openSession();
+            s.prefill(TURN_1);
+            float[] logits = s.prefill(TURN_2);
+            int[][] hot = new int[spec.layers()][], cold = new int[spec.layers()][];
+            for (int l = 0; l < spec.layers(); l++) {
+                hot[l] = s.cachedPositions(l);
+                cold[l] = s.coldPositions(l);
+            }
+            int first = Sampler.argmax(logits);
+            float[] next = s.decode(first);
+            for (int step = 0; step < 4; step++) s.decode(Sampler.argmax(next));
+            assertTrue(s.rowsPromotedWhileDecoding() > 0, "the steps promoted rows");
+            s.rewind(s.compressedUpTo());
+            assertEquals(0, s.rowsPromotedWhileDecoding());
+            for (int l = 0; l < spec.layers(); l++) {
+                assertArrayEquals(hot[l], s.cachedPositions(l), "layer " + l + " hot as at the prefill's end");
+                assertArrayEquals(cold[l], s.coldPositions(l), "layer " + l + " cold as at the prefill's end");
+            }
+            float error = relativeError(next, s.decode(first));
+            assertTrue(error <= 1e-2f * Q8_TOLERANCE, "the same step again, re-quantized rows aside: " + error);
+        }
+    }
+
     /** Decode-time recall adds only its chunk summaries to what a disk tier keeps in RAM: 2 bytes a key value per chunk. */
     @Test
     void chunkSummariesAreWhatDecodeTimeRecallKeepsInRam() {
