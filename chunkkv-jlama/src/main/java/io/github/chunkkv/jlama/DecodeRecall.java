@@ -60,13 +60,13 @@ final class DecodeRecall {
         this.scale = scale;
     }
 
-    /** Rows promoted since {@link #resetCount}. */
+    /** Rows promoted since {@link #afterPrefill}. */
     long promotedRows() {
         return promotedRows;
     }
 
     /** A prefill re-selects everything: what decoding promoted before it is no longer tracked. */
-    void resetCount() {
+    void afterPrefill() {
         promotedRows = 0;
         since.clear();
     }

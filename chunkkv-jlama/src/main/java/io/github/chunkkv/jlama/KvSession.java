@@ -16,7 +16,8 @@ import java.util.UUID;
  * <p>With recall ({@code recall=ram|disk}) evicted rows are demoted to a cold tier instead of dropped. A later
  * prefill first recalls every cold row, so the new tokens attend over the whole context, then the policy re-selects
  * the hot rows over the whole context (no rows protected): promote what the new question needs, demote the rest.
- * Decoding reads only hot rows. With a decoding cap, decoding re-selects down to {@code cap} rows whenever a layer
+ * Decoding reads only hot rows; with decode-time recall ({@code promote > 0}) each step first promotes the cold chunks
+ * its query would attend to. With a decoding cap, decoding re-selects down to {@code cap} rows whenever a layer
  * exceeds {@code cap + slack}. Close a session to free its memory (and delete its cold-tier file).
  *
  * <p>For one caller at a time: its owner {@link ChunkKvModel} serializes every model call, and {@link #generate}
@@ -278,7 +279,7 @@ public final class KvSession implements AutoCloseable {
 
     void endPrefill(CompressionStats stats, float[] logits) {
         this.prefillPlan = null;
-        if (decodeRecall != null) decodeRecall.resetCount();
+        if (decodeRecall != null) decodeRecall.afterPrefill();
         this.lastStats = stats;
         this.compressedUpTo = position;
         this.prefillLogits = logits.clone();
