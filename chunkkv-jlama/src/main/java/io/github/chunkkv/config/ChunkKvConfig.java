@@ -33,6 +33,10 @@ public final class ChunkKvConfig {
     public static final int MAX_POOLING_KERNEL = 1023;
     /** Upper bound of {@code reuse}: more layers than any model has. */
     public static final int MAX_REUSE_INTERVAL = 1024;
+    /** Cold chunks decoding may promote per layer and step when recall is on and {@code promote} is not given. */
+    public static final int DEFAULT_PROMOTE = 1;
+    /** Upper bound of {@code promote}. */
+    public static final int MAX_PROMOTE = 64;
 
     private final String policy;
     private final String scorer; // null: the policy's own
@@ -49,6 +53,7 @@ public final class ChunkKvConfig {
     private final int slack;
     private final Probe probe;
     private final KvPrecision kv; // null: the model's working memory type
+    private final Integer promote; // null: DEFAULT_PROMOTE with recall, else 0
 
     private ChunkKvConfig(Builder b) {
         this.policy = b.policy;
@@ -66,6 +71,7 @@ public final class ChunkKvConfig {
         this.slack = b.slack;
         this.probe = b.probe;
         this.kv = b.kv;
+        this.promote = b.promote;
     }
 
     /** Full KV cache: nothing is ever evicted. */
@@ -85,7 +91,7 @@ public final class ChunkKvConfig {
 
     /**
      * Parses {@code name[:key=value,...]}; keys: keep, budget, chunk, window, pool, reuse, sinks, seed, scorer, recall, cap,
-     * slack, probe, kv.
+     * slack, probe, kv, promote.
      * Applies the same validation as the builder.
      */
     public static ChunkKvConfig parse(String spec) {
@@ -176,6 +182,14 @@ public final class ChunkKvConfig {
         return Optional.ofNullable(kv);
     }
 
+    /**
+     * Cold chunks ({@code chunk} positions each) each layer may promote into the hot cache per decode step when the
+     * step's query may attend to them; 0 when decoding reads only what the last re-selection kept.
+     */
+    public int promote() {
+        return promote != null ? promote : recalls() ? DEFAULT_PROMOTE : 0;
+    }
+
     /** Hot rows per layer that a decoding cap re-selects down to; 0 when decoding is not capped. */
     public int cap() {
         return cap;
@@ -201,7 +215,9 @@ public final class ChunkKvConfig {
 
     /** This configuration with evicted rows going to {@code recall}. */
     public ChunkKvConfig withRecall(Recall recall) {
-        return copy().recall(recall).build();
+        Builder b = copy().recall(recall);
+        if (recall == Recall.OFF) b.promote = null; // nothing to promote from
+        return b.build();
     }
 
     private Builder copy() {
@@ -220,6 +236,7 @@ public final class ChunkKvConfig {
         b.slack = slack;
         b.probe = probe;
         b.kv = kv;
+        b.promote = promote;
         return b;
     }
 
@@ -247,7 +264,10 @@ public final class ChunkKvConfig {
         p.put("reuse", Integer.toString(reuseInterval));
         p.put("sinks", Integer.toString(sinkTokens));
         p.put("seed", Long.toString(seed));
-        if (recall != Recall.OFF) p.put("recall", recall.specName());
+        if (recall != Recall.OFF) {
+            p.put("recall", recall.specName());
+            p.put("promote", Integer.toString(promote()));
+        }
         if (cap > 0) {
             p.put("cap", Integer.toString(cap));
             p.put("slack", Integer.toString(slack));
@@ -295,6 +315,7 @@ public final class ChunkKvConfig {
         private int slack;
         private Probe probe = Probe.NONE;
         private KvPrecision kv;
+        private Integer promote;
 
         private Builder(String policy) {
             Objects.requireNonNull(policy, () -> "policy must be one of " + String.join(", ", PolicyRegistry.names()));
@@ -388,6 +409,15 @@ public final class ChunkKvConfig {
             return this;
         }
 
+        /**
+         * Cold chunks each layer may promote per decode step, in [0, {@value #MAX_PROMOTE}]; needs recall when above 0
+         * (default {@value #DEFAULT_PROMOTE} with recall, 0 without).
+         */
+        public Builder promote(int promote) {
+            this.promote = promote;
+            return this;
+        }
+
         private void set(String key, String value) {
             switch (key) {
                 case "scorer" -> scorer(value);
@@ -404,8 +434,9 @@ public final class ChunkKvConfig {
                 case "slack" -> slack(parseInt(key, value));
                 case "probe" -> probe(Probe.fromName(value));
                 case "kv" -> kv(KvPrecision.fromName(value));
+                case "promote" -> promote(parseInt(key, value));
                 default -> throw new IllegalArgumentException("unknown policy spec parameter '" + key
-                        + "'; allowed: keep, budget, chunk, window, pool, reuse, sinks, seed, scorer, recall, cap, slack, probe, kv");
+                        + "'; allowed: keep, budget, chunk, window, pool, reuse, sinks, seed, scorer, recall, cap, slack, probe, kv, promote");
             }
         }
 
@@ -436,6 +467,12 @@ public final class ChunkKvConfig {
             }
             requireIn("slack", slack, 0, MAX_CAP);
             if (slack > 0 && cap == 0) throw new IllegalArgumentException("slack needs a cap (slack only delays the decoding cap), got slack=" + slack);
+            if (promote != null && (promote < 0 || promote > MAX_PROMOTE)) {
+                throw new IllegalArgumentException("promote must be in [0, " + MAX_PROMOTE + "], got " + promote);
+            }
+            if (promote != null && promote > 0 && recall == Recall.OFF) {
+                throw new IllegalArgumentException("promote needs recall=ram or recall=disk (without recall nothing stays to promote), got promote=" + promote);
+            }
             if (scorer != null) checkScorer();
             return new ChunkKvConfig(this);
         }

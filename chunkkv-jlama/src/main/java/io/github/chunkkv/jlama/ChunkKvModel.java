@@ -182,10 +182,13 @@ public final class ChunkKvModel implements Generator {
     /** A session not yet registered with this model. */
     private KvSession newSession(UUID id, ChunkKvConfig config) {
         Objects.requireNonNull(config, "config");
+        int promote = config.promote();
         return new KvSession(this, id, config, PolicyRegistry.create(config, c.numberOfLayers), kvPrecision(config), c.numberOfLayers,
                 c.kvLength, c.headSize,
-                ColdTier.create(config.recall(), c.numberOfLayers, c.kvLength, c.headSize, kernels),
-                config.cap() == 0 ? null : new DecodeCap(config, c.numberOfLayers, c.numberOfHeads, c.numberOfKeyValueHeads, c.headSize));
+                ColdTier.create(config.recall(), c.numberOfLayers, c.kvLength, c.headSize, promote == 0 ? 0 : config.chunkSize(), kernels),
+                config.cap() == 0 ? null : new DecodeCap(config, c.numberOfLayers, c.numberOfHeads, c.numberOfKeyValueHeads, c.headSize),
+                promote == 0 ? null
+                        : new DecodeRecall(kernels, promote, c.numberOfHeads, c.numberOfKeyValueHeads, c.headSize, CompressedAttention.scale(c)));
     }
 
     /**

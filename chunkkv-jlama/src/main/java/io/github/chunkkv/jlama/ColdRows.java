@@ -2,6 +2,7 @@ package io.github.chunkkv.jlama;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.IntPredicate;
 
 /**
  * Cache rows in the cold tier's Q8 encoding, row-interleaved: row r's key codes fill
@@ -21,6 +22,27 @@ record ColdRows(int[] positions, byte[] codes, float[] scales) {
     /** Bytes this block occupies: codes, scales and positions. */
     long bytes() {
         return codes.length + 4L * scales.length + 4L * positions.length;
+    }
+
+    /** The rows whose position passes {@code test}, in their order. */
+    ColdRows where(IntPredicate test) {
+        int n = rows();
+        if (n == 0) return EMPTY;
+        int codesPerRow = codes.length / n, scalesPerRow = scales.length / n;
+        int[] picked = new int[n];
+        int count = 0;
+        for (int r = 0; r < n; r++) if (test.test(positions[r])) picked[count++] = r;
+        if (count == n) return this;
+        int[] p = new int[count];
+        byte[] c = new byte[count * codesPerRow];
+        float[] s = new float[count * scalesPerRow];
+        for (int i = 0; i < count; i++) {
+            int r = picked[i];
+            p[i] = positions[r];
+            System.arraycopy(codes, r * codesPerRow, c, i * codesPerRow, codesPerRow);
+            System.arraycopy(scales, r * scalesPerRow, s, i * scalesPerRow, scalesPerRow);
+        }
+        return new ColdRows(p, c, s);
     }
 
     /** All rows of the blocks, sorted by position (blocks demoted at different times interleave). */

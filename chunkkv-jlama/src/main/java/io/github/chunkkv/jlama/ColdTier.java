@@ -2,6 +2,8 @@ package io.github.chunkkv.jlama;
 
 import io.github.chunkkv.config.Recall;
 import io.github.chunkkv.simd.Kernels;
+import java.util.Arrays;
+import java.util.function.IntPredicate;
 
 /**
  * The rows a session's policy evicted, kept so that a later turn can recall them. Rows are stored in Q8: one int8
@@ -20,26 +22,38 @@ import io.github.chunkkv.simd.Kernels;
  * scales cost little and absorb the magnitude differences between heads that a per-row scale does not.
  *
  * <p>Subclasses decide where the encoded rows live; positions always stay in memory (4 bytes a row) so that rows
- * can be merged back in position order.
+ * can be merged back in position order. When decoding recalls chunks ({@code promote > 0}), the tier also keeps
+ * {@link ColdChunkSummaries} of its rows in memory.
  */
 abstract class ColdTier implements AutoCloseable {
     private final Kernels kernels;
     private final int rowStride, headSize, kvHeads;
+    private final ColdChunkSummaries summaries; // null when decoding does not recall chunks
 
-    ColdTier(Kernels kernels, int rowStride, int headSize) {
+    ColdTier(Kernels kernels, int layers, int rowStride, int headSize, int summaryChunk) {
         this.kernels = kernels;
         this.rowStride = rowStride;
         this.headSize = headSize;
         this.kvHeads = rowStride / headSize;
+        this.summaries = summaryChunk == 0 ? null : new ColdChunkSummaries(kernels, layers, summaryChunk, rowStride, headSize);
     }
 
-    /** The tier {@code recall} names, or null for {@link Recall#OFF}. */
-    static ColdTier create(Recall recall, int layers, int rowStride, int headSize, Kernels kernels) {
+    /**
+     * The tier {@code recall} names, or null for {@link Recall#OFF}.
+     *
+     * @param summaryChunk positions per chunk of the summaries decode-time recall reads; 0 keeps none
+     */
+    static ColdTier create(Recall recall, int layers, int rowStride, int headSize, int summaryChunk, Kernels kernels) {
         return switch (recall) {
             case OFF -> null;
-            case RAM -> new RamColdTier(kernels, layers, rowStride, headSize);
-            case DISK -> DiskColdTier.open(kernels, layers, rowStride, headSize);
+            case RAM -> new RamColdTier(kernels, layers, rowStride, headSize, summaryChunk);
+            case DISK -> DiskColdTier.open(kernels, layers, rowStride, headSize, summaryChunk);
         };
+    }
+
+    /** The chunk summaries, or null when decoding does not recall chunks. */
+    final ColdChunkSummaries summaries() {
+        return summaries;
     }
 
     /** Encodes and stores the rows of {@code cache} that are not among {@code keptSlots} (ascending). */
@@ -66,38 +80,93 @@ abstract class ColdTier implements AutoCloseable {
 
     /** Decodes every cold row of every layer back into its hot cache, in position order, and empties the tier. */
     final void promoteAll(LayerKvCache[] caches) {
-        for (int l = 0; l < caches.length; l++) {
-            ColdRows cold = rows(l);
-            int n = cold.rows();
-            if (n == 0) continue;
-            float[] keys = new float[n * rowStride], values = new float[n * rowStride];
-            for (int r = 0; r < n; r++) {
-                kernels.dequantizeQ8(cold.codes(), r * 2 * rowStride, cold.scales(), r * 2 * kvHeads, kvHeads, headSize, keys, r * rowStride);
-                kernels.dequantizeQ8(cold.codes(), r * 2 * rowStride + rowStride, cold.scales(), r * 2 * kvHeads + kvHeads, kvHeads,
-                        headSize, values, r * rowStride);
-            }
-            caches[l].merge(keys, values, cold.positions());
-        }
+        for (int l = 0; l < caches.length; l++) decodeInto(rows(l), caches[l]);
         clear();
+    }
+
+    /**
+     * Moves a layer's cold rows of the given chunks (ids ascending, as {@link #summaries()} numbers them) back into
+     * its hot cache, in position order; returns the positions of the rows that moved.
+     */
+    final int[] promoteChunks(int layer, int[] chunkIds, LayerKvCache cache) {
+        ColdRows taken = take(layer, inChunks(chunkIds));
+        for (int id : chunkIds) summaries.remove(layer, id);
+        decodeInto(taken, cache);
+        return taken.positions();
+    }
+
+    /** A layer's cold rows of the given chunks (ids ascending), which stay cold. */
+    final ColdRows chunkRows(int layer, int[] chunkIds) {
+        return read(layer, inChunks(chunkIds));
+    }
+
+    /** The float32 keys of the rows, row after row (all KV heads of a row, as in a cache row). */
+    final float[] keys(ColdRows rows) {
+        float[] keys = new float[rows.rows() * rowStride];
+        for (int r = 0; r < rows.rows(); r++) {
+            kernels.dequantizeQ8(rows.codes(), r * 2 * rowStride, rows.scales(), r * 2 * kvHeads, kvHeads, headSize, keys, r * rowStride);
+        }
+        return keys;
+    }
+
+    private IntPredicate inChunks(int[] chunkIds) {
+        int chunk = summaries.chunkSize();
+        return position -> Arrays.binarySearch(chunkIds, position / chunk) >= 0;
+    }
+
+    private void decodeInto(ColdRows cold, LayerKvCache cache) {
+        int n = cold.rows();
+        if (n == 0) return;
+        float[] keys = new float[n * rowStride], values = new float[n * rowStride];
+        for (int r = 0; r < n; r++) {
+            kernels.dequantizeQ8(cold.codes(), r * 2 * rowStride, cold.scales(), r * 2 * kvHeads, kvHeads, headSize, keys, r * rowStride);
+            kernels.dequantizeQ8(cold.codes(), r * 2 * rowStride + rowStride, cold.scales(), r * 2 * kvHeads + kvHeads, kvHeads,
+                    headSize, values, r * rowStride);
+        }
+        cache.merge(keys, values, cold.positions());
+    }
+
+    /** Adds encoded rows (ascending positions) to a layer: a demotion, or a snapshot being loaded. */
+    final void store(int layer, ColdRows rows) {
+        if (rows.rows() == 0) return;
+        if (summaries != null) summaries.add(layer, rows);
+        write(layer, rows);
+    }
+
+    /** Forgets every cold row. */
+    final void clear() {
+        if (summaries != null) summaries.clear();
+        forget();
+    }
+
+    /** Bytes of the tier held in memory: cold rows (for {@code disk}: only their positions) and chunk summaries. */
+    final long ramBytes() {
+        return rowRamBytes() + (summaries == null ? 0 : summaries.bytes());
     }
 
     /** Positions of a layer's cold rows, ascending, without reading the rows themselves. */
     abstract int[] positions(int layer);
 
-    /** Adds encoded rows to a layer (demotion, or a snapshot being loaded). */
-    abstract void store(int layer, ColdRows rows);
+    /** Keeps encoded rows of a layer, wherever this tier keeps them. */
+    abstract void write(int layer, ColdRows rows);
 
     /** A layer's cold rows, sorted by position. */
     abstract ColdRows rows(int layer);
 
+    /** A layer's cold rows whose position passes {@code selected}, sorted by position; they stay cold. */
+    abstract ColdRows read(int layer, IntPredicate selected);
+
+    /** Removes and returns a layer's cold rows whose position passes {@code selected}, sorted by position. */
+    abstract ColdRows take(int layer, IntPredicate selected);
+
     /** Number of a layer's cold rows. */
     abstract int rowCount(int layer);
 
-    /** Forgets every cold row. */
-    abstract void clear();
+    /** Forgets every cold row (the summaries are the caller's). */
+    abstract void forget();
 
     /** Bytes of cold rows held in memory (for {@code disk}: only their positions). */
-    abstract long ramBytes();
+    abstract long rowRamBytes();
 
     /** Bytes of cold rows held on disk. */
     abstract long diskBytes();

@@ -81,9 +81,10 @@ final class CompressedAttention extends CausalSelfAttention {
             else rotateScaled(q, r * qLength, k, r * kvLength, startPosition + r);
         }
 
+        PrefillPlan plan = session.prefillPlan();
+        if (plan == null) session.promoteForDecoding(layer, q, rows); // a prefill recalls every cold row instead
         int firstSlot = cache.size();
         cache.append(k, v, rows, startPosition);
-        PrefillPlan plan = session.prefillPlan();
         if (plan != null) plan.observe(layer, startPosition, rows, q, qLength);
         if (plan == null || !plan.isProbe(startPosition)) session.observeQueries(layer, q, rows);
 

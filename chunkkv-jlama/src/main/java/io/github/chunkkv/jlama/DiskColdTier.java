@@ -11,32 +11,46 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.IntPredicate;
 
 /**
- * Cold rows in a per-session temp file, read back when a turn recalls them. The file is unlinked right after it is
- * opened (delete-on-open), so it vanishes with the process even if the JVM crashes; where the file system refuses to
- * unlink an open file, {@link #close()} deletes it. Only positions and block offsets stay on the heap.
+ * Cold rows in a per-session temp file, read with positioned reads when a turn recalls them. The file is unlinked
+ * right after it is opened (delete-on-open), so it vanishes with the process even if the JVM crashes; where the
+ * file system refuses to unlink an open file, {@link #close()} deletes it. Only positions, block offsets
+ * and chunk summaries stay on the heap. Rows that decoding promotes are read one by one; their bytes stay in the file
+ * (unreferenced) until the next turn recalls everything and empties it.
  *
  * <p>A {@link RandomAccessFile}, not a {@code FileChannel}: an interrupt during a channel's I/O closes the channel for
  * good, and interrupting a generation must leave its session usable. The model lock serializes seek and access.
  */
 final class DiskColdTier extends ColdTier {
-    /** One demoted block: its positions, and where its codes and scales lie in the file. */
-    private record Extent(int[] positions, long offset, int codeBytes, int scaleCount) {}
+    /**
+     * One demoted block as written: {@code storedRows} rows' codes from {@code offset}, then their scales. Of those,
+     * the rows still cold: their positions and their index in the block ({@code stored} is null while every stored
+     * row is still cold, saving 4 bytes a row of heap).
+     */
+    private record Extent(int[] positions, int[] stored, long offset, int storedRows) {
+        int storedRow(int i) {
+            return stored == null ? i : stored[i];
+        }
+    }
 
+    private final int codesPerRow, scalesPerRow;
     private final RandomAccessFile file;
     private final Path path;
     private final List<List<Extent>> layers = new ArrayList<>();
     private long end;
 
-    private DiskColdTier(Kernels kernels, int layerCount, int rowStride, int headSize, RandomAccessFile file, Path path) {
-        super(kernels, rowStride, headSize);
+    private DiskColdTier(Kernels kernels, int layerCount, int rowStride, int headSize, int summaryChunk, RandomAccessFile file, Path path) {
+        super(kernels, layerCount, rowStride, headSize, summaryChunk);
+        this.codesPerRow = 2 * rowStride;
+        this.scalesPerRow = 2 * (rowStride / headSize);
         this.file = file;
         this.path = path;
         for (int l = 0; l < layerCount; l++) layers.add(new ArrayList<>());
     }
 
-    static DiskColdTier open(Kernels kernels, int layerCount, int rowStride, int headSize) {
+    static DiskColdTier open(Kernels kernels, int layerCount, int rowStride, int headSize, int summaryChunk) {
         try {
             Path path = Files.createTempFile("chunkkv-cold-", ".kv");
             RandomAccessFile file;
@@ -51,7 +65,7 @@ final class DiskColdTier extends ColdTier {
             } catch (IOException notOnThisFileSystem) {
                 // close() deletes it when the session closes
             }
-            return new DiskColdTier(kernels, layerCount, rowStride, headSize, file, path);
+            return new DiskColdTier(kernels, layerCount, rowStride, headSize, summaryChunk, file, path);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the cold-tier file of a recall=disk session in " + System.getProperty("java.io.tmpdir"), e);
         }
@@ -63,15 +77,17 @@ final class DiskColdTier extends ColdTier {
     }
 
     @Override
-    void store(int layer, ColdRows rows) {
-        if (rows.rows() == 0) return;
+    void write(int layer, ColdRows rows) {
         ByteBuffer buf = ByteBuffer.allocate(rows.codes().length + 4 * rows.scales().length).order(ByteOrder.LITTLE_ENDIAN);
         buf.put(rows.codes()).asFloatBuffer().put(rows.scales());
+        buf.rewind();
         try {
-            file.seek(end);
-            file.write(buf.array());
-            layers.get(layer).add(new Extent(rows.positions(), end, rows.codes().length, rows.scales().length));
-            end += buf.capacity();
+            long at = end;
+            file.seek(at);
+            file.write(buf.array(), buf.position(), buf.remaining());
+            at += buf.remaining();
+            layers.get(layer).add(new Extent(rows.positions(), null, end, rows.rows()));
+            end = at;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the cold-tier file of a recall=disk session", e);
         }
@@ -80,21 +96,87 @@ final class DiskColdTier extends ColdTier {
     @Override
     ColdRows rows(int layer) {
         List<ColdRows> blocks = new ArrayList<>();
-        try {
-            for (Extent e : layers.get(layer)) {
-                byte[] bytes = new byte[e.codeBytes + 4 * e.scaleCount];
-                file.seek(e.offset);
-                file.readFully(bytes);
-                ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-                byte[] codes = new byte[e.codeBytes];
-                float[] scales = new float[e.scaleCount];
-                buf.get(codes).asFloatBuffer().get(scales);
-                blocks.add(new ColdRows(e.positions, codes, scales));
+        for (Extent e : layers.get(layer)) {
+            ByteBuffer buf = readBytes(e.offset, e.storedRows * (codesPerRow + 4L * scalesPerRow));
+            byte[] codes = new byte[e.storedRows * codesPerRow];
+            float[] scales = new float[e.storedRows * scalesPerRow];
+            buf.get(codes).asFloatBuffer().get(scales);
+            blocks.add(e.stored == null ? new ColdRows(e.positions, codes, scales)
+                    : new ColdRows(e.positions, pick(codes, e.stored, codesPerRow), pick(scales, e.stored, scalesPerRow)));
+        }
+        return ColdRows.sortedConcat(blocks);
+    }
+
+    @Override
+    ColdRows read(int layer, IntPredicate selected) {
+        return collect(layer, selected, false);
+    }
+
+    @Override
+    ColdRows take(int layer, IntPredicate selected) {
+        return collect(layer, selected, true);
+    }
+
+    /** The selected rows, read one by one; {@code remove} also drops them from the tier (their bytes stay in the file). */
+    private ColdRows collect(int layer, IntPredicate selected, boolean remove) {
+        List<ColdRows> taken = new ArrayList<>();
+        List<Extent> extents = layers.get(layer);
+        for (int x = 0; x < extents.size(); x++) {
+            Extent e = extents.get(x);
+            int n = e.positions.length, count = 0;
+            int[] picked = new int[n];
+            for (int i = 0; i < n; i++) if (selected.test(e.positions[i])) picked[count++] = i;
+            if (count == 0) continue;
+            int[] positions = new int[count];
+            byte[] codes = new byte[count * codesPerRow];
+            float[] scales = new float[count * scalesPerRow];
+            int[] restPositions = new int[n - count], restStored = new int[n - count];
+            for (int t = 0; t < count; ) { // a run of rows stored one after another (a chunk, typically) is one read
+                int first = e.storedRow(picked[t]), run = 1;
+                while (t + run < count && e.storedRow(picked[t + run]) == first + run) run++;
+                readBytes(e.offset + (long) first * codesPerRow, (long) run * codesPerRow).get(codes, t * codesPerRow, run * codesPerRow);
+                readBytes(e.offset + (long) e.storedRows * codesPerRow + 4L * first * scalesPerRow, 4L * run * scalesPerRow).asFloatBuffer()
+                        .get(scales, t * scalesPerRow, run * scalesPerRow);
+                for (int i = 0; i < run; i++) positions[t + i] = e.positions[picked[t + i]];
+                t += run;
             }
+            for (int i = 0, t = 0, r = 0; i < n; i++) {
+                if (t < count && picked[t] == i) {
+                    t++;
+                } else {
+                    restPositions[r] = e.positions[i];
+                    restStored[r++] = e.storedRow(i);
+                }
+            }
+            if (remove) extents.set(x, new Extent(restPositions, restStored, e.offset, e.storedRows));
+            taken.add(new ColdRows(positions, codes, scales));
+        }
+        extents.removeIf(e -> e.positions.length == 0);
+        return ColdRows.sortedConcat(taken);
+    }
+
+    /** {@code length} bytes of the file from {@code at}, little-endian, ready to read. */
+    private ByteBuffer readBytes(long at, long length) {
+        byte[] bytes = new byte[Math.toIntExact(length)];
+        try {
+            file.seek(at);
+            file.readFully(bytes);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the cold-tier file of a recall=disk session", e);
         }
-        return ColdRows.sortedConcat(blocks);
+        return ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    private static byte[] pick(byte[] all, int[] rows, int perRow) {
+        byte[] out = new byte[rows.length * perRow];
+        for (int i = 0; i < rows.length; i++) System.arraycopy(all, rows[i] * perRow, out, i * perRow, perRow);
+        return out;
+    }
+
+    private static float[] pick(float[] all, int[] rows, int perRow) {
+        float[] out = new float[rows.length * perRow];
+        for (int i = 0; i < rows.length; i++) System.arraycopy(all, rows[i] * perRow, out, i * perRow, perRow);
+        return out;
     }
 
     @Override
@@ -110,7 +192,7 @@ final class DiskColdTier extends ColdTier {
     }
 
     @Override
-    void clear() {
+    void forget() {
         layers.forEach(List::clear);
         end = 0;
         try {
@@ -121,8 +203,8 @@ final class DiskColdTier extends ColdTier {
     }
 
     @Override
-    long ramBytes() {
-        return 4L * layers.stream().flatMap(List::stream).mapToLong(e -> e.positions.length).sum();
+    long rowRamBytes() {
+        return layers.stream().flatMap(List::stream).mapToLong(e -> 4L * e.positions.length * (e.stored == null ? 1 : 2)).sum();
     }
 
     @Override

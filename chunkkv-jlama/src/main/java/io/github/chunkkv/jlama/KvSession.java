@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>With recall ({@code recall=ram|disk}) evicted rows are demoted to a cold tier instead of dropped. A later
  * prefill first recalls every cold row, so the new tokens attend over the whole context, then the policy re-selects
  * the hot rows over the whole context (no rows protected): promote what the new question needs, demote the rest.
- * Decoding reads only hot rows. With a decoding cap, decoding re-selects down to {@code cap} rows whenever a layer
+ * Decoding reads only hot rows; with decode-time recall ({@code promote > 0}) each step first promotes the cold chunks
+ * its query would attend to. With a decoding cap, decoding re-selects down to {@code cap} rows whenever a layer
  * exceeds {@code cap + slack}. Close a session to free its memory (and delete its cold-tier file).
  *
  * <p>For one caller at a time: its owner {@link ChunkKvModel} serializes every model call under the model's
@@ -33,6 +34,7 @@ public final class KvSession implements AutoCloseable {
     private final LayerKvCache[] caches;
     private final ColdTier cold;
     private final DecodeCap decodeCap;
+    private final DecodeRecall decodeRecall;
     private int[] history = new int[64];
     private int position;
     private int compressedUpTo;
@@ -47,15 +49,17 @@ public final class KvSession implements AutoCloseable {
     /**
      * @param cold the cold tier, or null without recall
      * @param decodeCap the decoding cap, or null without one
+     * @param decodeRecall decode-time recall of cold chunks, or null without ({@code promote=0} or no recall)
      */
     KvSession(ChunkKvModel owner, UUID id, ChunkKvConfig config, CompressionPolicy policy, KvPrecision precision, int layers,
-            int rowStride, int headSize, ColdTier cold, DecodeCap decodeCap) {
+            int rowStride, int headSize, ColdTier cold, DecodeCap decodeCap, DecodeRecall decodeRecall) {
         this.owner = owner;
         this.id = id;
         this.config = config;
         this.policy = policy;
         this.cold = cold;
         this.decodeCap = decodeCap;
+        this.decodeRecall = decodeRecall;
         this.caches = new LayerKvCache[layers];
         for (int l = 0; l < layers; l++) caches[l] = new LayerKvCache(precision, rowStride, headSize, 64);
     }
@@ -163,6 +167,11 @@ public final class KvSession implements AutoCloseable {
         return cold == null ? 0 : cold.diskBytes();
     }
 
+    /** Rows that decode-time recall ({@code promote}) moved from the cold tier into the hot cache since the last prefill. */
+    public long rowsPromotedWhileDecoding() {
+        return decodeRecall == null ? 0 : decodeRecall.promotedRows();
+    }
+
     /** The tiers after the last re-selection (prefill or decoding cap), or null before one or without recall and cap. */
     public RecallStats lastRecallStats() {
         return lastRecallStats;
@@ -246,6 +255,14 @@ public final class KvSession implements AutoCloseable {
         return decodeCap;
     }
 
+    /**
+     * Decode-time recall: promotes the cold chunks a decode step's queries may attend to into the layer's hot cache,
+     * before the step's rows are appended and attend (no-op without decode-time recall).
+     */
+    void promoteForDecoding(int layer, float[] q, int rows) {
+        if (decodeRecall != null) decodeRecall.beforeAttention(position, layer, q, rows, caches[layer], cold);
+    }
+
     /** Feeds the decoding cap's query ring (no-op without a cap). */
     void observeQueries(int layer, float[] q, int rows) {
         if (decodeCap != null) decodeCap.observe(layer, q, rows);
@@ -298,6 +315,7 @@ public final class KvSession implements AutoCloseable {
 
     void endPrefill(CompressionStats stats, float[] logits) {
         this.prefillPlan = null;
+        if (decodeRecall != null) decodeRecall.afterPrefill();
         this.lastStats = stats;
         this.compressedUpTo = position;
         this.prefillLogits = logits.clone();
@@ -331,6 +349,7 @@ public final class KvSession implements AutoCloseable {
     }
 
     void truncate(int newPosition) {
+        if (decodeRecall != null) decodeRecall.undoFrom(newPosition, caches, cold);
         for (LayerKvCache c : caches) c.truncateFrom(newPosition);
         if (decodeCap != null) decodeCap.forget();
         position = newPosition;

@@ -3,19 +3,20 @@ package io.github.chunkkv.jlama;
 import io.github.chunkkv.simd.Kernels;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntPredicate;
 
 /** Cold rows on the heap: one list of demoted blocks per layer. */
 final class RamColdTier extends ColdTier {
     private final List<List<ColdRows>> layers = new ArrayList<>();
 
-    RamColdTier(Kernels kernels, int layerCount, int rowStride, int headSize) {
-        super(kernels, rowStride, headSize);
+    RamColdTier(Kernels kernels, int layerCount, int rowStride, int headSize, int summaryChunk) {
+        super(kernels, layerCount, rowStride, headSize, summaryChunk);
         for (int l = 0; l < layerCount; l++) layers.add(new ArrayList<>());
     }
 
     @Override
-    void store(int layer, ColdRows rows) {
-        if (rows.rows() > 0) layers.get(layer).add(rows);
+    void write(int layer, ColdRows rows) {
+        layers.get(layer).add(rows);
     }
 
     @Override
@@ -30,6 +31,21 @@ final class RamColdTier extends ColdTier {
     }
 
     @Override
+    ColdRows read(int layer, IntPredicate selected) {
+        return rows(layer).where(selected);
+    }
+
+    @Override
+    ColdRows take(int layer, IntPredicate selected) {
+        ColdRows all = rows(layer);
+        List<ColdRows> blocks = layers.get(layer);
+        blocks.clear();
+        ColdRows rest = all.where(selected.negate());
+        if (rest.rows() > 0) blocks.add(rest);
+        return all.where(selected);
+    }
+
+    @Override
     int[] positions(int layer) {
         return rows(layer).positions().clone();
     }
@@ -40,12 +56,12 @@ final class RamColdTier extends ColdTier {
     }
 
     @Override
-    void clear() {
+    void forget() {
         layers.forEach(List::clear);
     }
 
     @Override
-    long ramBytes() {
+    long rowRamBytes() {
         return layers.stream().flatMap(List::stream).mapToLong(ColdRows::bytes).sum();
     }
 
@@ -56,6 +72,6 @@ final class RamColdTier extends ColdTier {
 
     @Override
     public void close() {
-        clear();
+        forget();
     }
 }

@@ -110,4 +110,14 @@ public interface Kernels {
 
     /** Inverse of {@link #quantizeQ8}: {@code dst = code * scale} of the code's group. */
     void dequantizeQ8(byte[] codes, int codeOff, float[] scales, int scaleOff, int groups, int groupSize, float[] dst, int dstOff);
+
+    /**
+     * Quest's upper bound of one query head's q·k over each of {@code chunks} key chunks, from elementwise bounds of
+     * the chunk's keys held as Q8 codes: every key k of chunk c has, in KV head {@code kvHead},
+     * {@code lows[j] * s <= k[j] <= highs[j] * s} with {@code s = scales[c * kvHeads + kvHead] >= 0}, so
+     * {@code out[outOff + c] = s * sum_j max(q[j] * lows[j], q[j] * highs[j]) >= q·k}. Chunk c's codes of KV head g
+     * sit at {@code c * kvHeads * headSize + g * headSize}, like a cache row.
+     */
+    void chunkUpperBounds(float[] query, int qOff, byte[] lows, byte[] highs, float[] scales, int kvHeads, int kvHead,
+            int headSize, int chunks, float[] out, int outOff);
 }

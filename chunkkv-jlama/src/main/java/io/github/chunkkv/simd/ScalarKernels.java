@@ -133,4 +133,18 @@ public final class ScalarKernels implements Kernels {
             for (int i = 0; i < groupSize; i++) dst[dstOff + g * groupSize + i] = codes[codeOff + g * groupSize + i] * scale;
         }
     }
+
+    @Override
+    public void chunkUpperBounds(float[] query, int qOff, byte[] lows, byte[] highs, float[] scales, int kvHeads, int kvHead,
+            int headSize, int chunks, float[] out, int outOff) {
+        for (int c = 0; c < chunks; c++) {
+            int from = (c * kvHeads + kvHead) * headSize;
+            float s = 0f;
+            for (int j = 0; j < headSize; j++) {
+                float q = query[qOff + j];
+                s += Math.max(q * lows[from + j], q * highs[from + j]);
+            }
+            out[outOff + c] = scales[c * kvHeads + kvHead] * s;
+        }
+    }
 }

@@ -377,4 +377,31 @@ public final class VectorKernels implements Kernels {
             for (; i < groupSize; i++) dst[to + i] = codes[from + i] * scale;
         }
     }
+
+    @Override
+    public void chunkUpperBounds(float[] query, int qOff, byte[] lows, byte[] highs, float[] scales, int kvHeads, int kvHead,
+            int headSize, int chunks, float[] out, int outOff) {
+        if (B == null) {
+            ScalarKernels.INSTANCE.chunkUpperBounds(query, qOff, lows, highs, scales, kvHeads, kvHead, headSize, chunks, out, outOff);
+            return;
+        }
+        int bound = F.loopBound(headSize);
+        for (int c = 0; c < chunks; c++) {
+            int from = (c * kvHeads + kvHead) * headSize;
+            FloatVector acc = FloatVector.zero(F);
+            int j = 0;
+            for (; j < bound; j += L) {
+                FloatVector q = FloatVector.fromArray(F, query, qOff + j);
+                FloatVector lo = (FloatVector) ByteVector.fromArray(B, lows, from + j).convertShape(VectorOperators.B2F, F, 0);
+                FloatVector hi = (FloatVector) ByteVector.fromArray(B, highs, from + j).convertShape(VectorOperators.B2F, F, 0);
+                acc = acc.add(q.mul(lo).max(q.mul(hi)));
+            }
+            float s = acc.reduceLanes(VectorOperators.ADD);
+            for (; j < headSize; j++) {
+                float q = query[qOff + j];
+                s += Math.max(q * lows[from + j], q * highs[from + j]);
+            }
+            out[outOff + c] = scales[c * kvHeads + kvHead] * s;
+        }
+    }
 }

@@ -55,6 +55,10 @@ class ChunkKvConfigTest {
         "chunkkv:slack=8           | slack needs a cap",
         "full:cap=64               | cap applies only to policies that evict; full keeps every position",
         "chunkkv:cap=many          | cap must be an integer",
+        "chunkkv:recall=ram,promote=-1 | promote must be in [0, 64]",
+        "chunkkv:recall=ram,promote=65 | promote must be in [0, 64]",
+        "chunkkv:promote=1         | promote needs recall=ram or recall=disk",
+        "chunkkv:recall=ram,promote=x | promote must be an integer",
         "chunkkv:scorer=lru        | scorer must be one of chunkkv, snapkv, h2o, pyramidkv",
         "chunkkv:scorer=random     | scorer must be one of chunkkv, snapkv, h2o, pyramidkv",
         "random:scorer=h2o         | scorer applies only to policies that score positions (chunkkv, snapkv, h2o, pyramidkv",
@@ -182,5 +186,20 @@ class ChunkKvConfigTest {
                 new io.github.chunkkv.policy.TopChunkSelector(io.github.chunkkv.simd.Kernels.preferred(),
                         ChunkKvConfig.parse("chunkkv:keep=0.5,chunk=16777216,window=4"));
         assertEquals(20, selector.select(new float[16], 20, 0).length, "one chunk, kept whole, plus the window");
+    }
+
+    @Test
+    void promoteDefaultsToDecodeTimeRecallWithRecallAndToNothingWithout() {
+        assertEquals(0, ChunkKvConfig.parse("chunkkv:keep=0.1").promote());
+        assertEquals(0, ChunkKvConfig.parse("chunkkv:keep=0.1,promote=0").promote());
+        ChunkKvConfig ram = ChunkKvConfig.parse("chunkkv:keep=0.1,recall=ram");
+        assertEquals(ChunkKvConfig.DEFAULT_PROMOTE, ram.promote());
+        assertEquals(ram, ChunkKvConfig.parse("chunkkv:keep=0.1,recall=ram,promote=" + ChunkKvConfig.DEFAULT_PROMOTE));
+        ChunkKvConfig three = ChunkKvConfig.parse("chunkkv:keep=0.1,recall=disk,promote=3");
+        assertEquals(3, three.promote());
+        assertEquals(three, ChunkKvConfig.parse(three.toSpec()));
+        assertEquals(3, three.withBudget(64).promote());
+        assertEquals(0, three.withRecall(Recall.OFF).promote(), "recall off leaves nothing to promote");
+        assertEquals(ChunkKvConfig.DEFAULT_PROMOTE, ChunkKvConfig.parse("chunkkv:keep=0.1").withRecall(Recall.RAM).promote());
     }
 }

@@ -170,7 +170,7 @@ class ConcurrencyTest {
     @Test
     void anInterruptDuringColdTierIoLeavesTheDiskTierUsable() {
         // A FileChannel is closed for good by an interrupt during its I/O: the session's recall=disk tier broke.
-        try (DiskColdTier tier = DiskColdTier.open(io.github.chunkkv.simd.Kernels.preferred(), 1, 4, 2)) {
+        try (DiskColdTier tier = DiskColdTier.open(io.github.chunkkv.simd.Kernels.preferred(), 1, 4, 2, 0)) {
             ColdRows rows = new ColdRows(new int[] {3}, new byte[] {1, 2, 3, 4, 5, 6, 7, 8}, new float[] {0.5f, 2f, 1f, 3f});
             Thread.currentThread().interrupt();
             try {

@@ -34,6 +34,15 @@ class RecallTest {
     static TinyModels.Spec spec = TinyModels.llama();
     static AbstractModel model;
 
+    /** The two turns of the two-turn scenarios: 120 tokens, then 30. */
+    private static final int[] TURN_1, TURN_2;
+
+    static {
+        Random r = new Random(3);
+        TURN_1 = r.ints(120, 3, spec.vocab()).toArray();
+        TURN_2 = r.ints(30, 3, spec.vocab()).toArray();
+    }
+
     @BeforeAll
     static void load() {
         model = TinyModels.load(TinyModels.write(spec, dir.resolve("llama")));
@@ -44,11 +53,11 @@ class RecallTest {
         model.close();
     }
 
+    /** With {@code promote=0} decoding reads exactly the rows the last re-selection kept, as before decode-time recall. */
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"chunkkv:keep=0.2,chunk=4,window=8,recall=ram", "snapkv:budget=40,window=8,reuse=2,recall=disk"})
+    @ValueSource(strings = {"chunkkv:keep=0.2,chunk=4,window=8,recall=ram,promote=0", "snapkv:budget=40,window=8,reuse=2,recall=disk,promote=0"})
     void laterTurnsSeeTheWholeContextAndDecodingSeesOnlyHotRows(String policy) {
-        Random r = new Random(3);
-        int[] turn1 = r.ints(120, 3, spec.vocab()).toArray(), turn2 = r.ints(30, 3, spec.vocab()).toArray();
+        int[] turn1 = TURN_1, turn2 = TURN_2;
         ReferenceTransformer reference = new ReferenceTransformer(spec);
         try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.parse(policy))) {
             KvSession s = m.openSession();
@@ -79,14 +88,59 @@ class RecallTest {
                 expected = reference.step(next, (l, p) -> p >= 150 || Arrays.binarySearch(hot[l], p) >= 0);
                 error = relativeError(expected, actual);
                 assertTrue(error <= Q8_TOLERANCE, "decode step " + step + " vs the reference masking the cold rows: " + error);
+                for (int l = 0; l < spec.layers(); l++) assertEquals(hot[l].length + step + 1, s.cachedRows(l), "nothing promoted");
             }
+            assertEquals(0, s.rowsPromotedWhileDecoding());
+        }
+    }
+
+    /**
+     * Decode-time recall: each step attends over the hot rows plus the cold chunks promoted for it, which is the
+     * masked reference unmasking exactly the rows hot after the step; promoted rows come back in whole chunks and stay.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"chunkkv:keep=0.2,chunk=4,window=8,recall=ram,promote=2", "snapkv:budget=40,window=8,reuse=2,chunk=4,recall=disk,promote=2"})
+    void decodingPromotesColdChunksAndEqualsTheMaskedReferenceUnmaskingThem(String policy) {
+        ReferenceTransformer reference = new ReferenceTransformer(spec);
+        for (int t : TURN_1) reference.step(t, (l, p) -> true);
+        for (int t : TURN_2) reference.step(t, (l, p) -> true);
+        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.parse(policy))) {
+            KvSession s = m.openSession();
+            s.prefill(TURN_1);
+            float[] actual = s.prefill(TURN_2);
+            long promoted = 0;
+            for (int step = 0; step < 6; step++) {
+                int[][] before = new int[spec.layers()][];
+                for (int l = 0; l < spec.layers(); l++) before[l] = s.cachedPositions(l);
+                int next = Sampler.argmax(actual);
+                actual = s.decode(next);
+                int[][] hot = new int[spec.layers()][];
+                for (int l = 0; l < spec.layers(); l++) {
+                    hot[l] = s.cachedPositions(l);
+                    int[] cold = s.coldPositions(l);
+                    assertEquals(s.position(), hot[l].length + cold.length, "layer " + l + ": hot + cold = every position");
+                    for (int p : before[l]) assertTrue(Arrays.binarySearch(hot[l], p) >= 0, "promoted rows stay hot, the rest too");
+                    for (int p : hot[l]) {
+                        boolean promotedNow = Arrays.binarySearch(before[l], p) < 0 && p < s.position() - 1;
+                        if (!promotedNow) continue;
+                        promoted++;
+                        for (int c : cold) assertTrue(c / 4 != p / 4, "a promoted chunk leaves no row cold: " + p + ", " + c);
+                    }
+                }
+                float[] expected = reference.step(next, (l, p) -> Arrays.binarySearch(hot[l], p) >= 0);
+                float error = relativeError(expected, actual);
+                assertTrue(error <= Q8_TOLERANCE, "decode step " + step + " vs the reference unmasking the promoted rows: " + error);
+            }
+            assertTrue(promoted > 0, "the test promotes something");
+            assertEquals(promoted, s.rowsPromotedWhileDecoding());
+            s.prefill(new int[] {5});
+            assertEquals(0, s.rowsPromotedWhileDecoding(), "counted per turn");
         }
     }
 
     @Test
     void oneShotEvictionMissesWhatRecallSees() {
-        Random r = new Random(3);
-        int[] turn1 = r.ints(120, 3, spec.vocab()).toArray(), turn2 = r.ints(30, 3, spec.vocab()).toArray();
+        int[] turn1 = TURN_1, turn2 = TURN_2;
         ReferenceTransformer reference = new ReferenceTransformer(spec);
         float[] expected = null;
         for (int t : turn1) reference.step(t, (l, p) -> true);
@@ -119,7 +173,7 @@ class RecallTest {
     @Test
     void theDiskTierKeepsOnlyHotRowsResidentAndLeavesNoFileBehind() {
         Random r = new Random(4);
-        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.parse("chunkkv:keep=0.1,chunk=4,window=8,recall=disk"))) {
+        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.parse("chunkkv:keep=0.1,chunk=4,window=8,recall=disk,promote=0"))) {
             KvSession s = m.openSession();
             s.prefill(r.ints(300, 3, spec.vocab()).toArray());
             Path file = ((DiskColdTier) s.coldTier()).path();
@@ -132,6 +186,50 @@ class RecallTest {
             assertEquals(0, s.coldBytesOnDisk());
             assertFalse(Files.exists(file));
         }
+    }
+
+    /** Rewinding decode steps demotes what they promoted again: the session is the one it was at that position. */
+    @Test
+    void rewindingDecodeStepsDemotesWhatTheyPromoted() {
+        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.parse("chunkkv:keep=0.2,chunk=4,window=8,recall=ram,promote=2"))) {
+            KvSession s = m.openSession();
+            s.prefill(TURN_1);
+            float[] logits = s.prefill(TURN_2);
+            int[][] hot = new int[spec.layers()][], cold = new int[spec.layers()][];
+            for (int l = 0; l < spec.layers(); l++) {
+                hot[l] = s.cachedPositions(l);
+                cold[l] = s.coldPositions(l);
+            }
+            int first = Sampler.argmax(logits);
+            float[] next = s.decode(first);
+            for (int step = 0; step < 4; step++) s.decode(Sampler.argmax(next));
+            assertTrue(s.rowsPromotedWhileDecoding() > 0, "the steps promoted rows");
+            s.rewind(s.compressedUpTo());
+            assertEquals(0, s.rowsPromotedWhileDecoding());
+            for (int l = 0; l < spec.layers(); l++) {
+                assertArrayEquals(hot[l], s.cachedPositions(l), "layer " + l + " hot as at the prefill's end");
+                assertArrayEquals(cold[l], s.coldPositions(l), "layer " + l + " cold as at the prefill's end");
+            }
+            float error = relativeError(next, s.decode(first));
+            assertTrue(error <= 1e-2f * Q8_TOLERANCE, "the same step again, re-quantized rows aside: " + error);
+        }
+    }
+
+    /** Decode-time recall adds only its chunk summaries to what a disk tier keeps in RAM: 2 bytes a key value per chunk. */
+    @Test
+    void chunkSummariesAreWhatDecodeTimeRecallKeepsInRam() {
+        int[] prompt = new Random(4).ints(300, 3, spec.vocab()).toArray();
+        long[] ram = new long[2];
+        for (int promote = 0; promote <= 1; promote++) {
+            try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.parse("chunkkv:keep=0.1,chunk=10,window=8,recall=disk,promote=" + promote))) {
+                KvSession s = m.openSession();
+                s.prefill(prompt);
+                ram[promote] = s.coldBytesInRam();
+            }
+        }
+        int rowStride = spec.kvHeads() * spec.dim() / spec.heads(), chunks = 300 / 10;
+        long perChunk = 2L * rowStride + 4L * spec.kvHeads() + 4; // low and high codes, a scale per KV head, a row count
+        assertTrue(ram[1] > ram[0] && ram[1] - ram[0] <= spec.layers() * chunks * perChunk, Arrays.toString(ram));
     }
 
     @Test

@@ -317,4 +317,34 @@ class VectorKernelsTest {
         assertArrayEquals(new byte[] {16, -127, 64, 32, 0}, codes);
         assertEquals(2f / 127f, scales[0]);
     }
+
+    @Test
+    void chunkUpperBoundsMatchScalarAndBoundEveryKeyBetweenLowsAndHighs() {
+        for (int headSize : new int[] {1, 7, L - 1, L, L + 1, 2 * L + 3, 64}) {
+            for (int chunks : new int[] {0, 1, 5}) {
+                int kvHeads = 3, kvHead = 1, stride = kvHeads * headSize;
+                byte[] lows = new byte[chunks * stride], highs = new byte[chunks * stride];
+                for (int i = 0; i < lows.length; i++) {
+                    int a = rnd.nextInt(-127, 128), b = rnd.nextInt(-127, 128);
+                    lows[i] = (byte) Math.min(a, b);
+                    highs[i] = (byte) Math.max(a, b);
+                }
+                float[] scales = random(chunks * kvHeads);
+                for (int i = 0; i < scales.length; i++) scales[i] = Math.abs(scales[i]);
+                float[] query = random(headSize + 2);
+                float[] expected = new float[chunks + 1], actual = new float[chunks + 1];
+                S.chunkUpperBounds(query, 2, lows, highs, scales, kvHeads, kvHead, headSize, chunks, expected, 1);
+                V.chunkUpperBounds(query, 2, lows, highs, scales, kvHeads, kvHead, headSize, chunks, actual, 1);
+                assertClose(expected, actual, 127f * headSize);
+                for (int c = 0; c < chunks; c++) { // any key inside the box scores at most the bound
+                    float s = scales[c * kvHeads + kvHead], dot = 0f;
+                    for (int j = 0; j < headSize; j++) {
+                        int at = c * stride + kvHead * headSize + j;
+                        dot += query[2 + j] * s * (lows[at] + rnd.nextInt(highs[at] - lows[at] + 1));
+                    }
+                    assertTrue(dot <= expected[1 + c] + 1e-4f * headSize, "chunk " + c + ": " + dot + " > bound " + expected[1 + c]);
+                }
+            }
+        }
+    }
 }

@@ -38,8 +38,12 @@ public final class MultiturnEval {
      * @param hotKvFraction hot KV bytes over FullKV's bytes at the same position
      * @param residentKvFraction hot bytes plus the cold tier's heap bytes, over FullKV's bytes
      * @param selectNanos re-selection time of the turn's prefill (recall statistics), or its compression time without recall
+     * @param promotedRows rows decode-time recall moved from the cold tier into the hot cache while the answer was decoded
+     * @param decodeNanos wall time of the answer's decoding (first sample to end)
+     * @param answerTokens tokens the answer sampled
      */
-    public record Turn(boolean correct, String answer, double hotKvFraction, double residentKvFraction, long selectNanos) {}
+    public record Turn(boolean correct, String answer, double hotKvFraction, double residentKvFraction, long selectNanos, long promotedRows,
+            long decodeNanos, int answerTokens) {}
 
     /**
      * One case under one policy.
@@ -148,7 +152,8 @@ public final class MultiturnEval {
         double full = (double) session.position() * model.model().kvBytesPerPosition();
         RecallStats recall = session.lastRecallStats();
         long select = recall != null ? recall.reselectNanos() : result.stats().compressNanos();
-        return new Turn(answer.equals(needle.value()), answer, session.kvBytes() / full, (session.kvBytes() + session.coldBytesInRam()) / full, select);
+        return new Turn(answer.equals(needle.value()), answer, session.kvBytes() / full, (session.kvBytes() + session.coldBytesInRam()) / full, select,
+                session.rowsPromotedWhileDecoding(), result.decodeNanos(), result.generatedTokens());
     }
 
     private static int[] concat(int[] a, int[] b) {

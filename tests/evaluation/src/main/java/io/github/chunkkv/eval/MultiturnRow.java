@@ -13,9 +13,10 @@ import java.util.Map;
  * @param residentKvFraction hot bytes plus the cold tier's heap bytes, over FullKV bytes
  * @param reselectMs re-selection time per turn (recall statistics; without recall the turn prefill's compression time)
  * @param prefillMs time of the first prefill (turns: context and first question; requests: the context alone)
+ * @param decodeMsPerToken decoding time of all answers over their tokens
  */
 public record MultiturnRow(String mode, String policy, double accuracy, double minTurnAccuracy, double hotKvFraction, double residentKvFraction,
-        double reselectMs, double prefillMs, int cases, int turns) implements ResultRow {
+        double reselectMs, double prefillMs, double decodeMsPerToken, int cases, int turns) implements ResultRow {
 
     static MultiturnRow of(MultiturnMode mode, String policy, List<MultiturnEval.CaseOutcome> outcomes) {
         List<MultiturnEval.Turn> all = outcomes.stream().flatMap(o -> o.turns().stream()).toList();
@@ -29,7 +30,9 @@ public record MultiturnRow(String mode, String policy, double accuracy, double m
                 all.stream().mapToDouble(MultiturnEval.Turn::hotKvFraction).average().orElseThrow(),
                 all.stream().mapToDouble(MultiturnEval.Turn::residentKvFraction).average().orElseThrow(),
                 all.stream().mapToLong(MultiturnEval.Turn::selectNanos).average().orElseThrow() / 1e6,
-                outcomes.stream().mapToLong(MultiturnEval.CaseOutcome::firstPrefillNanos).average().orElseThrow() / 1e6, outcomes.size(), turns);
+                outcomes.stream().mapToLong(MultiturnEval.CaseOutcome::firstPrefillNanos).average().orElseThrow() / 1e6,
+                all.stream().mapToLong(MultiturnEval.Turn::decodeNanos).sum() / 1e6 / Math.max(1, all.stream().mapToInt(MultiturnEval.Turn::answerTokens).sum()),
+                outcomes.size(), turns);
     }
 
     @Override
@@ -53,6 +56,7 @@ public record MultiturnRow(String mode, String policy, double accuracy, double m
         f.put("prefill_ms", prefillMs);
         f.put("min_turn_accuracy", minTurnAccuracy);
         f.put("resident_kv_fraction", residentKvFraction);
+        f.put("decode_ms_per_token", decodeMsPerToken);
         f.put("cases", cases);
         f.put("turns", turns);
         return f;

@@ -12,9 +12,10 @@ import org.apache.commons.math3.stat.interval.WilsonScoreInterval;
  *
  * @param hotKvFraction mean over cases of hot KV bytes / FullKV bytes at this turn
  * @param residentKvFraction the same with the cold tier's heap bytes added to the hot bytes
+ * @param promotedRows mean over cases of the rows (all layers) decode-time recall promoted while the answer was decoded
  */
 public record MultiturnTurnRow(String mode, String policy, int turn, double accuracy, double hotKvFraction, double residentKvFraction,
-        double ciLow, double ciHigh, int cases) implements ResultRow {
+        double promotedRows, double ciLow, double ciHigh, int cases) implements ResultRow {
 
     static MultiturnTurnRow of(MultiturnMode mode, String policy, int turn, List<MultiturnEval.Turn> outcomes) {
         int correct = (int) outcomes.stream().filter(MultiturnEval.Turn::correct).count();
@@ -22,6 +23,7 @@ public record MultiturnTurnRow(String mode, String policy, int turn, double accu
         return new MultiturnTurnRow(mode.label(), policy, turn, correct / (double) outcomes.size(),
                 outcomes.stream().mapToDouble(MultiturnEval.Turn::hotKvFraction).average().orElseThrow(),
                 outcomes.stream().mapToDouble(MultiturnEval.Turn::residentKvFraction).average().orElseThrow(),
+                outcomes.stream().mapToLong(MultiturnEval.Turn::promotedRows).average().orElseThrow(),
                 ci.getLowerBound(), ci.getUpperBound(), outcomes.size());
     }
 
@@ -32,7 +34,7 @@ public record MultiturnTurnRow(String mode, String policy, int turn, double accu
 
     @Override
     public Map<String, Object> lineFields() {
-        return ResultRow.only(fields(), List.of("mode", "policy", "turn", "accuracy", "hot_kv_fraction"));
+        return ResultRow.only(fields(), List.of("mode", "policy", "turn", "accuracy", "hot_kv_fraction", "promoted_rows"));
     }
 
     @Override
@@ -44,6 +46,7 @@ public record MultiturnTurnRow(String mode, String policy, int turn, double accu
         f.put("accuracy", accuracy);
         f.put("hot_kv_fraction", hotKvFraction);
         f.put("resident_kv_fraction", residentKvFraction);
+        f.put("promoted_rows", promotedRows);
         f.put("ci95_low", ciLow);
         f.put("ci95_high", ciHigh);
         f.put("cases", cases);

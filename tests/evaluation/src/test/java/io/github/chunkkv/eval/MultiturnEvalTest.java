@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** {@code eval multiturn} end to end on needle-lm, small: 3 turns over 400-token contexts, both modes. */
 class MultiturnEvalTest {
-    private static final Pattern TURN = Pattern.compile("multiturn mode=(turns|requests) policy=(\\S+) turn=(\\d+) accuracy=(\\d\\.\\d{4}) hot_kv_fraction=(\\d\\.\\d{4})");
+    private static final Pattern TURN = Pattern.compile("multiturn mode=(turns|requests) policy=(\\S+) turn=(\\d+) accuracy=(\\d\\.\\d{4}) hot_kv_fraction=(\\d\\.\\d{4}) promoted_rows=(\\d+\\.\\d{4})");
     private static final Pattern SUMMARY = Pattern.compile(
             "multiturn mode=(turns|requests) policy=(\\S+) accuracy=(\\d\\.\\d{4}) hot_kv_fraction=(\\d\\.\\d{4}) reselect_ms=(\\d+\\.\\d{4}) prefill_ms=(\\d+\\.\\d{4})");
 
@@ -59,7 +59,7 @@ class MultiturnEvalTest {
         for (String file : List.of("multiturn.csv", "multiturn.json", "multiturn_turns.csv", "multiturn-turns.png", "multiturn-requests.png")) {
             assertTrue(Files.size(tmp.resolve(file)) > 0, file);
         }
-        assertEquals("mode,policy,turn,accuracy,hot_kv_fraction,resident_kv_fraction,ci95_low,ci95_high,cases",
+        assertEquals("mode,policy,turn,accuracy,hot_kv_fraction,resident_kv_fraction,promoted_rows,ci95_low,ci95_high,cases",
                 Files.readAllLines(tmp.resolve("multiturn_turns.csv")).get(0));
         assertEquals(snapshotDirsBefore, snapshotDirs(), "the run deletes its snapshot folders");
     }
