@@ -8,7 +8,7 @@ public enum Recall {
     OFF,
     /** Evicted rows move to a compact in-memory cold tier; each later prefill re-selects over hot and cold rows. */
     RAM,
-    /** As {@link #RAM}, with the cold tier in a per-session temp file, unlinked once opened so it never outlives the process. */
+    /** As {@link #RAM}, with the cold tier in a per-session temp file, unlinked once opened (it dies with the JVM). */
     DISK;
 
     /** The name used in policy specs ({@code recall=off|ram|disk}): the constant's name in lower case. */

@@ -71,8 +71,10 @@ public final class PublicApiComments {
     }
 
     private static String describe(Diagnostic<? extends JavaFileObject> d) {
-        String where = d.getSource() == null ? "" : Path.of(d.getSource().toUri()).getFileName() + ":" + d.getLineNumber() + ": ";
-        return where + d.getMessage(Locale.ROOT);
+        if (d.getSource() == null) {
+            return d.getMessage(Locale.ROOT);
+        }
+        return Path.of(d.getSource().toUri()).getFileName() + ":" + d.getLineNumber() + ": " + d.getMessage(Locale.ROOT);
     }
 
     /** The doclet: reports each included (public or protected) element that lacks a comment or its description. */
@@ -160,7 +162,8 @@ public final class PublicApiComments {
             }
             var comment = env.getDocTrees().getDocCommentTree(e);
             if (comment == null) {
-                reporter.print(Diagnostic.Kind.ERROR, e, "no comment on " + e.getKind().toString().toLowerCase(Locale.ROOT) + " " + e);
+                String kind = e.getKind().toString().toLowerCase(Locale.ROOT);
+                reporter.print(Diagnostic.Kind.ERROR, e, "no comment on " + kind + " " + e);
             } else if (comment.getFullBody().isEmpty()) {
                 reporter.print(Diagnostic.Kind.ERROR, e, "no main description on " + e);
             }
