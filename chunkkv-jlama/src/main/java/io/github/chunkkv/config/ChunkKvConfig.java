@@ -16,10 +16,15 @@ import java.util.Optional;
  * {@link PolicyRegistry}.
  */
 public final class ChunkKvConfig {
+    /** Default {@code chunk}: positions per chunk, the paper's setting. */
     public static final int DEFAULT_CHUNK_SIZE = 10;
+    /** Default {@code window}: the last prompt positions whose attention scores the rest. */
     public static final int DEFAULT_WINDOW = 32;
+    /** Default {@code pool}: width of the average pooling that smooths scores over neighbouring positions. */
     public static final int DEFAULT_POOLING_KERNEL = 5;
+    /** Default {@code sinks}: the first positions StreamingLLM always keeps. */
     public static final int DEFAULT_SINK_TOKENS = 4;
+    /** Default {@code seed} of the random policy, so that its runs are reproducible. */
     public static final long DEFAULT_SEED = 42L;
     /**
      * Upper bound of every value counted in positions ({@code window}, {@code chunk}, {@code budget}, {@code sinks},
@@ -84,7 +89,12 @@ public final class ChunkKvConfig {
         return builder("chunkkv").keepRatio(keepRatio).build();
     }
 
-    /** @param policy a registered policy name, case-insensitive */
+    /**
+     * A builder with every other parameter at its default.
+     *
+     * @param policy a registered policy name, case-insensitive
+     * @throws IllegalArgumentException when {@code policy} is not registered (the message lists the names)
+     */
     public static Builder builder(String policy) {
         return new Builder(policy);
     }
@@ -143,26 +153,44 @@ public final class ChunkKvConfig {
         return budget;
     }
 
+    /** Positions per chunk ({@code chunk}), in [1, {@value #MAX_POSITIONS}]; default {@value #DEFAULT_CHUNK_SIZE}. */
     public int chunkSize() {
         return chunkSize;
     }
 
+    /**
+     * Observation window ({@code window}): the last prompt positions, always kept, whose attention scores the rest.
+     * In [1, {@value #MAX_POSITIONS}]; default {@value #DEFAULT_WINDOW}.
+     */
     public int window() {
         return window;
     }
 
+    /**
+     * Width of the average pooling over positions ({@code pool}): odd, in [1, {@value #MAX_POOLING_KERNEL}]; default
+     * {@value #DEFAULT_POOLING_KERNEL}.
+     */
     public int poolingKernel() {
         return poolingKernel;
     }
 
+    /**
+     * Layers per group sharing one index list ({@code reuse}), in [1, {@value #MAX_REUSE_INTERVAL}]; 1, the default,
+     * means every layer selects its own.
+     */
     public int reuseInterval() {
         return reuseInterval;
     }
 
+    /**
+     * Attention-sink tokens StreamingLLM always keeps ({@code sinks}), in [0, {@value #MAX_POSITIONS}]; default
+     * {@value #DEFAULT_SINK_TOKENS}.
+     */
     public int sinkTokens() {
         return sinkTokens;
     }
 
+    /** Seed of the random policy ({@code seed}); default {@value #DEFAULT_SEED}. Other policies ignore it. */
     public long seed() {
         return seed;
     }
@@ -440,6 +468,11 @@ public final class ChunkKvConfig {
             }
         }
 
+        /**
+         * Validates every parameter and returns the immutable configuration.
+         * @throws IllegalArgumentException naming the first parameter out of its range, or a combination that is not
+         * allowed (keep with budget, cap with full, slack without cap, scorer with a policy that does not score)
+         */
         public ChunkKvConfig build() {
             if (keepRatio != null && budget != null) {
                 throw new IllegalArgumentException("give either keep (ratio) or budget, not both");

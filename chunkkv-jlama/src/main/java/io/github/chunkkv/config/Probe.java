@@ -15,10 +15,15 @@ public enum Probe {
      */
     REPEAT;
 
+    /** The name used in policy specs ({@code probe=none|repeat}): the constant's name in lower case. */
     public String specName() {
         return name().toLowerCase(Locale.ROOT);
     }
 
+    /**
+     * Parses a spec name, ignoring case and surrounding blanks.
+     * @throws IllegalArgumentException when {@code name} is not {@code none} or {@code repeat}
+     */
     public static Probe fromName(String name) {
         for (Probe p : values()) {
             if (p.specName().equals(name.trim().toLowerCase(Locale.ROOT))) return p;

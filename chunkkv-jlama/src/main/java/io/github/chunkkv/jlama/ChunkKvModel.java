@@ -89,6 +89,10 @@ public final class ChunkKvModel implements Generator {
         this.lock = ModelLock.of(model);
     }
 
+    /**
+     * The wrapped Jlama model, still owned by the caller. Run it only under its {@link ModelLock}: this wrapper's sessions
+     * share its single forward pass.
+     */
     public AbstractModel jlamaModel() {
         return model;
     }
@@ -98,6 +102,7 @@ public final class ChunkKvModel implements Generator {
         return installed.types();
     }
 
+    /** The configuration of sessions opened without one ({@link #openSession()}, {@link #session(UUID)}). */
     public ChunkKvConfig defaultConfig() {
         return defaultConfig;
     }
@@ -136,10 +141,16 @@ public final class ChunkKvModel implements Generator {
         });
     }
 
+    /** Opens an empty session with {@link #defaultConfig()}; see {@link #openSession(ChunkKvConfig)}. */
     public KvSession openSession() {
         return openSession(defaultConfig);
     }
 
+    /**
+     * Opens an empty session with {@code config} under a fresh random id, closing the least recently used session
+     * first when {@link #maxOpenSessions()} are open.
+     * @throws IllegalStateException when this model is closed
+     */
     public KvSession openSession(ChunkKvConfig config) {
         Objects.requireNonNull(config, "config");
         return ModelLock.call(lock, () -> register(newSession(UUID.randomUUID(), config)));
@@ -154,10 +165,12 @@ public final class ChunkKvModel implements Generator {
         });
     }
 
+    /** The open session with this id; empty when there is none (never opened, closed or evicted). Opens nothing. */
     public Optional<KvSession> findSession(UUID id) {
         return ModelLock.call(lock, () -> Optional.ofNullable(sessions.get(id)));
     }
 
+    /** How many sessions are open now, at most {@link #maxOpenSessions()}. */
     public int openSessions() {
         return ModelLock.call(lock, sessions::size);
     }

@@ -7,6 +7,7 @@ import com.github.tjake.jlama.model.functions.Generator;
  *
  * @param text the reply: special tokens left out, cut before a stop sequence
  * @param textWithSpecialTokens every generated token's text, special tokens included (what tool-call parsing reads)
+ * @param stopReason why the generation ended
  * @param promptTokens tokens prefilled by this generation (only the new ones when the session continues)
  * @param generatedTokens sampled tokens, the end-of-sequence token excluded
  * @param lastSampledToken the last token sampled, which was not fed back to the session: a caller continuing the

@@ -64,10 +64,12 @@ public final class KvSession implements AutoCloseable {
         for (int l = 0; l < layers; l++) caches[l] = new LayerKvCache(precision, rowStride, headSize, 64);
     }
 
+    /** The id this session is registered under in its model ({@link ChunkKvModel#findSession(UUID)}); never null. */
     public UUID id() {
         return id;
     }
 
+    /** The policy configuration every prefill of this session compresses with. */
     public ChunkKvConfig config() {
         return config;
     }
@@ -134,6 +136,7 @@ public final class KvSession implements AutoCloseable {
         return caches[checkLayer(layer)].positions();
     }
 
+    /** The model's layer count: valid layer arguments are [0, layers()). */
     public int layers() {
         return caches.length;
     }
@@ -204,6 +207,10 @@ public final class KvSession implements AutoCloseable {
         return lastStats;
     }
 
+    /**
+     * True once closed: by {@link #close()}, by its model's close, or as the least recently used beyond
+     * {@link ChunkKvModel#maxOpenSessions()}; later use throws an {@link IllegalStateException} saying which.
+     */
     public boolean isClosed() {
         return closedBecause != null;
     }

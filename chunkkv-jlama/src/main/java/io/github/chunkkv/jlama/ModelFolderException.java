@@ -7,6 +7,7 @@ import java.nio.file.Path;
  * file, the field or tensor, and what was expected.
  */
 public final class ModelFolderException extends IllegalArgumentException {
+    /** The file at fault (also the message's prefix). */
     private final Path file;
 
     ModelFolderException(Path file, String problem) {

@@ -15,6 +15,10 @@ public final class SnapshotFiles {
     /** Writes the body to the stream it is given. */
     @FunctionalInterface
     public interface Body {
+        /**
+         * Writes the whole content to {@code out} (unbuffered: wrap it for small writes); the caller flushes and closes it.
+         * @throws IOException to abandon the write: the temp file is deleted and the target left as it was
+         */
         void writeTo(OutputStream out) throws IOException;
     }
 

@@ -19,6 +19,7 @@ public final class StockJlamaSession implements AutoCloseable {
     private final AbstractTensor logits;
     private int position;
 
+    /** A session on {@code model} with an empty KvBuffer of its own, at position 0; the model stays the caller's. */
     public StockJlamaSession(AbstractModel model) {
         this.model = model;
         this.lock = ModelLock.of(model);

@@ -14,9 +14,18 @@ import java.util.Set;
  * <p>Jlama users load every folder with working memory F32 and working quantized type I8 (the defaults of Jlama's
  * command line, {@link #JLAMA_WORKING_MEMORY} and {@link #JLAMA_WORKING_QUANTIZED}); Jlama then replaces I8 with F32
  * for F32 weights and with BF16 for BF16 weights, so Q4 weights run Q4 × I8 products and the others run unquantized.
+ *
+ * @param weights the weights' type as stored in the model folder
+ * @param quantizedOnLoad the type the weights were quantized to while loading; empty when they were not
+ * @param workingMemory the type of activations and of stock Jlama's KV cache
+ * @param workingQuantized the type activations are quantized to before a product with quantized weights
  */
 public record WorkingTypes(DType weights, Optional<DType> quantizedOnLoad, DType workingMemory, DType workingQuantized) {
+    /** Jlama's default working memory type (its command line's): F32. */
     public static final DType JLAMA_WORKING_MEMORY = DType.F32;
+    /**
+     * Jlama's default working quantized type (its command line's): I8, which Jlama itself replaces for F32 and BF16 weights.
+     */
     public static final DType JLAMA_WORKING_QUANTIZED = DType.I8;
 
     /** Working memory types stock Jlama 0.8.4 runs a decoder with. */
@@ -25,6 +34,7 @@ public record WorkingTypes(DType weights, Optional<DType> quantizedOnLoad, DType
     private static final String WORKS = "combinations that work: weights F32, F16, BF16 or Q4 loaded with "
             + "ModelSupport.loadModel(dir, DType.F32, DType.I8) (Jlama's defaults) or with working memory DType.BF16";
 
+    /** Checks that no component is null (a weight type that was not quantized on load is an empty {@code Optional}). */
     public WorkingTypes {
         Objects.requireNonNull(weights, "weights");
         Objects.requireNonNull(quantizedOnLoad, "quantizedOnLoad");

@@ -11,6 +11,7 @@ public final class AccumulatedAttentionScorer implements TokenScorer {
     private final Kernels kernels;
     private final int window;
 
+    /** A scorer that leaves out the last {@code window} positions (the recent window the selector keeps anyway). */
     public AccumulatedAttentionScorer(Kernels kernels, int window) {
         this.kernels = kernels;
         this.window = window;

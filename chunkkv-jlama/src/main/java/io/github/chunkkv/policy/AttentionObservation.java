@@ -6,9 +6,16 @@ package io.github.chunkkv.policy;
  *
  * @param columnSums {@code [numHeads * cacheLength]}, head-major
  * @param rows how many query rows were summed: the most recent cache rows, or the rows of a probe that followed the cache
+ * @param numHeads query heads, a multiple of {@code numKvHeads}
+ * @param numKvHeads key-value heads (fewer than {@code numHeads} under grouped-query attention)
+ * @param cacheLength cached positions each head's sums cover
  * @param rowsFollowCache true when the rows followed the cache, so that every row saw every position
  */
 public record AttentionObservation(float[] columnSums, int rows, int numHeads, int numKvHeads, int cacheLength, boolean rowsFollowCache) {
+    /**
+     * Checks that {@code columnSums} holds one value per head and cached position.
+     * @throws IllegalArgumentException when {@code columnSums} is shorter than {@code numHeads * cacheLength}
+     */
     public AttentionObservation {
         if (columnSums.length < numHeads * cacheLength) {
             throw new IllegalArgumentException("columnSums must hold numHeads * cacheLength = " + numHeads * cacheLength + " values");

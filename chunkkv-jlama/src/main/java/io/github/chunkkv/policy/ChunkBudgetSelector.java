@@ -8,8 +8,11 @@ import io.github.chunkkv.simd.Kernels;
  * or as many positions, as {@link TopChunkSelector} would, so every variant is compared at the same cache size.
  */
 abstract class ChunkBudgetSelector implements Selector {
+    /** The kernels that score and rank positions. */
     protected final Kernels kernels;
+    /** Positions per chunk ({@link ChunkKvConfig#chunkSize()}). */
     protected final int chunk;
+    /** Last positions always kept and never selected among ({@link ChunkKvConfig#window()}). */
     protected final int window;
     private final TopChunkSelector grid;
 

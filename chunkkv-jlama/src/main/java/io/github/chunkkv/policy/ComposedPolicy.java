@@ -15,7 +15,12 @@ public final class ComposedPolicy implements CompressionPolicy {
     private final Selector selector;
     private final ReuseSchedule schedule;
 
-    /** @param scorer null for selectors that ignore scores */
+    /**
+     * A policy for a model of {@code numLayers} layers (at least 1).
+     *
+     * @param scorer null for selectors that ignore scores
+     * @throws IllegalArgumentException when {@code numLayers} is below 1
+     */
     public ComposedPolicy(ChunkKvConfig config, int numLayers, TokenScorer scorer, Selector selector, ReuseSchedule schedule) {
         if (numLayers < 1) throw new IllegalArgumentException("numLayers must be >= 1, got " + numLayers);
         this.config = Objects.requireNonNull(config, "config");

@@ -10,6 +10,7 @@ import io.github.chunkkv.config.ChunkKvConfig;
  * Implementations are immutable and thread-safe.
  */
 public interface CompressionPolicy {
+    /** The configuration this policy was made from (its spec names the policy and every parameter). */
     ChunkKvConfig config();
 
     /** How many of the most recent query rows of {@code layer} must be observed; 0 if the layer needs no attention. */

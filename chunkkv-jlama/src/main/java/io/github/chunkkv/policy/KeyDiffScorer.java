@@ -7,6 +7,9 @@ import java.util.Arrays;
  * KeyDiff (Park et al., 2025), as kvpress's KeyDiffPress: a position is worth how far its key points from the layer's
  * typical key, minus the cosine similarity of the key to the mean of the layer's L2-normalised keys, per KV head,
  * summed over KV heads. It reads keys only, so no attention is observed.
+ *
+ * @param kernels the kernels that score positions
+ * @param window last positions left out of scoring (the selector keeps them anyway)
  */
 public record KeyDiffScorer(Kernels kernels, int window) implements TokenScorer {
     /** PyTorch's defaults for normalize and cosine_similarity, so zero keys score as they do there. */

@@ -25,6 +25,8 @@ public final class LayerView {
     private long attentionNanos;
 
     /**
+     * A view whose observed query rows are the last {@code observedRows} cache rows.
+     *
      * @param keys cache rows in Jlama's layout: row {@code s} holds every KV head, head {@code g} at
      *     {@code s * rowStride + g * headSize}; rows {@code [0, cacheRows)} are the layer's whole cache
      * @param positions logical (RoPE) position of every cache row
@@ -81,14 +83,17 @@ public final class LayerView {
         return cacheRows - firstRow;
     }
 
+    /** Query heads per row of the captured queries; a multiple of {@link #numKvHeads()}. */
     public int numHeads() {
         return numHeads;
     }
 
+    /** Key-value heads per cache row (fewer than {@link #numHeads()} under grouped-query attention). */
     public int numKvHeads() {
         return numKvHeads;
     }
 
+    /** Values per head in a key, value or query row. */
     public int headSize() {
         return headSize;
     }

@@ -12,6 +12,7 @@ import io.github.chunkkv.simd.Kernels;
  * of its highest-scoring token is never split, wherever a grid line would fall.
  */
 public final class PeakCentredSelector extends ChunkBudgetSelector {
+    /** A selector using {@code config}'s chunk size, window and cache size (ratio or budget). */
     public PeakCentredSelector(Kernels kernels, ChunkKvConfig config) {
         super(kernels, config);
     }

@@ -22,12 +22,14 @@ public final class PolicyRegistry {
     /** Makes a policy's scorer for one configuration. */
     @FunctionalInterface
     public interface ScorerFactory {
+        /** A scorer for {@code config}, computing with {@code kernels}; called once per session. */
         TokenScorer create(ChunkKvConfig config, Kernels kernels);
     }
 
     /** Makes a policy's selector for one configuration and model depth. */
     @FunctionalInterface
     public interface SelectorFactory {
+        /** A selector for {@code config} on a model of {@code numLayers} layers, computing with {@code kernels}. */
         Selector create(ChunkKvConfig config, int numLayers, Kernels kernels);
     }
 

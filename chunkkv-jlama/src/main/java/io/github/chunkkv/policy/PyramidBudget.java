@@ -20,6 +20,9 @@ public final class PyramidBudget implements LayerBudget {
     private final ChunkKvConfig config;
     private final int numLayers;
 
+    /**
+     * Budgets for a model of {@code numLayers} layers (at least 1) whose uniform per-layer count {@code config} gives.
+     */
     public PyramidBudget(ChunkKvConfig config, int numLayers) {
         if (numLayers < 1) throw new IllegalArgumentException("numLayers must be >= 1, got " + numLayers);
         this.config = config;

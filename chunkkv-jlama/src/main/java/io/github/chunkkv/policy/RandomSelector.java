@@ -9,6 +9,10 @@ public final class RandomSelector implements Selector {
     private final long seed;
     private final LayerBudget budget;
 
+    /**
+     * A selector that keeps the last {@code window} positions and, per layer, {@code budget}'s count of random ones
+     * drawn from {@code seed}.
+     */
     public RandomSelector(int window, long seed, LayerBudget budget) {
         this.window = window;
         this.seed = seed;

@@ -9,6 +9,10 @@ public final class RecentSelector implements Selector {
     private final int sinks;
     private final LayerBudget budget;
 
+    /**
+     * A selector keeping {@code sinks} leading tokens plus the most recent ones, {@code window} + {@code budget}'s
+     * per-layer count in all.
+     */
     public RecentSelector(int window, int sinks, LayerBudget budget) {
         this.window = window;
         this.sinks = sinks;

@@ -8,15 +8,21 @@ package io.github.chunkkv.policy;
 public final class ReuseSchedule {
     private final int interval;
 
+    /**
+     * A schedule in which groups of {@code interval} layers (at least 1) share the first layer's indices.
+     * @throws IllegalArgumentException when {@code interval} is below 1
+     */
     public ReuseSchedule(int interval) {
         if (interval < 1) throw new IllegalArgumentException("reuse interval N must be >= 1, got " + interval);
         this.interval = interval;
     }
 
+    /** The layer whose indices {@code layer} keeps: ⌊layer / N⌋ · N, which is {@code layer} itself when it selects. */
     public int indexSource(int layer) {
         return layer / interval * interval;
     }
 
+    /** True when {@code layer} scores and selects its own indices (a multiple of N); false when it reuses them. */
     public boolean selects(int layer) {
         return layer % interval == 0;
     }

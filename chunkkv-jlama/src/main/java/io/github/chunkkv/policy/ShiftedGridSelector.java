@@ -11,6 +11,7 @@ import io.github.chunkkv.simd.Kernels;
  * the fixed grid cuts in two is kept whole whenever its span scores high enough to pull the grid onto it.
  */
 public final class ShiftedGridSelector extends ChunkBudgetSelector {
+    /** A selector using {@code config}'s chunk size, window and cache size (ratio or budget). */
     public ShiftedGridSelector(Kernels kernels, ChunkKvConfig config) {
         super(kernels, config);
     }

@@ -12,6 +12,7 @@ import java.util.Arrays;
  * positions, so the cache holds as many positions as the fixed grid's.
  */
 public final class SlidingChunkSelector extends ChunkBudgetSelector {
+    /** A selector using {@code config}'s chunk size, window and cache size (ratio or budget). */
     public SlidingChunkSelector(Kernels kernels, ChunkKvConfig config) {
         super(kernels, config);
     }

@@ -12,6 +12,7 @@ public final class TopChunkSelector implements Selector {
     private final Kernels kernels;
     private final ChunkKvConfig config;
 
+    /** A selector using {@code config}'s chunk size, window and cache size (ratio or budget). */
     public TopChunkSelector(Kernels kernels, ChunkKvConfig config) {
         this.kernels = kernels;
         this.config = config;

@@ -8,6 +8,7 @@ public final class TopTokenSelector implements Selector {
     private final int window;
     private final LayerBudget budget;
 
+    /** A selector that keeps the last {@code window} positions and, per layer, the count {@code budget} gives. */
     public TopTokenSelector(Kernels kernels, int window, LayerBudget budget) {
         this.kernels = kernels;
         this.window = window;

@@ -6,6 +6,9 @@ import io.github.chunkkv.simd.Kernels;
  * TOVA (Oren et al., "Transformers are Multi-State RNNs", 2024) at prefill, as kvpress's TOVAPress: a position is
  * worth the attention the last prompt query pays it, query heads averaged within each GQA group and summed over KV
  * heads. No pooling.
+ *
+ * @param kernels the kernels that score positions
+ * @param window last positions left out of scoring (the selector keeps them anyway)
  */
 public record TovaScorer(Kernels kernels, int window) implements TokenScorer {
     /** The last prompt row only. */

@@ -11,6 +11,10 @@ public final class WindowAttentionScorer implements TokenScorer {
     private final int window;
     private final int poolingKernel;
 
+    /**
+     * A scorer observing the last {@code window} queries and pooling over {@code poolingKernel} positions (odd, as
+     * {@link io.github.chunkkv.config.ChunkKvConfig#poolingKernel()} validates).
+     */
     public WindowAttentionScorer(Kernels kernels, int window, int poolingKernel) {
         this.kernels = kernels;
         this.window = window;

@@ -6,6 +6,7 @@ import java.util.stream.IntStream;
 
 /** Plain-Java twins of the SIMD kernels: the specification that {@link VectorKernels} is tested against. */
 public final class ScalarKernels implements Kernels {
+    /** The only instance: the kernels are stateless. */
     public static final ScalarKernels INSTANCE = new ScalarKernels();
 
     private ScalarKernels() {}

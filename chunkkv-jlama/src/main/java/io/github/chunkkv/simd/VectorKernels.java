@@ -16,6 +16,7 @@ import jdk.incubator.vector.VectorSpecies;
  * every thread.
  */
 public final class VectorKernels implements Kernels {
+    /** The only instance: the kernels are stateless and allocate their scratch per call. */
     public static final VectorKernels INSTANCE = new VectorKernels();
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;

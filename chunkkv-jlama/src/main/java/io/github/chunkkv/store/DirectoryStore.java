@@ -46,9 +46,12 @@ public final class DirectoryStore implements KvCacheStore {
     }
 
     /**
+     * A store in {@code dir} with the given bounds.
+     *
      * @param dir the store's folder, created when missing
      * @param limits time to live and largest entry
      * @param maxTotalBytes the entries' total size this store keeps to; at least {@code limits.maxEntryBytes()}
+     * @throws IllegalArgumentException when {@code maxTotalBytes} is below {@code limits.maxEntryBytes()}
      */
     public DirectoryStore(Path dir, StoreLimits limits, long maxTotalBytes) {
         this(dir, limits, maxTotalBytes, Clock.systemUTC());

@@ -56,6 +56,8 @@ public final class SharedSessions implements AutoCloseable {
     private final Map<KvSession, Stored> storedAs = Collections.synchronizedMap(new WeakHashMap<>());
 
     /**
+     * Sessions of {@code model} shared through {@code store}.
+     *
      * @param log receives a warning for every store failure and every bad entry dropped
      */
     public SharedSessions(ChunkKvModel model, KvCacheStore store, Logger log) {

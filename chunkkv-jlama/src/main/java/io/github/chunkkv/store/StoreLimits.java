@@ -14,6 +14,10 @@ public record StoreLimits(Duration timeToLive, long maxEntryBytes) {
     /** One hour, 256 MiB per entry. */
     public static final StoreLimits DEFAULT = new StoreLimits(Duration.ofHours(1), 256L << 20);
 
+    /**
+     * Checks both bounds.
+     * @throws IllegalArgumentException when {@code timeToLive} is under 1 ms or {@code maxEntryBytes} under 1
+     */
     public StoreLimits {
         Objects.requireNonNull(timeToLive, "timeToLive");
         if (timeToLive.toMillis() < 1) throw new IllegalArgumentException("timeToLive must be at least 1 ms, got " + timeToLive);

@@ -79,6 +79,9 @@ public class ChunkKvChatRequestParameters extends DefaultChatRequestParameters {
         private Integer seed;
         private Double repetitionPenalty;
 
+        /** An empty builder, as {@link ChunkKvChatRequestParameters#builder()} returns. */
+        public Builder() {}
+
         /** Copies every non-null value of {@code parameters}, the ChunkKV ones too when they carry them. */
         @Override
         public Builder overrideWith(ChatRequestParameters parameters) {

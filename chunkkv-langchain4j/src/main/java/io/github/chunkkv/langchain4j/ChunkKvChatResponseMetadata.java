@@ -148,6 +148,9 @@ public class ChunkKvChatResponseMetadata extends ChatResponseMetadata {
         private String workingMemoryType;
         private String workingQuantizedType;
 
+        /** An empty builder, as {@link ChunkKvChatResponseMetadata#builder()} returns. */
+        public Builder() {}
+
         /** Sets the whole prompt's token count. */
         public Builder promptTokens(int promptTokens) {
             this.promptTokens = promptTokens;

@@ -26,6 +26,9 @@ import org.springframework.context.annotation.Conditional;
 @Conditional(ChunkKvAutoConfiguration.ModelConfigured.class)
 @EnableConfigurationProperties(ChunkKvProperties.class)
 public class ChunkKvAutoConfiguration {
+    /** Called by Spring when the model is configured (see the class comment); applications do not call it. */
+    public ChunkKvAutoConfiguration() {}
+
     /** The blocking chat model. */
     @Bean
     @ConditionalOnMissingBean(ChatModel.class)

@@ -59,6 +59,9 @@ public class ChunkKvProperties {
     /** Log every response at INFO. */
     private Boolean logResponses;
 
+    /** Every property unset: Spring binds the {@code chunkkv.*} values through the setters. */
+    public ChunkKvProperties() {}
+
     /** Sets every option that is set here on {@code builder}. */
     <B extends ChunkKvJlamaModelBuilder<B>> B applyTo(B builder) {
         return builder.modelPath(modelPath)
