@@ -7,6 +7,7 @@ import com.github.tjake.jlama.safetensors.Config;
 import com.github.tjake.jlama.tensor.AbstractTensor;
 import com.github.tjake.jlama.tensor.KvBufferCache;
 import com.github.tjake.jlama.tensor.operations.TensorOperationsProvider;
+import io.github.chunkkv.config.KvPrecision;
 import io.github.chunkkv.simd.Kernels;
 import java.util.List;
 import java.util.Optional;
@@ -19,6 +20,11 @@ import java.util.function.UnaryOperator;
  * separate from the logical position RoPE rotated it at.
  */
 final class CompressedAttention extends CausalSelfAttention {
+    /**
+     * Query rows per prefill attention task: enough to fill the tiled kernel's query tiles, few enough that a long
+     * prompt still splits into many tasks (later rows see more keys, so tasks are uneven and the pool balances them).
+     */
+    private static final int PREFILL_ROWS_PER_TASK = 64;
     private final AbstractModel model;
     private final Config c;
     private final int layer;
@@ -29,6 +35,13 @@ final class CompressedAttention extends CausalSelfAttention {
     /** Llama 3 scaled inverse frequencies, or null to use Jlama's own RoPE table. */
     private final double[] scaledInverseFrequencies;
     private final int slidingWindow;
+    /**
+     * Whether prefill uses the tiled kernel. Off when the attention output is quantized to I8 before the projection
+     * (Q4 weights): the tiled kernel sums in another order than stock Jlama's per-row attention, and 8-bit rounding
+     * turns those last-bit differences into whole quantization steps, so keep-all parity with stock needs the per-row
+     * arithmetic there.
+     */
+    private final boolean tiledPrefill;
     private final Kernels kernels = Kernels.preferred();
     private final float scale;
     private final int qLength;
@@ -37,7 +50,7 @@ final class CompressedAttention extends CausalSelfAttention {
     CompressedAttention(AbstractModel model, int layer, Optional queryBias, Optional keyBias, Optional valueBias,
             AbstractTensor queryWeights, AbstractTensor keyWeights, AbstractTensor valueWeights, Optional outputBias,
             AbstractTensor outputWeights, ActiveSession active, UnaryOperator<AbstractTensor> toWorkingQuantized,
-            AttentionConfig attentionConfig) {
+            AttentionConfig attentionConfig, boolean tiledPrefill) {
         super(model, layer, queryBias, keyBias, valueBias, queryWeights, keyWeights, valueWeights, outputBias, outputWeights);
         this.model = model;
         this.c = model.getConfig();
@@ -54,6 +67,7 @@ final class CompressedAttention extends CausalSelfAttention {
         this.toWorkingQuantized = toWorkingQuantized;
         this.scaledInverseFrequencies = attentionConfig.llama3Rope().map(r -> r.inverseFrequencies(c.headSize)).orElse(null);
         this.slidingWindow = attentionConfig.slidingWindow();
+        this.tiledPrefill = tiledPrefill;
         this.scale = scale(c);
         this.qLength = c.numberOfHeads * c.headSize;
     }
@@ -169,21 +183,32 @@ final class CompressedAttention extends CausalSelfAttention {
 
     /**
      * Row r (at slot firstSlot + r, position startPosition + r) attends causally to slots [first, firstSlot + r], where
-     * first is 0, or with a sliding window the first slot whose position is within the window; parallel over heads.
-     * Rows are position-ordered, so the window is always a suffix of the visible slots.
+     * first is 0, or with a sliding window the first slot whose position is within the window. Rows are
+     * position-ordered, so the window is always a suffix of the visible slots. A batch (prefill) over F32 rows runs
+     * the tiled kernel parallel over KV heads x blocks of rows, unless {@link #tiledPrefill} is off; one row (decode)
+     * and BF16/Q8 rows run the per-row kernel parallel over query heads.
      */
     private void attend(float[] q, LayerKvCache cache, int firstSlot, int startPosition, int rows, float[] out) {
         int[] windowStart = new int[rows];
         if (slidingWindow > 0) {
             for (int r = 0; r < rows; r++) windowStart[r] = cache.rowsBefore(startPosition + r - slidingWindow + 1);
         }
-        VectorMath.pfor(0, c.numberOfHeads, h -> {
-            int kvHead = c.maybeMapToGroupHead(h);
-            float[] probs = new float[firstSlot + rows];
-            for (int r = 0; r < rows; r++) {
-                int off = r * qLength + h * c.headSize, from = windowStart[r];
-                cache.attend(kernels, q, off, kvHead, from, firstSlot + r + 1 - from, scale, probs, out, off);
-            }
+        if (rows == 1 || !tiledPrefill || cache.precision() != KvPrecision.F32) {
+            VectorMath.pfor(0, c.numberOfHeads, h -> {
+                int kvHead = c.maybeMapToGroupHead(h);
+                float[] probs = new float[firstSlot + rows];
+                for (int r = 0; r < rows; r++) {
+                    int off = r * qLength + h * c.headSize, from = windowStart[r];
+                    cache.attend(kernels, q, off, kvHead, from, firstSlot + r + 1 - from, scale, probs, out, off);
+                }
+            });
+            return;
+        }
+        int kvHeads = c.numberOfKeyValueHeads, blocks = Math.ceilDiv(rows, PREFILL_ROWS_PER_TASK);
+        VectorMath.pfor(0, kvHeads * blocks, task -> {
+            int rowFrom = task / kvHeads * PREFILL_ROWS_PER_TASK;
+            cache.attendCausal(kernels, q, rowFrom, Math.min(rows, rowFrom + PREFILL_ROWS_PER_TASK), firstSlot, windowStart,
+                    task % kvHeads, c.numberOfHeads, scale, out);
         });
     }
 

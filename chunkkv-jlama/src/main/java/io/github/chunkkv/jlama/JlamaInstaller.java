@@ -46,7 +46,7 @@ final class JlamaInstaller {
         TransformerBlock[] blocks = new TransformerBlock[stock.length];
         UnaryOperator<AbstractTensor> toWorkingQuantized = maybeQuantize(model);
         for (int layer = 0; layer < stock.length; layer++) {
-            blocks[layer] = twin(model, layer, stock[layer], active, toWorkingQuantized, attention);
+            blocks[layer] = twin(model, layer, stock[layer], active, toWorkingQuantized, attention, types.workingQuantized() != DType.I8);
         }
         EmbedInput embed = read(AbstractModel.class, model, "embedInput", EmbedInput.class);
         return new Installed(embed, blocks, postProcessor(model), types);
@@ -93,7 +93,7 @@ final class JlamaInstaller {
 
     @SuppressWarnings("unchecked")
     private static TransformerBlock twin(AbstractModel model, int layer, TransformerBlock block, ActiveSession active,
-            UnaryOperator<AbstractTensor> toWorkingQuantized, AttentionConfig attentionConfig) {
+            UnaryOperator<AbstractTensor> toWorkingQuantized, AttentionConfig attentionConfig, boolean tiledPrefill) {
         CausalSelfAttention a = read(TransformerBlock.class, block, "attention", CausalSelfAttention.class);
         CompressedAttention attention = new CompressedAttention(
                 model, layer,
@@ -105,7 +105,7 @@ final class JlamaInstaller {
                 read(CausalSelfAttention.class, a, "valueAttnWeights", AbstractTensor.class),
                 read(CausalSelfAttention.class, a, "outputProjectionBias", Optional.class),
                 read(CausalSelfAttention.class, a, "outputProjectionWeights", AbstractTensor.class),
-                active, toWorkingQuantized, attentionConfig);
+                active, toWorkingQuantized, attentionConfig, tiledPrefill);
         return new TransformerBlock(
                 model, layer,
                 (Optional<LayerNorm>) read(TransformerBlock.class, block, "preAttentionNorm", Optional.class),

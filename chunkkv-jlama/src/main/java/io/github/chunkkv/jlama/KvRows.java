@@ -142,6 +142,13 @@ abstract sealed class KvRows {
             kernels.attend(q, qOff, (float[]) keys, (float[]) values, rowStride, from * rowStride + kvHead * headSize, length, headSize,
                     scale, probs, out, outOff);
         }
+
+        /** Causal attention of query rows [rowFrom, rowTo) for the query heads of KV head kvHead: the tiled kernel. */
+        void attendCausal(Kernels kernels, float[] q, int rowFrom, int rowTo, int firstSlot, int[] windowStart, int kvHead,
+                int numHeads, float scale, float[] out) {
+            kernels.attendCausal(q, rowFrom, rowTo, firstSlot, windowStart, (float[]) keys, (float[]) values, rowStride, kvHead,
+                    numHeads, rowStride / headSize, headSize, scale, out);
+        }
     }
 
     static final class Bf16Rows extends Dense {

@@ -57,6 +57,16 @@ final class LayerKvCache {
         rows.attend(kernels, q, qOff, kvHead, from, length, scale, probs, out, outOff);
     }
 
+    /**
+     * Causal attention of a batch of query rows over F32 rows in place, with the tiled kernel; see
+     * {@link Kernels#attendCausal}. Other precisions have no tiled kernel: use {@link #attend} per row.
+     */
+    void attendCausal(Kernels kernels, float[] q, int rowFrom, int rowTo, int firstSlot, int[] windowStart, int kvHead,
+            int numHeads, float scale, float[] out) {
+        if (!(rows instanceof KvRows.F32 f32)) throw new IllegalStateException("the tiled kernel reads F32 rows, this cache holds " + precision());
+        f32.attendCausal(kernels, q, rowFrom, rowTo, firstSlot, windowStart, kvHead, numHeads, scale, out);
+    }
+
     int position(int slot) {
         return positions[slot];
     }

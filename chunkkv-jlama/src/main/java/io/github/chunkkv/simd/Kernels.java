@@ -120,4 +120,17 @@ public interface Kernels {
      */
     void chunkUpperBounds(float[] query, int qOff, byte[] lows, byte[] highs, float[] scales, int kvHeads, int kvHead,
             int headSize, int chunks, float[] out, int outOff);
+
+    /**
+     * Causal attention of a batch of query rows (prefill), for the query heads of KV head {@code kvHead}: query row
+     * r in [rowFrom, rowTo) of {@code queries} sits at cache slot {@code firstSlot + r} and sees slots
+     * [windowStart[r], firstSlot + r]; each of its heads' softmax(scale * q·k)·v is written to {@code out} at that
+     * query's own offset (out rows are laid out like query rows; other rows and heads are left untouched). The cache
+     * layout is as in {@link #attend}, and the cache holds at least {@code firstSlot + rowTo} rows.
+     *
+     * @throws IllegalArgumentException before anything is written, if a row range, head count or window start is
+     *     outside its allowed range (see {@link CausalArguments#check})
+     */
+    void attendCausal(float[] queries, int rowFrom, int rowTo, int firstSlot, int[] windowStart, float[] keys, float[] values,
+            int rowStride, int kvHead, int numHeads, int numKvHeads, int headSize, float scale, float[] out);
 }

@@ -148,4 +148,22 @@ public final class ScalarKernels implements Kernels {
             out[outOff + c] = scales[c * kvHeads + kvHead] * s;
         }
     }
+
+    /** The per-row definition: one {@link #attend} per query head and row over the row's visible slots. */
+    @Override
+    public void attendCausal(float[] queries, int rowFrom, int rowTo, int firstSlot, int[] windowStart, float[] keys,
+            float[] values, int rowStride, int kvHead, int numHeads, int numKvHeads, int headSize, float scale, float[] out) {
+        CausalArguments.check(queries, rowFrom, rowTo, firstSlot, windowStart, keys, values, rowStride, kvHead, numHeads,
+                numKvHeads, headSize, out);
+        int group = numHeads / numKvHeads;
+        float[] probs = new float[firstSlot + rowTo];
+        for (int r = rowFrom; r < rowTo; r++) {
+            int from = windowStart[r];
+            for (int h = kvHead * group; h < (kvHead + 1) * group; h++) {
+                int off = (r * numHeads + h) * headSize;
+                attend(queries, off, keys, values, rowStride, from * rowStride + kvHead * headSize, firstSlot + r + 1 - from,
+                        headSize, scale, probs, out, off);
+            }
+        }
+    }
 }

@@ -52,13 +52,17 @@ public final class VectorKernels implements Kernels {
     @Override
     public void softmax(float[] x, int off, int len) {
         if (len == 0) return;
-        float inv = 1f / expInPlace(x, off, len, max(x, off, len));
-        FloatVector v = FloatVector.broadcast(F, inv);
+        scaleInPlace(x, off, len, 1f / expInPlace(x, off, len, max(x, off, len)));
+    }
+
+    /** x[off..off+len) *= factor. */
+    private static void scaleInPlace(float[] x, int off, int len, float factor) {
+        FloatVector v = FloatVector.broadcast(F, factor);
         int i = 0;
         for (int bound = F.loopBound(len); i < bound; i += L) {
             FloatVector.fromArray(F, x, off + i).mul(v).intoArray(x, off + i);
         }
-        for (; i < len; i++) x[off + i] *= inv;
+        for (; i < len; i++) x[off + i] *= factor;
     }
 
     private static float max(float[] x, int off, int len) {
@@ -131,7 +135,7 @@ public final class VectorKernels implements Kernels {
                         Arrays.fill(qBlock, b * headSize, (b + 1) * headSize, 0f);
                     }
                 }
-                blockLogits(qBlock, keysT, width, roundUp(maxVisible, 2 * L), headSize, scale, logits);
+                blockLogits(qBlock, 0, keysT, width, roundUp(maxVisible, 2 * L), headSize, scale, logits, 0);
                 for (int b = 0; b < count; b++) {
                     int off = b * width, len = visible[b];
                     float sum = expInPlace(logits, off, len, max(logits, off, len));
@@ -152,15 +156,19 @@ public final class VectorKernels implements Kernels {
         }
     }
 
-    /** logits[b * width + j] = scale * q_b · k_j for the BLOCK queries and keys [0, cols), cols a multiple of 2L. */
-    private static void blockLogits(float[] q, float[] keysT, int width, int cols, int headSize, float scale, float[] logits) {
-        int q1 = headSize, q2 = 2 * headSize, q3 = 3 * headSize;
+    /**
+     * logits[lOff + b * width + j] = scale * q_b · k_j for the BLOCK queries at q[qOff + b * headSize] and keys
+     * [0, cols), cols a multiple of 2L.
+     */
+    private static void blockLogits(float[] q, int qOff, float[] keysT, int width, int cols, int headSize, float scale,
+            float[] logits, int lOff) {
+        int q0 = qOff, q1 = qOff + headSize, q2 = qOff + 2 * headSize, q3 = qOff + 3 * headSize;
         for (int j = 0; j < cols; j += 2 * L) {
             FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
             for (int d = 0; d < headSize; d++) {
                 FloatVector k = FloatVector.fromArray(F, keysT, d * width + j);
                 FloatVector kk = FloatVector.fromArray(F, keysT, d * width + j + L);
-                FloatVector w0 = FloatVector.broadcast(F, q[d]), w1 = FloatVector.broadcast(F, q[q1 + d]);
+                FloatVector w0 = FloatVector.broadcast(F, q[q0 + d]), w1 = FloatVector.broadcast(F, q[q1 + d]);
                 FloatVector w2 = FloatVector.broadcast(F, q[q2 + d]), w3 = FloatVector.broadcast(F, q[q3 + d]);
                 a0 = k.fma(w0, a0);
                 a1 = k.fma(w1, a1);
@@ -171,14 +179,15 @@ public final class VectorKernels implements Kernels {
                 b2 = kk.fma(w2, b2);
                 b3 = kk.fma(w3, b3);
             }
-            a0.mul(scale).intoArray(logits, j);
-            b0.mul(scale).intoArray(logits, j + L);
-            a1.mul(scale).intoArray(logits, width + j);
-            b1.mul(scale).intoArray(logits, width + j + L);
-            a2.mul(scale).intoArray(logits, 2 * width + j);
-            b2.mul(scale).intoArray(logits, 2 * width + j + L);
-            a3.mul(scale).intoArray(logits, 3 * width + j);
-            b3.mul(scale).intoArray(logits, 3 * width + j + L);
+            int l0 = lOff + j, l1 = l0 + width, l2 = l1 + width, l3 = l2 + width;
+            a0.mul(scale).intoArray(logits, l0);
+            b0.mul(scale).intoArray(logits, l0 + L);
+            a1.mul(scale).intoArray(logits, l1);
+            b1.mul(scale).intoArray(logits, l1 + L);
+            a2.mul(scale).intoArray(logits, l2);
+            b2.mul(scale).intoArray(logits, l2 + L);
+            a3.mul(scale).intoArray(logits, l3);
+            b3.mul(scale).intoArray(logits, l3 + L);
         }
     }
 
@@ -403,6 +412,171 @@ public final class VectorKernels implements Kernels {
                 s += Math.max(q * lows[from + j], q * highs[from + j]);
             }
             out[outOff + c] = scales[c * kvHeads + kvHead] * s;
+        }
+    }
+
+    /** Queries (rows x the heads of one KV group) per tile of {@link #attendCausal}: with 64 keys a tile, its scratch fits L2. */
+    private static final int QUERY_TILE = 64;
+    /** Keys per tile of {@link #attendCausal}: a multiple of the 2L keys {@link #blockLogits} takes per step. */
+    private static final int KEY_TILE = roundUp(64, 2 * L);
+
+    /**
+     * FlashAttention on the CPU. Query rows go in tiles of about {@link #QUERY_TILE} queries holding every head of the
+     * KV group for each row, so one loaded key tile serves the whole group; keys go in tiles of {@link #KEY_TILE}
+     * slots. Per key tile: the logits as a small matrix product over the transposed keys ({@link #blockLogits}), an
+     * online-softmax step per query (running max and sum, earlier output rescaled when the max grows), then the
+     * weights times the value rows ({@link #weightedValues}). Key tiles before every row's window or after the
+     * tile's last row are never read.
+     */
+    @Override
+    public void attendCausal(float[] queries, int rowFrom, int rowTo, int firstSlot, int[] windowStart, float[] keys,
+            float[] values, int rowStride, int kvHead, int numHeads, int numKvHeads, int headSize, float scale, float[] out) {
+        CausalArguments.check(queries, rowFrom, rowTo, firstSlot, windowStart, keys, values, rowStride, kvHead, numHeads,
+                numKvHeads, headSize, out);
+        if (rowFrom == rowTo) return;
+        int group = numHeads / numKvHeads, tileRows = Math.max(1, QUERY_TILE / group);
+        FlashTile tile = new FlashTile(roundUp(Math.min(tileRows, rowTo - rowFrom) * group, BLOCK), headSize);
+        int kvOff = kvHead * headSize;
+        for (int r0 = rowFrom; r0 < rowTo; r0 += tileRows) {
+            int r1 = Math.min(rowTo, r0 + tileRows), count = (r1 - r0) * group, padded = roundUp(count, BLOCK);
+            tile.start(count, padded);
+            int keyFrom = firstSlot + r1;
+            for (int r = r0; r < r1; r++) {
+                keyFrom = Math.min(keyFrom, windowStart[r]);
+                for (int h = 0; h < group; h++) {
+                    int i = (r - r0) * group + h;
+                    System.arraycopy(queries, (r * numHeads + kvHead * group + h) * headSize, tile.q, i * headSize, headSize);
+                }
+            }
+            for (int j0 = keyFrom, keyTo = firstSlot + r1; j0 < keyTo; j0 += KEY_TILE) {
+                int width = Math.min(KEY_TILE, keyTo - j0);
+                transposeKeys(keys, rowStride, j0 * rowStride + kvOff, width, headSize, tile.keysT, KEY_TILE);
+                for (int b = 0; b < padded; b += BLOCK) {
+                    blockLogits(tile.q, b * headSize, tile.keysT, KEY_TILE, roundUp(width, 2 * L), headSize, scale, tile.p, b * KEY_TILE);
+                }
+                for (int i = 0; i < count; i++) {
+                    int r = r0 + i / group;
+                    tile.softmaxStep(i, Math.clamp(windowStart[r] - j0, 0, width), Math.clamp(firstSlot + r + 1 - j0, 0, width), width);
+                }
+                for (int b = 0; b < padded; b += BLOCK) {
+                    int from = width, to = 0;
+                    for (int i = b; i < Math.min(count, b + BLOCK); i++) {
+                        from = Math.min(from, tile.lo[i]);
+                        to = Math.max(to, tile.hi[i]);
+                    }
+                    if (from < to) {
+                        weightedValues(tile.p, b * KEY_TILE, KEY_TILE, values, j0 * rowStride + kvOff, rowStride, from, to, headSize, tile.o, b * headSize);
+                    }
+                }
+            }
+            for (int i = 0; i < count; i++) {
+                int r = r0 + i / group, h = kvHead * group + i % group;
+                scaleInPlace(tile.o, i * headSize, headSize, 1f / tile.runSum[i]);
+                System.arraycopy(tile.o, i * headSize, out, (r * numHeads + h) * headSize, headSize);
+            }
+        }
+    }
+
+    /**
+     * Scratch and online-softmax state of one query tile of {@link #attendCausal}. Queries past {@code count} (up to a
+     * multiple of BLOCK) are zero padding: their logits and output rows are computed and never read.
+     */
+    private static final class FlashTile {
+        final int headSize;
+        final float[] q, keysT, p, o, runMax, runSum;
+        /** Per query, the slots [lo, hi) of the current key tile it sees; every other weight of its row is 0. */
+        final int[] lo, hi;
+
+        FlashTile(int queries, int headSize) {
+            this.headSize = headSize;
+            q = new float[queries * headSize];
+            keysT = new float[headSize * KEY_TILE];
+            p = new float[queries * KEY_TILE];
+            o = new float[queries * headSize];
+            runMax = new float[queries];
+            runSum = new float[queries];
+            lo = new int[queries];
+            hi = new int[queries];
+        }
+
+        void start(int count, int padded) {
+            Arrays.fill(q, count * headSize, padded * headSize, 0f);
+            Arrays.fill(o, 0, padded * headSize, 0f);
+            Arrays.fill(runMax, 0, count, Float.NEGATIVE_INFINITY);
+            Arrays.fill(runSum, 0, count, 0f);
+        }
+
+        /** Turns query i's logits over [lo, hi) into weights relative to its new running max; rescales what came before. */
+        void softmaxStep(int i, int lo, int hi, int width) {
+            int off = i * KEY_TILE;
+            this.lo[i] = lo;
+            this.hi[i] = hi;
+            if (lo >= hi) {
+                Arrays.fill(p, off, off + width, 0f);
+                return;
+            }
+            float max = Math.max(runMax[i], max(p, off + lo, hi - lo));
+            float sum = expInPlace(p, off + lo, hi - lo, max);
+            Arrays.fill(p, off, off + lo, 0f);
+            Arrays.fill(p, off + hi, off + width, 0f);
+            float correction = (float) Math.exp(runMax[i] - max); // 0 on the first tile the query sees (runMax = -inf)
+            runSum[i] = runSum[i] * correction + sum;
+            if (correction != 1f) scaleInPlace(o, i * headSize, headSize, correction);
+            runMax[i] = max;
+        }
+    }
+
+    /**
+     * o[oOff + b * headSize + d] += sum over j in [from, to) of p[pOff + b * width + j] * v_j[d] for the BLOCK queries b,
+     * value row j at values[vOff + j * rowStride]. Two vectors of dimensions for the four queries stay in registers
+     * across the keys; dimensions past the last 2L-wide step finish in scalar code.
+     */
+    private static void weightedValues(float[] p, int pOff, int width, float[] values, int vOff, int rowStride, int from, int to,
+            int headSize, float[] o, int oOff) {
+        int p0 = pOff, p1 = p0 + width, p2 = p1 + width, p3 = p2 + width;
+        int o0 = oOff, o1 = o0 + headSize, o2 = o1 + headSize, o3 = o2 + headSize;
+        int d = 0;
+        for (; d + 2 * L <= headSize; d += 2 * L) {
+            FloatVector a0 = FloatVector.fromArray(F, o, o0 + d), b0 = FloatVector.fromArray(F, o, o0 + d + L);
+            FloatVector a1 = FloatVector.fromArray(F, o, o1 + d), b1 = FloatVector.fromArray(F, o, o1 + d + L);
+            FloatVector a2 = FloatVector.fromArray(F, o, o2 + d), b2 = FloatVector.fromArray(F, o, o2 + d + L);
+            FloatVector a3 = FloatVector.fromArray(F, o, o3 + d), b3 = FloatVector.fromArray(F, o, o3 + d + L);
+            for (int j = from; j < to; j++) {
+                int v = vOff + j * rowStride + d;
+                FloatVector x = FloatVector.fromArray(F, values, v), y = FloatVector.fromArray(F, values, v + L);
+                FloatVector w0 = FloatVector.broadcast(F, p[p0 + j]), w1 = FloatVector.broadcast(F, p[p1 + j]);
+                FloatVector w2 = FloatVector.broadcast(F, p[p2 + j]), w3 = FloatVector.broadcast(F, p[p3 + j]);
+                a0 = x.fma(w0, a0);
+                b0 = y.fma(w0, b0);
+                a1 = x.fma(w1, a1);
+                b1 = y.fma(w1, b1);
+                a2 = x.fma(w2, a2);
+                b2 = y.fma(w2, b2);
+                a3 = x.fma(w3, a3);
+                b3 = y.fma(w3, b3);
+            }
+            a0.intoArray(o, o0 + d);
+            b0.intoArray(o, o0 + d + L);
+            a1.intoArray(o, o1 + d);
+            b1.intoArray(o, o1 + d + L);
+            a2.intoArray(o, o2 + d);
+            b2.intoArray(o, o2 + d + L);
+            a3.intoArray(o, o3 + d);
+            b3.intoArray(o, o3 + d + L);
+        }
+        for (; d < headSize; d++) {
+            float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
+            for (int j = from; j < to; j++) {
+                float x = values[vOff + j * rowStride + d];
+                s0 += p[p0 + j] * x;
+                s1 += p[p1 + j] * x;
+                s2 += p[p2 + j] * x;
+                s3 += p[p3 + j] * x;
+            }
+            o[o0 + d] += s0;
+            o[o1 + d] += s1;
+            o[o2 + d] += s2;
+            o[o3 + d] += s3;
         }
     }
 }

@@ -347,4 +347,88 @@ class VectorKernelsTest {
             }
         }
     }
+
+    /** Row r of a batch starting at slot firstSlot sees slots [max(0, firstSlot + r + 1 - window), firstSlot + r]; 0: no window. */
+    private static int[] windowStarts(int rows, int firstSlot, int window) {
+        return IntStream.range(0, rows).map(r -> window == 0 ? 0 : Math.max(0, firstSlot + r + 1 - window)).toArray();
+    }
+
+    /**
+     * The tiled kernel against its scalar twin and against the per-row kernel production used before it, over query
+     * row counts around the tile sizes, groups 1/2/4, head sizes that do and do not fill two vectors, key counts past a
+     * key tile, with and without a sliding window, and a row range not starting at 0 (rows outside it stay untouched).
+     * Tolerance 1e-5 relative to |out| + 1: every output is a convex combination of values in [-1, 1], and the paths
+     * differ only in float32 summation order (tiles, online rescaling) over at most a few hundred terms.
+     */
+    @Test
+    void attendCausalMatchesScalarTwinAndPerRowKernel() {
+        for (int headSize : HEAD_SIZES) {
+            for (int group : GROUPS) {
+                int kvHeads = 2, heads = group * kvHeads, rowStride = kvHeads * headSize + 3; // padded rows
+                for (int rows : new int[] {1, 5, 37, 70}) {
+                    for (int firstSlot : new int[] {0, 7, 67}) {
+                        for (int window : new int[] {0, 9, 100}) {
+                            int[] windowStart = windowStarts(rows, firstSlot, window);
+                            float[] queries = random(rows * heads * headSize);
+                            float[] keys = random((firstSlot + rows) * rowStride), values = random((firstSlot + rows) * rowStride);
+                            for (int i = 0; i < keys.length; i++) keys[i] *= 4f; // sharp softmax: running maxima move
+                            float scale = (float) (1 / Math.sqrt(headSize));
+                            int rowFrom = rows / 3;
+                            float[] tiled = random(rows * heads * headSize), twin = tiled.clone(), perRow = tiled.clone();
+                            for (int g = 0; g < kvHeads; g++) {
+                                V.attendCausal(queries, rowFrom, rows, firstSlot, windowStart, keys, values, rowStride, g, heads, kvHeads, headSize, scale, tiled);
+                                S.attendCausal(queries, rowFrom, rows, firstSlot, windowStart, keys, values, rowStride, g, heads, kvHeads, headSize, scale, twin);
+                            }
+                            float[] probs = new float[firstSlot + rows];
+                            for (int r = rowFrom; r < rows; r++) {
+                                for (int h = 0; h < heads; h++) {
+                                    int off = (r * heads + h) * headSize, from = windowStart[r];
+                                    V.attend(queries, off, keys, values, rowStride, from * rowStride + (h / group) * headSize,
+                                            firstSlot + r + 1 - from, headSize, scale, probs, perRow, off);
+                                }
+                            }
+                            assertClose(twin, tiled, 1f);
+                            assertClose(perRow, tiled, 1f);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** A long causal batch (many key tiles, the running max rescaled often) stays as close to the twin. */
+    @Test
+    void attendCausalMatchesScalarTwinAtALongContext() {
+        int headSize = 64, heads = 8, kvHeads = 4, rows = 45, firstSlot = 1500, rowStride = kvHeads * headSize;
+        int[] windowStart = windowStarts(rows, firstSlot, 0);
+        float[] queries = random(rows * heads * headSize), keys = random((firstSlot + rows) * rowStride);
+        float[] values = random((firstSlot + rows) * rowStride), tiled = new float[queries.length], twin = new float[queries.length];
+        for (int g = 0; g < kvHeads; g++) {
+            V.attendCausal(queries, 0, rows, firstSlot, windowStart, keys, values, rowStride, g, heads, kvHeads, headSize, 0.125f, tiled);
+            S.attendCausal(queries, 0, rows, firstSlot, windowStart, keys, values, rowStride, g, heads, kvHeads, headSize, 0.125f, twin);
+        }
+        assertClose(twin, tiled, 1f);
+    }
+
+    @Test
+    void attendCausalRejectsBadArgumentsBeforeWriting() {
+        int headSize = 8, rows = 3, firstSlot = 2, rowStride = headSize;
+        float[] queries = random(rows * headSize), keys = random((firstSlot + rows) * rowStride), values = keys.clone();
+        for (Kernels k : new Kernels[] {S, V}) {
+            float[] out = new float[rows * headSize];
+            var e = assertThrows(IllegalArgumentException.class, () -> k.attendCausal(queries, 0, rows, firstSlot, new int[] {0, 4, 0},
+                    keys, values, rowStride, 0, 1, 1, headSize, 1f, out));
+            assertEquals("windowStart[1] must be in [0, 3], got 4", e.getMessage());
+            assertArrayEquals(new float[out.length], out, "nothing written");
+            e = assertThrows(IllegalArgumentException.class, () -> k.attendCausal(queries, 0, rows, firstSlot, new int[rows],
+                    keys, values, rowStride, 1, 1, 1, headSize, 1f, out));
+            assertEquals("kvHead must be in [0, 0], got 1", e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> k.attendCausal(queries, 0, rows, firstSlot + 1, new int[rows],
+                    keys, values, rowStride, 0, 1, 1, headSize, 1f, out));
+            assertTrue(e.getMessage().startsWith("keys must hold 48 values"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> k.attendCausal(queries, 2, 1, firstSlot, new int[rows],
+                    keys, values, rowStride, 0, 3, 2, headSize, 1f, out));
+            assertEquals("rowFrom must be in [0, rowTo = 1], got 2", e.getMessage());
+        }
+    }
 }
