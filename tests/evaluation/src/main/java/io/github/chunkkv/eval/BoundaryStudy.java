@@ -125,9 +125,6 @@ public final class BoundaryStudy implements Callable<Integer> {
 
     /** "k/n = acc [lo, hi]" with the 95% Wilson score interval. */
     static String cell(int k, int n) {
-        if (n == 0) return "–";
-        double z = 1.96, p = k / (double) n, d = 1 + z * z / n;
-        double centre = (p + z * z / (2 * n)) / d, half = z * Math.sqrt(p * (1 - p) / n + z * z / (4.0 * n * n)) / d;
-        return String.format(Locale.ROOT, "%d/%d = %.2f [%.2f, %.2f]", k, n, p, Math.max(0, centre - half), Math.min(1, centre + half));
+        return n == 0 ? "–" : k + "/" + n + " = " + Proportion.of(k, n).describe();
     }
 }
