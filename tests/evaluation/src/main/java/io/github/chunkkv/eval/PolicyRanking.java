@@ -82,7 +82,10 @@ public final class PolicyRanking {
         return sb.toString();
     }
 
-    /** Where ChunkKV lands and which of the paper's pairwise orderings the measurement contradicts. */
+    /**
+     * Where ChunkKV lands and which of the paper's pairwise orderings the measurement contradicts; for shares, each
+     * contradiction says whether it is significant (disjoint intervals) or within noise.
+     */
     public String versusPaper(List<List<String>> paperTiers) {
         List<Entry> mine = bestFirst.stream().filter(e -> paperTiers.stream().anyMatch(t -> t.contains(e.policy()))).toList();
         if (mine.size() < 2) return "";
