@@ -38,21 +38,35 @@ public final class ExitCodes {
         CommandLine cl = new CommandLine(command).addMixin("help", new HelpOption());
         UsageMessageSpec help = cl.getCommandSpec().usageMessage();
         if (help.exitCodeList().isEmpty()) help.exitCodeListHeading("%nExit codes:%n").exitCodeList(HELP_LIST);
-        String prefix = "chunkkv " + cl.getCommandName() + ": ";
         return cl.setCommandName("./chunkkv " + cl.getCommandName())
-                .setParameterExceptionHandler((e, args) -> usageError(e.getCommandLine(), prefix, e))
-                .setExecutionExceptionHandler((e, cmd, parsed) -> switch (e) {
-                    case MissingModelException missing -> {
-                        cmd.getErr().println(prefix + missing.getMessage());
-                        yield MISSING_MODEL;
-                    }
-                    case IllegalArgumentException refused -> usageError(cmd, prefix, refused);
-                    default -> {
-                        cmd.getErr().println(prefix + "failed: " + e);
-                        e.printStackTrace(cmd.getErr());
-                        yield FAILURE;
-                    }
-                });
+                .setParameterExceptionHandler((e, args) -> usageError(e.getCommandLine(), e))
+                .setExecutionExceptionHandler((e, cmd, parsed) -> executionFailure(e, cmd));
+    }
+
+    /**
+     * The one mapping from what {@code command} threw while running to an exit code, for launchers that keep their own
+     * parse-error messages: prints it as one line after {@link #prefix} (with a pointer to {@code --help} for refused
+     * input, a stack trace for anything unexpected) and returns {@link #MISSING_MODEL}, {@link #USAGE} or {@link #FAILURE}.
+     */
+    public static int executionFailure(Exception e, CommandLine command) {
+        return switch (e) {
+            case MissingModelException missing -> {
+                command.getErr().println(prefix(command) + missing.getMessage());
+                yield MISSING_MODEL;
+            }
+            case IllegalArgumentException refused -> usageError(command, refused);
+            default -> {
+                command.getErr().println(prefix(command) + "failed: " + e);
+                e.printStackTrace(command.getErr());
+                yield FAILURE;
+            }
+        };
+    }
+
+    /** How a command's error lines start: {@code chunkkv NAME: } (its subcommand's name included, e.g. {@code chunkkv eval niah: }). */
+    public static String prefix(CommandLine command) {
+        String name = command.getCommandSpec().qualifiedName();
+        return (name.startsWith("./") ? name.substring(2) : name) + ": ";
     }
 
     /** Runs {@code command} on {@code args} with its output on {@code out} and errors on {@code err}; returns the exit code. */
@@ -63,11 +77,11 @@ public final class ExitCodes {
                 .execute(args);
     }
 
-    private static int usageError(CommandLine cmd, String prefix, Exception e) {
+    private static int usageError(CommandLine cmd, Exception e) {
         PrintWriter err = cmd.getErr();
-        err.println(prefix + e.getMessage());
+        err.println(prefix(cmd) + e.getMessage());
         if (e instanceof UnmatchedArgumentException unmatched) UnmatchedArgumentException.printSuggestions(unmatched, err);
-        err.println("Try '" + cmd.getCommandName() + " --help'.");
+        err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help'.");
         return USAGE;
     }
 

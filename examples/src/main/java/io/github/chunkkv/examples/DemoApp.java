@@ -46,17 +46,25 @@ import picocli.CommandLine.Spec;
                     + " full one.",
             ""},
         footer = {
-            "%nPrints per question the answer, whether it is right, and the cache statistics; per run one line",
+            "%nPrints per question the answer, whether it is right (with the accuracy so far), and the cache statistics;",
+            "per run one line",
             "  demo policy=P keep=R correct=K total=N kv_bytes=B kv_bytes_full=F",
             "       decode_ms_per_token=D",
             "(kv_bytes: cache after compression, kv_bytes_full: uncompressed, both the mean per question)."})
 public final class DemoApp implements Callable<Integer> {
     static final String DOCUMENTS = "demo-docs";
+    /** One question for each of the ten facts in the documents. */
     static final List<String> DEFAULT_QUESTIONS = List.of(
             "What is the special magic number for fipub?",
             "What is the secret word for duzaz?",
             "What is the room number of suzoz?",
-            "What is the special magic number for tifas?");
+            "What is the special magic number for tifas?",
+            "What is the secret word for mapaz?",
+            "What is the room number of rikev?",
+            "What is the special magic number for rizat?",
+            "What is the special magic number for togob?",
+            "What is the special magic number for kizug?",
+            "What is the secret word for sapig?");
     /** Retrieved text per question: long enough for the cache to matter, short of needle-lm's 2048 trained tokens. */
     static final int DEFAULT_CONTEXT_TOKENS = 1500;
     /** Short segments keep a fact's sentence prominent in its embedding (250 missed one of the ten facts, 150 none). */
@@ -162,7 +170,8 @@ public final class DemoApp implements Callable<Integer> {
                     fact.map(f -> context.contains(f.statement()) ? " (the answer is in them)"
                             : " (the answer is NOT in them)").orElse(""));
             out.printf("    answer: %-20s expected: %-20s %s%n", answer, fact.map(Fact::value).orElse("-"),
-                    correct == null ? "(not a fact from the documents)" : correct ? "RIGHT" : "WRONG");
+                    correct == null ? "(not a fact from the documents)"
+                            : (correct ? "RIGHT" : "WRONG") + " (" + summary.correct() + "/" + summary.total() + " so far)");
             out.println("    " + KvReport.line(response));
         }
         out.println(summary.line());

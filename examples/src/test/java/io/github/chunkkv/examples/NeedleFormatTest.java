@@ -59,6 +59,9 @@ class NeedleFormatTest {
         assertEquals(10, BUNDLED.size());
         assertEquals(10, new HashSet<>(BUNDLED.stream().map(Fact::key).toList()).size(), "keys within one collection are distinct");
         for (String q : DemoApp.DEFAULT_QUESTIONS) assertTrue(NeedleFormat.parseQuestion(q, BUNDLED).isPresent(), q);
+        assertEquals(Set.copyOf(BUNDLED.stream().map(Fact::question).toList()), Set.copyOf(DemoApp.DEFAULT_QUESTIONS),
+                "the default questions ask for every fact");
+        assertEquals(BUNDLED.size(), DemoApp.DEFAULT_QUESTIONS.size(), "each fact once");
     }
 
     /** The facts use keys and words needle-lm was trained on (listed beside it); other keys are out of distribution. */

@@ -4,6 +4,8 @@ import com.github.tjake.jlama.model.AbstractModel;
 import com.github.tjake.jlama.safetensors.DType;
 import com.github.tjake.jlama.safetensors.SafeTensorSupport;
 import com.github.tjake.jlama.util.PhysicalCoreExecutor;
+import io.github.chunkkv.cli.ExitCodes;
+import io.github.chunkkv.cli.MissingModelException;
 import io.github.chunkkv.config.ChunkKvConfig;
 import io.github.chunkkv.config.KvPrecision;
 import io.github.chunkkv.convert.RandomLlamaWriter;
@@ -38,7 +40,7 @@ import picocli.CommandLine.Spec;
  * then a table. Every bad value is refused with a message naming the option and its allowed range, before any model is
  * built.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "bench", sortOptions = false,
         description = {"End-to-end benchmark: stock Jlama vs the ChunkKV path on the same model and prompt, in one run.",
                 "Ratios are stock time / ChunkKV time (above 1 = ChunkKV faster); predicted_speedup = "
                         + "(weight_bytes + kv_bytes_full) / (weight_bytes + kv_bytes), kv_bytes_full being stock Jlama's cache. "
@@ -50,7 +52,6 @@ public final class BenchCli implements Callable<Integer> {
     static final int MAX_CONTEXT = 131_072;
     static final int MAX_DECODE_TOKENS = 4096;
     static final int MAX_REUSE = 64;
-    static final int EXIT_MISSING_MODEL = 3;
     /** Seed of the random-weight model's weights. */
     private static final long MODEL_SEED = 768;
     /** Extra positions of the random model beyond the longest row, so Jlama's RoPE table covers every head offset. */
@@ -115,16 +116,7 @@ public final class BenchCli implements Callable<Integer> {
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) {
-        CommandLine cli = new CommandLine(new BenchCli())
-                .setOut(new PrintWriter(out, true, StandardCharsets.UTF_8))
-                .setErr(new PrintWriter(err, true, StandardCharsets.UTF_8))
-                .setExecutionExceptionHandler((e, cmd, parsed) -> {
-                    if (e instanceof ParameterException p) return cmd.getParameterExceptionHandler().handleParseException(p, args);
-                    cmd.getErr().println("bench: failed: " + e);
-                    e.printStackTrace(cmd.getErr());
-                    return CommandLine.ExitCode.SOFTWARE;
-                });
-        return cli.execute(args);
+        return ExitCodes.execute(new BenchCli(), args, out, err);
     }
 
     @Override
@@ -140,8 +132,7 @@ public final class BenchCli implements Callable<Integer> {
                 ModelFolderCheck.verify(modelDir);
                 weightBytes = DecodeWeightBytes.of(modelDir);
             } catch (IllegalArgumentException e) {
-                spec.commandLine().getErr().println("bench: --model: " + e.getMessage());
-                return EXIT_MISSING_MODEL;
+                throw new MissingModelException("--model: " + e.getMessage());
             }
             AbstractModel jlama = ChunkKvJlama.loadJlamaModel(modelDir, scratch.jlamaWorkingDir());
             try (jlama; PrintWriter file = out != null ? openOut(out) : null) {
@@ -162,7 +153,7 @@ public final class BenchCli implements Callable<Integer> {
                 spec.commandLine().getOut().flush();
             }
         }
-        return CommandLine.ExitCode.OK;
+        return ExitCodes.OK;
     }
 
     /** Validates every option into the plan; throws a {@link ParameterException} naming the option. */
@@ -293,7 +284,7 @@ public final class BenchCli implements Callable<Integer> {
     }
 
     private ParameterException usage(String message) {
-        return new ParameterException(spec.commandLine(), "bench: " + message);
+        return new ParameterException(spec.commandLine(), message);
     }
 
     private static PrintWriter openOut(Path file) throws IOException {

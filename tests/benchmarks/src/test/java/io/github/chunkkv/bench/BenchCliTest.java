@@ -3,6 +3,7 @@ package io.github.chunkkv.bench;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.chunkkv.cli.ExitCodes;
 import io.github.chunkkv.convert.RandomLlamaWriter;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -182,7 +183,7 @@ class BenchCliTest {
     @Test
     void aFolderWithoutAModelIsRefused() {
         Run r = run("--model", dir.resolve("missing").toString(), "--contexts", "64");
-        assertEquals(BenchCli.EXIT_MISSING_MODEL, r.status(), r.err());
+        assertEquals(ExitCodes.MISSING_MODEL, r.status(), r.err());
         assertTrue(r.err().contains("model"), r.err());
         assertTrue(Arrays.stream(r.out().split("\n")).noneMatch(l -> l.startsWith("bench ")));
     }

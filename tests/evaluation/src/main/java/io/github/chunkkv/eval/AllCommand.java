@@ -17,22 +17,39 @@ import picocli.CommandLine.Option;
 /**
  * {@code eval all}: every experiment with its documented defaults, written into docs/ (RESULTS.md, results/*.csv and
  * *.json, images/*.png, kept-tokens.html). stories260K serves fidelity and Jaccard; models/needle-lm, when present,
- * serves NIAH and the multi-turn study.
+ * serves NIAH, the reuse study's NIAH and the multi-turn study; models/needle-ctl, when present, NIAH beside it.
  */
 @Command(name = "all", sortOptions = false,
         description = {"Every experiment with the documented defaults, written into docs/ (RESULTS.md, CSV, JSON, PNG).",
-                "Fidelity: every policy x keep 0.5,0.3,0.2,0.1; reuse study at keep 0.1; NIAH: every policy x budgets 32,64,128,256 x 3 lengths "
-                        + "x depths 0,0.25,..,1 x 2 tasks; multi-turn: the default policies, 5 turns, 2048 tokens, both modes. "
-                        + "About 35 minutes on 2 cores with needle-lm."})
+                "Fidelity: every policy x keep 0.5,0.3,0.2,0.1 on 50 prompts; reuse study at keep 0.1; NIAH on needle-lm and needle-ctl: "
+                        + "full and the paper's five policies at KV 128 x 3 lengths x depths 0,0.25,..,1 x 7 samples (105 prompts per "
+                        + "policy and task) x 2 tasks; multi-turn: the default policies, 5 turns, 2048 tokens, both modes. "
+                        + "Estimated at about 40 minutes on 2 idle cores; --quick runs the same pipeline on small samples in a few minutes."})
 public final class AllCommand extends EvalSubcommand {
     /**
-     * The NIAH grid of {@code eval all}: 3 lengths × depths in steps of 0.25 keep its runtime moderate (eval niah
-     * defaults to 4 lengths and steps of 0.1).
+     * The NIAH grid of {@code eval all}: 3 lengths × depths in steps of 0.25 × {@link #ALL_SAMPLES} samples (eval niah
+     * defaults to 4 lengths, steps of 0.1 and one sample), so each accuracy is over 105 prompts.
      */
     static final List<Double> ALL_DEPTHS = List.of(0.0, 0.25, 0.5, 0.75, 1.0);
     static final int ALL_LENGTH_COUNT = 3;
+    static final int ALL_SAMPLES = 7;
+    /**
+     * FullKV and the paper's five NIAH policies at the paper's KV 128: what fits the runtime target with 105 prompts per
+     * row on two models (each prompt is about a CPU-second of prefill here). The chunk-placement variants have their own
+     * study (docs/BOUNDARIES.md); the other policies and the budget sweep run with {@code eval niah}.
+     */
+    static final List<String> ALL_NIAH_POLICIES = List.of("full", "chunkkv", "pyramidkv", "snapkv", "h2o", "streamingllm");
+    static final List<Integer> ALL_NIAH_BUDGETS = List.of(NiahCommand.HEATMAP_BUDGET);
+    /** Samples per cell of the reuse study's NIAH rows (3 reuse intervals): 30 prompts per row, intervals shown. */
+    static final int ALL_REUSE_SAMPLES = 2;
+    static final int ALL_FIDELITY_PROMPTS = 50;
     /** Multi-turn contexts of {@code eval all}: about 5 minutes for the default policies in both modes here. */
     static final int ALL_MULTITURN_SAMPLES = 8;
+    /** {@code --quick}: the same pipeline on small samples, to check it end to end. */
+    private static final Sizes QUICK = new Sizes(5, 1, 1, 2);
+
+    /** How many prompts each experiment runs. */
+    private record Sizes(int fidelityPrompts, int niahSamples, int reuseSamples, int multiturnContexts) {}
 
     @Option(names = "--fidelity-model", paramLabel = "DIR", description = "Jlama folder for fidelity/reuse (default: stories260K imported from "
             + "models/stories260K into tests/evaluation/target/eval-models).")
@@ -41,16 +58,24 @@ public final class AllCommand extends EvalSubcommand {
     @Option(names = "--niah-model", paramLabel = "DIR", description = "Retrieval model (default: models/needle-lm; NIAH and multi-turn are skipped when absent).")
     Path niahModel;
 
+    @Option(names = "--control-model", paramLabel = "DIR", description = "Control retrieval model, NIAH only, reported beside the first "
+            + "(default: models/needle-ctl when present).")
+    Path controlModel;
+
     @Option(names = "--haystack", paramLabel = "FILE", description = "NIAH filler (default: haystack-nt.txt in the NIAH model folder).")
     Path haystack;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Output folder (default: docs/ in the repository).")
     Path outDir;
 
-    @Option(names = "--prompts", paramLabel = "N", description = "Fidelity prompts (default 20).")
+    @Option(names = "--quick", description = "Small samples (fidelity 5 prompts, NIAH 1 sample per cell, multi-turn 2 contexts): minutes, not the "
+            + "documented numbers.")
+    boolean quick;
+
+    @Option(names = "--prompts", paramLabel = "N", description = "Fidelity prompts (default " + ALL_FIDELITY_PROMPTS + ").")
     Integer prompts;
 
-    @Option(names = "--samples", paramLabel = "N", description = "NIAH prompts per cell (default 1).")
+    @Option(names = "--samples", paramLabel = "N", description = "NIAH prompts per cell (default " + ALL_SAMPLES + ").")
     Integer samples;
 
     @Option(names = "--multiturn-samples", paramLabel = "N", description = "Multi-turn contexts (default " + ALL_MULTITURN_SAMPLES + ").")
@@ -58,12 +83,14 @@ public final class AllCommand extends EvalSubcommand {
 
     @Override
     void run(PrintWriter out) {
-        int fidelityPrompts = prompts != null ? OptionChecks.inRange("--prompts", prompts, 1, 10_000) : FidelityCommand.Settings.defaults().prompts();
-        int niahSamples = samples != null ? OptionChecks.inRange("--samples", samples, 1, 10_000) : 1;
-        int contexts = multiturnSamples != null ? OptionChecks.inRange("--multiturn-samples", multiturnSamples, 1, 10_000) : ALL_MULTITURN_SAMPLES;
+        Sizes d = quick ? QUICK : new Sizes(ALL_FIDELITY_PROMPTS, ALL_SAMPLES, ALL_REUSE_SAMPLES, ALL_MULTITURN_SAMPLES);
+        int fidelityPrompts = prompts != null ? OptionChecks.inRange("--prompts", prompts, 1, 10_000) : d.fidelityPrompts();
+        int niahSamples = samples != null ? OptionChecks.inRange("--samples", samples, 1, 10_000) : d.niahSamples();
+        int contexts = multiturnSamples != null ? OptionChecks.inRange("--multiturn-samples", multiturnSamples, 1, 10_000) : d.multiturnContexts();
         Path repo = Path.of(System.getProperty("chunkkv.repo.dir", "."));
         Path fidelityDir = fidelityModel != null ? OptionChecks.modelDir("--fidelity-model", fidelityModel, null) : importedStories(repo);
         Path niahDir = niahModel != null ? OptionChecks.modelDir("--niah-model", niahModel, null) : NiahCommand.defaultModel();
+        Path controlDir = controlModel != null ? OptionChecks.modelDir("--control-model", controlModel, null) : present(repo.resolve("models/needle-ctl"));
         Path docs = outDir != null ? outDir : repo.resolve("docs");
         Path results = docs.resolve("results"), images = docs.resolve("images");
         Haystack filler = niahDir == null ? null : Haystack.load(haystack != null ? haystack : niahDir.resolve("haystack-nt.txt"));
@@ -73,13 +100,29 @@ public final class AllCommand extends EvalSubcommand {
         ReuseCommand.Settings reuse = ReuseCommand.Settings.defaults();
         fidelityAndReuse(fidelityDir, fidelityPrompts, reuse, niahDir == null ? docs.resolve("kept-tokens.html") : null, report, out);
         if (niahDir != null) {
+            NiahCommand.Settings grid = niahGrid(niahSamples);
             ReuseCommand.Settings reuseNiah = new ReuseCommand.Settings(reuse.policies(), reuse.keep(), reuse.prompts(), reuse.steps(), reuse.reuse(),
-                    reuse.budget(), niahSamples);
-            niah(niahDir, filler, niahSamples, reuseNiah, contexts, docs.resolve("kept-tokens.html"), report, out);
+                    reuse.budget(), samples != null ? niahSamples : d.reuseSamples());
+            niah(niahDir, filler, grid, reuseNiah, contexts, docs.resolve("kept-tokens.html"), report, out);
+            if (controlDir != null) {
+                try (EvalModel model = EvalModel.load(controlDir)) {
+                    report.niah(controlDir, grid, NiahCommand.run(model, filler, grid, out));
+                }
+            }
         }
         report.write(docs, results, images, (System.nanoTime() - start) / 1e9,
                 "./chunkkv eval all " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
         out.println("wrote " + docs.resolve("RESULTS.md"));
+    }
+
+    /** The NIAH grid of {@code eval all} with {@code samples} prompts per cell. */
+    static NiahCommand.Settings niahGrid(int samples) {
+        NiahCommand.Settings d = NiahCommand.Settings.defaults();
+        return new NiahCommand.Settings(ALL_NIAH_POLICIES, ALL_NIAH_BUDGETS, null, ALL_LENGTH_COUNT, ALL_DEPTHS, d.tasks(), samples, d.seed());
+    }
+
+    private static Path present(Path dir) {
+        return Files.isRegularFile(dir.resolve("config.json")) ? dir : null;
     }
 
     /** Fidelity and the reuse study on the fidelity model; the kept-token map of a story when {@code keptMap} is given. */
@@ -99,13 +142,11 @@ public final class AllCommand extends EvalSubcommand {
     }
 
     /** The NIAH grid, NIAH per reuse interval, the multi-turn study, and the kept-token map of a mid-depth needle prompt. */
-    private static void niah(Path modelDir, Haystack haystack, int samples, ReuseCommand.Settings reuse, int multiturnSamples, Path keptMap,
+    private static void niah(Path modelDir, Haystack haystack, NiahCommand.Settings n, ReuseCommand.Settings reuse, int multiturnSamples, Path keptMap,
             ResultsReport report, PrintWriter out) {
-        NiahCommand.Settings d = NiahCommand.Settings.defaults();
-        NiahCommand.Settings n = new NiahCommand.Settings(d.policies(), d.budgets(), null, ALL_LENGTH_COUNT, ALL_DEPTHS, d.tasks(), samples, d.seed());
         try (EvalModel model = EvalModel.load(modelDir)) {
             NiahEval eval = NiahCommand.evaluator(model, haystack, n);
-            report.niah(n, eval.run(n.policies(), n.budgets(), row -> out.println(row.line())));
+            report.niah(modelDir, n, eval.run(n.policies(), n.budgets(), row -> out.println(row.line())));
             report.reuseNiah(ReuseCommand.runNiah(model, haystack, reuse, n, out));
             MultiturnCommand.Settings multiturn = MultiturnCommand.Settings.defaults().withSamples(multiturnSamples);
             report.multiturn(multiturn, MultiturnCommand.run(model, haystack, multiturn, out));

@@ -1,5 +1,6 @@
 package io.github.chunkkv.eval;
 
+import io.github.chunkkv.cli.ExitCodes;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -17,7 +18,7 @@ import picocli.CommandLine.Spec;
  * tokens and the closing period (needle-lm reads it to stop), or the value tokens alone with {@code --values-only}
  * (needle-ctl never reads the period).
  */
-@Command(name = "boundary-study", mixinStandardHelpOptions = true,
+@Command(name = "boundary-study",
         description = "NIAH accuracy split by whether the needle's answer span crosses a fixed chunk-grid line.")
 public final class BoundaryStudy implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "Jlama model folder (needle-lm or needle-ctl)")
@@ -49,7 +50,7 @@ public final class BoundaryStudy implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new BoundaryStudy()).execute(args));
+        System.exit(ExitCodes.execute(new BoundaryStudy(), args, System.out, System.err));
     }
 
     /** Outcomes of one policy split by whether the span crosses a grid line. */
@@ -86,7 +87,7 @@ public final class BoundaryStudy implements Callable<Integer> {
                 out.flush();
             }
         }
-        return CommandLine.ExitCode.OK;
+        return ExitCodes.OK;
     }
 
     static Split split(String policy, List<NiahEval.Outcome> outcomes, boolean[] crossing) {
@@ -124,9 +125,6 @@ public final class BoundaryStudy implements Callable<Integer> {
 
     /** "k/n = acc [lo, hi]" with the 95% Wilson score interval. */
     static String cell(int k, int n) {
-        if (n == 0) return "–";
-        double z = 1.96, p = k / (double) n, d = 1 + z * z / n;
-        double centre = (p + z * z / (2 * n)) / d, half = z * Math.sqrt(p * (1 - p) / n + z * z / (4.0 * n * n)) / d;
-        return String.format(Locale.ROOT, "%d/%d = %.2f [%.2f, %.2f]", k, n, p, Math.max(0, centre - half), Math.min(1, centre + half));
+        return n == 0 ? "–" : k + "/" + n + " = " + Proportion.of(k, n).describe();
     }
 }

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.DoubleBinaryOperator;
 import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 import org.jfree.chart.ChartFactory;
@@ -20,6 +21,7 @@ import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.axis.SymbolAxis;
+import org.jfree.chart.axis.ValueAxis;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.PaintScale;
@@ -48,43 +50,56 @@ public final class Charts {
 
     private Charts() {}
 
-    /** Top-1 agreement and KL vs keep ratio, one line per policy: {@code file} and {@code file}-kl.png. */
+    /** Top-1 agreement (with 95% Wilson intervals) and KL vs keep ratio, one line per policy: {@code file} and {@code file}-kl.png. */
     public static void fidelity(Path file, List<FidelityRow> rows) {
-        lines(file, "Fidelity to FullKV (top-1 agreement, teacher-forced)", "keep ratio", "top-1 agreement", false,
-                byPolicy(rows, FidelityRow::policy, FidelityRow::keep, FidelityRow::top1Agree), Double.NaN, Double.NaN);
-        lines(sibling(file, "-kl"), "KL(FullKV || policy), mean over steps", "keep ratio", "KL (nats)", false,
-                byPolicy(rows, FidelityRow::policy, FidelityRow::keep, FidelityRow::kl), Double.NaN, Double.NaN);
+        errorBars(file, "Fidelity to FullKV (top-1 agreement, teacher-forced, 95% Wilson intervals)", "top-1 agreement", new NumberAxis("keep ratio"),
+                rows, FidelityRow::policy, FidelityRow::keep, FidelityRow::top1, (x, offset) -> x + 0.004 * offset, false);
+        lines(sibling(file, "-kl"), "KL(FullKV || policy), mean over steps", "keep ratio", "KL (nats)",
+                byPolicy(rows, FidelityRow::policy, FidelityRow::keep, FidelityRow::kl));
     }
 
-    /** NIAH accuracy vs KV budget (log scale), one line per policy, for one task. */
+    /** NIAH accuracy vs KV budget (log scale), one line per policy with 95% Wilson intervals as error bars, for one task. */
     public static void niahVsBudget(Path file, List<NiahRow> rows, String task) {
-        List<NiahRow> ofTask = rows.stream().filter(r -> r.task().equals(task)).toList();
-        lines(file, "NIAH accuracy vs KV budget (" + task + ")", "KV budget (tokens)", "exact-match accuracy", true,
-                byPolicy(ofTask, NiahRow::policy, r -> r.budget(), NiahRow::accuracy), 0, 1.02);
+        LogAxis budgets = new LogAxis("KV budget (tokens)");
+        budgets.setBase(2);
+        budgets.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
+        budgets.setNumberFormatOverride(new DecimalFormat("0")); // 32, 64, ... rather than 2^5, 2^6
+        errorBars(file, "NIAH accuracy vs KV budget (" + task + ", 95% Wilson intervals)", "exact-match accuracy", budgets,
+                rows.stream().filter(r -> r.task().equals(task)).toList(), NiahRow::policy, NiahRow::budget, NiahRow::proportion,
+                (x, offset) -> x * Math.pow(2, 0.03 * offset), true);
     }
 
-    /**
-     * Accuracy per turn of one multi-turn mode, one line per policy, with 95% Wilson intervals as error bars. Policies
-     * are drawn slightly apart along the turn axis so that equal accuracies do not hide each other's bars.
-     */
+    /** Accuracy per turn of one multi-turn mode, one line per policy, with 95% Wilson intervals as error bars. */
     public static void multiturn(Path file, List<MultiturnTurnRow> rows, String mode) {
         List<MultiturnTurnRow> ofMode = rows.stream().filter(r -> r.mode().equals(mode)).toList();
-        List<String> policies = ofMode.stream().map(MultiturnTurnRow::policy).distinct().toList();
-        YIntervalSeriesCollection data = new YIntervalSeriesCollection();
-        Map<String, YIntervalSeries> series = new LinkedHashMap<>();
-        for (MultiturnTurnRow r : ofMode) {
-            double x = r.turn() + 0.04 * (policies.indexOf(r.policy()) - (policies.size() - 1) / 2.0);
-            series.computeIfAbsent(r.policy(), YIntervalSeries::new).add(x, r.accuracy(), r.ciLow(), r.ciHigh());
-        }
-        series.values().forEach(data::addSeries);
-        JFreeChart chart = ChartFactory.createXYLineChart("Multi-turn accuracy per turn (" + mode + ", 95% Wilson intervals)", "turn",
-                "exact-match accuracy", data, PlotOrientation.VERTICAL, true, false, false);
-        XYPlot plot = chart.getXYPlot();
         NumberAxis turns = new NumberAxis("turn");
         turns.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
         turns.setRange(0.5, ofMode.stream().mapToInt(MultiturnTurnRow::turn).max().orElse(1) + 0.5);
-        plot.setDomainAxis(turns);
-        plot.getRangeAxis().setRange(-0.02, 1.02);
+        errorBars(file, "Multi-turn accuracy per turn (" + mode + ", 95% Wilson intervals)", "exact-match accuracy", turns, ofMode,
+                MultiturnTurnRow::policy, MultiturnTurnRow::turn, MultiturnTurnRow::proportion, (x, offset) -> x + 0.04 * offset, true);
+    }
+
+    /**
+     * One line per policy through its shares, each point with its 95% Wilson interval as an error bar. Policies are
+     * drawn slightly apart along x ({@code shift} of x by the policy's offset from the middle one) so that equal shares
+     * do not hide each other's bars; {@code fullRange} fixes the y axis to [0, 1].
+     */
+    private static <R> void errorBars(Path file, String title, String yLabel, ValueAxis xAxis, List<R> rows, Function<R, String> policy,
+            ToDoubleFunction<R> x, Function<R, Proportion> share, DoubleBinaryOperator shift, boolean fullRange) {
+        List<String> policies = rows.stream().map(policy).distinct().toList();
+        Map<String, YIntervalSeries> series = new LinkedHashMap<>();
+        for (R r : rows) {
+            double offset = policies.indexOf(policy.apply(r)) - (policies.size() - 1) / 2.0;
+            Proportion p = share.apply(r);
+            series.computeIfAbsent(policy.apply(r), YIntervalSeries::new).add(shift.applyAsDouble(x.applyAsDouble(r), offset), p.value(), p.low(), p.high());
+        }
+        YIntervalSeriesCollection data = new YIntervalSeriesCollection();
+        series.values().forEach(data::addSeries);
+        JFreeChart chart = ChartFactory.createXYLineChart(title, xAxis.getLabel(), yLabel, data, PlotOrientation.VERTICAL, true, false, false);
+        XYPlot plot = chart.getXYPlot();
+        plot.setDomainAxis(xAxis);
+        if (fullRange) plot.getRangeAxis().setRange(-0.02, 1.02);
+        else ((NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
         XYErrorRenderer renderer = new XYErrorRenderer();
         renderer.setDrawXError(false);
         renderer.setDefaultLinesVisible(true);
@@ -156,20 +171,11 @@ public final class Charts {
         return series;
     }
 
-    private static void lines(Path file, String title, String xLabel, String yLabel, boolean logX, Map<String, XYSeries> series, double yMin, double yMax) {
+    private static void lines(Path file, String title, String xLabel, String yLabel, Map<String, XYSeries> series) {
         XYSeriesCollection data = new XYSeriesCollection();
         series.values().forEach(data::addSeries);
         JFreeChart chart = ChartFactory.createXYLineChart(title, xLabel, yLabel, data, PlotOrientation.VERTICAL, true, false, false);
-        XYPlot plot = chart.getXYPlot();
-        if (logX) {
-            LogAxis axis = new LogAxis(xLabel);
-            axis.setBase(2);
-            axis.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
-            axis.setNumberFormatOverride(new DecimalFormat("0")); // 32, 64, ... rather than 2^5, 2^6
-            plot.setDomainAxis(axis);
-        }
-        if (!Double.isNaN(yMin)) plot.getRangeAxis().setRange(yMin, yMax);
-        else ((NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
+        ((NumberAxis) chart.getXYPlot().getRangeAxis()).setAutoRangeIncludesZero(false);
         style(chart, new XYLineAndShapeRenderer(true, true));
         save(file, chart);
     }

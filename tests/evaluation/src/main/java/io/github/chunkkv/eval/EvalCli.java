@@ -1,5 +1,6 @@
 package io.github.chunkkv.eval;
 
+import io.github.chunkkv.cli.ExitCodes;
 import io.github.chunkkv.policy.PolicyRegistry;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -24,9 +25,6 @@ import picocli.CommandLine.UnmatchedArgumentException;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:done", "2:bad arguments (nothing was run)", "3:the model folder does not exist", "1:any other failure"})
 public final class EvalCli implements Callable<Integer> {
-    /** Exit status when the model folder a command needs is not there. */
-    static final int MISSING_MODEL = 3;
-
     @Spec
     CommandSpec spec;
 
@@ -38,14 +36,18 @@ public final class EvalCli implements Callable<Integer> {
         System.exit(run(args, System.out, System.err));
     }
 
-    /** Runs a subcommand; returns the exit status (0 ok, 2 bad arguments, 3 missing model, 1 failure). */
+    /**
+     * Runs a subcommand; returns the exit status ({@link ExitCodes}: 0 ok, 2 bad arguments, 3 missing model, 1 failure).
+     * Parse errors are explained here in the words of the options' own checks; what a command throws while running
+     * goes through the launcher's shared mapping.
+     */
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        CommandLine cli = new CommandLine(new EvalCli());
+        CommandLine cli = new CommandLine(new EvalCli()).setCommandName("./chunkkv eval");
         cli.getCommandSpec().usageMessage().footer("%nPolicies: " + String.join(", ", PolicyRegistry.names()) + " (paper defaults: chunk 10, window 32).");
         return cli.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8))
                 .setErr(new PrintWriter(err, true, StandardCharsets.UTF_8))
                 .setParameterExceptionHandler(EvalCli::badArguments)
-                .setExecutionExceptionHandler((e, command, parsed) -> failed(e, command))
+                .setExecutionExceptionHandler((e, command, parsed) -> ExitCodes.executionFailure(e, command))
                 .execute(args);
     }
 
@@ -53,32 +55,15 @@ public final class EvalCli implements Callable<Integer> {
     @Override
     public Integer call() {
         spec.commandLine().usage(spec.commandLine().getErr());
-        return CommandLine.ExitCode.USAGE;
-    }
-
-    /** Bad input found while running (a value out of range, a model folder without config.json) is a usage error too. */
-    private static int failed(Exception e, CommandLine command) {
-        PrintWriter err = command.getErr();
-        String name = command.getCommandSpec().qualifiedName();
-        if (e instanceof MissingModelException) {
-            err.println(name + ": " + e.getMessage());
-            return MISSING_MODEL;
-        }
-        if (e instanceof IllegalArgumentException) {
-            err.println(name + ": " + e.getMessage());
-            return CommandLine.ExitCode.USAGE;
-        }
-        err.println(name + ": failed: " + e);
-        e.printStackTrace(err);
-        return CommandLine.ExitCode.SOFTWARE;
+        return ExitCodes.USAGE;
     }
 
     private static int badArguments(ParameterException e, String[] args) {
         CommandLine command = e.getCommandLine();
         PrintWriter err = command.getErr();
-        err.println(command.getCommandSpec().qualifiedName() + ": " + explain(e));
+        err.println(ExitCodes.prefix(command) + explain(e));
         command.usage(err);
-        return CommandLine.ExitCode.USAGE;
+        return ExitCodes.USAGE;
     }
 
     /** picocli's parse errors in the words the options' own checks use: the option, what it needs, what it got. */

@@ -1,5 +1,6 @@
 package io.github.chunkkv.eval;
 
+import io.github.chunkkv.cli.ExitCodes;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -21,7 +22,7 @@ abstract class EvalSubcommand implements Callable<Integer> {
     @Override
     public final Integer call() {
         run(spec.commandLine().getOut());
-        return CommandLine.ExitCode.OK;
+        return ExitCodes.OK;
     }
 
     /** Runs the experiment, printing one line per result to {@code out}. */

@@ -1,6 +1,7 @@
 package io.github.chunkkv.eval;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -15,9 +16,26 @@ import java.util.Map;
  */
 public record FidelityRow(String policy, double keep, double top1Agree, double top1StdErr, double firstDivergence, double kl, double keptFraction,
         double compressMs, int prompts, int steps) implements ResultRow {
+    /**
+     * Top-1 agreement as agreeing steps of all {@code prompts × steps}, with its 95% Wilson interval. The interval counts
+     * steps as independent trials; steps of one prompt are correlated, so it is narrower than the spread over prompts
+     * ({@code top1StdErr}) and reads as a lower bound on the uncertainty.
+     */
+    public Proportion top1() {
+        int trials = prompts * steps;
+        return Proportion.of((int) Math.round(top1Agree * trials), trials);
+    }
+
     @Override
     public String kind() {
         return "fidelity";
+    }
+
+    @Override
+    public Map<String, Object> lineFields() {
+        Map<String, Object> f = fields();
+        f.keySet().removeAll(List.of("top1_ci95_low", "top1_ci95_high"));
+        return f;
     }
 
     @Override
@@ -26,6 +44,9 @@ public record FidelityRow(String policy, double keep, double top1Agree, double t
         f.put("policy", policy);
         f.put("keep", keep);
         f.put("top1_agree", top1Agree);
+        Proportion top1 = top1();
+        f.put("top1_ci95_low", top1.low());
+        f.put("top1_ci95_high", top1.high());
         f.put("first_divergence", firstDivergence);
         f.put("kl", kl);
         f.put("top1_se", top1StdErr);

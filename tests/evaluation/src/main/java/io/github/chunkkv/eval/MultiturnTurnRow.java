@@ -3,12 +3,10 @@ package io.github.chunkkv.eval;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.commons.math3.stat.interval.ConfidenceInterval;
-import org.apache.commons.math3.stat.interval.WilsonScoreInterval;
 
 /**
  * Accuracy of one policy at one turn of the multi-turn evaluation, over every case, with its 95% Wilson score
- * interval (fine for few cases and accuracies near 0 or 1, where the normal approximation is not).
+ * interval ({@link Proportion}).
  *
  * @param hotKvFraction mean over cases of hot KV bytes / FullKV bytes at this turn
  * @param residentKvFraction the same with the cold tier's heap bytes added to the hot bytes
@@ -19,12 +17,17 @@ public record MultiturnTurnRow(String mode, String policy, int turn, double accu
 
     static MultiturnTurnRow of(MultiturnMode mode, String policy, int turn, List<MultiturnEval.Turn> outcomes) {
         int correct = (int) outcomes.stream().filter(MultiturnEval.Turn::correct).count();
-        ConfidenceInterval ci = new WilsonScoreInterval().createInterval(outcomes.size(), correct, 0.95);
+        Proportion ci = Proportion.of(correct, outcomes.size());
         return new MultiturnTurnRow(mode.label(), policy, turn, correct / (double) outcomes.size(),
                 outcomes.stream().mapToDouble(MultiturnEval.Turn::hotKvFraction).average().orElseThrow(),
                 outcomes.stream().mapToDouble(MultiturnEval.Turn::residentKvFraction).average().orElseThrow(),
                 outcomes.stream().mapToLong(MultiturnEval.Turn::promotedRows).average().orElseThrow(),
-                ci.getLowerBound(), ci.getUpperBound(), outcomes.size());
+                ci.low(), ci.high(), outcomes.size());
+    }
+
+    /** The accuracy as correct cases of {@code cases}, with the interval stored in this row. */
+    public Proportion proportion() {
+        return new Proportion((int) Math.round(accuracy * cases), cases, ciLow, ciHigh);
     }
 
     @Override

@@ -74,7 +74,7 @@ public final class NiahCommand extends EvalSubcommand {
         Haystack filler = needle.haystack(modelDir);
         try (EvalModel evalModel = EvalModel.load(modelDir)) {
             NiahResults results = run(evalModel, filler, settings, out);
-            if (outDir != null) write(outDir, outDir, results);
+            if (outDir != null) write(outDir, outDir, results, "niah");
         }
     }
 
@@ -111,17 +111,28 @@ public final class NiahCommand extends EvalSubcommand {
         return IntStream.range(0, count).mapToObj(k -> count == 1 ? context : shortest + (context - shortest) * k / (count - 1)).toList();
     }
 
-    /** CSV/JSON into {@code dataDir}, charts (accuracy vs budget, one heatmap per policy and task) into {@code imageDir}. */
-    static void write(Path dataDir, Path imageDir, NiahResults results) {
-        ResultFiles.write(dataDir, "niah", results.rows());
-        ResultFiles.write(dataDir, "niah_cells", results.cells());
+    /**
+     * CSV/JSON into {@code dataDir} ({@code name}.csv, {@code name}_cells.csv and .json), charts (accuracy vs budget,
+     * one heatmap per policy and task) into {@code imageDir}, their file names starting with {@code name}.
+     */
+    static void write(Path dataDir, Path imageDir, NiahResults results, String name) {
+        ResultFiles.write(dataDir, name, results.rows());
+        ResultFiles.write(dataDir, name + "_cells", results.cells());
         for (String task : results.rows().stream().map(NiahRow::task).distinct().toList()) {
-            Charts.niahVsBudget(imageDir.resolve("niah-vs-budget-" + task + ".png"), results.rows(), task);
-            int budget = results.rows().stream().anyMatch(r -> r.budget() == HEATMAP_BUDGET) ? HEATMAP_BUDGET : results.rows().get(0).budget();
+            Charts.niahVsBudget(imageDir.resolve(name + "-vs-budget-" + task + ".png"), results.rows(), task);
             for (String policy : results.rows().stream().map(NiahRow::policy).distinct().toList()) {
-                Charts.niahHeatmap(imageDir.resolve("niah-heatmap-" + task + "-" + fileSafe(policy) + ".png"), results.cells(), policy, budget, task);
+                Charts.niahHeatmap(imageDir.resolve(heatmapFile(name, task, policy)), results.cells(), policy, heatmapBudget(results.rows()), task);
             }
         }
+    }
+
+    /** The budget the heatmaps show: {@link #HEATMAP_BUDGET} when measured, else the first one. */
+    static int heatmapBudget(List<NiahRow> rows) {
+        return rows.stream().anyMatch(r -> r.budget() == HEATMAP_BUDGET) ? HEATMAP_BUDGET : rows.get(0).budget();
+    }
+
+    static String heatmapFile(String name, String task, String policy) {
+        return name + "-heatmap-" + task + "-" + fileSafe(policy) + ".png";
     }
 
     static String fileSafe(String spec) {

@@ -54,14 +54,14 @@ public final class NiahEval {
                 List<Outcome> outcomes = answers(PolicyList.withBudget(spec, budget));
                 for (NiahTask task : tasks()) {
                     List<Outcome> ofTask = outcomes.stream().filter(o -> o.c().task() == task).toList();
-                    NiahRow row = new NiahRow(spec, budget, task.label(), accuracy(ofTask), ofTask.size());
+                    NiahRow row = new NiahRow(spec, budget, task.label(), correct(ofTask), ofTask.size());
                     rows.add(row);
                     onRow.accept(row);
                     Map<String, List<Outcome>> byCell = new LinkedHashMap<>();
                     for (Outcome o : ofTask) byCell.computeIfAbsent(o.c().length() + "|" + o.c().depth(), k -> new ArrayList<>()).add(o);
                     for (List<Outcome> cell : byCell.values()) {
                         NiahCase c = cell.get(0).c();
-                        cells.add(new NiahCell(spec, budget, task.label(), c.length(), c.depth(), accuracy(cell), cell.size()));
+                        cells.add(new NiahCell(spec, budget, task.label(), c.length(), c.depth(), correct(cell), cell.size()));
                     }
                 }
             }
@@ -76,6 +76,10 @@ public final class NiahEval {
             return fullKv;
         }
         return compute(config);
+    }
+
+    public static int correct(List<Outcome> outcomes) {
+        return (int) outcomes.stream().filter(Outcome::correct).count();
     }
 
     public static double accuracy(List<Outcome> outcomes) {

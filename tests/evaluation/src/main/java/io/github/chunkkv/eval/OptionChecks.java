@@ -1,5 +1,6 @@
 package io.github.chunkkv.eval;
 
+import io.github.chunkkv.cli.MissingModelException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

@@ -7,9 +7,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.function.ToDoubleFunction;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
@@ -22,11 +23,22 @@ public final class ResultsReport {
     private List<FidelityRow> fidelity = List.of();
     private ReuseCommand.Settings reuseSettings;
     private ReuseCommand.Results reuse = new ReuseCommand.Results(List.of(), List.of(), List.of());
-    private NiahCommand.Settings niahSettings;
-    private NiahResults niah;
+    private final List<NiahRun> niahRuns = new ArrayList<>();
     private MultiturnCommand.Settings multiturnSettings;
     private MultiturnResults multiturn;
 
+    /** The NIAH grid measured on one retrieval model; its files are named after the model's folder. */
+    private record NiahRun(Path model, NiahCommand.Settings settings, NiahResults results) {
+        String name() {
+            return model.getFileName().toString();
+        }
+
+        String files() {
+            return "niah-" + NiahCommand.fileSafe(name());
+        }
+    }
+
+    /** @param niahModel the retrieval model of the multi-turn study (NIAH runs name their own models) */
     public ResultsReport(Path fidelityModel, Path niahModel) {
         this.fidelityModel = fidelityModel;
         this.niahModel = niahModel;
@@ -46,9 +58,9 @@ public final class ResultsReport {
         this.reuse = new ReuseCommand.Results(reuse.jaccard(), reuse.fidelity(), rows);
     }
 
-    public void niah(NiahCommand.Settings settings, NiahResults results) {
-        this.niahSettings = settings;
-        this.niah = results;
+    /** The NIAH grid on {@code model}; the section shows every model added here side by side, in this order. */
+    public void niah(Path model, NiahCommand.Settings settings, NiahResults results) {
+        niahRuns.add(new NiahRun(model, settings, results));
     }
 
     public void multiturn(MultiturnCommand.Settings settings, MultiturnResults results) {
@@ -62,7 +74,7 @@ public final class ResultsReport {
         ResultFiles.write(resultsDir, "reuse_fidelity", reuse.fidelity());
         ResultFiles.write(resultsDir, "reuse_niah", reuse.niah());
         if (!fidelity.isEmpty()) Charts.fidelity(imagesDir.resolve("fidelity.png"), fidelity);
-        if (niah != null) NiahCommand.write(resultsDir, imagesDir, niah);
+        niahRuns.forEach(run -> NiahCommand.write(resultsDir, imagesDir, run.results(), run.files()));
         if (multiturn != null) MultiturnCommand.write(resultsDir, imagesDir, multiturn);
 
         StringBuilder md = new StringBuilder();
@@ -98,15 +110,15 @@ public final class ResultsReport {
                 .append("the reference; *first div.* = share of steps before the policy's own greedy continuation first differs; ")
                 .append("*KL* = mean KL(FullKV ‖ policy) of the next-token distributions, nats.\n\n");
         List<Double> keeps = fidelity.stream().map(FidelityRow::keep).distinct().toList();
-        for (var metric : List.<Metric<FidelityRow>>of(new Metric<>("top-1 agreement", FidelityRow::top1Agree),
-                new Metric<>("first divergence (fraction of steps)", FidelityRow::firstDivergence), new Metric<>("KL (nats)", FidelityRow::kl))) {
+        for (var metric : List.<Metric<FidelityRow>>of(new Metric<>("top-1 agreement [95% Wilson interval]", r -> r.top1().describe()),
+                new Metric<>("first divergence (fraction of steps)", r -> fmt(r.firstDivergence())), new Metric<>("KL (nats)", r -> fmt(r.kl())))) {
             md.append("**").append(metric.name()).append("**\n\n| policy |");
             keeps.forEach(k -> md.append(" keep ").append(fmt(k)).append(" |"));
             md.append("\n|---|").append("---|".repeat(keeps.size())).append('\n');
             for (String p : fidelity.stream().map(FidelityRow::policy).distinct().toList()) {
                 md.append("| ").append(p).append(" |");
                 for (double k : keeps) {
-                    fidelity.stream().filter(r -> r.policy().equals(p) && r.keep() == k).findFirst().ifPresent(r -> md.append(' ').append(fmt(metric.value().applyAsDouble(r))).append(" |"));
+                    fidelity.stream().filter(r -> r.policy().equals(p) && r.keep() == k).findFirst().ifPresent(r -> md.append(' ').append(metric.cell().apply(r)).append(" |"));
                 }
                 md.append('\n');
             }
@@ -115,8 +127,10 @@ public final class ResultsReport {
         md.append("![top-1 agreement vs keep ratio](images/fidelity.png)\n![KL vs keep ratio](images/fidelity-kl.png)\n\n");
         double lowest = keeps.stream().mapToDouble(Double::doubleValue).min().orElse(0);
         List<FidelityRow> atLowest = fidelity.stream().filter(r -> r.keep() == lowest).toList();
-        PolicyRanking top1 = PolicyRanking.of(atLowest, FidelityRow::policy, FidelityRow::top1Agree, true);
-        md.append("**Reading.** Top-1 agreement at keep ").append(fmt(lowest)).append(", ").append(top1.describe()).append(". KL, ")
+        PolicyRanking top1 = PolicyRanking.ofShares(atLowest, FidelityRow::policy, FidelityRow::top1);
+        md.append("**Reading.** Top-1 agreement at keep ").append(fmt(lowest)).append(", ").append(top1.describe()).append(". ")
+                .append(top1.significance()).append(" The interval counts each of the ").append(atLowest.get(0).prompts() * atLowest.get(0).steps())
+                .append(" teacher-forced steps as a trial; steps of one prompt are correlated, so read it as a lower bound on the uncertainty. KL, ")
                 .append(PolicyRanking.of(atLowest, FidelityRow::policy, FidelityRow::kl, false).describe()).append(". ")
                 .append("The paper's LongBench order at 10% KV is ChunkKV > PyramidKV ≈ SnapKV > H2O > StreamingLLM. ")
                 .append(top1.versusPaper(PolicyRanking.PAPER_LONGBENCH)).append(" The standard error of top-1 over prompts is about ")
@@ -131,44 +145,62 @@ public final class ResultsReport {
 
     private void niahSection(StringBuilder md) {
         md.append("## Needle in a haystack\n\n");
-        if (niah == null) {
+        if (niahRuns.isEmpty()) {
             md.append("Skipped: the retrieval model `models/needle-lm` was not present when this file was generated ")
                     .append("(stories260K cannot copy from its context). Rerun `./chunkkv eval all` once it is there.\n\n");
             return;
         }
-        NiahCommand.Settings s = niahSettings;
-        md.append("Model: `").append(display(niahModel)).append("`. Depths ").append(s.depths().stream().map(ResultsReport::fmt).collect(Collectors.joining(", ")))
-                .append("; lengths ").append(niah.cells().stream().map(NiahCell::length).distinct().sorted().map(String::valueOf).collect(Collectors.joining(", ")))
-                .append(" tokens; ").append(s.samples()).append(" sample(s) per cell; seed ").append(s.seed())
+        NiahCommand.Settings s = niahRuns.get(0).settings();
+        NiahResults first = niahRuns.get(0).results();
+        md.append("Models: ").append(niahRuns.stream().map(r -> "`" + display(r.model()) + "`").collect(Collectors.joining(" and ")))
+                .append(", on prompts built the same way (same seed, haystack and tokenizer). Depths ").append(s.depths().stream().map(ResultsReport::fmt).collect(Collectors.joining(", ")))
+                .append("; lengths ").append(first.cells().stream().map(NiahCell::length).distinct().sorted().map(String::valueOf).collect(Collectors.joining(", ")))
+                .append(" tokens; ").append(s.samples()).append(" sample(s) per cell, so ").append(first.rows().get(0).cases())
+                .append(" prompts per policy, budget and task; seed ").append(s.seed())
                 .append(". Exact match of the generated value (three or four 3-digit groups). Multi-key: ").append(NiahTask.MULTIKEY.needles())
-                .append(" needles with different keys, one asked. Budget = KV tokens kept per layer, window included; full ignores it.\n\n");
-        List<Integer> budgets = niah.rows().stream().map(NiahRow::budget).distinct().toList();
-        for (String task : niah.rows().stream().map(NiahRow::task).distinct().toList()) {
-            md.append("**").append(task).append("** (accuracy)\n\n| policy |");
-            budgets.forEach(b -> md.append(" KV ").append(b).append(" |"));
-            md.append("\n|---|").append("---|".repeat(budgets.size())).append('\n');
-            for (String p : niah.rows().stream().map(NiahRow::policy).distinct().toList()) {
-                md.append("| ").append(p).append(" |");
+                .append(" needles with different keys, one asked. Budget = KV tokens kept per layer, window included; full ignores it. ")
+                .append("Each accuracy is shown with its 95% Wilson score interval. needle-lm copies a value by matching the tokens next to ")
+                .append("the one it attends to, which favours keeping whole chunks; needle-ctl finds each value token by its position relative ")
+                .append("to the key, so token-level policies are not handicapped by construction. A policy that leads on both is not riding ")
+                .append("the model's construction.\n\n");
+        List<Integer> budgets = first.rows().stream().map(NiahRow::budget).distinct().toList();
+        int heatmapBudget = NiahCommand.heatmapBudget(first.rows());
+        for (String task : first.rows().stream().map(NiahRow::task).distinct().toList()) {
+            md.append("**").append(task).append("** (accuracy [95% interval])\n\n| policy | KV |");
+            niahRuns.forEach(r -> md.append(' ').append(r.name()).append(" |"));
+            md.append("\n|---|---|").append("---|".repeat(niahRuns.size())).append('\n');
+            for (String p : first.rows().stream().map(NiahRow::policy).distinct().toList()) {
                 for (int b : budgets) {
-                    niah.rows().stream().filter(r -> r.policy().equals(p) && r.budget() == b && r.task().equals(task)).findFirst()
-                            .ifPresent(r -> md.append(' ').append(fmt(r.accuracy())).append(" |"));
+                    md.append("| ").append(p).append(" | ").append(b).append(" |");
+                    for (NiahRun run : niahRuns) {
+                        md.append(' ').append(run.results().rows().stream().filter(r -> r.policy().equals(p) && r.budget() == b && r.task().equals(task))
+                                .findFirst().map(r -> r.proportion().describe()).orElse("–")).append(" |");
+                    }
+                    md.append('\n');
                 }
-                md.append('\n');
             }
-            md.append("\n![accuracy vs budget](images/niah-vs-budget-").append(task).append(".png)\n\n");
-            int budget = budgets.contains(NiahCommand.HEATMAP_BUDGET) ? NiahCommand.HEATMAP_BUDGET : budgets.get(0);
-            md.append("Heatmaps at KV ").append(budget).append(": ");
-            for (String p : niah.rows().stream().map(NiahRow::policy).distinct().toList()) {
-                md.append("[").append(p).append("](images/niah-heatmap-").append(task).append('-').append(NiahCommand.fileSafe(p)).append(".png) ");
+            md.append('\n');
+            for (NiahRun run : niahRuns) {
+                md.append("![").append(run.name()).append(" accuracy vs budget](images/").append(run.files()).append("-vs-budget-").append(task).append(".png)\n");
             }
-            md.append("\n\n");
-            List<NiahRow> atBudget = niah.rows().stream().filter(r -> r.task().equals(task) && r.budget() == budget).toList();
-            md.append("**Reading (").append(task).append(", KV ").append(budget).append(").** ")
-                    .append("Accuracy, ").append(PolicyRanking.of(atBudget, NiahRow::policy, NiahRow::accuracy, true).describe()).append(". ")
-                    .append("Paper (LLaMA-3.1-8B, KV 128): ChunkKV 73.8 > PyramidKV 65.1 > SnapKV 58.9 > H2O 47.9 > StreamingLLM 23.7, FullKV 74.6. ")
-                    .append(PolicyRanking.of(atBudget, NiahRow::policy, NiahRow::accuracy, true).versusPaper(PolicyRanking.PAPER_NIAH))
-                    .append(" Each accuracy is over ").append(atBudget.get(0).cases()).append(" prompts, so one prompt moves it by ")
-                    .append(fmt(1.0 / atBudget.get(0).cases())).append("; needles at depth 1 sit inside the 32-token window that every policy keeps.\n\n");
+            md.append('\n');
+            for (NiahRun run : niahRuns) {
+                md.append(run.name()).append(" heatmaps at KV ").append(heatmapBudget).append(": ");
+                for (String p : run.results().rows().stream().map(NiahRow::policy).distinct().toList()) {
+                    md.append("[").append(p).append("](images/").append(NiahCommand.heatmapFile(run.files(), task, p)).append(") ");
+                }
+                md.append("\n\n");
+            }
+            for (NiahRun run : niahRuns) {
+                List<NiahRow> atBudget = run.results().rows().stream().filter(r -> r.task().equals(task) && r.budget() == heatmapBudget).toList();
+                PolicyRanking ranking = PolicyRanking.ofShares(atBudget, NiahRow::policy, NiahRow::proportion);
+                md.append("**Reading (").append(run.name()).append(", ").append(task).append(", KV ").append(heatmapBudget).append(").** ")
+                        .append("Accuracy, ").append(ranking.describe()).append(". ").append(ranking.significance()).append(' ')
+                        .append(ranking.versusPaper(PolicyRanking.PAPER_NIAH))
+                        .append(" Each accuracy is over ").append(atBudget.get(0).cases()).append(" prompts, so one prompt moves it by ")
+                        .append(fmt(1.0 / atBudget.get(0).cases())).append("; needles at depth 1 sit inside the 32-token window that every policy keeps.\n\n");
+            }
+            md.append("Paper (LLaMA-3.1-8B, KV 128): ChunkKV 73.8 > PyramidKV 65.1 > SnapKV 58.9 > H2O 47.9 > StreamingLLM 23.7, FullKV 74.6.\n\n");
         }
     }
 
@@ -183,8 +215,9 @@ public final class ResultsReport {
         reuse.fidelity().forEach(r -> md.append("| ").append(r.policy()).append(" | ").append(fmt(r.top1Agree())).append(" | ")
                 .append(fmt(r.firstDivergence())).append(" | ").append(fmt(r.kl())).append(" | ").append(fmt(r.compressMs())).append(" |\n"));
         if (!reuse.niah().isEmpty()) {
-            md.append("\nNIAH accuracy at KV ").append(reuseSettings.budget()).append(":\n\n| reuse N | task | accuracy |\n|---|---|---|\n");
-            reuse.niah().forEach(r -> md.append("| ").append(r.policy()).append(" | ").append(r.task()).append(" | ").append(fmt(r.accuracy())).append(" |\n"));
+            md.append("\nNIAH accuracy [95% Wilson interval] at KV ").append(reuseSettings.budget()).append(" on `").append(display(niahModel))
+                    .append("`:\n\n| reuse N | task | accuracy |\n|---|---|---|\n");
+            reuse.niah().forEach(r -> md.append("| ").append(r.policy()).append(" | ").append(r.task()).append(" | ").append(r.proportion().describe()).append(" |\n"));
             md.append("\nOver ").append(reuse.niah().get(0).cases()).append(" prompts per row, one prompt moves accuracy by ")
                     .append(fmt(1.0 / reuse.niah().get(0).cases())).append(".\n");
         }
@@ -246,7 +279,7 @@ public final class ResultsReport {
         return md.append("One context moves a turn's accuracy by ").append(fmt(1.0 / full.cases())).append(".\n\n").toString();
     }
 
-    private record Metric<R>(String name, ToDoubleFunction<R> value) {}
+    private record Metric<R>(String name, Function<R, String> cell) {}
 
     /** A path relative to the repository (chunkkv.repo.dir) when it lies inside it. */
     private static String display(Path p) {

@@ -11,7 +11,7 @@ class PolicyRankingTest {
     }
 
     private static NiahRow row(String policy, double accuracy) {
-        return new NiahRow(policy, 128, "single", accuracy, 10);
+        return new NiahRow(policy, 128, "single", (int) Math.round(accuracy * 10), 10);
     }
 
     @Test
@@ -32,5 +32,21 @@ class PolicyRankingTest {
                 rank(row("chunkkv", 0), row("snapkv", 0)).versusPaper(PolicyRanking.PAPER_NIAH));
         assertEquals("ChunkKV places 1 of 3 among the paper's policies. No pairwise ordering of the paper is contradicted.",
                 rank(row("chunkkv", 0.9), row("snapkv", 0.6), row("pyramidkv", 0.7)).versusPaper(PolicyRanking.PAPER_LONGBENCH), "one tier");
+    }
+
+    @Test
+    void saysWhichGapsAreSignificantByDisjointWilsonIntervals() {
+        List<NiahRow> rows = List.of(new NiahRow("full", 128, "single", 100, 100), new NiahRow("chunkkv", 128, "single", 90, 100),
+                new NiahRow("snapkv", 128, "single", 50, 100), new NiahRow("h2o", 128, "single", 45, 100), new NiahRow("random", 128, "single", 45, 100));
+        PolicyRanking r = PolicyRanking.ofShares(rows, NiahRow::policy, NiahRow::proportion);
+        assertEquals("best first: chunkkv 0.9, snapkv 0.5, h2o 0.45 = random 0.45", r.describe());
+        assertEquals("Neighbouring gaps significant at 95% (Wilson intervals disjoint, a conservative test): chunkkv > snapkv."
+                + " Within noise (intervals overlap): snapkv vs h2o.", r.significance());
+        assertEquals("ChunkKV places 1 of 3 among the paper's policies. No pairwise ordering of the paper is contradicted.",
+                r.versusPaper(PolicyRanking.PAPER_NIAH));
+        List<NiahRow> reversed = List.of(new NiahRow("chunkkv", 128, "single", 5, 10), new NiahRow("snapkv", 128, "single", 6, 10));
+        assertEquals("ChunkKV places 2 of 2 among the paper's policies. Contradicting the paper: snapkv beats chunkkv (within noise).",
+                PolicyRanking.ofShares(reversed, NiahRow::policy, NiahRow::proportion).versusPaper(PolicyRanking.PAPER_NIAH));
+        assertEquals("", rank(row("chunkkv", 0.9), row("snapkv", 0.5)).significance(), "no intervals, no claim");
     }
 }

@@ -1,0 +1,49 @@
+package io.github.chunkkv.eval;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** RESULTS.md from hand-made rows (made-up numbers): both retrieval models side by side, every accuracy with its interval. */
+class ResultsReportTest {
+    @TempDir
+    Path tmp;
+
+    private static NiahResults results(int chunkCorrect, int snapCorrect) {
+        List<NiahRow> rows = new ArrayList<>();
+        List<NiahCell> cells = new ArrayList<>();
+        for (int budget : new int[] {64, 128}) {
+            rows.add(new NiahRow("full", budget, "single", 100, 100));
+            rows.add(new NiahRow("chunkkv", budget, "single", chunkCorrect, 100));
+            rows.add(new NiahRow("snapkv", budget, "single", snapCorrect, 100));
+            for (String p : List.of("full", "chunkkv", "snapkv")) cells.add(new NiahCell(p, budget, "single", 1024, 0.5, 1, 2));
+        }
+        return new NiahResults(rows, cells);
+    }
+
+    @Test
+    void niahTablesShowBothModelsWithIntervalsAndTheSignificantGaps() throws Exception {
+        ResultsReport report = new ResultsReport(tmp.resolve("stories260K"), tmp.resolve("needle-lm"));
+        NiahCommand.Settings grid = AllCommand.niahGrid(7);
+        report.niah(tmp.resolve("needle-lm"), grid, results(80, 10));
+        report.niah(tmp.resolve("needle-ctl"), grid, results(60, 55));
+        report.write(tmp, tmp.resolve("results"), tmp.resolve("images"), 60, "./chunkkv eval all");
+
+        String md = Files.readString(tmp.resolve("RESULTS.md"));
+        assertTrue(md.contains("| policy | KV | needle-lm | needle-ctl |"), md);
+        assertTrue(md.contains("| chunkkv | 128 | 0.80 [0.71, 0.87] | 0.60 [0.50, 0.69] |"), md);
+        assertTrue(md.contains("**Reading (needle-lm, single, KV 128).** Accuracy, best first: chunkkv 0.8, snapkv 0.1. "
+                + "Neighbouring gaps significant at 95% (Wilson intervals disjoint, a conservative test): chunkkv > snapkv."), md);
+        assertTrue(md.contains("Within noise (intervals overlap): chunkkv vs snapkv."), "needle-ctl's 0.60 vs 0.55: " + md);
+        for (String file : List.of("results/niah-needle-lm.csv", "results/niah-needle-ctl_cells.json", "images/niah-needle-ctl-vs-budget-single.png",
+                "images/niah-needle-lm-heatmap-single-chunkkv.png")) {
+            assertTrue(Files.isRegularFile(tmp.resolve(file)), file);
+            assertTrue(md.contains(file.substring(file.indexOf('/') + 1)) || file.startsWith("results/"), file + " is linked");
+        }
+    }
+}
