@@ -12,6 +12,7 @@ import com.github.tjake.jlama.safetensors.prompt.PromptContext;
 import io.github.chunkkv.config.ChunkKvConfig;
 import io.github.chunkkv.jlama.GenerationResult.StopReason;
 import io.github.chunkkv.testing.BoundedWait;
+import io.github.chunkkv.testing.TinyModelExtension;
 import io.github.chunkkv.testing.TinyModels;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,30 +27,18 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** One Jlama model shared by several callers, locks, interruption, the session bound and out-of-range lookups. */
 class ConcurrencyTest {
     private static final int NEW_TOKENS = 6;
 
-    @TempDir
-    static Path dir;
+    static final TinyModels.Spec spec = TinyModels.llama();
 
-    static AbstractModel model;
-    static TinyModels.Spec spec = TinyModels.llama();
-
-    @BeforeAll
-    static void load() {
-        model = TinyModels.load(TinyModels.write(spec, dir.resolve("llama")));
-    }
-
-    @AfterAll
-    static void close() {
-        model.close();
-    }
+    @RegisterExtension
+    static final TinyModelExtension LLAMA = new TinyModelExtension(spec);
 
     private static int[] prompt(int seed, int length) {
         return new Random(seed).ints(length, 3, spec.vocab()).toArray();
@@ -62,7 +51,7 @@ class ConcurrencyTest {
     }
 
     private static String stock(int[] prompt) {
-        try (StockJlamaSession s = new StockJlamaSession(model)) {
+        try (StockJlamaSession s = new StockJlamaSession(LLAMA.model())) {
             StringBuilder tokens = new StringBuilder().append(s.prefill(prompt));
             for (int i = 1; i < NEW_TOKENS; i++) tokens.append(',').append(s.decode(tokens.length()));
             return tokens.toString();
@@ -72,8 +61,8 @@ class ConcurrencyTest {
     @Test
     void twoWrapsAndStockJlamaRunSideBySideOnEightThreadsAsTheyDoAlone() {
         // The twin blocks share Jlama's MLP scratch: without one lock per Jlama model this failed with "BAD M".
-        try (ChunkKvModel compressed = ChunkKvJlama.wrap(model, ChunkKvConfig.parse("chunkkv:keep=0.5,window=8"));
-                ChunkKvModel full = ChunkKvJlama.wrap(model, ChunkKvConfig.full())) {
+        try (ChunkKvModel compressed = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.parse("chunkkv:keep=0.5,window=8"));
+                ChunkKvModel full = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.full())) {
             List<Supplier<String>> jobs = new ArrayList<>();
             for (int i = 0; i < 24; i++) {
                 int[] p = prompt(i, 40 + 7 * i);
@@ -98,7 +87,7 @@ class ConcurrencyTest {
     void aListenerMayUseTheModelFromAnotherThreadWithoutDeadlock() {
         // Jlama's Generator.generate used to hold the model's monitor for the whole reply, callbacks included.
         ExecutorService other = Executors.newSingleThreadExecutor();
-        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.full())) {
+        try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.full())) {
             m.generate(UUID.randomUUID(), PromptContext.of("the cat sat"), 0f, 3,
                     (text, millis) -> BoundedWait.get(other.submit(() -> m.openSession().close()), 20, "opening a session from a callback"));
         } finally {
@@ -108,7 +97,7 @@ class ConcurrencyTest {
 
     @Test
     void aSecondGenerationOnABusySessionIsRefused() {
-        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.full()); KvSession s = m.openSession()) {
+        try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.full()); KvSession s = m.openSession()) {
             AtomicReference<Throwable> second = new AtomicReference<>();
             s.generate(prompt(1, 20), GenerationOptions.maxTokens(2), (text, generated, nanos) -> {
                 if (second.get() == null) {
@@ -122,7 +111,7 @@ class ConcurrencyTest {
 
     @Test
     void anInterruptStopsTheGenerationBetweenTokensAndTheSessionGoesOn() {
-        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.full()); KvSession s = m.openSession()) {
+        try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.full()); KvSession s = m.openSession()) {
             int[] p = prompt(3, 30);
             GenerationResult r = s.generate(p, GenerationOptions.maxTokens(50), (text, generated, nanos) -> {
                 if (generated == 2) Thread.currentThread().interrupt();
@@ -139,8 +128,8 @@ class ConcurrencyTest {
 
     @Test
     void aThreadWaitingForTheModelLockCanBeInterrupted() throws Exception {
-        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.full()); KvSession s = m.openSession()) {
-            ReentrantLock lock = ModelLock.of(model);
+        try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.full()); KvSession s = m.openSession()) {
+            ReentrantLock lock = ModelLock.of(LLAMA.model());
             AtomicReference<Throwable> thrown = new AtomicReference<>();
             AtomicReference<Boolean> stillInterrupted = new AtomicReference<>();
             Thread waiter = new Thread(() -> {
@@ -188,7 +177,7 @@ class ConcurrencyTest {
 
     @Test
     void theLeastRecentlyUsedSessionIsClosedBeyondTheBound() {
-        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.full())) {
+        try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.full())) {
             assertEquals(ChunkKvModel.DEFAULT_MAX_OPEN_SESSIONS, m.maxOpenSessions());
             m.setMaxOpenSessions(2);
             KvSession a = m.openSession(), b = m.openSession();
@@ -210,7 +199,7 @@ class ConcurrencyTest {
 
     @Test
     void aClosedModelRefusesNewSessions() {
-        ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.full());
+        ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.full());
         KvSession s = m.openSession();
         m.close();
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> s.prefill(prompt(7, 3)));
@@ -220,7 +209,7 @@ class ConcurrencyTest {
 
     @Test
     void layerLookupsNameTheLayerRange() {
-        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.full()); KvSession s = m.openSession()) {
+        try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.full()); KvSession s = m.openSession()) {
             for (int layer : new int[] {-1, spec.layers(), 99}) {
                 IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> s.cachedRows(layer));
                 assertEquals("layer must be in [0, " + spec.layers() + "), got " + layer, e.getMessage());
@@ -232,7 +221,7 @@ class ConcurrencyTest {
     }
 
     @Test
-    void aContextTooShortForTheKvHeadsIsRefusedWithoutNegativeLimits() {
+    void aContextTooShortForTheKvHeadsIsRefusedWithoutNegativeLimits(@TempDir Path dir) {
         TinyModels.Spec tooShort = new TinyModels.Spec("llama", 1, 64, 4, 4, 96, 4, false, 3);
         AbstractModel small = TinyModels.load(TinyModels.write(tooShort, dir.resolve("short")));
         try {
@@ -246,8 +235,8 @@ class ConcurrencyTest {
 
     @Test
     void theSameLockForEveryCallerOfOneModel() {
-        assertTrue(ModelLock.of(model) == ModelLock.of(model));
-        CompletableFuture<ReentrantLock> elsewhere = CompletableFuture.supplyAsync(() -> ModelLock.of(model));
-        assertTrue(ModelLock.of(model) == elsewhere.join());
+        assertTrue(ModelLock.of(LLAMA.model()) == ModelLock.of(LLAMA.model()));
+        CompletableFuture<ReentrantLock> elsewhere = CompletableFuture.supplyAsync(() -> ModelLock.of(LLAMA.model()));
+        assertTrue(ModelLock.of(LLAMA.model()) == elsewhere.join());
     }
 }

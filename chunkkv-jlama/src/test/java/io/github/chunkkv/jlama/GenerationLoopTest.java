@@ -13,6 +13,7 @@ import com.github.tjake.jlama.model.AbstractModel;
 import com.github.tjake.jlama.safetensors.tokenizer.Tokenizer;
 import io.github.chunkkv.config.ChunkKvConfig;
 import io.github.chunkkv.jlama.GenerationResult.StopReason;
+import io.github.chunkkv.testing.TinyModelExtension;
 import io.github.chunkkv.testing.TinyModels;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -21,9 +22,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.function.Consumer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -37,17 +38,18 @@ class GenerationLoopTest {
     private static final int[] PROMPT = new Random(3).ints(40, 3, SPEC.vocab()).toArray();
     private static final int REFERENCE_TOKENS = 24;
 
+    @RegisterExtension
+    static final TinyModelExtension LLAMA = new TinyModelExtension(SPEC);
+
     @TempDir
     static Path dir;
 
-    static AbstractModel model;
     /** The greedy continuation of PROMPT. */
     static int[] reference;
 
     @BeforeAll
-    static void load() {
-        model = TinyModels.load(TinyModels.write(SPEC, dir.resolve("llama")));
-        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.full())) {
+    static void readReference() {
+        try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.full())) {
             KvSession s = m.openSession();
             float[] logits = s.prefill(PROMPT);
             reference = new int[REFERENCE_TOKENS];
@@ -56,13 +58,8 @@ class GenerationLoopTest {
                 if (i + 1 < reference.length) logits = s.decode(reference[i]);
             }
         }
-        assertFalse(Arrays.stream(reference).anyMatch(model.getConfig().eosTokens::contains),
+        assertFalse(Arrays.stream(reference).anyMatch(LLAMA.model().getConfig().eosTokens::contains),
                 "fixture: the reference must not reach the model's own end-of-sequence token");
-    }
-
-    @AfterAll
-    static void close() {
-        model.close();
     }
 
     /** Generates on a fresh full-cache session of {@code jlama}, collecting the streamed text. */
@@ -91,14 +88,14 @@ class GenerationLoopTest {
     @Test
     void theTokenLimitStopsAfterTheReferenceTokensWithTheLastOneNotFedBack() {
         StringBuilder streamed = new StringBuilder();
-        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.full()); KvSession s = m.openSession()) {
+        try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.full()); KvSession s = m.openSession()) {
             GenerationResult r = s.generate(PROMPT, GenerationOptions.maxTokens(10), (text, generated, nanos) -> streamed.append(text));
             assertEquals(StopReason.MAX_TOKENS, r.stopReason());
             assertEquals(10, r.generatedTokens());
             assertEquals(PROMPT.length, r.promptTokens());
             assertEquals(PROMPT.length, r.stats().promptTokens());
-            assertEquals(reply(model.getTokenizer(), reference, 0, 10), r.text());
-            assertEquals(withSpecialTokens(model.getTokenizer(), reference, 0, 10), r.textWithSpecialTokens());
+            assertEquals(reply(LLAMA.model().getTokenizer(), reference, 0, 10), r.text());
+            assertEquals(withSpecialTokens(LLAMA.model().getTokenizer(), reference, 0, 10), r.textWithSpecialTokens());
             assertEquals(r.text(), streamed.toString(), "the streamed pieces are the reply");
             assertEquals(reference[9], r.lastSampledToken());
             assertEquals(PROMPT.length + 9, s.position(), "every sampled token but the last is in the cache");
@@ -107,29 +104,29 @@ class GenerationLoopTest {
 
     @Test
     void aStopSequenceSpanningTokensCutsTheReplyAndIsNeverStreamed() {
-        String full = reply(model.getTokenizer(), reference, 0, REFERENCE_TOKENS);
+        String full = reply(LLAMA.model().getTokenizer(), reference, 0, REFERENCE_TOKENS);
         String stop = full.substring(6, 9);
         int cut = full.indexOf(stop);
         int tokensToStop = 1;
-        while (!reply(model.getTokenizer(), reference, 0, tokensToStop).contains(stop)) tokensToStop++;
-        assertTrue(reply(model.getTokenizer(), reference, 0, tokensToStop - 1).length() > cut,
+        while (!reply(LLAMA.model().getTokenizer(), reference, 0, tokensToStop).contains(stop)) tokensToStop++;
+        assertTrue(reply(LLAMA.model().getTokenizer(), reference, 0, tokensToStop - 1).length() > cut,
                 "fixture: the stop sequence starts before the token that completes it");
 
         StringBuilder streamed = new StringBuilder();
-        GenerationResult r = generate(model, PROMPT, GenerationOptions.maxTokens(REFERENCE_TOKENS).withStopSequences(List.of("no such text", stop)), streamed);
+        GenerationResult r = generate(LLAMA.model(), PROMPT, GenerationOptions.maxTokens(REFERENCE_TOKENS).withStopSequences(List.of("no such text", stop)), streamed);
         assertEquals(StopReason.STOP_SEQUENCE, r.stopReason());
         assertEquals(full.substring(0, cut), r.text());
         assertEquals(r.text(), streamed.toString(), "the start of the stop sequence was held back, then dropped");
         assertEquals(tokensToStop, r.generatedTokens(), "the token completing the stop sequence counts");
-        assertEquals(withSpecialTokens(model.getTokenizer(), reference, 0, tokensToStop), r.textWithSpecialTokens());
+        assertEquals(withSpecialTokens(LLAMA.model().getTokenizer(), reference, 0, tokensToStop), r.textWithSpecialTokens());
     }
 
     @Test
     void textHeldBackForAStopSequenceIsReleasedWhenTheReplyEnds() {
-        String full = reply(model.getTokenizer(), reference, 0, 8);
+        String full = reply(LLAMA.model().getTokenizer(), reference, 0, 8);
         String stop = full.substring(6) + "\u0000"; // the reply's last two characters start it, nothing completes it
         StringBuilder streamed = new StringBuilder();
-        GenerationResult r = generate(model, PROMPT, GenerationOptions.maxTokens(8).withStopSequences(List.of(stop)), streamed);
+        GenerationResult r = generate(LLAMA.model(), PROMPT, GenerationOptions.maxTokens(8).withStopSequences(List.of(stop)), streamed);
         assertEquals(StopReason.MAX_TOKENS, r.stopReason());
         assertEquals(full, r.text());
         assertEquals(full, streamed.toString());
@@ -162,7 +159,7 @@ class GenerationLoopTest {
         Path folder = TinyModels.write(SPEC, dir.resolve("special"));
         ObjectNode tokenizer = (ObjectNode) JSON.readTree(folder.resolve("tokenizer.json").toFile());
         ((ArrayNode) tokenizer.get("added_tokens")).addObject()
-                .put("id", special).put("content", model.getTokenizer().decode(special)).put("special", true);
+                .put("id", special).put("content", LLAMA.model().getTokenizer().decode(special)).put("special", true);
         JSON.writeValue(folder.resolve("tokenizer.json").toFile(), tokenizer);
         AbstractModel withSpecial = TinyModels.load(folder);
         try (withSpecial) {
@@ -172,7 +169,7 @@ class GenerationLoopTest {
             GenerationResult r = generate(withSpecial, PROMPT, GenerationOptions.maxTokens(10), streamed);
             assertEquals(10, r.generatedTokens(), "special tokens count");
             assertEquals(reply(t, reference, 0, 10), r.text());
-            assertEquals(reply(model.getTokenizer(), reference, 0, 10).length() - count(reference, special, 10), r.text().length(),
+            assertEquals(reply(LLAMA.model().getTokenizer(), reference, 0, 10).length() - count(reference, special, 10), r.text().length(),
                     "each one-character token made special is left out");
             assertEquals(withSpecialTokens(t, reference, 0, 10), r.textWithSpecialTokens());
             assertEquals(r.text(), streamed.toString());
@@ -181,7 +178,7 @@ class GenerationLoopTest {
 
     @Test
     void aFullContextEndsTheReply() {
-        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.chunkKv(0.5)); KvSession s = m.openSession()) {
+        try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.chunkKv(0.5)); KvSession s = m.openSession()) {
             int[] prompt = new Random(5).ints(m.maxPositions() - 3, 3, SPEC.vocab()).toArray();
             GenerationResult r = s.generate(prompt, GenerationOptions.maxTokens(Integer.MAX_VALUE), TextListener.NONE);
             assertEquals(StopReason.CONTEXT_FULL, r.stopReason(), "tokens: " + r.generatedTokens());
@@ -195,7 +192,7 @@ class GenerationLoopTest {
         GenerationOptions warm = GenerationOptions.maxTokens(12).withSampling(SamplingOptions.temperature(1.5f));
         String[] replies = new String[2];
         for (int run = 0; run < 2; run++) {
-            try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.full(), 99); KvSession s = m.openSession()) {
+            try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.full(), 99); KvSession s = m.openSession()) {
                 replies[run] = s.generate(PROMPT, warm, TextListener.NONE).text();
             }
         }
@@ -205,7 +202,7 @@ class GenerationLoopTest {
     @Test
     void regenerateAnswersTheLastPrefillAgainFromItsKeptLogits() {
         for (ChunkKvConfig config : List.of(ChunkKvConfig.full(), ChunkKvConfig.parse("chunkkv:keep=0.5,chunk=4,window=8"))) {
-            try (ChunkKvModel m = ChunkKvJlama.wrap(model, config); KvSession s = m.openSession()) {
+            try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), config); KvSession s = m.openSession()) {
                 assertThrows(IllegalStateException.class, () -> s.regenerate(GenerationOptions.maxTokens(3), TextListener.NONE));
                 GenerationResult first = s.generate(PROMPT, GenerationOptions.maxTokens(10), TextListener.NONE);
                 int[] firstTokens = s.tokens();
@@ -221,7 +218,7 @@ class GenerationLoopTest {
 
     @Test
     void aPassedTimeLimitEndsTheReplyCleanlyAfterTheTokenInHand() {
-        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.full()); KvSession s = m.openSession()) {
+        try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.full()); KvSession s = m.openSession()) {
             // One nanosecond has passed by the time the prefill is done: the first token ends the reply.
             GenerationResult r = s.generate(PROMPT, GenerationOptions.maxTokens(REFERENCE_TOKENS).withTimeLimit(Duration.ofNanos(1)),
                     TextListener.NONE);
@@ -236,7 +233,7 @@ class GenerationLoopTest {
     @Test
     void aSeedInTheOptionsMakesEveryGenerationReproducibleOnOneModel() {
         SamplingOptions seeded = SamplingOptions.temperature(1.5f).withTopP(0.95f).withTopK(40).withRepetitionPenalty(1.3f);
-        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.full())) {
+        try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.full())) {
             int[][] replies = new int[3][];
             for (int run = 0; run < 3; run++) {
                 long seed = run < 2 ? 17 : 18;
@@ -257,7 +254,7 @@ class GenerationLoopTest {
         assertMessage(() -> SamplingOptions.temperature(-0.5f), "temperature");
         assertMessage(() -> SamplingOptions.temperature(Float.NaN), "temperature");
         assertMessage(() -> SamplingOptions.temperature(Float.POSITIVE_INFINITY), "temperature");
-        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.full()); KvSession s = m.openSession()) {
+        try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.full()); KvSession s = m.openSession()) {
             s.prefill(new int[] {5, 6, 7});
             Consumer<int[]> refused = prompt -> assertThrows(IllegalArgumentException.class,
                     () -> s.generate(prompt, GenerationOptions.maxTokens(4), (text, n, nanos) -> {

@@ -11,35 +11,32 @@ import com.github.tjake.jlama.model.ModelSupport;
 import com.github.tjake.jlama.safetensors.DType;
 import io.github.chunkkv.config.ChunkKvConfig;
 import io.github.chunkkv.config.KvPrecision;
+import io.github.chunkkv.testing.TinyModelExtension;
 import io.github.chunkkv.testing.TinyModels;
-import java.nio.file.Path;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** KV-cache precision: BF16 and Q8 rows stay close to F32, take the bytes they claim, and compose with eviction. */
 class KvPrecisionTest {
     private static final TinyModels.Spec SPEC = TinyModels.llama();
 
-    @TempDir
-    static Path dir;
+    @RegisterExtension
+    static final TinyModelExtension LLAMA = new TinyModelExtension(SPEC);
 
-    static AbstractModel model;
     static ChunkKvModel compressed;
     static final int[] PROMPT = new Random(21).ints(400, 3, SPEC.vocab()).toArray();
 
     @BeforeAll
     static void load() {
-        model = TinyModels.load(TinyModels.write(SPEC, dir.resolve("llama")));
-        compressed = ChunkKvJlama.wrap(model, ChunkKvConfig.full());
+        compressed = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.full());
     }
 
     @AfterAll
     static void close() {
         compressed.close();
-        model.close();
     }
 
     /** Logits of the prompt then 8 greedy steps (teacher-forced on the F32 run's ids). */
@@ -109,7 +106,7 @@ class KvPrecisionTest {
     @Test
     void theDefaultIsTheModelsWorkingMemoryTypeAsInStockJlama() {
         assertEquals(KvPrecision.F32, compressed.openSession().kvPrecision());
-        AbstractModel bf16 = ModelSupport.loadModel(dir.resolve("llama").toFile(), DType.BF16, DType.F32);
+        AbstractModel bf16 = ModelSupport.loadModel(LLAMA.folder().toFile(), DType.BF16, DType.F32);
         try (ChunkKvModel wrapped = ChunkKvJlama.wrap(bf16, ChunkKvConfig.full())) {
             assertEquals(KvPrecision.BF16, wrapped.openSession().kvPrecision());
             assertEquals(KvPrecision.Q8, wrapped.openSession(ChunkKvConfig.parse("full:kv=q8")).kvPrecision());

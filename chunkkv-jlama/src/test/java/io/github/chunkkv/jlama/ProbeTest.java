@@ -6,18 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.github.tjake.jlama.model.AbstractModel;
 import io.github.chunkkv.config.ChunkKvConfig;
 import io.github.chunkkv.testing.ReferenceTransformer;
+import io.github.chunkkv.testing.TinyModelExtension;
 import io.github.chunkkv.testing.TinyModels;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -26,30 +23,21 @@ import org.junit.jupiter.params.provider.ValueSource;
  * of a session that kept the same positions without ever seeing the probe.
  */
 class ProbeTest {
-    @TempDir
-    static Path dir;
 
-    static TinyModels.Spec spec = TinyModels.llama();
-    static AbstractModel model;
+    static final TinyModels.Spec spec = TinyModels.llama();
+
+    @RegisterExtension
+    static final TinyModelExtension LLAMA = new TinyModelExtension(spec);
+
     static final int[] PROMPT = new Random(5).ints(120, 3, spec.vocab()).toArray();
-
-    @BeforeAll
-    static void load() {
-        model = TinyModels.load(TinyModels.write(spec, dir.resolve("llama")));
-    }
-
-    @AfterAll
-    static void close() {
-        model.close();
-    }
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"chunkkv:keep=0.3,chunk=4,window=8", "chunkkv:budget=40,chunk=5,window=8,reuse=2", "snapkv:keep=0.2,window=8",
         "h2o:keep=0.25,window=8", "tova:keep=0.25,window=8", "pyramidkv:budget=48,window=8"})
     void probedSessionDecodesAsTheMaskedReferenceOfItsKeptPositions(String policy) {
         ReferenceTransformer reference = new ReferenceTransformer(spec);
-        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.parse(policy + ",probe=repeat"));
-                ChunkKvModel plain = ChunkKvJlama.wrap(model, ChunkKvConfig.parse(policy))) {
+        try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.parse(policy + ",probe=repeat"));
+                ChunkKvModel plain = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.parse(policy))) {
             KvSession s = m.openSession(), unprobed = plain.openSession();
             float[] actual = s.prefill(PROMPT);
             unprobed.prefill(PROMPT);
@@ -79,7 +67,7 @@ class ProbeTest {
 
     @Test
     void withRecallEveryPromptPositionIsHotOrColdAndNoProbeRowIsEither() {
-        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.parse("chunkkv:keep=0.2,chunk=4,window=8,recall=ram,probe=repeat"))) {
+        try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.parse("chunkkv:keep=0.2,chunk=4,window=8,recall=ram,probe=repeat"))) {
             KvSession s = m.openSession();
             s.prefill(PROMPT);
             for (int l = 0; l < spec.layers(); l++) {
@@ -96,7 +84,7 @@ class ProbeTest {
     @Test
     void onlyTheFirstPrefillIsProbed() {
         int[] question = new Random(7).ints(30, 3, spec.vocab()).toArray();
-        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.parse("chunkkv:keep=0.3,chunk=4,window=8,probe=repeat"))) {
+        try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.parse("chunkkv:keep=0.3,chunk=4,window=8,probe=repeat"))) {
             KvSession s = m.openSession();
             s.prefill(PROMPT);
             int[] turn1 = s.cachedPositions(0);
@@ -110,7 +98,7 @@ class ProbeTest {
 
     @Test
     void aPromptLeavingNoRoomForTheProbeIsRefusedBeforeAnyWork() {
-        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.parse("chunkkv:keep=0.3,chunk=4,window=8,probe=repeat"))) {
+        try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.parse("chunkkv:keep=0.3,chunk=4,window=8,probe=repeat"))) {
             KvSession s = m.openSession();
             int[] full = new Random(8).ints(m.maxPositions(), 3, spec.vocab()).toArray();
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> s.prefill(full));

@@ -5,18 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.github.tjake.jlama.model.AbstractModel;
 import io.github.chunkkv.config.ChunkKvConfig;
 import io.github.chunkkv.testing.ReferenceTransformer;
+import io.github.chunkkv.testing.TinyModelExtension;
 import io.github.chunkkv.testing.TinyModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -28,11 +26,10 @@ class RecallTest {
     /** Relative logit error the Q8 cold tier may add on these models (measured: 0.5e-2 to 1.2e-2; without recall turn 2 is off by 0.8). */
     static final float Q8_TOLERANCE = 2e-2f;
 
-    @TempDir
-    static Path dir;
+    static final TinyModels.Spec spec = TinyModels.llama();
 
-    static TinyModels.Spec spec = TinyModels.llama();
-    static AbstractModel model;
+    @RegisterExtension
+    static final TinyModelExtension LLAMA = new TinyModelExtension(spec);
 
     /** The two turns of the two-turn scenarios: 120 tokens, then 30. */
     private static final int[] TURN_1, TURN_2;
@@ -43,23 +40,13 @@ class RecallTest {
         TURN_2 = r.ints(30, 3, spec.vocab()).toArray();
     }
 
-    @BeforeAll
-    static void load() {
-        model = TinyModels.load(TinyModels.write(spec, dir.resolve("llama")));
-    }
-
-    @AfterAll
-    static void close() {
-        model.close();
-    }
-
     /** With {@code promote=0} decoding reads exactly the rows the last re-selection kept, as before decode-time recall. */
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"chunkkv:keep=0.2,chunk=4,window=8,recall=ram,promote=0", "snapkv:budget=40,window=8,reuse=2,recall=disk,promote=0"})
     void laterTurnsSeeTheWholeContextAndDecodingSeesOnlyHotRows(String policy) {
         int[] turn1 = TURN_1, turn2 = TURN_2;
         ReferenceTransformer reference = new ReferenceTransformer(spec);
-        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.parse(policy))) {
+        try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.parse(policy))) {
             KvSession s = m.openSession();
             s.prefill(turn1);
             for (int t : turn1) reference.step(t, (l, p) -> true);
@@ -104,7 +91,7 @@ class RecallTest {
         ReferenceTransformer reference = new ReferenceTransformer(spec);
         for (int t : TURN_1) reference.step(t, (l, p) -> true);
         for (int t : TURN_2) reference.step(t, (l, p) -> true);
-        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.parse(policy))) {
+        try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.parse(policy))) {
             KvSession s = m.openSession();
             s.prefill(TURN_1);
             float[] actual = s.prefill(TURN_2);
@@ -145,7 +132,7 @@ class RecallTest {
         float[] expected = null;
         for (int t : turn1) reference.step(t, (l, p) -> true);
         for (int t : turn2) expected = reference.step(t, (l, p) -> true);
-        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.parse("chunkkv:keep=0.2,chunk=4,window=8"))) {
+        try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.parse("chunkkv:keep=0.2,chunk=4,window=8"))) {
             KvSession s = m.openSession();
             s.prefill(turn1);
             float error = relativeError(expected, s.prefill(turn2));
@@ -156,7 +143,7 @@ class RecallTest {
     @Test
     void aRatioReselectsOverTheWholeContextEachTurn() {
         Random r = new Random(9);
-        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.parse("chunkkv:keep=0.2,chunk=4,window=8,recall=ram"))) {
+        try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.parse("chunkkv:keep=0.2,chunk=4,window=8,recall=ram"))) {
             KvSession s = m.openSession();
             s.prefill(r.ints(200, 3, spec.vocab()).toArray());
             int hotAfterTurn1 = s.cachedRows(0);
@@ -173,7 +160,7 @@ class RecallTest {
     @Test
     void theDiskTierKeepsOnlyHotRowsResidentAndLeavesNoFileBehind() {
         Random r = new Random(4);
-        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.parse("chunkkv:keep=0.1,chunk=4,window=8,recall=disk,promote=0"))) {
+        try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.parse("chunkkv:keep=0.1,chunk=4,window=8,recall=disk,promote=0"))) {
             KvSession s = m.openSession();
             s.prefill(r.ints(300, 3, spec.vocab()).toArray());
             Path file = ((DiskColdTier) s.coldTier()).path();
@@ -191,7 +178,7 @@ class RecallTest {
     /** Rewinding decode steps demotes what they promoted again: the session is the one it was at that position. */
     @Test
     void rewindingDecodeStepsDemotesWhatTheyPromoted() {
-        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.parse("chunkkv:keep=0.2,chunk=4,window=8,recall=ram,promote=2"))) {
+        try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.parse("chunkkv:keep=0.2,chunk=4,window=8,recall=ram,promote=2"))) {
             KvSession s = m.openSession();
             s.prefill(TURN_1);
             float[] logits = s.prefill(TURN_2);
@@ -221,7 +208,7 @@ class RecallTest {
         int[] prompt = new Random(4).ints(300, 3, spec.vocab()).toArray();
         long[] ram = new long[2];
         for (int promote = 0; promote <= 1; promote++) {
-            try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.parse("chunkkv:keep=0.1,chunk=10,window=8,recall=disk,promote=" + promote))) {
+            try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.parse("chunkkv:keep=0.1,chunk=10,window=8,recall=disk,promote=" + promote))) {
                 KvSession s = m.openSession();
                 s.prefill(prompt);
                 ram[promote] = s.coldBytesInRam();
@@ -237,7 +224,7 @@ class RecallTest {
         int cap = 24, slack = 6;
         int[] prompt = new Random(8).ints(60, 3, spec.vocab()).toArray();
         ReferenceTransformer reference = new ReferenceTransformer(spec);
-        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.parse("chunkkv:keep=0.5,chunk=4,window=8,cap=" + cap + ",slack=" + slack))) {
+        try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.parse("chunkkv:keep=0.5,chunk=4,window=8,cap=" + cap + ",slack=" + slack))) {
             KvSession s = m.openSession();
             float[] actual = s.prefill(prompt);
             for (int t : prompt) reference.step(t, (l, p) -> true);
@@ -257,7 +244,7 @@ class RecallTest {
 
     @Test
     void decodingCapDemotesToTheColdTierWithRecall() {
-        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.parse("chunkkv:keep=0.5,chunk=4,window=8,recall=ram,cap=20,slack=0"))) {
+        try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.parse("chunkkv:keep=0.5,chunk=4,window=8,recall=ram,cap=20,slack=0"))) {
             KvSession s = m.openSession();
             float[] logits = s.prefill(new Random(2).ints(50, 3, spec.vocab()).toArray());
             for (int step = 0; step < 40; step++) logits = s.decode(Sampler.argmax(logits));

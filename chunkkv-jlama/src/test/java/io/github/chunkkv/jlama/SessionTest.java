@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.github.tjake.jlama.model.AbstractModel;
 import com.github.tjake.jlama.model.functions.Generator;
 import com.github.tjake.jlama.safetensors.prompt.PromptContext;
 import io.github.chunkkv.config.ChunkKvConfig;
+import io.github.chunkkv.testing.TinyModelExtension;
 import io.github.chunkkv.testing.TinyModels;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -22,28 +22,16 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Sessions across turns, the Generator contract, and what bad input must not break. */
 class SessionTest {
-    @TempDir
-    static Path dir;
 
-    static AbstractModel model;
-    static TinyModels.Spec spec = TinyModels.llama();
+    static final TinyModels.Spec spec = TinyModels.llama();
 
-    @BeforeAll
-    static void load() {
-        model = TinyModels.load(TinyModels.write(spec, dir.resolve("llama")));
-    }
-
-    @AfterAll
-    static void close() {
-        model.close();
-    }
+    @RegisterExtension
+    static final TinyModelExtension LLAMA = new TinyModelExtension(spec);
 
     private static int[] greedy(KvSession s, float[] logits, int n) {
         int[] out = new int[n];
@@ -58,7 +46,7 @@ class SessionTest {
     void twoTurnsEqualOneRunOverTheConcatenatedTokensAtKeepOne() {
         Random r = new Random(1);
         int[] turn1 = r.ints(90, 3, spec.vocab()).toArray(), turn2 = r.ints(40, 3, spec.vocab()).toArray();
-        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.parse("chunkkv:keep=1.0"))) {
+        try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.parse("chunkkv:keep=1.0"))) {
             KvSession a = m.openSession();
             int[] gen1 = greedy(a, a.prefill(turn1), 6);
             int[] gen2 = greedy(a, a.prefill(concat(new int[] {gen1[5]}, turn2)), 6);
@@ -74,7 +62,7 @@ class SessionTest {
     @Test
     void turnTwoAppendsToTheCompressedTurnOneCache() {
         Random r = new Random(2);
-        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.parse("chunkkv:keep=0.2,window=8,chunk=4"))) {
+        try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.parse("chunkkv:keep=0.2,window=8,chunk=4"))) {
             KvSession s = m.openSession();
             s.prefill(r.ints(200, 3, spec.vocab()).toArray());
             int keptAfterTurn1 = s.cachedRows(0);
@@ -97,7 +85,7 @@ class SessionTest {
     @Test
     void aBudgetBoundsTheWholeCacheAcrossTurns() {
         Random r = new Random(6);
-        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.parse("chunkkv:budget=40,window=8,chunk=4"))) {
+        try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.parse("chunkkv:budget=40,window=8,chunk=4"))) {
             KvSession s = m.openSession();
             s.prefill(r.ints(150, 3, spec.vocab()).toArray());
             assertTrue(s.cachedRows(0) <= 40);
@@ -108,7 +96,7 @@ class SessionTest {
 
     @Test
     void generateContinuesTheSessionAndCountsNewTokens() {
-        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.full())) {
+        try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.full())) {
             UUID id = UUID.randomUUID();
             Generator.Response r1 = m.generate(id, PromptContext.of("hello there, how are you"), 0f, 5);
             assertEquals(5, r1.generatedTokens, "ntokens counts new tokens");
@@ -124,7 +112,7 @@ class SessionTest {
 
     @Test
     void overLongPromptIsRefusedBeforeAnyWorkAndTheSessionStillWorks() {
-        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.chunkKv(0.5))) {
+        try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.chunkKv(0.5))) {
             KvSession s = m.openSession();
             s.prefill(new int[] {5, 6, 7});
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> s.prefill(new int[m.maxPositions()]));
@@ -142,7 +130,7 @@ class SessionTest {
 
     @Test
     void rewindDropsOnlyTheUncompressedTail() {
-        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.parse("snapkv:keep=0.5,window=8"))) {
+        try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.parse("snapkv:keep=0.5,window=8"))) {
             KvSession s = m.openSession();
             s.prefill(new Random(4).ints(60, 3, spec.vocab()).toArray());
             s.decode(10);
@@ -156,7 +144,7 @@ class SessionTest {
 
     @Test
     void closedSessionsAreFreedAndRefused() {
-        ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.full());
+        ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.full());
         KvSession s = m.openSession();
         s.prefill(new int[] {4, 5, 6});
         m.close();
@@ -167,7 +155,7 @@ class SessionTest {
 
     @Test
     void concurrentCallsOnOneModelAreSerializedAndGiveSequentialResults() throws Exception {
-        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.chunkKv(0.3))) {
+        try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.chunkKv(0.3))) {
             List<String> prompts = List.of("the cat sat on the mat and looked around", "a dog ran in the park all day long");
             List<String> sequential = new ArrayList<>();
             for (String p : prompts) sequential.add(m.generate(UUID.randomUUID(), PromptContext.of(p), 0f, 8).responseText);
@@ -189,7 +177,7 @@ class SessionTest {
         try (Stream<Path> f = Files.list(cwd)) {
             before = f.toList();
         }
-        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.chunkKv(0.5))) {
+        try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.chunkKv(0.5))) {
             m.generate(UUID.randomUUID(), PromptContext.of("some words to fill the cache"), 0f, 4);
         }
         try (Stream<Path> f = Files.list(cwd)) {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.github.tjake.jlama.model.AbstractModel;
 import io.github.chunkkv.config.ChunkKvConfig;
+import io.github.chunkkv.testing.TinyModelExtension;
 import io.github.chunkkv.testing.TinyModels;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -23,9 +24,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -33,23 +33,12 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** Snapshots continue exactly where the saved session stopped; bad files and failed writes are refused cleanly. */
 class SnapshotTest {
     @TempDir
-    static Path models;
-
-    @TempDir
     Path dir;
 
-    static TinyModels.Spec spec = TinyModels.llama();
-    static AbstractModel model;
+    static final TinyModels.Spec spec = TinyModels.llama();
 
-    @BeforeAll
-    static void load() {
-        model = TinyModels.load(TinyModels.write(spec, models.resolve("llama")));
-    }
-
-    @AfterAll
-    static void close() {
-        model.close();
-    }
+    @RegisterExtension
+    static final TinyModelExtension LLAMA = new TinyModelExtension(spec);
 
     /** A session two turns deep, with cold rows, a decoded reply and a pending token. */
     private static KvSession conversation(ChunkKvModel m) {
@@ -68,8 +57,8 @@ class SnapshotTest {
     void aLoadedSnapshotContinuesExactlyAsTheOriginal(String policy) {
         Path file = dir.resolve("session.ckv");
         int[] next = new Random(13).ints(25, 3, spec.vocab()).toArray();
-        try (ChunkKvModel original = ChunkKvJlama.wrap(model, ChunkKvConfig.parse(policy));
-                ChunkKvModel other = ChunkKvJlama.wrap(TinyModels.load(models.resolve("llama")), ChunkKvConfig.full())) {
+        try (ChunkKvModel original = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.parse(policy));
+                ChunkKvModel other = ChunkKvJlama.wrap(TinyModels.load(LLAMA.folder()), ChunkKvConfig.full())) {
             KvSession saved = conversation(original);
             saved.save(file);
             KvSession loaded = other.load(file);
@@ -93,7 +82,7 @@ class SnapshotTest {
     @Test
     void aSnapshotOfAnotherModelIsRefusedNamingTheDifference() throws IOException {
         Path file = dir.resolve("s.ckv");
-        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.parse("chunkkv:keep=0.3,window=8,recall=ram"))) {
+        try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.parse("chunkkv:keep=0.3,window=8,recall=ram"))) {
             conversation(m).save(file);
         }
         TinyModels.Spec sameShapeOtherWeights = new TinyModels.Spec("llama", 3, 128, 8, 4, 192, 1024, false, 99);
@@ -115,7 +104,7 @@ class SnapshotTest {
     @Test
     void badFilesAreRefusedBeforeAnyAllocationAndTouchNoOtherSession() throws IOException {
         Path good = dir.resolve("good.ckv");
-        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.parse("chunkkv:keep=0.3,window=8,recall=ram"))) {
+        try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.parse("chunkkv:keep=0.3,window=8,recall=ram"))) {
             KvSession bystander = conversation(m);
             bystander.save(good);
             byte[] bytes = Files.readAllBytes(good);
@@ -170,7 +159,7 @@ class SnapshotTest {
     @Test
     void anUnwritablePathOrAFailedWriteLeavesNothingBehind() throws IOException {
         Path notADirectory = Files.writeString(dir.resolve("plain-file"), "x");
-        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.chunkKv(0.5))) {
+        try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.chunkKv(0.5))) {
             KvSession s = m.openSession();
             s.prefill(new int[] {5, 6, 7});
             UncheckedIOException e = assertThrows(UncheckedIOException.class, () -> s.save(notADirectory.resolve("s.ckv")));
@@ -190,7 +179,7 @@ class SnapshotTest {
     @Test
     void concurrentSavesOfOneSessionAreSerialized() throws Exception {
         Path file = dir.resolve("shared.ckv");
-        try (ChunkKvModel m = ChunkKvJlama.wrap(model, ChunkKvConfig.parse("chunkkv:keep=0.3,window=8,recall=disk"))) {
+        try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), ChunkKvConfig.parse("chunkkv:keep=0.3,window=8,recall=disk"))) {
             KvSession s = conversation(m);
             ExecutorService pool = Executors.newFixedThreadPool(4);
             try {

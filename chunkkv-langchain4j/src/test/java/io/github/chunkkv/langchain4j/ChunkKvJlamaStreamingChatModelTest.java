@@ -15,16 +15,11 @@ import dev.langchain4j.model.chat.listener.ChatModelListener;
 import dev.langchain4j.model.chat.listener.ChatModelResponseContext;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.ChatResponse;
-import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Queue;
-import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CopyOnWriteArraySet;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -64,56 +59,19 @@ class ChunkKvJlamaStreamingChatModelTest {
         blocking.close();
     }
 
-    /** Records every callback, in order, and the threads they ran on; {@link #await} waits for the terminal one. */
-    static final class Recorder implements StreamingChatResponseHandler {
-        final List<String> partials = new CopyOnWriteArrayList<>();
-        final List<Object> terminal = new CopyOnWriteArrayList<>();
-        final Set<Thread> threads = new CopyOnWriteArraySet<>();
-        private final CountDownLatch done = new CountDownLatch(1);
-
-        @Override
-        public void onPartialResponse(String partialResponse) {
-            threads.add(Thread.currentThread());
-            partials.add(partialResponse);
-        }
-
-        @Override
-        public void onCompleteResponse(ChatResponse completeResponse) {
-            threads.add(Thread.currentThread());
-            terminal.add(completeResponse);
-            done.countDown();
-        }
-
-        @Override
-        public void onError(Throwable error) {
-            threads.add(Thread.currentThread());
-            terminal.add(error);
-            done.countDown();
-        }
-
-        Recorder await() {
-            try {
-                assertTrue(done.await(60, TimeUnit.SECONDS), "no terminal callback");
-            } catch (InterruptedException e) {
-                throw new AssertionError(e);
-            }
-            return this;
-        }
-    }
-
     @Test
     void streamsTheSameTextAsTheBlockingModel() {
         ChatRequest request = ChatRequest.builder().messages(UserMessage.from("tell me")).build();
         ChatResponse expected = blocking.chat(request);
-        Recorder r = new Recorder();
+        RecordingStreamingHandler r = new RecordingStreamingHandler();
         streaming.chat(request, r);
-        r.await();
-        assertEquals(1, r.terminal.size());
-        assertEquals(1, r.threads.size());
-        Thread worker = r.threads.iterator().next();
+        ChatResponse streamed = r.awaitResponse();
+        assertEquals(1, r.completions.size());
+        assertTrue(r.errors.isEmpty(), "errors: " + r.errors);
+        assertEquals(1, r.threads.stream().distinct().count());
+        Thread worker = r.threads.get(0);
         assertNotEquals(Thread.currentThread(), worker);
         assertTrue(worker.isDaemon() && worker.getName().startsWith("chunkkv-stream-"), worker.getName());
-        ChatResponse streamed = assertInstanceOf(ChatResponse.class, r.terminal.get(0));
         assertEquals(expected.aiMessage().text(), streamed.aiMessage().text());
         assertEquals(expected.aiMessage().text(), String.join("", r.partials));
         assertEquals(expected.tokenUsage(), streamed.tokenUsage());
@@ -127,19 +85,20 @@ class ChunkKvJlamaStreamingChatModelTest {
         String full = blocking.chat(plain).aiMessage().text();
         assertTrue(full.length() >= 4, "the tiny model's greedy reply is long enough to hold a stop sequence: " + full);
         String stop = full.substring(2, 4);
-        Recorder r = new Recorder();
+        RecordingStreamingHandler r = new RecordingStreamingHandler();
         streaming.chat(ChatRequest.builder().messages(UserMessage.from("more"))
                 .parameters(ChunkKvChatRequestParameters.builder().stopSequences(stop).build()).build(), r);
-        r.await();
+        ChatResponse streamed = r.awaitResponse();
         String cut = full.substring(0, full.indexOf(stop));
         assertEquals(cut, String.join("", r.partials));
-        assertEquals(cut, ((ChatResponse) r.terminal.get(0)).aiMessage().text());
+        assertEquals(cut, streamed.aiMessage().text());
+        assertTrue(r.errors.isEmpty(), "errors: " + r.errors);
     }
 
     @Test
     void badRequestIsThrownFromChatBeforeStreamingStarts() {
         listenerEvents.clear();
-        Recorder r = new Recorder();
+        RecordingStreamingHandler r = new RecordingStreamingHandler();
         ChatRequest bad = ChatRequest.builder().messages(UserMessage.from("x"))
                 .parameters(ChunkKvChatRequestParameters.builder().maxOutputTokens(0).build()).build();
         assertThrows(InvalidRequestException.class, () -> streaming.chat(bad, r));
@@ -147,7 +106,7 @@ class ChunkKvJlamaStreamingChatModelTest {
                 .parameters(ChunkKvChatRequestParameters.builder().toolSpecifications(ToolSpecification.builder().name("t").build()).build()).build();
         var e = assertThrows(UnsupportedFeatureException.class, () -> streaming.chat(tools, r));
         assertTrue(e.getMessage().contains("tools") && e.getMessage().contains("not support"), e.getMessage());
-        assertTrue(r.partials.isEmpty() && r.terminal.isEmpty());
+        assertTrue(r.partials.isEmpty() && r.completions.isEmpty() && r.errors.isEmpty());
         assertTrue(listenerEvents.isEmpty(), "a refused request produced no response or error event: " + listenerEvents);
     }
 
@@ -156,12 +115,13 @@ class ChunkKvJlamaStreamingChatModelTest {
         Queue<Runnable> queued = new ConcurrentLinkedQueue<>();
         try (ChunkKvJlamaStreamingChatModel queuing = ChunkKvJlamaStreamingChatModel.builder().modelPath(folder)
                 .maxOutputTokens(10).executor(queued::add).build()) {
-            Recorder r = new Recorder();
+            RecordingStreamingHandler r = new RecordingStreamingHandler();
             queuing.chat(ChatRequest.builder().messages(UserMessage.from("tell me")).build(), r);
-            assertTrue(r.partials.isEmpty() && r.terminal.isEmpty(), "nothing happens before the executor runs the generation");
+            assertTrue(r.partials.isEmpty() && r.completions.isEmpty() && r.errors.isEmpty(), "nothing happens before the executor runs the generation");
             assertEquals(1, queued.size());
             queued.poll().run();
-            assertInstanceOf(ChatResponse.class, r.await().terminal.get(0));
+            r.awaitResponse();
+            assertTrue(r.errors.isEmpty(), "errors: " + r.errors);
         }
     }
 }

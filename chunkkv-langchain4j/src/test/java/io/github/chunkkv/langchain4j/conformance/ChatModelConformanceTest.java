@@ -4,7 +4,6 @@ import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.common.AbstractChatModelIT;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.response.ChatResponseMetadata;
-import io.github.chunkkv.langchain4j.ChunkKvChatRequestParameters;
 import io.github.chunkkv.langchain4j.ChunkKvChatResponseMetadata;
 import java.nio.file.Path;
 import java.util.List;
@@ -23,11 +22,9 @@ class ChatModelConformanceTest {
 
     @ExtendWith(NeedsGeneralLlm.class)
     abstract static class Suite extends AbstractChatModelIT {
-        private final String compression;
         private final ConformanceModels built;
 
         Suite(String compression) {
-            this.compression = compression;
             this.built = new ConformanceModels(compression);
         }
 
@@ -51,7 +48,7 @@ class ChatModelConformanceTest {
 
         @Override
         protected ChatRequestParameters createIntegrationSpecificParameters(int maxOutputTokens) {
-            return ChunkKvChatRequestParameters.builder().maxOutputTokens(maxOutputTokens).kvCompression(compression).build();
+            return built.integrationSpecificParameters(maxOutputTokens);
         }
 
         @Override

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.request.DefaultChatRequestParameters;
+import io.github.chunkkv.langchain4j.ChunkKvChatRequestParameters;
 import io.github.chunkkv.langchain4j.ChunkKvJlamaChatModel;
 import io.github.chunkkv.langchain4j.ChunkKvJlamaModelBuilder;
 import io.github.chunkkv.langchain4j.ChunkKvJlamaStreamingChatModel;
@@ -84,6 +85,11 @@ final class ConformanceModels implements AutoCloseable {
     /** A streaming model with the suites' defaults and what one test adds with {@code tune}. */
     ChunkKvJlamaStreamingChatModel streamingModel(UnaryOperator<ChunkKvJlamaStreamingChatModel.Builder> tune) {
         return record(tune.apply(configure(ChunkKvJlamaStreamingChatModel.builder(), DefaultChatRequestParameters.EMPTY)).build());
+    }
+
+    /** Request parameters of the adapter's own type: {@code maxOutputTokens} and this instance's compression flag. */
+    ChatRequestParameters integrationSpecificParameters(int maxOutputTokens) {
+        return ChunkKvChatRequestParameters.builder().maxOutputTokens(maxOutputTokens).kvCompression(compression).build();
     }
 
     private <B extends ChunkKvJlamaModelBuilder<B>> B configure(B builder, ChatRequestParameters defaults) {

@@ -16,17 +16,16 @@ import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.PartialResponse;
 import dev.langchain4j.model.chat.response.PartialResponseContext;
-import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.model.output.FinishReason;
 import io.github.chunkkv.langchain4j.ChunkKvChatResponseMetadata;
 import io.github.chunkkv.langchain4j.ChunkKvJlamaChatModel;
 import io.github.chunkkv.langchain4j.ChunkKvJlamaStreamingChatModel;
 import io.github.chunkkv.langchain4j.RecordingListener;
+import io.github.chunkkv.langchain4j.RecordingStreamingHandler;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -58,9 +57,9 @@ class NeedleLmContractTest {
                     metadata.tokenUsage().totalTokenCount());
             assertEquals(3, metadata.tokenUsage().outputTokenCount());
 
-            Recorder streamed = new Recorder();
+            RecordingStreamingHandler streamed = new RecordingStreamingHandler();
             models.streamingModel(ChatRequestParameters.builder().build()).chat(QUESTION, streamed);
-            ChatResponse complete = streamed.response.get(60, TimeUnit.SECONDS);
+            ChatResponse complete = streamed.awaitResponse();
             assertEquals(response.aiMessage(), complete.aiMessage());
             assertEquals(complete.aiMessage().text(), String.join("", streamed.partials));
             assertTrue(streamed.partials.size() > 1);
@@ -79,9 +78,9 @@ class NeedleLmContractTest {
             assertEquals("417", perRequest.aiMessage().text().strip());
             assertEquals(FinishReason.STOP, perRequest.finishReason());
 
-            Recorder streamed = new Recorder();
+            RecordingStreamingHandler streamed = new RecordingStreamingHandler();
             models.streamingModel(stop).chat(QUESTION, streamed);
-            assertEquals(perRequest.aiMessage().text(), streamed.response.get(60, TimeUnit.SECONDS).aiMessage().text());
+            assertEquals(perRequest.aiMessage().text(), streamed.awaitResponse().aiMessage().text());
             assertEquals(perRequest.aiMessage().text(), String.join("", streamed.partials));
         }
     }
@@ -91,7 +90,7 @@ class NeedleLmContractTest {
     void anExceptionFromOnPartialResponseGoesToOnErrorAndStreamingGoesOn(String compression) throws Exception {
         try (ConformanceModels models = new ConformanceModels(compression)) {
             RecordingListener events = new RecordingListener();
-            Recorder handler = new Recorder() {
+            RecordingStreamingHandler handler = new RecordingStreamingHandler() {
                 @Override
                 public void onPartialResponse(String partialResponse) {
                     super.onPartialResponse(partialResponse);
@@ -99,7 +98,7 @@ class NeedleLmContractTest {
                 }
             };
             models.streamingModel(b -> b.listeners(List.of(events))).chat(QUESTION, handler);
-            assertEquals(ANSWER, handler.response.get(60, TimeUnit.SECONDS).aiMessage().text().strip());
+            assertEquals(ANSWER, handler.awaitResponse().aiMessage().text().strip());
             assertTrue(handler.partials.size() > 1);
             assertEquals(handler.partials.size(), handler.errors.size());
             handler.errors.forEach(e -> assertSame(USER_ERROR, e));
@@ -115,7 +114,7 @@ class NeedleLmContractTest {
         try (ConformanceModels models = new ConformanceModels(compression)) {
             RecordingListener events = new RecordingListener();
             CompletableFuture<Throwable> error = new CompletableFuture<>();
-            Recorder handler = new Recorder() {
+            RecordingStreamingHandler handler = new RecordingStreamingHandler() {
                 @Override
                 public void onCompleteResponse(ChatResponse completeResponse) {
                     super.onCompleteResponse(completeResponse);
@@ -130,14 +129,14 @@ class NeedleLmContractTest {
             };
             ChunkKvJlamaStreamingChatModel model = models.streamingModel(b -> b.listeners(List.of(events)));
             model.chat(QUESTION, handler);
-            assertEquals(ANSWER, handler.response.get(60, TimeUnit.SECONDS).aiMessage().text().strip());
+            assertEquals(ANSWER, handler.awaitResponse().aiMessage().text().strip());
             assertSame(USER_ERROR, error.get(60, TimeUnit.SECONDS));
             assertEquals(1, events.count(ChatModelResponseContext.class));
             assertEquals(1, events.count(ChatModelErrorContext.class));
 
-            Recorder again = new Recorder();
+            RecordingStreamingHandler again = new RecordingStreamingHandler();
             model.chat(QUESTION, again);
-            assertEquals(ANSWER, again.response.get(60, TimeUnit.SECONDS).aiMessage().text().strip());
+            assertEquals(ANSWER, again.awaitResponse().aiMessage().text().strip());
         }
     }
 
@@ -150,7 +149,7 @@ class NeedleLmContractTest {
             // (generations of one model otherwise interleave, and a lent session is not reused meanwhile).
             ChunkKvJlamaStreamingChatModel model = models.streamingModel(b -> b.executor(oneThread));
             CompletableFuture<Void> cancelled = new CompletableFuture<>();
-            Recorder handler = new Recorder() {
+            RecordingStreamingHandler handler = new RecordingStreamingHandler() {
                 @Override
                 public void onPartialResponse(PartialResponse partial, PartialResponseContext context) {
                     super.onPartialResponse(partial.text());
@@ -164,41 +163,15 @@ class NeedleLmContractTest {
             // The conversation goes on.
             ChatRequest nextTurn = ChatRequest.builder().messages(QUESTION.messages().get(0), AiMessage.from(ANSWER),
                     UserMessage.from("Question: What is the special magic number for badiz?")).build();
-            Recorder next = new Recorder();
+            RecordingStreamingHandler next = new RecordingStreamingHandler();
             model.chat(nextTurn, next);
-            ChatResponse response = next.response.get(60, TimeUnit.SECONDS);
+            ChatResponse response = next.awaitResponse();
             assertEquals(ANSWER, response.aiMessage().text().strip());
             assertTrue(((ChunkKvChatResponseMetadata) response.metadata()).reusedTokens() > 0, "the cancelled conversation's cache is reused");
             assertEquals(List.of(" 417"), handler.partials.stream().map(p -> " " + p.strip()).toList());
-            assertTrue(!handler.response.isDone() && handler.errors.isEmpty(), "no callback after cancel()");
+            assertTrue(!handler.isComplete() && handler.errors.isEmpty(), "no callback after cancel()");
         } finally {
             oneThread.shutdownNow();
-        }
-    }
-
-    /** Records a handler's partial responses, errors and threads; completes {@link #response} on the last callback. */
-    static class Recorder implements StreamingChatResponseHandler {
-        final List<String> partials = new CopyOnWriteArrayList<>();
-        final List<Throwable> errors = new CopyOnWriteArrayList<>();
-        final List<Thread> threads = new CopyOnWriteArrayList<>();
-        final CompletableFuture<ChatResponse> response = new CompletableFuture<>();
-
-        @Override
-        public void onPartialResponse(String partialResponse) {
-            threads.add(Thread.currentThread());
-            partials.add(partialResponse);
-        }
-
-        @Override
-        public void onCompleteResponse(ChatResponse completeResponse) {
-            threads.add(Thread.currentThread());
-            response.complete(completeResponse);
-        }
-
-        @Override
-        public void onError(Throwable error) {
-            threads.add(Thread.currentThread());
-            errors.add(error);
         }
     }
 }

@@ -5,7 +5,6 @@ import dev.langchain4j.model.chat.common.AbstractStreamingChatModelIT;
 import dev.langchain4j.model.chat.listener.ChatModelListener;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.response.ChatResponseMetadata;
-import io.github.chunkkv.langchain4j.ChunkKvChatRequestParameters;
 import io.github.chunkkv.langchain4j.ChunkKvChatResponseMetadata;
 import java.nio.file.Path;
 import java.util.List;
@@ -27,11 +26,9 @@ class StreamingChatModelConformanceTest {
 
     @ExtendWith(NeedsGeneralLlm.class)
     abstract static class Suite extends AbstractStreamingChatModelIT {
-        private final String compression;
         private final ConformanceModels built;
 
         Suite(String compression) {
-            this.compression = compression;
             this.built = new ConformanceModels(compression);
         }
 
@@ -65,7 +62,7 @@ class StreamingChatModelConformanceTest {
 
         @Override
         protected ChatRequestParameters createIntegrationSpecificParameters(int maxOutputTokens) {
-            return ChunkKvChatRequestParameters.builder().maxOutputTokens(maxOutputTokens).kvCompression(compression).build();
+            return built.integrationSpecificParameters(maxOutputTokens);
         }
 
         @Override
