@@ -98,10 +98,11 @@ final class DecodeRecall {
         if (chunks == 0 || cold.rowCount(layer) == 0) return;
         float[] logZ = new float[rows * numHeads];
         float[][] bound = new float[rows * numHeads][];
+        float[] hotKeys = cache.keys(); // once per step: a BF16 or Q8 cache decodes a copy on every call
         VectorMath.pfor(0, numHeads, h -> {
             for (int r = 0; r < rows; r++) {
                 int i = r * numHeads + h;
-                logZ[i] = hotLogNormaliser(q, i * headSize, h / group, cache);
+                logZ[i] = hotLogNormaliser(q, i * headSize, h / group, hotKeys, cache.size(), cache.rowStride());
                 bound[i] = logMassBounds(layer, q, i * headSize, h / group, logZ[i], summaries, chunks);
             }
         });
@@ -117,10 +118,10 @@ final class DecodeRecall {
     }
 
     /** log Z: log-sum-exp of one query head's scaled logits over the hot rows. */
-    private float hotLogNormaliser(float[] q, int qOff, int kvHead, LayerKvCache cache) {
-        int hot = cache.size(), stride = cache.rowStride(), kvOff = kvHead * headSize;
+    private float hotLogNormaliser(float[] q, int qOff, int kvHead, float[] keys, int hot, int stride) {
+        int kvOff = kvHead * headSize;
         if (hot == 0) return Float.NEGATIVE_INFINITY;
-        float[] keys = cache.keys(), logits = new float[hot];
+        float[] logits = new float[hot];
         float max = Float.NEGATIVE_INFINITY;
         for (int s = 0; s < hot; s++) max = Math.max(max, logits[s] = scale * kernels.dot(q, qOff, keys, s * stride + kvOff, headSize));
         double z = 0;
