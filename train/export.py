@@ -33,7 +33,7 @@ def write_safetensors(path, tensors):
             f.write(b)
 
 
-def export_model(model, cfg, tok, keys, words, out):
+def export_model(model, cfg, tok, keys, words, out, chat_template=nlm.CHAT_TEMPLATE):
     os.makedirs(out, exist_ok=True)
     sd = model.state_dict()
     tensors = [("model.embed_tokens.weight", sd["embed_tokens.weight"])]
@@ -78,7 +78,7 @@ def export_model(model, cfg, tok, keys, words, out):
         "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "pad_token": "</s>",
         "add_bos_token": True, "add_eos_token": False, "legacy": False,
         "model_max_length": 4096, "tokenizer_class": "LlamaTokenizer",
-        "chat_template": nlm.CHAT_TEMPLATE,
+        "chat_template": chat_template,
     }
     with open(os.path.join(out, "tokenizer_config.json"), "w") as f:
         json.dump(tc, f, indent=2)

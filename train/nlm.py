@@ -78,12 +78,13 @@ def make_keys(n, banned, seed=1234):
 class Tokenizer:
     """BPE tokenizer reproducing Jlama 0.8.4 LlamaTokenizer/BPETokenizer.encode exactly."""
 
-    def __init__(self, vocab, merges):
+    def __init__(self, vocab, merges, split=SPLIT_RE):
         self.vocab = vocab                    # str -> id (incl. specials and <0xNN>)
         self.inv = {i: s for s, i in vocab.items()}
         self.merges = merges                  # list of (a, b)
         self.rank = {a + " " + b: r for r, (a, b) in enumerate(merges)}
-        self.split = re.compile(SPLIT_RE)
+        self.split_pattern = split
+        self.split = re.compile(split)
         self.cache = {}
         self.added = {"<unk>": UNK, "<s>": BOS, "</s>": EOS}
         self.added_re = re.compile("|".join(re.escape(k) for k in self.added))
@@ -205,7 +206,7 @@ class Tokenizer:
             "normalizer": {"type": "Sequence", "normalizers": [
                 {"type": "Replace", "pattern": {"String": " "}, "content": SP}]},
             "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
-                {"type": "Split", "pattern": {"Regex": SPLIT_RE}, "behavior": "Isolated", "invert": False}]},
+                {"type": "Split", "pattern": {"Regex": self.split_pattern}, "behavior": "Isolated", "invert": False}]},
             "post_processor": None,
             "decoder": {"type": "Sequence", "decoders": [
                 {"type": "Replace", "pattern": {"String": SP}, "content": " "},
@@ -220,7 +221,8 @@ class Tokenizer:
         with open(path) as f:
             j = json.load(f)
         merges = [tuple(m.split(" ", 1)) for m in j["model"]["merges"]]
-        return Tokenizer(j["model"]["vocab"], merges)
+        split = j["pre_tokenizer"]["pretokenizers"][0]["pattern"]["Regex"]
+        return Tokenizer(j["model"]["vocab"], merges, split)
 
 
 def get_tokenizer():
