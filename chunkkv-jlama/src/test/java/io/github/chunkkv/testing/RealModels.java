@@ -52,6 +52,15 @@ public final class RealModels {
         return dir;
     }
 
+    /** The project's embedded tool-calling model, {@code chunkkv.repo.dir}/models/agent-lm. */
+    public static Path agentLm() {
+        Path dir = repoDir().resolve("models/agent-lm");
+        require(Files.isRegularFile(dir.resolve("config.json")) && Files.isRegularFile(dir.resolve("model.safetensors")),
+                "agent-lm not found: the tool-calling model belongs in " + dir.toAbsolutePath().normalize()
+                        + " (rebuild it with sh train/run-agent.sh)");
+        return dir;
+    }
+
     private static Path repoDir() {
         return Path.of(System.getProperty("chunkkv.repo.dir", ".."));
     }

@@ -1,6 +1,7 @@
 package io.github.chunkkv.langchain4j;
 
 import dev.langchain4j.model.chat.response.ChatResponseMetadata;
+import io.github.chunkkv.jlama.RecallStats;
 import java.util.Objects;
 
 /**
@@ -20,6 +21,7 @@ public class ChunkKvChatResponseMetadata extends ChatResponseMetadata {
     private final String policy;
     private final String workingMemoryType;
     private final String workingQuantizedType;
+    private final RecallStats recall;
 
     /** Takes the builder's values; use {@link #builder()}. */
     protected ChunkKvChatResponseMetadata(Builder builder) {
@@ -35,6 +37,7 @@ public class ChunkKvChatResponseMetadata extends ChatResponseMetadata {
         this.policy = builder.policy;
         this.workingMemoryType = builder.workingMemoryType;
         this.workingQuantizedType = builder.workingQuantizedType;
+        this.recall = builder.recall;
     }
 
     /** Tokens of the whole rendered prompt of this request (BOS included), reused ones too. */
@@ -92,13 +95,22 @@ public class ChunkKvChatResponseMetadata extends ChatResponseMetadata {
         return workingQuantizedType;
     }
 
+    /**
+     * The session's two tiers (hot and cold rows, rows promoted and demoted, re-selection time) after its last
+     * re-selection; null for a policy without {@code recall} or {@code cap}.
+     */
+    public RecallStats recall() {
+        return recall;
+    }
+
     @Override
     public Builder toBuilder() {
         return ((Builder) toBuilder(builder()))
                 .promptTokens(promptTokens).reusedTokens(reusedTokens).keptTokens(keptTokens)
                 .kvBytesBefore(kvBytesBefore).kvBytesAfter(kvBytesAfter)
                 .prefillMillis(prefillMillis).compressMillis(compressMillis).decodeMillis(decodeMillis)
-                .policy(policy).workingMemoryType(workingMemoryType).workingQuantizedType(workingQuantizedType);
+                .policy(policy).workingMemoryType(workingMemoryType).workingQuantizedType(workingQuantizedType)
+                .recall(recall);
     }
 
     @Override
@@ -112,21 +124,21 @@ public class ChunkKvChatResponseMetadata extends ChatResponseMetadata {
                 && Double.compare(compressMillis, that.compressMillis) == 0
                 && Double.compare(decodeMillis, that.decodeMillis) == 0
                 && Objects.equals(policy, that.policy) && Objects.equals(workingMemoryType, that.workingMemoryType)
-                && Objects.equals(workingQuantizedType, that.workingQuantizedType);
+                && Objects.equals(workingQuantizedType, that.workingQuantizedType) && Objects.equals(recall, that.recall);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(super.hashCode(), promptTokens, reusedTokens, keptTokens, kvBytesBefore, kvBytesAfter,
-                prefillMillis, compressMillis, decodeMillis, policy, workingMemoryType, workingQuantizedType);
+                prefillMillis, compressMillis, decodeMillis, policy, workingMemoryType, workingQuantizedType, recall);
     }
 
     @Override
     public String toString() {
         return String.format("ChunkKvChatResponseMetadata{%s, promptTokens=%d, reusedTokens=%d, keptTokens=%.1f, "
-                        + "kvBytes=%d->%d, prefill=%.1fms, compress=%.2fms, decode=%.1fms, policy='%s', working=%s/%s}",
+                        + "kvBytes=%d->%d, prefill=%.1fms, compress=%.2fms, decode=%.1fms, policy='%s', working=%s/%s, recall=%s}",
                 super.toString(), promptTokens, reusedTokens, keptTokens, kvBytesBefore, kvBytesAfter,
-                prefillMillis, compressMillis, decodeMillis, policy, workingMemoryType, workingQuantizedType);
+                prefillMillis, compressMillis, decodeMillis, policy, workingMemoryType, workingQuantizedType, recall);
     }
 
     /** An empty builder. */
@@ -147,6 +159,7 @@ public class ChunkKvChatResponseMetadata extends ChatResponseMetadata {
         private String policy;
         private String workingMemoryType;
         private String workingQuantizedType;
+        private RecallStats recall;
 
         /** An empty builder, as {@link ChunkKvChatResponseMetadata#builder()} returns. */
         public Builder() {}
@@ -214,6 +227,12 @@ public class ChunkKvChatResponseMetadata extends ChatResponseMetadata {
         /** Jlama's working quantized type the model ran with (what it resolved for its weights), e.g. {@code I8}. */
         public Builder workingQuantizedType(String workingQuantizedType) {
             this.workingQuantizedType = workingQuantizedType;
+            return this;
+        }
+
+        /** Sets the session's tiers after its last re-selection; null without recall or cap. */
+        public Builder recall(RecallStats recall) {
+            this.recall = recall;
             return this;
         }
 

@@ -7,6 +7,7 @@ import dev.langchain4j.model.output.FinishReason;
 import dev.langchain4j.model.output.TokenUsage;
 import io.github.chunkkv.jlama.CompressionStats;
 import io.github.chunkkv.jlama.GenerationResult;
+import io.github.chunkkv.jlama.RecallStats;
 import io.github.chunkkv.jlama.WorkingTypes;
 import java.util.List;
 import java.util.UUID;
@@ -20,9 +21,10 @@ import java.util.UUID;
  * @param promptTokens the whole prompt, reused prefix included
  * @param reusedTokens leading prompt tokens served from an earlier request's cache
  * @param workingTypes the types the model runs with, as Jlama resolved them
+ * @param recall the session's tiers after its last re-selection; null without recall or cap
  */
 record Generation(UUID sessionId, GenerationResult result, String text, List<ToolExecutionRequest> toolCalls, int promptTokens,
-        int reusedTokens, String policy, WorkingTypes workingTypes) {
+        int reusedTokens, String policy, WorkingTypes workingTypes, RecallStats recall) {
 
     ChatResponse toChatResponse(String modelName) {
         AiMessage message = toolCalls.isEmpty() ? AiMessage.from(text) : AiMessage.from(toolCalls);
@@ -45,6 +47,7 @@ record Generation(UUID sessionId, GenerationResult result, String text, List<Too
                         .policy(policy)
                         .workingMemoryType(workingTypes.workingMemory().name())
                         .workingQuantizedType(workingTypes.workingQuantized().name())
+                        .recall(recall)
                         .build())
                 .build();
     }

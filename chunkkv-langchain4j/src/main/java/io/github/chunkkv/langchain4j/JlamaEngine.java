@@ -119,7 +119,7 @@ final class JlamaEngine {
                     ? toolCalls(context, result)
                     : List.of();
             return new Generation(session.id(), result, reply.finish(result), toolCalls, prompt.length, lease.reused(),
-                    request.compression().toSpec(), kv.workingTypes());
+                    request.compression().toSpec(), kv.workingTypes(), session.lastRecallStats());
         } catch (GenerationCancelled e) {
             consistent = true; // stopped between tokens: every token the session holds was decoded
             throw e;

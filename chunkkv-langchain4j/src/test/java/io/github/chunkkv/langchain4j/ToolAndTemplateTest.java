@@ -52,6 +52,12 @@ class ToolAndTemplateTest {
             List<ToolExecutionRequest> calls = engine.toolCalls(prompt, finished(reply, 20));
             assertEquals(List.of(ToolExecutionRequest.builder().id("000000000").name("weather").arguments("{\"city\":\"Oslo\"}").build()), calls);
             assertEquals(List.of(), engine.toolCalls(prompt, finished("no tool here", 3)));
+
+            // Parallel calls: one request per JSON object, numbered in reply order.
+            String two = reply + " {\"name\": \"weather\", \"arguments\": {\"city\": \"Bergen\"}}";
+            assertEquals(List.of(ToolExecutionRequest.builder().id("000000000").name("weather").arguments("{\"city\":\"Oslo\"}").build(),
+                    ToolExecutionRequest.builder().id("000000001").name("weather").arguments("{\"city\":\"Bergen\"}").build()),
+                    engine.toolCalls(prompt, finished(two, 40)));
         } finally {
             engine.close();
         }
