@@ -18,7 +18,12 @@ public final class EmbeddedModel {
 
     /** {@code models/needle-lm} under the repository root (the working directory when the property is unset). */
     public static Path defaultDir() {
-        return Path.of(System.getProperty(REPO_DIR_PROPERTY, ".")).resolve(RELATIVE_DIR).toAbsolutePath().normalize();
+        return defaultDir(RELATIVE_DIR);
+    }
+
+    /** {@code relativeDir} (e.g. {@code models/agent-lm}) under the repository root. */
+    public static Path defaultDir(Path relativeDir) {
+        return Path.of(System.getProperty(REPO_DIR_PROPERTY, ".")).resolve(relativeDir).toAbsolutePath().normalize();
     }
 
     /** Whether {@code dir} looks like a Jlama model folder. */
@@ -28,11 +33,16 @@ public final class EmbeddedModel {
 
     /** The model folder to use, or a {@link MissingModelException} explaining what is missing and what to do. */
     public static Path resolve(Optional<Path> given) {
-        Path dir = given.orElseGet(EmbeddedModel::defaultDir);
+        return resolve(given, RELATIVE_DIR);
+    }
+
+    /** As {@link #resolve(Optional)}, with the embedded model at {@code relativeDir} under the repository root. */
+    public static Path resolve(Optional<Path> given, Path relativeDir) {
+        Path dir = given.orElseGet(() -> defaultDir(relativeDir));
         if (isModelDir(dir)) return dir;
         throw new MissingModelException(given.isPresent()
                 ? "--model " + dir + " is not a Jlama model folder (no config.json there)"
-                : "the embedded model is missing: expected " + RELATIVE_DIR + "/config.json under the repository root ("
+                : "the embedded model is missing: expected " + relativeDir + "/config.json under the repository root ("
                         + dir + "). It ships with the repository (see train/ to rebuild it); or pass --model DIR with any Jlama model folder.");
     }
 }

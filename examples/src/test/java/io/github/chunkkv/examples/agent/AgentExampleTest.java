@@ -1,88 +1,92 @@
 package io.github.chunkkv.examples.agent;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.langchain4j.agent.tool.ToolSpecification;
-import dev.langchain4j.model.chat.listener.ChatModelListener;
-import dev.langchain4j.model.chat.listener.ChatModelRequestContext;
 import io.github.chunkkv.cli.ExitCodes;
-import io.github.chunkkv.examples.TestModels;
+import io.github.chunkkv.examples.EmbeddedModel;
 import io.github.chunkkv.examples.TestModels.Console;
-import io.github.chunkkv.langchain4j.ChunkKvJlamaChatModel;
-import java.io.IOException;
-import java.nio.file.Files;
+import io.github.chunkkv.needle.NeedleFormat;
+import io.github.chunkkv.needle.NeedleFormat.Fact;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/**
- * The agent's wiring. A random tiny model cannot decide to call a tool, so this checks the construction (AiServices,
- * tool specifications rendered into the prompt, chat memory) and the reuse of the cache across turns; tool calling
- * itself needs the instruct model the example names.
- */
+/** {@code ./chunkkv agent}: offline on the embedded tool-calling model, full KV against ChunkKV keep 0.1 with recall. */
 class AgentExampleTest {
+    private static final Pattern SUMMARY = Pattern.compile(
+            "agent policy=(\\S+) steps=(\\d+) tool_calls=(\\d+) correct=(\\d+) total=(\\d+) kv_bytes=(\\d+) kv_bytes_full=(\\d+)");
+
     @Test
-    void withoutAModelItSaysWhichOneToDownloadAndHow(@TempDir Path empty) {
+    void runsOfflineOnTheEmbeddedModelAndAnswersWithRecallAsWithTheFullCache() {
+        Console console = new Console();
+        assertEquals(ExitCodes.OK, AgentExample.run(new String[0], console.out, console.err), console.err());
+        String out = console.out();
+        List<Matcher> summaries = out.lines().filter(l -> l.startsWith("agent ")).map(SUMMARY::matcher).toList();
+        assertEquals(2, summaries.size(), out);
+        summaries.forEach(m -> assertTrue(m.matches(), "summary line format: " + m));
+        Matcher full = summaries.get(0);
+        Matcher compressed = summaries.get(1);
+        assertTrue(full.group(1).startsWith("full"), full.group(1));
+        assertEquals(AgentExample.DEFAULT_POLICY.toSpec(), compressed.group(1));
+        for (Matcher m : summaries) {
+            assertEquals("9", m.group(2), "six answers and three tool calls");
+            assertEquals("3", m.group(3), "every fact missing from the documents is looked up");
+            assertEquals("6", m.group(5));
+        }
+        assertEquals("6", full.group(4), "FullKV answers every question");
+        assertEquals(full.group(4), compressed.group(4), "keep 0.1 with recall answers as many as FullKV");
+        assertEquals(full.group(6), full.group(7), "the full cache keeps everything");
+        assertTrue(Long.parseLong(compressed.group(6)) * 4 < Long.parseLong(compressed.group(7)), "compressed: " + compressed.group());
+
+        List<String> steps = out.lines().filter(l -> l.strip().startsWith("step ")).toList();
+        assertEquals(18, steps.size(), out);
+        for (int i = 0; i < steps.size(); i++) {
+            boolean firstOfRun = i % 9 == 0;
+            assertEquals(firstOfRun, steps.get(i).contains("(reused 0)"), "later steps continue the cache: " + steps.get(i));
+        }
+        assertTrue(steps.subList(9, 18).stream().allMatch(l -> l.contains("| hot ") && l.contains(" cold ")), "tiers per step with recall");
+        assertEquals(6, steps.stream().filter(l -> l.contains("| calls lookup{\"key\":")).count(), "three calls per run");
+    }
+
+    @Test
+    void aFolderWithoutAModelExitsWithThree(@TempDir Path empty) {
         Console console = new Console();
         assertEquals(ExitCodes.MISSING_MODEL, AgentExample.run(new String[] {"--model", empty.toString()}, console.out, console.err));
-        String help = console.err();
-        assertTrue(help.contains("No tool-capable model at " + empty), help);
-        assertTrue(help.contains("SafeTensorSupport.maybeDownloadModel(System.getProperty(\"user.home\") + \"/.jlama/models\", \"tjake/Qwen2.5-0.5B-Instruct-JQ4\")"), help);
-        assertTrue(help.contains(AgentExample.DEFAULT_DIR.toString()), help);
+        assertTrue(console.err().contains("--model " + empty + " is not a Jlama model folder"), console.err());
     }
 
     @Test
-    void aiServicesAssistantWithToolsAndMemoryContinuesTheCompressedCache(@TempDir Path dir) throws IOException {
+    void aBadPolicyExitsWithTwoBeforeLoadingAnything() {
         Console console = new Console();
-        List<List<String>> offered = new ArrayList<>();
-        try (ChunkKvJlamaChatModel model = ChunkKvJlamaChatModel.builder()
-                .modelPath(tinyModelWithToolTemplate(dir))
-                .kvCompression("chunkkv:keep=0.5,window=8,chunk=4")
-                .maxOutputTokens(3)
-                .listeners(List.of(AgentExample.cacheReporter(console.out), toolNames(offered)))
-                .build()) {
-            AgentExample.Assistant assistant = AgentExample.assistant(model, new ShopTools());
-            assertNotNull(assistant.chat("How many lamps are in stock?"));
-            assertNotNull(assistant.chat("And chairs?"));
-        }
-        assertEquals(List.of(List.of("unitPrice", "unitsInStock"), List.of("unitPrice", "unitsInStock")), offered, "tools offered per call");
-        String out = console.out();
-        assertEquals(2, out.lines().filter(l -> l.contains("model call: prompt")).count(), out);
-        assertTrue(out.lines().skip(1).findFirst().orElseThrow().endsWith("<- continued the compressed cache"), out);
+        assertEquals(ExitCodes.USAGE, AgentExample.run(new String[] {"--policy", "chunkkv:keep=2"}, console.out, console.err));
+        assertTrue(console.err().contains("--policy"), console.err());
+        assertEquals("", console.out());
     }
 
     @Test
-    void toolsAnswerFromTheInventoryAndNameWhatTheShopSells() {
-        ShopTools tools = new ShopTools();
-        assertEquals(12, tools.unitsInStock("Lamps"));
-        assertEquals(79.0, tools.unitPrice("chair"));
-        assertEquals(List.of("unitsInStock(Lamps)", "unitPrice(chair)"), tools.calls());
-        var e = assertThrows(IllegalArgumentException.class, () -> tools.unitPrice("sofa"));
-        assertTrue(e.getMessage().startsWith("unknown product 'sofa'; the shop sells"), e.getMessage());
+    void theTaskAlternatesStatedFactsAndFactsOnlyTheToolKnows() {
+        AgentTask task = AgentTask.create(EmbeddedModel.defaultDir(AgentExample.RELATIVE_DIR));
+        List<Fact> stated = NeedleFormat.findFacts(task.documents());
+        assertEquals(6, task.questions().size());
+        for (int i = 0; i < task.questions().size(); i++) {
+            Fact fact = task.questions().get(i);
+            assertEquals(i % 2 == 0, stated.contains(fact), "question " + i + " about " + fact);
+            assertEquals(i % 2 == 1, task.table().contains(fact), "question " + i + " about " + fact);
+        }
+        assertTrue(task.message(0).startsWith(NeedleFormat.userMessage(List.of(task.documents()), "").strip()), "documents first");
+        assertEquals("Question: " + task.questions().get(1).question(), task.message(1));
     }
 
-    /** Records the (sorted) names of the tools each model request offers. */
-    private static ChatModelListener toolNames(List<List<String>> offered) {
-        return new ChatModelListener() {
-            @Override
-            public void onRequest(ChatModelRequestContext context) {
-                offered.add(context.chatRequest().toolSpecifications().stream().map(ToolSpecification::name).sorted().toList());
-            }
-        };
-    }
-
-    /** A tiny model whose chat template mentions tools, which is how Jlama decides that a model supports them. */
-    private static Path tinyModelWithToolTemplate(Path dir) throws IOException {
-        TestModels.tinyLlama(dir);
-        Files.writeString(dir.resolve("tokenizer_config.json"), """
-                {"bos_token": "<s>", "eos_token": "</s>", "chat_template":
-                 "{% if tools %}{% for t in tools %}{{ 'tool ' + t.function.name + '\\\\n' }}{% endfor %}{% endif %}{% for m in messages %}{{ m['role'] + ': ' + (m['content'] or '') + '\\\\n' }}{% endfor %}{% if add_generation_prompt %}{{ 'assistant: ' }}{% endif %}"}
-                """);
-        return dir;
+    @Test
+    void theToolAnswersFromItsTableAndRecordsEveryCall() {
+        Fact fact = new Fact(NeedleFormat.FactKind.SECRET_WORD, "mapaz", "wheels");
+        FactTools tools = new FactTools(List.of(fact));
+        assertEquals("wheels", tools.lookup("mapaz"));
+        assertEquals(FactTools.UNKNOWN, tools.lookup("tegev"));
+        assertEquals(List.of("lookup(mapaz)", "lookup(tegev)"), tools.calls());
     }
 }
