@@ -197,10 +197,23 @@ def add_tools_head(layer, h, sq_in, find=100.0, park=50.0):
     o[TA, h * HD + flag("tools")] = TA_SCALE
 
 
+def fetch_into_o(q, k, v, o, n, park):
+    """Completes a layer whose head 0 looks a row up (BOS is its no-match sink; the other heads park there): the
+    value is the found row's T code, written to O."""
+    sq = math.sqrt(HD)
+    k[SINK, FL] = 1 / norm_factor(2.0)
+    for h in range(1, H):
+        q[h * HD + SINK, C] = park * sq / n
+    for i in range(TD):
+        v[i, T0 + i] = 1 / n
+        o[O0 + i, i] = 1
+    return q, k, v, o
+
+
 def lookup_layer(beta=60.0, gamma=40.0, sink=145.0, start=30.0, park=100.0):
     """Layer 2: needle-lm's head A, gated to the reply's first row: its BOS preference drops by `start` for each of
     "this token is ':'" and "the previous one is 'assistant'", so only there can a match (beta + gamma) beat BOS."""
-    n, nb, sq = norm_factor(6.0), norm_factor(2.0), math.sqrt(HD)
+    n, sq = norm_factor(6.0), math.sqrt(HD)
     q, k, v, o = zeros(H * HD, D), zeros(KV * HD, D), zeros(KV * HD, D), zeros(D, H * HD)
     for i in range(M):
         q[CONTENT[i], P4 + i] = beta * sq / n
@@ -210,19 +223,13 @@ def lookup_layer(beta=60.0, gamma=40.0, sink=145.0, start=30.0, park=100.0):
     q[SINK, C] = sink * sq / n
     q[SINK, T0 + flag(":")] = -start * sq / n
     q[SINK, P1 + flag("assistant")] = -start * sq / n
-    k[SINK, FL] = 1 / nb
-    for h in range(1, H):
-        q[h * HD + SINK, C] = park * sq / n
-    for i in range(TD):
-        v[i, T0 + i] = 1 / n
-        o[O0 + i, i] = 1
-    return q, k, v, o
+    return fetch_into_o(q, k, v, o, n, park)
 
 
 def copy_layer(beta1=50.0, beta2=50.0, sink=82.0, colon=150.0, park=100.0):
     """Layer 3: needle-lm's head B, continue copying: the row after the one whose (token, previous token) equal this
     row's; off at ':' (the reply's first token is head A's)."""
-    n, nb, sq = norm_factor(6.0), norm_factor(2.0), math.sqrt(HD)
+    n, sq = norm_factor(6.0), math.sqrt(HD)
     q, k, v, o = zeros(H * HD, D), zeros(KV * HD, D), zeros(KV * HD, D), zeros(D, H * HD)
     for i in range(M):
         q[CONTENT[i], T0 + i] = beta1 * sq / n
@@ -233,13 +240,7 @@ def copy_layer(beta1=50.0, beta2=50.0, sink=82.0, colon=150.0, park=100.0):
     k[CONTENT[2 * M], P2 + flag(":")] = 1 / n
     q[SINK, C] = sink * sq / n
     q[SINK, T0 + flag(":")] = colon * sq / n
-    k[SINK, FL] = 1 / nb
-    for h in range(1, H):
-        q[h * HD + SINK, C] = park * sq / n
-    for i in range(TD):
-        v[i, T0 + i] = 1 / n
-        o[O0 + i, i] = 1
-    return q, k, v, o
+    return fetch_into_o(q, k, v, o, n, park)
 
 
 def readout(tok, keys, code, alpha=60.0, chain=2.5, slot=2.0, start=0.5, idle=0.25):
@@ -280,18 +281,7 @@ def build(tok, keys, seed=1):
     layer1 = positional_layer([(4, None, P4, TD), (2, None, P2, TD)], 4.0)
     add_tools_head(layer1, 2, 4.0)
     attention = [layer0, layer1, lookup_layer(), copy_layer()]
-    with torch.no_grad():
-        model.embed_tokens.weight.copy_(E.float())
-        for li, (q, k, v, o) in enumerate(attention):
-            b = model.layers[li]
-            for w, t in ((b.q_proj, q), (b.k_proj, k), (b.v_proj, v), (b.o_proj, o)):
-                w.weight.copy_(t.float())
-            b.input_layernorm.weight.fill_(1)
-            b.post_attention_layernorm.weight.fill_(1)
-            for w in (b.gate_proj, b.up_proj, b.down_proj):
-                w.weight.zero_()
-        model.norm.weight.fill_(1)
-        model.lm_head.weight.copy_(readout(tok, keys, code).float())
+    nlm.write_compiled(model, E, attention, readout(tok, keys, code))
     return model, cfg
 
 

@@ -172,23 +172,7 @@ def build(tok, seed=1, alpha=60.0, tau=0.5):
     U = zeros(cfg.vocab, D)
     U[:, O0:O0 + M] = alpha * code[:, :M] / nfin
     U[nlm.EOS, C] = tau * alpha / nfin
-    with torch.no_grad():
-        model.embed_tokens.weight.copy_(E.float())
-        for li, (q, k, v, o) in enumerate(attention):
-            b = model.layers[li]
-            for w, t in ((b.q_proj, q), (b.k_proj, k), (b.v_proj, v), (b.o_proj, o)):
-                w.weight.copy_(t.float())
-            b.input_layernorm.weight.fill_(1)
-            b.post_attention_layernorm.weight.fill_(1)
-            if li == 1:
-                gate, up, down = gate_mlp(9.0)
-            else:
-                gate, up, down = zeros(FFN, D), zeros(FFN, D), zeros(D, FFN)
-            b.gate_proj.weight.copy_(gate.float())
-            b.up_proj.weight.copy_(up.float())
-            b.down_proj.weight.copy_(down.float())
-        model.norm.weight.fill_(1)
-        model.lm_head.weight.copy_(U.float())
+    nlm.write_compiled(model, E, attention, U, mlp=lambda layer: gate_mlp(9.0) if layer == 1 else None)
     return model, cfg
 
 

@@ -490,5 +490,26 @@ class LM(nn.Module):
         return self.lm_head(self.hidden(ids))
 
 
+def write_compiled(model, embed, attention, unembed, mlp=lambda layer: None):
+    """Copies compiled float64 matrices into `model`: the embedding, per layer (q, k, v, o) and the MLP's (gate, up,
+    down) from `mlp(layer)` (None: all zero), the unembedding; every norm weight is 1."""
+    with torch.no_grad():
+        model.embed_tokens.weight.copy_(embed.float())
+        for li, (q, k, v, o) in enumerate(attention):
+            b = model.layers[li]
+            for w, t in ((b.q_proj, q), (b.k_proj, k), (b.v_proj, v), (b.o_proj, o)):
+                w.weight.copy_(t.float())
+            b.input_layernorm.weight.fill_(1)
+            b.post_attention_layernorm.weight.fill_(1)
+            weights = mlp(li)
+            for w, t in zip((b.gate_proj, b.up_proj, b.down_proj), weights or (None, None, None)):
+                if t is None:
+                    w.weight.zero_()
+                else:
+                    w.weight.copy_(t.float())
+        model.norm.weight.fill_(1)
+        model.lm_head.weight.copy_(unembed.float())
+
+
 def n_params(m):
     return sum(p.numel() for p in m.parameters())

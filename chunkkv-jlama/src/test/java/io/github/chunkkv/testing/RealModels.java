@@ -45,19 +45,19 @@ public final class RealModels {
 
     /** The project's trained retrieval model, {@code chunkkv.repo.dir}/models/needle-lm. */
     public static Path needleLm() {
-        Path dir = repoDir().resolve("models/needle-lm");
-        require(Files.isRegularFile(dir.resolve("config.json")) && Files.isRegularFile(dir.resolve("model.safetensors")),
-                "needle-lm not found: the trained retrieval model belongs in " + dir.toAbsolutePath().normalize()
-                        + " (config.json, model.safetensors, tokenizer.json, README.md)");
-        return dir;
+        return shipped("needle-lm", "the trained retrieval model", "(config.json, model.safetensors, tokenizer.json, README.md)");
     }
 
     /** The project's embedded tool-calling model, {@code chunkkv.repo.dir}/models/agent-lm. */
     public static Path agentLm() {
-        Path dir = repoDir().resolve("models/agent-lm");
+        return shipped("agent-lm", "the tool-calling model", "(rebuild it with sh train/run-agent.sh)");
+    }
+
+    /** {@code models/NAME} of the repository, when it holds a config.json and weights. */
+    private static Path shipped(String name, String what, String hint) {
+        Path dir = repoDir().resolve("models").resolve(name);
         require(Files.isRegularFile(dir.resolve("config.json")) && Files.isRegularFile(dir.resolve("model.safetensors")),
-                "agent-lm not found: the tool-calling model belongs in " + dir.toAbsolutePath().normalize()
-                        + " (rebuild it with sh train/run-agent.sh)");
+                name + " not found: " + what + " belongs in " + dir.toAbsolutePath().normalize() + " " + hint);
         return dir;
     }
 
