@@ -45,7 +45,7 @@ record AgentTask(String documents, List<Fact> questions, List<Fact> table) {
         return new AgentTask(documents, List.copyOf(questions), List.copyOf(table));
     }
 
-    /** The user message asking about {@code fact}: the first one carries the documents. */
+    /** The user message asking question {@code index}: the first one carries the documents. */
     String message(int index) {
         String question = questions.get(index).question();
         return index == 0 ? NeedleFormat.userMessage(List.of(documents), question) : "Question: " + question;

@@ -15,10 +15,12 @@ public class FactTools {
     private final Map<String, String> values;
     private final List<String> calls = new ArrayList<>();
 
+    /** A tool that knows {@code facts} (distinct keys). */
     public FactTools(List<Fact> facts) {
         values = facts.stream().collect(Collectors.toMap(Fact::key, Fact::value));
     }
 
+    /** The value of {@code key}'s fact, or {@value #UNKNOWN}. */
     @Tool("Looks up the value stored under a key, e.g. a magic number, secret word or room number")
     public String lookup(@P("the key the question asks about, e.g. mapaz") String key) {
         calls.add("lookup(" + key + ")");
