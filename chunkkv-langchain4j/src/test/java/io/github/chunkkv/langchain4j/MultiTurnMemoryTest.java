@@ -112,10 +112,13 @@ class MultiTurnMemoryTest {
         List<String> of(Path modelDir, Double keep, List<Conversation> conversations);
     }
 
+    /** Either model's builder on {@code modelDir}, answers of at most the needle answer length, {@code keep} (null: FullKV). */
+    private static <B extends ChunkKvJlamaModelBuilder<B>> B configured(B builder, Path modelDir, Double keep) {
+        return builder.modelPath(modelDir).maxOutputTokens(NeedleFormat.MAX_ANSWER_TOKENS).kvCompression(keep);
+    }
+
     static List<String> blockingReplies(Path modelDir, Double keep, List<Conversation> conversations) {
-        var builder = ChunkKvJlamaChatModel.builder().modelPath(modelDir).maxOutputTokens(NeedleFormat.MAX_ANSWER_TOKENS);
-        if (keep != null) builder.kvCompression(keep);
-        try (ChunkKvJlamaChatModel model = builder.build()) {
+        try (ChunkKvJlamaChatModel model = configured(ChunkKvJlamaChatModel.builder(), modelDir, keep).build()) {
             return interleaved(conversations, () -> {
                 Assistant assistant = assistant(model);
                 return assistant::chat;
@@ -124,9 +127,7 @@ class MultiTurnMemoryTest {
     }
 
     static List<String> streamingReplies(Path modelDir, Double keep, List<Conversation> conversations) {
-        var builder = ChunkKvJlamaStreamingChatModel.builder().modelPath(modelDir).maxOutputTokens(NeedleFormat.MAX_ANSWER_TOKENS);
-        if (keep != null) builder.kvCompression(keep);
-        try (ChunkKvJlamaStreamingChatModel model = builder.build()) {
+        try (ChunkKvJlamaStreamingChatModel model = configured(ChunkKvJlamaStreamingChatModel.builder(), modelDir, keep).build()) {
             return interleaved(conversations, () -> {
                 StreamingAssistant assistant = streamingAssistant(model);
                 return message -> {
