@@ -97,16 +97,16 @@ abstract class ColdTier implements AutoCloseable {
 
     /** A layer's cold rows of the given chunks (ids ascending), which stay cold. */
     final ColdRows chunkRows(int layer, int[] chunkIds) {
-        return read(layer, inChunks(chunkIds));
+        return readChunks(layer, chunkIds, summaries.chunkSize());
     }
 
-    /** The float32 keys of the rows, row after row (all KV heads of a row, as in a cache row). */
-    final float[] keys(ColdRows rows) {
-        float[] keys = new float[rows.rows() * rowStride];
-        for (int r = 0; r < rows.rows(); r++) {
-            kernels.dequantizeQ8(rows.codes(), r * 2 * rowStride, rows.scales(), r * 2 * kvHeads, kvHeads, headSize, keys, r * rowStride);
-        }
-        return keys;
+    /**
+     * A layer's cold rows in the chunks {@code chunkIds} (ascending; chunk id = position / chunk), sorted by position;
+     * they stay cold. Decoding reads a few dozen chunks per layer and step: tiers that can find a chunk's rows without
+     * testing every row override this.
+     */
+    ColdRows readChunks(int layer, int[] chunkIds, int chunk) {
+        return read(layer, inChunks(chunkIds));
     }
 
     private IntPredicate inChunks(int[] chunkIds) {

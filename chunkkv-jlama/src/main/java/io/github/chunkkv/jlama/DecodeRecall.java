@@ -1,11 +1,9 @@
 package io.github.chunkkv.jlama;
 
-import com.github.tjake.jlama.math.VectorMath;
 import io.github.chunkkv.simd.Kernels;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.stream.IntStream;
 
 /**
  * Decode-time recall (Quest's query-aware chunk selection over ArkVale-style recallable chunks): before a decode
@@ -28,11 +26,13 @@ import java.util.stream.IntStream;
  * bound alone exceeds any threshold from 0.5 to 32 for nearly every chunk, so promoting by bound alone fills the
  * budget every step (promote=1: 139-188 rows per answer, accuracy 0.825; promote=8: over 1,000 rows, hot KV up from
  * 11.5% to 25%, 0.925). Verifying the screened chunks promotes 1-5 rows per answer at 0.975; screening 16 chunks
- * gave 0.95, 32 and 64 0.975, and thresholds 0.1 and 0.5 the same. A threshold relative to the hot rows, rather than Quest's fixed
- * top-k, promotes nothing while the hot set holds what the query looks for, so memory grows only when a step needs a
- * cold row, and by at most {@code promote × chunk} rows per layer and step. Promoted rows stay hot until the next
- * re-selection (a later prefill, or the decoding cap), unless the steps that promoted them are rewound: then they go
- * back to the cold tier, so a rewound session is the one it was.
+ * gave 0.95, 32 and 64 0.975, and thresholds 0.1 and 0.5 the same; on 24 contexts (both modes) the 83 chunks
+ * promoted ranked up to 28th by bound (35 of them first), so screening fewer than 32 would change answers. A
+ * threshold relative to the hot rows, rather than Quest's fixed top-k, promotes nothing while the hot set holds what
+ * the query looks for, so memory grows only when a step needs a cold row, and by at most {@code promote × chunk} rows
+ * per layer and step. Promoted rows stay hot until the next re-selection (a later prefill, or the decoding cap),
+ * unless the steps that promoted them are rewound: then they go back to the cold tier, so a rewound session is the
+ * one it was.
  */
 final class DecodeRecall {
     /** Rows one decode step promoted into one layer. */
@@ -50,6 +50,8 @@ final class DecodeRecall {
     private final float scale;
     private final List<Promotion> since = new ArrayList<>(); // since the last prefill, in step order
     private long promotedRows;
+    /** The screened chunks' keys, dequantized; reused across steps (a session decodes one step at a time). */
+    private float[] keyScratch = new float[0];
 
     DecodeRecall(Kernels kernels, int promote, int numHeads, int numKvHeads, int headSize, float scale) {
         this.kernels = kernels;
@@ -96,21 +98,29 @@ final class DecodeRecall {
         ColdChunkSummaries summaries = cold.summaries();
         int chunks = summaries.chunks(layer);
         if (chunks == 0 || cold.rowCount(layer) == 0) return;
-        float[] logZ = new float[rows * numHeads];
-        float[][] bound = new float[rows * numHeads][];
+        int queries = rows * numHeads;
+        float[] logZ = new float[queries];
+        float[] bound = new float[chunks];
+        float[] bestBound = new float[chunks];
+        Arrays.fill(bestBound, Float.NEGATIVE_INFINITY);
+        float[] logRows = new float[chunks];
+        for (int c = 0; c < chunks; c++) {
+            int n = summaries.coldRows(layer, c);
+            logRows[c] = n == 0 ? Float.NEGATIVE_INFINITY : (float) Math.log(n);
+        }
         float[] hotKeys = cache.keys(); // once per step: a BF16 or Q8 cache decodes a copy on every call
-        VectorMath.pfor(0, numHeads, h -> {
-            for (int r = 0; r < rows; r++) {
-                int i = r * numHeads + h;
-                logZ[i] = hotLogNormaliser(q, i * headSize, h / group, hotKeys, cache.size(), cache.rowStride());
-                bound[i] = logMassBounds(layer, q, i * headSize, h / group, logZ[i], summaries, chunks);
-            }
-        });
-        int[] screened = heaviest(IntStream.range(0, chunks).toArray(), best(bound, chunks), Math.max(SCREENED_CHUNKS, promote));
+        // Heads in turn, not in parallel: a decode step has a few query rows, and handing a few microseconds of work
+        // per head to the pool costs more than the work (measured on needle-lm: screening took twice as long).
+        for (int i = 0; i < queries; i++) {
+            int qOff = i * headSize, kvHead = i % numHeads / group;
+            logZ[i] = hotLogNormaliser(q, qOff, kvHead, hotKeys, cache.size(), cache.rowStride());
+            summaries.upperBounds(layer, q, qOff, kvHead, bound);
+            for (int c = 0; c < chunks; c++) bestBound[c] = Math.max(bestBound[c], logRows[c] + scale * bound[c] - logZ[i]);
+        }
+        int[] screened = heaviest(bestBound, chunks, Math.max(SCREENED_CHUNKS, promote));
         if (screened.length == 0) return;
-        ColdRows candidates = cold.chunkRows(layer, screened);
-        float[] mass = logMasses(q, rows, logZ, candidates, cold.keys(candidates), summaries.chunkSize(), chunks);
-        int[] chosen = heaviest(screened, mass, promote);
+        float[] mass = logMasses(q, queries, logZ, cold.chunkRows(layer, screened), summaries.chunkSize(), chunks);
+        int[] chosen = heaviest(mass, chunks, promote);
         if (chosen.length == 0) return;
         int[] positions = cold.promoteChunks(layer, chosen, cache);
         promotedRows += positions.length;
@@ -129,49 +139,40 @@ final class DecodeRecall {
         return max + (float) Math.log(z);
     }
 
-    /** Per chunk, log of Quest's upper bound on its mass for one query head (-inf for chunks without cold rows). */
-    private float[] logMassBounds(int layer, float[] q, int qOff, int kvHead, float logZ, ColdChunkSummaries summaries, int chunks) {
-        float[] bounds = new float[chunks];
-        summaries.upperBounds(layer, q, qOff, kvHead, bounds);
-        for (int c = 0; c < chunks; c++) {
-            int n = summaries.coldRows(layer, c);
-            bounds[c] = n == 0 ? Float.NEGATIVE_INFINITY : (float) Math.log(n) + scale * bounds[c] - logZ;
+    /**
+     * Per chunk id, log of its true mass for the query head and row where it is largest (-inf for ids not among the
+     * rows), over the dequantized keys a promotion would bring back.
+     */
+    private float[] logMasses(float[] q, int queries, float[] logZ, ColdRows candidates, int chunk, int chunks) {
+        int kvHeads = numHeads / group, rowStride = kvHeads * headSize, n = candidates.rows();
+        if (keyScratch.length < n * rowStride) keyScratch = new float[n * rowStride];
+        for (int r = 0; r < n; r++) {
+            kernels.dequantizeQ8(candidates.codes(), r * 2 * rowStride, candidates.scales(), r * 2 * kvHeads, kvHeads, headSize, keyScratch,
+                    r * rowStride);
         }
-        return bounds;
-    }
-
-    /** Per chunk id, log of its true mass for the head and query row where it is largest (-inf for ids not among the rows). */
-    private float[] logMasses(float[] q, int rows, float[] logZ, ColdRows candidates, float[] keys, int chunk, int chunks) {
-        int stride = keys.length / Math.max(1, candidates.rows());
         float[] mass = new float[chunks];
         Arrays.fill(mass, Float.NEGATIVE_INFINITY);
         double[] sums = new double[chunks];
-        for (int i = 0; i < rows * numHeads; i++) {
-            int kvOff = (i % numHeads) / group * headSize;
+        for (int i = 0; i < queries; i++) {
+            int kvOff = i % numHeads / group * headSize;
             Arrays.fill(sums, 0);
-            for (int r = 0; r < candidates.rows(); r++) {
-                sums[candidates.positions()[r] / chunk] += Math.exp(scale * kernels.dot(q, i * headSize, keys, r * stride + kvOff, headSize) - logZ[i]);
+            for (int r = 0; r < n; r++) {
+                sums[candidates.positions()[r] / chunk] += Math.exp(scale * kernels.dot(q, i * headSize, keyScratch, r * rowStride + kvOff, headSize) - logZ[i]);
             }
             for (int c = 0; c < chunks; c++) if (sums[c] > 0) mass[c] = Math.max(mass[c], (float) Math.log(sums[c]));
         }
         return mass;
     }
 
-    /** The largest over query heads and rows, per chunk. */
-    private static float[] best(float[][] perHead, int chunks) {
-        float[] best = new float[chunks];
-        Arrays.fill(best, Float.NEGATIVE_INFINITY);
-        for (float[] head : perHead) for (int c = 0; c < chunks; c++) best[c] = Math.max(best[c], head[c]);
-        return best;
-    }
-
-    /** Of {@code ids} (ascending), the at most {@code k} whose {@code logMass[id]} is highest and reaches the threshold, ascending. */
-    private int[] heaviest(int[] ids, float[] logMass, int k) {
-        int[] passing = Arrays.stream(ids).filter(c -> logMass[c] >= LOG_MIN_MASS).toArray();
-        if (passing.length <= k) return passing;
-        float[] score = new float[passing.length];
-        for (int i = 0; i < passing.length; i++) score[i] = logMass[passing[i]];
-        int[] top = kernels.topK(score, passing.length, k); // ascending indices into passing, so the ids stay ascending
+    /** Of chunk ids [0, chunks), the at most {@code k} whose {@code logMass} is highest and reaches the threshold, ascending. */
+    private int[] heaviest(float[] logMass, int chunks, int k) {
+        int[] passing = new int[chunks];
+        int count = 0;
+        for (int c = 0; c < chunks; c++) if (logMass[c] >= LOG_MIN_MASS) passing[count++] = c;
+        if (count <= k) return Arrays.copyOf(passing, count);
+        float[] score = new float[count];
+        for (int i = 0; i < count; i++) score[i] = logMass[passing[i]];
+        int[] top = kernels.topK(score, count, k); // ascending indices into passing, so the ids stay ascending
         for (int i = 0; i < top.length; i++) top[i] = passing[top[i]];
         return top;
     }

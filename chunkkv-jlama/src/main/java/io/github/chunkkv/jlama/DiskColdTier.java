@@ -25,9 +25,9 @@ import java.util.function.IntPredicate;
  */
 final class DiskColdTier extends ColdTier {
     /**
-     * One demoted block as written: {@code storedRows} rows' codes from {@code offset}, then their scales. Of those,
-     * the rows still cold: their positions and their index in the block ({@code stored} is null while every stored
-     * row is still cold, saving 4 bytes a row of heap).
+     * One demoted block as written: {@code storedRows} rows from {@code offset}, each its codes then its scales, so a
+     * run of consecutive rows is one read. Of those, the rows still cold: their positions and their index in the
+     * block ({@code stored} is null while every stored row is still cold, saving 4 bytes a row of heap).
      */
     private record Extent(int[] positions, int[] stored, long offset, int storedRows) {
         int storedRow(int i) {
@@ -35,7 +35,7 @@ final class DiskColdTier extends ColdTier {
         }
     }
 
-    private final int codesPerRow, scalesPerRow;
+    private final int codesPerRow, scalesPerRow, bytesPerRow;
     private final RandomAccessFile file;
     private final Path path;
     private final List<List<Extent>> layers = new ArrayList<>();
@@ -45,6 +45,7 @@ final class DiskColdTier extends ColdTier {
         super(kernels, layerCount, rowStride, headSize, summaryChunk);
         this.codesPerRow = 2 * rowStride;
         this.scalesPerRow = 2 * (rowStride / headSize);
+        this.bytesPerRow = codesPerRow + Float.BYTES * scalesPerRow;
         this.file = file;
         this.path = path;
         for (int l = 0; l < layerCount; l++) layers.add(new ArrayList<>());
@@ -78,8 +79,11 @@ final class DiskColdTier extends ColdTier {
 
     @Override
     void write(int layer, ColdRows rows) {
-        ByteBuffer buf = ByteBuffer.allocate(rows.codes().length + 4 * rows.scales().length).order(ByteOrder.LITTLE_ENDIAN);
-        buf.put(rows.codes()).asFloatBuffer().put(rows.scales());
+        ByteBuffer buf = ByteBuffer.allocate(rows.rows() * bytesPerRow).order(ByteOrder.LITTLE_ENDIAN);
+        for (int r = 0; r < rows.rows(); r++) {
+            buf.put(rows.codes(), r * codesPerRow, codesPerRow);
+            for (int i = 0; i < scalesPerRow; i++) buf.putFloat(rows.scales()[r * scalesPerRow + i]);
+        }
         buf.rewind();
         try {
             long at = end;
@@ -97,10 +101,9 @@ final class DiskColdTier extends ColdTier {
     ColdRows rows(int layer) {
         List<ColdRows> blocks = new ArrayList<>();
         for (Extent e : layers.get(layer)) {
-            ByteBuffer buf = readBytes(e.offset, e.storedRows * (codesPerRow + 4L * scalesPerRow));
             byte[] codes = new byte[e.storedRows * codesPerRow];
             float[] scales = new float[e.storedRows * scalesPerRow];
-            buf.get(codes).asFloatBuffer().get(scales);
+            decodeRows(readBytes(e.offset, (long) e.storedRows * bytesPerRow), e.storedRows, codes, scales, 0);
             blocks.add(e.stored == null ? new ColdRows(e.positions, codes, scales)
                     : new ColdRows(e.positions, pick(codes, e.stored, codesPerRow), pick(scales, e.stored, scalesPerRow)));
         }
@@ -134,9 +137,7 @@ final class DiskColdTier extends ColdTier {
             for (int t = 0; t < count; ) { // a run of rows stored one after another (a chunk, typically) is one read
                 int first = e.storedRow(picked[t]), run = 1;
                 while (t + run < count && e.storedRow(picked[t + run]) == first + run) run++;
-                readBytes(e.offset + (long) first * codesPerRow, (long) run * codesPerRow).get(codes, t * codesPerRow, run * codesPerRow);
-                readBytes(e.offset + (long) e.storedRows * codesPerRow + 4L * first * scalesPerRow, 4L * run * scalesPerRow).asFloatBuffer()
-                        .get(scales, t * scalesPerRow, run * scalesPerRow);
+                decodeRows(readBytes(e.offset + (long) first * bytesPerRow, (long) run * bytesPerRow), run, codes, scales, t);
                 for (int i = 0; i < run; i++) positions[t + i] = e.positions[picked[t + i]];
                 t += run;
             }
@@ -153,6 +154,14 @@ final class DiskColdTier extends ColdTier {
         }
         extents.removeIf(e -> e.positions.length == 0);
         return ColdRows.sortedConcat(taken);
+    }
+
+    /** Splits {@code rows} rows as stored into codes and scales, from row {@code at} of those arrays. */
+    private void decodeRows(ByteBuffer stored, int rows, byte[] codes, float[] scales, int at) {
+        for (int r = at; r < at + rows; r++) {
+            stored.get(codes, r * codesPerRow, codesPerRow);
+            for (int i = 0; i < scalesPerRow; i++) scales[r * scalesPerRow + i] = stored.getFloat();
+        }
     }
 
     /** {@code length} bytes of the file from {@code at}, little-endian, ready to read. */

@@ -36,6 +36,11 @@ final class RamColdTier extends ColdTier {
     }
 
     @Override
+    ColdRows readChunks(int layer, int[] chunkIds, int chunk) {
+        return rows(layer).inChunks(chunkIds, chunk);
+    }
+
+    @Override
     ColdRows take(int layer, IntPredicate selected) {
         ColdRows all = rows(layer);
         List<ColdRows> blocks = layers.get(layer);

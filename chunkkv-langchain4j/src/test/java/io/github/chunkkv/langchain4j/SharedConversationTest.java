@@ -38,7 +38,7 @@ import org.slf4j.helpers.SubstituteLogger;
  * corrupted or forgets, every turn is still answered (prefilled locally) with a warning in the log.
  */
 class SharedConversationTest {
-    static final Path DOCUMENT = MultiTurnMemoryTest.DOCUMENTS.get(0);
+    static final Path DOCUMENT = MultiTurnMemoryTest.DOCUMENT;
 
     static RedisServer redis;
     static Path modelDir;

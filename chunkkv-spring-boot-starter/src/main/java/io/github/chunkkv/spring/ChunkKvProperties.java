@@ -1,6 +1,7 @@
 package io.github.chunkkv.spring;
 
 import com.github.tjake.jlama.safetensors.DType;
+import io.github.chunkkv.config.Recall;
 import io.github.chunkkv.langchain4j.ChunkKvJlamaModelBuilder;
 import java.net.URI;
 import java.nio.file.Path;
@@ -30,6 +31,10 @@ public class ChunkKvProperties {
     private String authToken;
     /** KV-cache compression spec, e.g. chunkkv:keep=0.1 or snapkv:budget=128; unset: full cache. */
     private String kvCompression;
+    /** Where a compressed conversation's evicted rows go: off, ram or disk; unset: ram (a recall= in kv-compression wins). */
+    private Recall recall;
+    /** A folder shared with other instances, where conversations are stored so any instance can continue them. */
+    private Path storeDirectory;
     /** Jlama worker threads (JVM-wide, fixed by the first model). */
     private Integer threads;
     /** Jlama's working quantization of activations, e.g. F32 or I8. */
@@ -70,6 +75,7 @@ public class ChunkKvProperties {
                 .modelHubUrl(modelHubUrl)
                 .authToken(authToken)
                 .kvCompression(kvCompression)
+                .recall(recall)
                 .threadCount(threads)
                 .workingQuantizedType(workingQuantizedType)
                 .quantizeModelAtRuntime(quantizeModelAtRuntime)
@@ -144,6 +150,26 @@ public class ChunkKvProperties {
     /** Sets a compression spec such as chunkkv:keep=0.1. */
     public void setKvCompression(String kvCompression) {
         this.kvCompression = kvCompression;
+    }
+
+    /** Where evicted rows go. */
+    public Recall getRecall() {
+        return recall;
+    }
+
+    /** Sets where evicted rows go: off (dropped), ram or disk. */
+    public void setRecall(Recall recall) {
+        this.recall = recall;
+    }
+
+    /** The shared store folder. */
+    public Path getStoreDirectory() {
+        return storeDirectory;
+    }
+
+    /** Sets a folder shared with other instances (a {@code DirectoryStore}); unset: conversations stay in this JVM. */
+    public void setStoreDirectory(Path storeDirectory) {
+        this.storeDirectory = storeDirectory;
     }
 
     /** Jlama's worker threads. */

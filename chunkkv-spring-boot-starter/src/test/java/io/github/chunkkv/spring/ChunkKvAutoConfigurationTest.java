@@ -11,17 +11,23 @@ import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.spring.LangChain4jAutoConfig;
+import io.github.chunkkv.config.Recall;
 import io.github.chunkkv.langchain4j.ChunkKvChatResponseMetadata;
 import io.github.chunkkv.langchain4j.ChunkKvJlamaChatModel;
 import io.github.chunkkv.langchain4j.ChunkKvJlamaStreamingChatModel;
 import io.github.chunkkv.spring.app.Assistant;
 import io.github.chunkkv.spring.app.AssistantApplication;
+import io.github.chunkkv.store.DirectoryStore;
+import io.github.chunkkv.store.KvCacheStore;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
@@ -31,6 +37,9 @@ import org.springframework.context.annotation.Configuration;
 class ChunkKvAutoConfigurationTest {
     private static final Path NEEDLE_LM = Path.of(System.getProperty("chunkkv.repo.dir", "..")).resolve("models/needle-lm");
     private static final String QUESTION = "The secret word for mapaz is: wheels. And they went their way.\nQuestion: What is the secret word for mapaz?";
+
+    /** A prompt long enough to be shared through a store (shorter ones are cheaper to prefill again than to fetch). */
+    private static final String LONG_QUESTION = "And Jesus went about all Galilee, teaching in their synagogues. ".repeat(8) + QUESTION;
 
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(ChunkKvAutoConfiguration.class));
@@ -82,6 +91,61 @@ class ChunkKvAutoConfigurationTest {
                     assertThat(context.getBean(Assistant.class).chat(QUESTION)).contains("wheels");
                     assertThat(responses).hasSize(1);
                 });
+    }
+
+    @Test
+    void recallIsAPropertyOfBothModelsAndASpecNamingRecallWins() {
+        runner.withPropertyValues("chunkkv.model-path=" + NEEDLE_LM, "chunkkv.kv-compression=chunkkv:keep=0.1", "chunkkv.recall=disk")
+                .run(context -> {
+                    assertThat(context.getBean(ChunkKvJlamaChatModel.class).defaultRequestParameters().kvCompression().recall()).isEqualTo(Recall.DISK);
+                    assertThat(context.getBean(ChunkKvJlamaStreamingChatModel.class).defaultRequestParameters().kvCompression().recall())
+                            .isEqualTo(Recall.DISK);
+                });
+        runner.withPropertyValues("chunkkv.model-path=" + NEEDLE_LM, "chunkkv.kv-compression=chunkkv:keep=0.1").run(context -> assertThat(
+                context.getBean(ChunkKvJlamaChatModel.class).defaultRequestParameters().kvCompression().recall()).isEqualTo(Recall.RAM));
+        runner.withPropertyValues("chunkkv.model-path=" + NEEDLE_LM, "chunkkv.kv-compression=chunkkv:keep=0.1,recall=off", "chunkkv.recall=disk")
+                .run(context -> assertThat(context.getBean(ChunkKvJlamaChatModel.class).defaultRequestParameters().kvCompression().recall())
+                        .isEqualTo(Recall.OFF));
+        runner.withPropertyValues("chunkkv.model-path=" + NEEDLE_LM, "chunkkv.recall=tape").run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(messages(context.getStartupFailure())).anyMatch(m -> m.contains("chunkkv.recall"));
+        });
+    }
+
+    @Test
+    void aStoreDirectoryIsSharedByBothModelsWhichSaveConversationsThere(@TempDir Path store) throws Exception {
+        runner.withPropertyValues("chunkkv.model-path=" + NEEDLE_LM, "chunkkv.kv-compression=chunkkv:keep=0.5", "chunkkv.max-tokens=8",
+                "chunkkv.store-directory=" + store).run(context -> {
+            assertThat(context).hasSingleBean(DirectoryStore.class);
+            context.getBean(ChunkKvJlamaChatModel.class).chat(LONG_QUESTION);
+            assertThat(waitForEntries(store.resolve("entries"))).as("the conversation is written to the store behind the reply").isNotEmpty();
+        });
+    }
+
+    @Test
+    void theApplicationsOwnStoreWins(@TempDir Path own, @TempDir Path property) {
+        runner.withBean(KvCacheStore.class, () -> new DirectoryStore(own))
+                .withPropertyValues("chunkkv.model-path=" + NEEDLE_LM, "chunkkv.kv-compression=chunkkv:keep=0.5", "chunkkv.max-tokens=8",
+                        "chunkkv.store-directory=" + property)
+                .run(context -> {
+                    assertThat(context).hasSingleBean(KvCacheStore.class);
+                    context.getBean(ChunkKvJlamaChatModel.class).chat(LONG_QUESTION);
+                    assertThat(waitForEntries(own.resolve("entries"))).isNotEmpty();
+                    assertThat(property).isEmptyDirectory();
+                });
+    }
+
+    /** The store's entry files once one appears (sessions are written on a background thread), or none after 30 s. */
+    private static List<Path> waitForEntries(Path entries) throws Exception {
+        for (long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30); System.nanoTime() < deadline; Thread.sleep(50)) {
+            if (Files.isDirectory(entries)) {
+                try (Stream<Path> files = Files.list(entries)) {
+                    List<Path> found = files.toList();
+                    if (!found.isEmpty()) return found;
+                }
+            }
+        }
+        return List.of();
     }
 
     @Test

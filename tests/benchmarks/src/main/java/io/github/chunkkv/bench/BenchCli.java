@@ -8,6 +8,7 @@ import io.github.chunkkv.cli.ExitCodes;
 import io.github.chunkkv.cli.MissingModelException;
 import io.github.chunkkv.config.ChunkKvConfig;
 import io.github.chunkkv.config.KvPrecision;
+import io.github.chunkkv.config.Recall;
 import io.github.chunkkv.convert.RandomLlamaWriter;
 import io.github.chunkkv.jlama.ChunkKvJlama;
 import io.github.chunkkv.jlama.ModelFolderCheck;
@@ -77,6 +78,11 @@ public final class BenchCli implements Callable<Integer> {
 
     @Option(names = "--reuse", paramLabel = "LIST", description = "layer-wise index reuse intervals in [1, 64], default 1 (e.g. 1,2)")
     String reuses = "1";
+
+    @Option(names = "--recall", paramLabel = "LIST", description = "where rows that evict put their evicted rows: off (dropped, the "
+            + "paper's one-shot eviction), ram or disk (a cold tier decoding recalls from); default off; e.g. off,ram times "
+            + "decoding with and without recall at the same keep, in the same run")
+    String recalls = "off";
 
     @Option(names = "--kv", paramLabel = "PRECISION", description = "ChunkKV cache precision: f32, bf16 or q8; default: the model's "
             + "working memory type, as stock Jlama's cache")
@@ -168,6 +174,13 @@ public final class BenchCli implements Callable<Integer> {
             }
         });
         List<Integer> reuseList = list("--reuse", reuses, v -> intIn("--reuse", v, 1, MAX_REUSE));
+        List<Recall> recallList = list("--recall", recalls, v -> {
+            try {
+                return Recall.fromName(v);
+            } catch (IllegalArgumentException e) {
+                throw usage("--recall: " + e.getMessage());
+            }
+        });
         intIn("--decode-tokens", Integer.toString(decodeTokens), 1, MAX_DECODE_TOKENS);
         if (threads != null) intIn("--threads", Integer.toString(threads), 1, Runtime.getRuntime().availableProcessors());
         Optional<KvPrecision> precision = Optional.ofNullable(kv).map(v -> {
@@ -182,10 +195,14 @@ public final class BenchCli implements Callable<Integer> {
             for (double keep : policy.equals(PolicyRegistry.FULL) ? List.of(1.0) : keepList) {
                 for (int reuse : reuseList) {
                     if (keep >= 1.0 && reuse != reuseList.get(0)) continue; // reuse is moot without eviction
-                    ChunkKvConfig.Builder b = ChunkKvConfig.builder(policy);
-                    if (!policy.equals(PolicyRegistry.FULL)) b.keepRatio(keep).reuseInterval(reuse);
-                    precision.ifPresent(b::kv);
-                    configs.add(b.build());
+                    for (Recall recall : recallList) {
+                        if (keep >= 1.0 && recall != recallList.get(0)) continue; // and so is recall
+                        ChunkKvConfig.Builder b = ChunkKvConfig.builder(policy);
+                        if (!policy.equals(PolicyRegistry.FULL)) b.keepRatio(keep).reuseInterval(reuse);
+                        if (keep < 1.0) b.recall(recall);
+                        precision.ifPresent(b::kv);
+                        configs.add(b.build());
+                    }
                 }
             }
         }

@@ -1,14 +1,17 @@
 package io.github.chunkkv.bench;
 
 import io.github.chunkkv.config.KvPrecision;
+import io.github.chunkkv.config.Recall;
 import java.util.Locale;
 
 /**
  * One measured configuration: stock Jlama and the ChunkKV path on the same model and prompt, in the same run.
  * Ratios are stock time / ChunkKV time, so above 1 means ChunkKV is faster.
  *
+ * @param recall where evicted rows went: dropped ({@code off}) or to a cold tier decoding recalls from
  * @param kv the precision of ChunkKV's cache rows
  * @param keptRows cache rows kept after compression, summed over layers
+ * @param promotedRows rows decode-time recall moved from the cold tier into the hot cache during the decode steps
  * @param kvBytes K+V bytes after compression (kept rows × row bytes in {@code kv})
  * @param kvBytesAllocated K+V bytes ChunkKV's arrays hold after the decode steps (used + growth slack)
  * @param kvBytesFull K+V bytes stock Jlama's cache holds for the prompt (its working memory type)
@@ -20,6 +23,7 @@ record BenchRow(
         String policy,
         double keep,
         int reuse,
+        Recall recall,
         KvPrecision kv,
         int context,
         int decodeTokens,
@@ -30,6 +34,7 @@ record BenchRow(
         double jlamaPrefillMs,
         double jlamaDecodeMsPerToken,
         long keptRows,
+        long promotedRows,
         long kvBytes,
         long kvBytesAllocated,
         long kvBytesFull,
@@ -64,13 +69,13 @@ record BenchRow(
     /** The machine-readable line: {@code bench key=value ...}. */
     String line() {
         return String.format(Locale.ROOT,
-                "bench policy=%s keep=%s reuse=%d kv=%s context=%d decode_tokens=%d prefill_ms=%.1f compress_ms=%.2f score_ms=%.2f"
+                "bench policy=%s keep=%s reuse=%d recall=%s kv=%s context=%d decode_tokens=%d prefill_ms=%.1f compress_ms=%.2f score_ms=%.2f"
                         + " compress_pct_of_prefill=%.2f decode_ms_per_token=%.2f jlama_prefill_ms=%.1f jlama_decode_ms_per_token=%.2f"
                         + " prefill_ratio_vs_jlama=%.3f decode_speedup_vs_jlama=%.3f predicted_speedup=%.3f speedup_vs_predicted=%.3f"
-                        + " kept_rows=%d kv_bytes=%d kv_bytes_allocated=%d kv_bytes_full=%d weight_bytes=%d%s",
-                policy, trim(keep), reuse, kv.specName(), context, decodeTokens, prefillMs, compressMs, scoreMs, compressPctOfPrefill(),
+                        + " kept_rows=%d promoted_rows=%d kv_bytes=%d kv_bytes_allocated=%d kv_bytes_full=%d weight_bytes=%d%s",
+                policy, trim(keep), reuse, recall.specName(), kv.specName(), context, decodeTokens, prefillMs, compressMs, scoreMs, compressPctOfPrefill(),
                 decodeMsPerToken, jlamaPrefillMs, jlamaDecodeMsPerToken, prefillRatioVsJlama(), decodeSpeedupVsJlama(),
-                predictedSpeedup(), speedupVsPredicted(), keptRows, kvBytes, kvBytesAllocated, kvBytesFull, weightBytes,
+                predictedSpeedup(), speedupVsPredicted(), keptRows, promotedRows, kvBytes, kvBytesAllocated, kvBytesFull, weightBytes,
                 Float.isNaN(logitMaxAbsDiff) ? "" : String.format(Locale.ROOT, " logit_max_abs_diff=%.3g", logitMaxAbsDiff));
     }
 

@@ -105,9 +105,9 @@ final class EndToEndBenchmark {
                     steps[i] = step;
                 }
             }
-            return new BenchRow(config.policy(), config.keepRatio(), config.reuseInterval(), session.kvPrecision(), prompt.length,
+            return new BenchRow(config.policy(), config.keepRatio(), config.reuseInterval(), config.recall(), session.kvPrecision(), prompt.length,
                     decodeTokens, prefill / 1e6, stats.compressNanos() / 1e6, stats.scoreNanos() / 1e6, medianMs(steps),
-                    stockPrefill / 1e6, medianMs(stockSteps), stats.keptTotal(), stats.kvBytesAfter(), session.kvAllocatedBytes(),
+                    stockPrefill / 1e6, medianMs(stockSteps), stats.keptTotal(), session.rowsPromotedWhileDecoding(), stats.kvBytesAfter(), session.kvAllocatedBytes(),
                     stockKvBytes(prompt.length), weightBytes, logitDiff);
         }
     }

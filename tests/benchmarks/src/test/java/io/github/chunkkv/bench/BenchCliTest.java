@@ -26,10 +26,10 @@ class BenchCliTest {
     private static final RandomLlamaWriter.Shape TINY = new RandomLlamaWriter.Shape(2, 64, 4, 2, 128, 256, 160);
     private static final int CONTEXT = 128;
     private static final long ROW_BYTES = 2L * TINY.kvDim() * Float.BYTES; // K and V of one position, one layer
-    private static final Set<String> KEYS = Set.of("policy", "keep", "reuse", "kv", "context", "decode_tokens", "prefill_ms",
+    private static final Set<String> KEYS = Set.of("policy", "keep", "reuse", "recall", "kv", "context", "decode_tokens", "prefill_ms",
             "compress_ms", "score_ms", "compress_pct_of_prefill", "decode_ms_per_token", "jlama_prefill_ms",
             "jlama_decode_ms_per_token", "prefill_ratio_vs_jlama", "decode_speedup_vs_jlama", "predicted_speedup",
-            "speedup_vs_predicted", "kept_rows", "kv_bytes", "kv_bytes_allocated", "kv_bytes_full", "weight_bytes");
+            "speedup_vs_predicted", "kept_rows", "promoted_rows", "kv_bytes", "kv_bytes_allocated", "kv_bytes_full", "weight_bytes");
     /** Only rows that evict nothing compare logits with stock Jlama. */
     private static final String LOGIT_DIFF = "logit_max_abs_diff";
 
@@ -83,6 +83,8 @@ class BenchCliTest {
             if (keepsAll) assertTrue(Double.parseDouble(f.remove(LOGIT_DIFF)) <= 1e-3, "keep=1.0 reproduces stock Jlama: " + line);
             assertEquals(KEYS, f.keySet(), line);
             assertEquals("f32", f.get("kv"), "the default precision is the model's working memory type");
+            assertEquals("off", f.get("recall"), "recall is off unless asked for: " + line);
+            assertEquals(0, Long.parseLong(f.get("promoted_rows")), "nothing to promote without recall: " + line);
             assertEquals(CONTEXT, Integer.parseInt(f.get("context")));
             assertEquals(3, Integer.parseInt(f.get("decode_tokens")));
             for (String key : List.of("prefill_ms", "decode_ms_per_token", "jlama_prefill_ms", "jlama_decode_ms_per_token",
@@ -111,6 +113,22 @@ class BenchCliTest {
     }
 
     @Test
+    void recallRowsSitBesideOneShotRowsAtTheSameKeep() {
+        Run r = run("--model", model.toString(), "--contexts", String.valueOf(CONTEXT), "--policies", "full,chunkkv",
+                "--keep", "1.0,0.1", "--recall", "off,ram,disk", "--decode-tokens", "3");
+        assertEquals(0, r.status(), r.err());
+        List<Map<String, String>> rows = r.out().lines().filter(l -> l.startsWith("bench ")).map(BenchCliTest::fields).toList();
+        // full and keep=1.0 once each (recall is moot without eviction), keep=0.1 once per recall mode
+        assertEquals(List.of("full:1.0:off", "chunkkv:1.0:off", "chunkkv:0.1:off", "chunkkv:0.1:ram", "chunkkv:0.1:disk"),
+                rows.stream().map(f -> f.get("policy") + ":" + f.get("keep") + ":" + f.get("recall")).toList(), r.out());
+        Map<String, String> oneShot = rows.get(2);
+        for (Map<String, String> recall : rows.subList(3, 5)) {
+            assertEquals(oneShot.get("kept_rows"), recall.get("kept_rows"), "recall keeps the same hot rows after the prefill: " + recall);
+        }
+        assertTrue(r.out().contains("recall"), "the table has a recall column:\n" + r.out());
+    }
+
+    @Test
     void decodeWeightBytesCountTheClassifierNotTheEmbedding() {
         long headSize = TINY.dim() / TINY.heads();
         long perLayer = 2L * TINY.dim() * TINY.dim() + 2L * TINY.kvHeads() * headSize * TINY.dim()
@@ -133,6 +151,8 @@ class BenchCliTest {
         "--decode-tokens             | --decode-tokens",
         "--frobnicate 1              | --frobnicate",
         "--kv f16                    | --kv",
+        "--recall ram,bogus          | --recall",
+        "--recall off,off            | --recall",
         "--weights q8                | --weights",
     })
     void badArgumentsExitWithStatus2AndNameTheOption(String args, String named) {
@@ -174,7 +194,7 @@ class BenchCliTest {
     void helpIsGeneratedAndListsEveryOption() {
         Run r = run("--help");
         assertEquals(0, r.status(), r.err());
-        for (String option : List.of("--model", "--weights", "--contexts", "--keep", "--policies", "--reuse", "--kv", "--decode-tokens",
+        for (String option : List.of("--model", "--weights", "--contexts", "--keep", "--policies", "--reuse", "--recall", "--kv", "--decode-tokens",
                 "--threads", "--out", "Exit codes")) {
             assertTrue(r.out().contains(option), option + " in:\n" + r.out());
         }
