@@ -11,6 +11,7 @@ import com.github.tjake.jlama.model.AbstractModel;
 import com.github.tjake.jlama.model.ModelSupport;
 import com.github.tjake.jlama.safetensors.DType;
 import io.github.chunkkv.config.ChunkKvConfig;
+import io.github.chunkkv.testing.ReferenceTransformer;
 import io.github.chunkkv.testing.TinyModels;
 import java.nio.file.Path;
 import java.util.Map;
@@ -46,6 +47,8 @@ class DtypeParityTest {
         return Stream.of(
                 Arguments.of(DType.F32, DType.F32, DType.F32),
                 Arguments.of(DType.F32, DType.F32, DType.I8),
+                Arguments.of(DType.F16, DType.F32, DType.F32),
+                Arguments.of(DType.F16, DType.F32, DType.I8),
                 Arguments.of(DType.BF16, DType.F32, DType.F32),
                 Arguments.of(DType.BF16, DType.F32, DType.I8),
                 Arguments.of(DType.BF16, DType.BF16, DType.I8),
@@ -66,6 +69,7 @@ class DtypeParityTest {
         AbstractModel model = ModelSupport.loadModel(folder(weights).toFile(), workingMemory, workingQuantized);
         int[] prompt = new Random(3).ints(PROMPT, 3, SPEC.vocab()).toArray();
         try (ChunkKvModel compressed = ChunkKvJlama.wrap(model, ChunkKvConfig.parse("chunkkv:keep=1.0"))) {
+            assertEquals(weights, compressed.workingTypes().weights(), "weights as stored");
             float[][] first = stockRun(model, prompt), later = stockRun(model, prompt);
             float[] single = stockTokenByToken(model, prompt);
             float tolerance = Math.max(Math.max(maxDiff(first[0], later[0]), maxDiff(first[0], single)),
@@ -102,6 +106,35 @@ class DtypeParityTest {
             UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
                     () -> ChunkKvJlama.wrap(model, ChunkKvConfig.parse("full")));
             assertTrue(e.getMessage().contains("combinations that work") && e.getMessage().contains("DType.I8"), e.getMessage());
+        } finally {
+            model.close();
+        }
+    }
+
+    /** Combinations stock Jlama runs but gets wrong: F32 products written into BF16 working memory. */
+    static Stream<Arguments> wrongInStock() {
+        return Stream.of(
+                Arguments.of(DType.F32, DType.BF16, DType.I8),
+                Arguments.of(DType.F16, DType.BF16, DType.I8));
+    }
+
+    @ParameterizedTest(name = "weights {0}, working memory {1}, working quantized {2}")
+    @MethodSource("wrongInStock")
+    void whatStockComputesWronglyIsRefusedAtWrapNamingWhatWorks(DType weights, DType workingMemory, DType workingQuantized) {
+        AbstractModel model = ModelSupport.loadModel(folder(weights).toFile(), workingMemory, workingQuantized);
+        try {
+            int token = 7;
+            float[] reference = new ReferenceTransformer(SPEC).step(token, (layer, position) -> true);
+            try (StockJlamaSession stock = new StockJlamaSession(model)) {
+                stock.prefill(new int[] {token});
+                // BF16 rounding moves these logits (|logit| about 10) by a few hundredths; stock misses by whole logits
+                float miss = maxDiff(reference, stock.logits());
+                assertTrue(miss > 1f, "stock Jlama now computes this combination within " + miss + " of the float64 reference:"
+                        + " test it for parity instead of refusing it");
+            }
+            UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
+                    () -> ChunkKvJlama.wrap(model, ChunkKvConfig.parse("full")));
+            assertTrue(e.getMessage().contains("combinations that work") && e.getMessage().contains("wrong logits"), e.getMessage());
         } finally {
             model.close();
         }
