@@ -10,8 +10,9 @@ import java.util.Arrays;
  * lives) and its position (what RoPE saw) differ once anything has been evicted. Rows are stored in the session's
  * {@link KvPrecision}.
  *
- * <p>Memory: a compression trims the arrays to exactly the kept rows; appending grows them by half their size plus
- * 16 rows, so between compressions {@link #allocatedBytes()} stays below 1.5 × {@link #bytes()} + 16 rows.
+ * <p>Memory: a prefill reserves exactly the rows it appends and ends with the arrays trimmed to the cached rows (a
+ * compression trims them to the kept rows); a decode step's append grows them by half their size plus 16 rows, so
+ * between prefills {@link #allocatedBytes()} stays below 1.5 × {@link #bytes()} + 16 rows.
  */
 final class LayerKvCache {
     private final int rowStride;
@@ -147,6 +148,13 @@ final class LayerKvCache {
         trim();
     }
 
+    /** Grows the arrays to exactly {@code rows} rows if they hold fewer (a prefill knows how many it appends). */
+    void reserve(int rows) {
+        if (rows <= positions.length) return;
+        this.rows.resize(rows);
+        positions = Arrays.copyOf(positions, rows);
+    }
+
     /** Releases the capacity beyond the kept rows. */
     void trim() {
         if (rows.capacity() == size) return;
@@ -187,9 +195,6 @@ final class LayerKvCache {
     }
 
     private void ensureCapacity(int rows) {
-        if (rows <= positions.length) return;
-        int grown = Math.max(rows, positions.length + (positions.length >> 1) + 16);
-        this.rows.resize(grown);
-        positions = Arrays.copyOf(positions, grown);
+        if (rows > positions.length) reserve(Math.max(rows, positions.length + (positions.length >> 1) + 16));
     }
 }

@@ -105,6 +105,36 @@ class KvPrecisionTest {
         }
     }
 
+    /**
+     * Every prefill ends with each layer's arrays holding its cached rows and no more (stats and session agree), and
+     * decoding's growth stays within the stated slack: 1.5 × used + 16 rows per layer.
+     */
+    @Test
+    void everyPrefillEndsTrimmedAndDecodingSlackIsBounded() {
+        for (String spec : new String[] {"full", "chunkkv:keep=0.1", "chunkkv:keep=0.1,kv=q8"}) {
+            KvSession s = compressed.openSession(ChunkKvConfig.parse(spec));
+            long row = s.cache(0).bytesPerRow();
+            int[] turn = PROMPT;
+            for (int t = 0; t < 2; t++) { // the second turn prefills after decoding grew the arrays
+                s.prefill(turn);
+                CompressionStats stats = s.lastStats();
+                for (int l = 0; l < SPEC.layers(); l++) {
+                    long used = s.cachedRows(l) * row;
+                    assertTrue(stats.kvAllocatedPerLayer()[l] <= 1.05 * used, spec + " turn " + t + " layer " + l + ": allocated "
+                            + stats.kvAllocatedPerLayer()[l] + " for " + used + " used");
+                }
+                assertEquals(s.kvAllocatedBytes(), stats.kvAllocatedBytesAfter(), spec);
+                for (int step = 0; step < 40; step++) {
+                    s.decode(3 + step % 20);
+                    assertTrue(s.kvAllocatedBytes() <= 1.5 * s.kvBytes() + 16L * SPEC.layers() * row,
+                            spec + " step " + step + ": allocated " + s.kvAllocatedBytes() + " for " + s.kvBytes() + " used");
+                }
+                turn = new int[] {5, 6, 7};
+            }
+            s.close();
+        }
+    }
+
     @Test
     void theDefaultIsTheModelsWorkingMemoryTypeAsInStockJlama(@TempDir Path dir) {
         assertEquals(KvPrecision.F32, compressed.openSession().kvPrecision());
