@@ -29,7 +29,7 @@ class BenchCliTest {
     private static final Set<String> KEYS = Set.of("policy", "keep", "reuse", "kv", "context", "decode_tokens", "prefill_ms",
             "compress_ms", "score_ms", "compress_pct_of_prefill", "decode_ms_per_token", "jlama_prefill_ms",
             "jlama_decode_ms_per_token", "prefill_ratio_vs_jlama", "decode_speedup_vs_jlama", "predicted_speedup",
-            "speedup_vs_predicted", "kept_rows", "kv_bytes", "kv_bytes_allocated", "kv_bytes_full", "weight_bytes");
+            "speedup_vs_predicted", "decode_floor_ms_per_token", "predicted_speedup_floor", "kept_rows", "kv_bytes", "kv_bytes_allocated", "kv_bytes_full", "weight_bytes");
     /** Only rows that evict nothing compare logits with stock Jlama. */
     private static final String LOGIT_DIFF = "logit_max_abs_diff";
 
@@ -86,7 +86,8 @@ class BenchCliTest {
             assertEquals(CONTEXT, Integer.parseInt(f.get("context")));
             assertEquals(3, Integer.parseInt(f.get("decode_tokens")));
             for (String key : List.of("prefill_ms", "decode_ms_per_token", "jlama_prefill_ms", "jlama_decode_ms_per_token",
-                    "prefill_ratio_vs_jlama", "decode_speedup_vs_jlama", "predicted_speedup", "speedup_vs_predicted")) {
+                    "prefill_ratio_vs_jlama", "decode_speedup_vs_jlama", "predicted_speedup", "speedup_vs_predicted",
+                    "decode_floor_ms_per_token", "predicted_speedup_floor")) {
                 double v = Double.parseDouble(f.get(key));
                 assertTrue(v > 0 && Double.isFinite(v), key + " must be a positive number: " + line);
             }
@@ -101,6 +102,9 @@ class BenchCliTest {
             long weights = Long.parseLong(f.get("weight_bytes"));
             double predicted = (double) (weights + fullBytes) / (weights + kvBytes);
             assertEquals(predicted, Double.parseDouble(f.get("predicted_speedup")), 0.001, line);
+            double floor = Double.parseDouble(f.get("decode_floor_ms_per_token")), stock = Double.parseDouble(f.get("jlama_decode_ms_per_token"));
+            double fromFloor = stock / (floor + Math.max(0, stock - floor) * kvBytes / fullBytes);
+            assertEquals(fromFloor, Double.parseDouble(f.get("predicted_speedup_floor")), 0.01 * fromFloor, line); // inputs printed rounded
             if (f.get("keep").equals("1.0")) {
                 assertEquals(fullRows, kept, "keep=1.0 keeps every row: " + line);
                 assertEquals(0.0, Double.parseDouble(f.get("compress_ms")), line);
