@@ -189,8 +189,8 @@ public final class KvSession implements AutoCloseable {
 
     /**
      * K+V bytes allocated by all layers, used or not. Equal to {@link #kvBytes()} right after a prefill (which trims
-     * the arrays to the cached rows); a decode step that needs room grows a layer's arrays by half plus 16 rows, so
-     * between prefills it stays below 1.5 × {@link #kvBytes()} + 16 rows per layer.
+     * the arrays to the cached rows); a decode step that needs room grows a layer's arrays by an eighth plus 16 rows,
+     * so between prefills it stays below 1.125 × {@link #kvBytes()} + 16 rows per layer.
      */
     public long kvAllocatedBytes() {
         long bytes = 0;

@@ -66,7 +66,7 @@ public class ChunkKvChatResponseMetadata extends ChatResponseMetadata {
 
     /**
      * K+V bytes the conversation's cache arrays hold at the end of the reply, used or not: {@link #kvBytesAfter()}, the
-     * rows the reply added, and at most the growth slack of decoding (half the rows plus 16 per layer).
+     * rows the reply added, and at most the growth slack of decoding (an eighth of the rows plus 16 per layer).
      */
     public long kvBytesAllocated() {
         return kvBytesAllocated;
