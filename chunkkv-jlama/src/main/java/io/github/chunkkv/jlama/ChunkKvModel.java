@@ -316,6 +316,7 @@ public final class ChunkKvModel implements Generator {
         PrefillPlan plan = !compresses ? null
                 : new PrefillPlan(s.policy(), kernels, startPosition + tokens.length, tokens.length, probe.length, sizesAtEnd, protectedRows,
                         s.coldTier(), c.numberOfHeads, c.numberOfKeyValueHeads, c.headSize);
+        for (int l = 0; l < layers; l++) s.cache(l).reserve(sizesAtEnd[l]);
         s.beginPrefill(plan);
         float[] logits;
         try {
@@ -330,15 +331,18 @@ public final class ChunkKvModel implements Generator {
         s.advance(tokens);
         long rowBytes = s.cache(0).bytesPerRow();
         int[] kept = new int[layers];
+        long[] allocated = new long[layers];
         long before = 0;
         for (int l = 0; l < layers; l++) {
+            s.cache(l).trim(); // a compression did already; without one, earlier decoding's growth slack goes
             kept[l] = s.cachedRows(l);
+            allocated[l] = s.cache(l).allocatedBytes();
             before += rowBytes * (plan == null ? kept[l] : plan.cachedBefore(l));
         }
         long elapsed = System.nanoTime() - start;
         CompressionStats stats = plan == null
-                ? new CompressionStats(tokens.length, kept.length == 0 ? 0 : kept[0], kept, before, before, 0, 0, 0, elapsed)
-                : plan.stats(tokens.length, kept, before, s.kvBytes(), elapsed);
+                ? new CompressionStats(tokens.length, kept.length == 0 ? 0 : kept[0], kept, before, before, allocated, 0, 0, 0, elapsed)
+                : plan.stats(tokens.length, kept, before, s.kvBytes(), allocated, elapsed);
         s.endPrefill(stats, logits);
         if (wereCold != null) s.recordPrefillReselection(wereCold, recallNanos + stats.compressNanos());
         return logits;
@@ -352,8 +356,12 @@ public final class ChunkKvModel implements Generator {
         float[] logits = s.logitsAtPrefillEnd(); // checked before anything changes
         s.truncate(s.compressedUpTo());
         int[] kept = new int[c.numberOfLayers];
-        for (int l = 0; l < kept.length; l++) kept[l] = s.cachedRows(l);
-        s.recordStats(new CompressionStats(0, kept.length == 0 ? 0 : kept[0], kept, s.kvBytes(), s.kvBytes(), 0, 0, 0, 0));
+        long[] allocated = new long[kept.length];
+        for (int l = 0; l < kept.length; l++) {
+            kept[l] = s.cachedRows(l);
+            allocated[l] = s.cache(l).allocatedBytes();
+        }
+        s.recordStats(new CompressionStats(0, kept.length == 0 ? 0 : kept[0], kept, s.kvBytes(), s.kvBytes(), allocated, 0, 0, 0, 0));
         return logits;
     }
 

@@ -10,6 +10,8 @@ import java.util.Arrays;
  * @param keptPerLayer cache rows per layer after compression
  * @param kvBytesBefore K+V bytes of all layers before compression
  * @param kvBytesAfter K+V bytes of all layers after compression (kept rows × row bytes)
+ * @param kvAllocatedPerLayer K+V bytes each layer's arrays hold right after the prefill, used or not (every prefill ends
+ *     with the arrays trimmed to the cached rows; decoding then grows them, see {@link KvSession#kvAllocatedBytes()})
  * @param scoreNanos time spent computing the observed attention the scorers asked for (the bulk of scoring)
  * @param selectNanos time spent turning the layer into scores (pooling, head reduction, key statistics) and choosing kept rows
  * @param compactNanos time spent gathering kept rows
@@ -21,6 +23,7 @@ public record CompressionStats(
         int[] keptPerLayer,
         long kvBytesBefore,
         long kvBytesAfter,
+        long[] kvAllocatedPerLayer,
         long scoreNanos,
         long selectNanos,
         long compactNanos,
@@ -36,6 +39,11 @@ public record CompressionStats(
         return Arrays.stream(keptPerLayer).asLongStream().sum();
     }
 
+    /** K+V bytes all layers' arrays hold right after compression, used or not. */
+    public long kvAllocatedBytesAfter() {
+        return Arrays.stream(kvAllocatedPerLayer).sum();
+    }
+
     /** Mean kept rows per layer. */
     public double keptMean() {
         return keptPerLayer.length == 0 ? 0 : (double) keptTotal() / keptPerLayer.length;
@@ -44,8 +52,9 @@ public record CompressionStats(
     @Override
     public String toString() {
         return String.format(
-                "prompt=%d cached=%d kept/layer=%.1f kv_bytes=%d->%d prefill=%.1fms compress=%.2fms (score %.2f, select %.2f, compact %.2f)",
-                promptTokens, cachedBefore, keptMean(), kvBytesBefore, kvBytesAfter, prefillNanos / 1e6,
+                "prompt=%d cached=%d kept/layer=%.1f kv_bytes=%d->%d kv_bytes_allocated=%d prefill=%.1fms compress=%.2fms"
+                        + " (score %.2f, select %.2f, compact %.2f)",
+                promptTokens, cachedBefore, keptMean(), kvBytesBefore, kvBytesAfter, kvAllocatedBytesAfter(), prefillNanos / 1e6,
                 compressNanos() / 1e6, scoreNanos / 1e6, selectNanos / 1e6, compactNanos / 1e6);
     }
 }

@@ -86,7 +86,7 @@ final class GenerationLoop {
         }
         emit(reply.flush());
         return new GenerationResult(reply.text(), withSpecialTokens.toString(), reason, promptTokens, generated, next,
-                session.lastStats(), prefillNanos, System.nanoTime() - decodeStart);
+                session.lastStats(), session.kvAllocatedBytes(), prefillNanos, System.nanoTime() - decodeStart);
     }
 
     /**

@@ -13,6 +13,8 @@ import com.github.tjake.jlama.model.functions.Generator;
  * @param lastSampledToken the last token sampled, which was not fed back to the session: a caller continuing the
  *     conversation feeds it first (it is the end-of-sequence token when the model ended the reply)
  * @param stats the prefill's compression statistics
+ * @param kvAllocatedBytes K+V bytes the session's arrays held when the generation ended, used or not: the prefill's
+ *     {@link CompressionStats#kvAllocatedBytesAfter()} plus what decoding added (see {@link KvSession#kvAllocatedBytes()})
  * @param prefillNanos wall time of the prefill, compression included
  * @param decodeNanos wall time from the first sample to the end
  */
@@ -24,6 +26,7 @@ public record GenerationResult(
         int generatedTokens,
         int lastSampledToken,
         CompressionStats stats,
+        long kvAllocatedBytes,
         long prefillNanos,
         long decodeNanos) {
 

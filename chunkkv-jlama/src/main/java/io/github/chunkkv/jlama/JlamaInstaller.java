@@ -10,18 +10,22 @@ import com.github.tjake.jlama.model.functions.FeedForward;
 import com.github.tjake.jlama.model.functions.Generator;
 import com.github.tjake.jlama.safetensors.Config;
 import com.github.tjake.jlama.safetensors.DType;
+import com.github.tjake.jlama.safetensors.WeightLoader;
 import com.github.tjake.jlama.safetensors.prompt.PromptContext;
 import com.github.tjake.jlama.tensor.AbstractTensor;
 import com.github.tjake.jlama.tensor.KvBufferCache;
 import java.lang.reflect.Field;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
+import java.util.EnumMap;
 import java.util.EnumSet;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.BiFunction;
 import java.util.function.UnaryOperator;
+import java.util.stream.Collectors;
 
 /**
  * The only place that reaches into Jlama's internals. Jlama 0.8.4 has no pluggable cache, so this class reads a
@@ -56,8 +60,19 @@ final class JlamaInstaller {
     @SuppressWarnings("unchecked")
     static WorkingTypes workingTypes(AbstractModel model) {
         Optional<DType> quantizedOnLoad = read(AbstractModel.class, model, "modelQType", Optional.class);
-        return new WorkingTypes(model.getWeights().getModelDType(), quantizedOnLoad, model.getWorkingDType(),
+        return new WorkingTypes(storedWeightType(model.getWeights()), quantizedOnLoad, model.getWorkingDType(),
                 read(AbstractModel.class, model, "workingQType", DType.class));
+    }
+
+    /**
+     * The type most weight tensors are stored in (their ".qb" block scales aside), as Jlama's {@code Weights.findDType}
+     * counts it but without its F16 to F32 substitution: F16 weights are converted to F32 on load, yet stored F16.
+     */
+    private static DType storedWeightType(WeightLoader weights) {
+        Map<DType, Long> counts = weights.tensorInfoMap().entrySet().stream()
+                .filter(e -> !e.getKey().endsWith(".qb"))
+                .collect(Collectors.groupingBy(e -> e.getValue().dType, () -> new EnumMap<>(DType.class), Collectors.counting()));
+        return counts.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse(weights.getModelDType());
     }
 
     /**

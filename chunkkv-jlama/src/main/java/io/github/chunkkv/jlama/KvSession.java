@@ -61,7 +61,7 @@ public final class KvSession implements AutoCloseable {
         this.decodeCap = decodeCap;
         this.decodeRecall = decodeRecall;
         this.caches = new LayerKvCache[layers];
-        for (int l = 0; l < layers; l++) caches[l] = new LayerKvCache(precision, rowStride, headSize, 64);
+        for (int l = 0; l < layers; l++) caches[l] = new LayerKvCache(precision, rowStride, headSize, 0); // a prefill reserves
     }
 
     /** The id this session is registered under in its model ({@link ChunkKvModel#findSession(UUID)}); never null. */
@@ -188,8 +188,9 @@ public final class KvSession implements AutoCloseable {
     }
 
     /**
-     * K+V bytes allocated by all layers, used or not. Equal to {@link #kvBytes()} right after a compression; decoding
-     * appends into grown arrays (by half plus 16 rows), so it may then exceed it by up to that slack.
+     * K+V bytes allocated by all layers, used or not. Equal to {@link #kvBytes()} right after a prefill (which trims
+     * the arrays to the cached rows); a decode step that needs room grows a layer's arrays by an eighth plus 16 rows,
+     * so between prefills it stays below 1.125 × {@link #kvBytes()} + 16 rows per layer.
      */
     public long kvAllocatedBytes() {
         long bytes = 0;

@@ -10,8 +10,11 @@ import java.util.Arrays;
  * lives) and its position (what RoPE saw) differ once anything has been evicted. Rows are stored in the session's
  * {@link KvPrecision}.
  *
- * <p>Memory: a compression trims the arrays to exactly the kept rows; appending grows them by half their size plus
- * 16 rows, so between compressions {@link #allocatedBytes()} stays below 1.5 × {@link #bytes()} + 16 rows.
+ * <p>Memory: a prefill reserves exactly the rows it appends and ends with the arrays trimmed to the cached rows (a
+ * compression trims them to the kept rows); a decode step's append grows them by an eighth of their size plus 16 rows,
+ * so between prefills {@link #allocatedBytes()} stays below 1.125 × {@link #bytes()} + 16 rows. An eighth, not the
+ * usual half: a step reads every cached row anyway, so copying the cache every size/8 steps costs at most 8 row copies
+ * a step, while half would hold up to 50% of a long cache unused.
  */
 final class LayerKvCache {
     private final int rowStride;
@@ -147,6 +150,13 @@ final class LayerKvCache {
         trim();
     }
 
+    /** Grows the arrays to exactly {@code rows} rows if they hold fewer (a prefill knows how many it appends). */
+    void reserve(int rows) {
+        if (rows <= positions.length) return;
+        this.rows.resize(rows);
+        positions = Arrays.copyOf(positions, rows);
+    }
+
     /** Releases the capacity beyond the kept rows. */
     void trim() {
         if (rows.capacity() == size) return;
@@ -187,9 +197,6 @@ final class LayerKvCache {
     }
 
     private void ensureCapacity(int rows) {
-        if (rows <= positions.length) return;
-        int grown = Math.max(rows, positions.length + (positions.length >> 1) + 16);
-        this.rows.resize(grown);
-        positions = Arrays.copyOf(positions, grown);
+        if (rows > positions.length) reserve(Math.max(rows, positions.length + (positions.length >> 3) + 16));
     }
 }

@@ -133,9 +133,10 @@ final class PrefillPlan {
         }
     }
 
-    CompressionStats stats(int promptTokens, int[] keptPerLayer, long bytesBefore, long bytesAfter, long prefillNanos) {
+    CompressionStats stats(int promptTokens, int[] keptPerLayer, long bytesBefore, long bytesAfter, long[] allocatedPerLayer,
+            long prefillNanos) {
         return new CompressionStats(promptTokens, cachedBefore.length == 0 ? 0 : cachedBefore[0], keptPerLayer, bytesBefore,
-                bytesAfter, scoreNanos, selectNanos, compactNanos, prefillNanos);
+                bytesAfter, allocatedPerLayer, scoreNanos, selectNanos, compactNanos, prefillNanos);
     }
 
     int cachedBefore(int layer) {

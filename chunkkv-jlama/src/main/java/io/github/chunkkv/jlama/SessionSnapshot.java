@@ -271,7 +271,9 @@ final class SessionSnapshot {
             int prompt = in.readInt(), cachedBefore = in.readInt();
             int[] kept = readInts(in, m.layers());
             long[] v = readLongs(in, COMPRESSION_STATS_LONGS);
-            stats = new CompressionStats(prompt, cachedBefore, kept, v[0], v[1], v[2], v[3], v[4], v[5]);
+            long[] allocated = new long[m.layers()]; // not stored: what this session allocated while loading the rows
+            for (int l = 0; l < allocated.length; l++) allocated[l] = session.cache(l).allocatedBytes();
+            stats = new CompressionStats(prompt, cachedBefore, kept, v[0], v[1], allocated, v[2], v[3], v[4], v[5]);
         }
         RecallStats recall = null;
         if ((h.flags() & HAS_RECALL_STATS) != 0) {

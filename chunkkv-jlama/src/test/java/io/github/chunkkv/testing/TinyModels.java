@@ -60,12 +60,14 @@ public final class TinyModels {
     }
 
     /**
-     * Writes the model folder {@code dir} with weights stored as {@code weights}: F32 as generated, BF16, Q4 or I8
-     * through Jlama's own quantizer ({@code SafeTensorSupport.quantizeModel}, as its command line does: norms stay
-     * unquantized), so the folder is what a Jlama user downloads. Returns {@code dir}.
+     * Writes the model folder {@code dir} with weights stored as {@code weights}: F32 as generated; F16 (every tensor,
+     * as float16 checkpoints store them; Jlama's quantizer cannot write F16); BF16, Q4 or I8 through Jlama's own
+     * quantizer ({@code SafeTensorSupport.quantizeModel}, as its command line does: norms stay unquantized), so the
+     * folder is what a Jlama user downloads. Returns {@code dir}.
      */
     public static Path write(Spec s, Path dir, DType weights) {
         if (weights == DType.F32) return write(s, dir);
+        if (weights == DType.F16) return write(s, dir, SafetensorsWriter.StoredType.F16);
         try {
             Path f32 = write(s, Files.createTempDirectory("tiny-f32-"));
             try {
@@ -84,11 +86,15 @@ public final class TinyModels {
 
     /** Writes the model folder {@code dir} (created if needed) with F32 weights and returns it. */
     public static Path write(Spec s, Path dir) {
+        return write(s, dir, SafetensorsWriter.StoredType.F32);
+    }
+
+    private static Path write(Spec s, Path dir, SafetensorsWriter.StoredType stored) {
         try {
             Files.createDirectories(dir);
             HfTensors tensors = new HfTensors();
             generate(s, tensors);
-            SafetensorsWriter.write(dir.resolve("model.safetensors"), tensors);
+            SafetensorsWriter.write(dir.resolve("model.safetensors"), tensors, stored);
             JSON.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(),
                     LlamaConfigJson.of(s.modelType(), s.dim(), s.hidden(), s.heads(), s.kvHeads(), s.layers(), s.context(), s.vocab(), false));
             PieceTokenizerJson.write(dir, CHARS.codePoints().mapToObj(Character::toString).toList());

@@ -15,6 +15,7 @@ public class ChunkKvChatResponseMetadata extends ChatResponseMetadata {
     private final double keptTokens;
     private final long kvBytesBefore;
     private final long kvBytesAfter;
+    private final long kvBytesAllocated;
     private final double prefillMillis;
     private final double compressMillis;
     private final double decodeMillis;
@@ -31,6 +32,7 @@ public class ChunkKvChatResponseMetadata extends ChatResponseMetadata {
         this.keptTokens = builder.keptTokens;
         this.kvBytesBefore = builder.kvBytesBefore;
         this.kvBytesAfter = builder.kvBytesAfter;
+        this.kvBytesAllocated = builder.kvBytesAllocated;
         this.prefillMillis = builder.prefillMillis;
         this.compressMillis = builder.compressMillis;
         this.decodeMillis = builder.decodeMillis;
@@ -63,6 +65,14 @@ public class ChunkKvChatResponseMetadata extends ChatResponseMetadata {
     /** K+V bytes of all layers right after this request's compression. */
     public long kvBytesAfter() {
         return kvBytesAfter;
+    }
+
+    /**
+     * K+V bytes the conversation's cache arrays hold at the end of the reply, used or not: {@link #kvBytesAfter()}, the
+     * rows the reply added, and at most the growth slack of decoding (an eighth of the rows plus 16 per layer).
+     */
+    public long kvBytesAllocated() {
+        return kvBytesAllocated;
     }
 
     /** Wall time of prefilling the new prompt tokens, compression included. */
@@ -107,7 +117,7 @@ public class ChunkKvChatResponseMetadata extends ChatResponseMetadata {
     public Builder toBuilder() {
         return ((Builder) toBuilder(builder()))
                 .promptTokens(promptTokens).reusedTokens(reusedTokens).keptTokens(keptTokens)
-                .kvBytesBefore(kvBytesBefore).kvBytesAfter(kvBytesAfter)
+                .kvBytesBefore(kvBytesBefore).kvBytesAfter(kvBytesAfter).kvBytesAllocated(kvBytesAllocated)
                 .prefillMillis(prefillMillis).compressMillis(compressMillis).decodeMillis(decodeMillis)
                 .policy(policy).workingMemoryType(workingMemoryType).workingQuantizedType(workingQuantizedType)
                 .recall(recall);
@@ -119,7 +129,7 @@ public class ChunkKvChatResponseMetadata extends ChatResponseMetadata {
         ChunkKvChatResponseMetadata that = (ChunkKvChatResponseMetadata) o;
         return promptTokens == that.promptTokens && reusedTokens == that.reusedTokens
                 && Double.compare(keptTokens, that.keptTokens) == 0
-                && kvBytesBefore == that.kvBytesBefore && kvBytesAfter == that.kvBytesAfter
+                && kvBytesBefore == that.kvBytesBefore && kvBytesAfter == that.kvBytesAfter && kvBytesAllocated == that.kvBytesAllocated
                 && Double.compare(prefillMillis, that.prefillMillis) == 0
                 && Double.compare(compressMillis, that.compressMillis) == 0
                 && Double.compare(decodeMillis, that.decodeMillis) == 0
@@ -129,15 +139,15 @@ public class ChunkKvChatResponseMetadata extends ChatResponseMetadata {
 
     @Override
     public int hashCode() {
-        return Objects.hash(super.hashCode(), promptTokens, reusedTokens, keptTokens, kvBytesBefore, kvBytesAfter,
+        return Objects.hash(super.hashCode(), promptTokens, reusedTokens, keptTokens, kvBytesBefore, kvBytesAfter, kvBytesAllocated,
                 prefillMillis, compressMillis, decodeMillis, policy, workingMemoryType, workingQuantizedType, recall);
     }
 
     @Override
     public String toString() {
         return String.format("ChunkKvChatResponseMetadata{%s, promptTokens=%d, reusedTokens=%d, keptTokens=%.1f, "
-                        + "kvBytes=%d->%d, prefill=%.1fms, compress=%.2fms, decode=%.1fms, policy='%s', working=%s/%s, recall=%s}",
-                super.toString(), promptTokens, reusedTokens, keptTokens, kvBytesBefore, kvBytesAfter,
+                        + "kvBytes=%d->%d, kvBytesAllocated=%d, prefill=%.1fms, compress=%.2fms, decode=%.1fms, policy='%s', working=%s/%s, recall=%s}",
+                super.toString(), promptTokens, reusedTokens, keptTokens, kvBytesBefore, kvBytesAfter, kvBytesAllocated,
                 prefillMillis, compressMillis, decodeMillis, policy, workingMemoryType, workingQuantizedType, recall);
     }
 
@@ -153,6 +163,7 @@ public class ChunkKvChatResponseMetadata extends ChatResponseMetadata {
         private double keptTokens;
         private long kvBytesBefore;
         private long kvBytesAfter;
+        private long kvBytesAllocated;
         private double prefillMillis;
         private double compressMillis;
         private double decodeMillis;
@@ -191,6 +202,12 @@ public class ChunkKvChatResponseMetadata extends ChatResponseMetadata {
         /** Sets the K+V bytes after compression. */
         public Builder kvBytesAfter(long kvBytesAfter) {
             this.kvBytesAfter = kvBytesAfter;
+            return this;
+        }
+
+        /** Sets the K+V bytes the cache's arrays hold at the end of the reply, used or not. */
+        public Builder kvBytesAllocated(long kvBytesAllocated) {
+            this.kvBytesAllocated = kvBytesAllocated;
             return this;
         }
 

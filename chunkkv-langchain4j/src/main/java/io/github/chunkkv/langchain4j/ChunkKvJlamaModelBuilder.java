@@ -130,7 +130,7 @@ public abstract class ChunkKvJlamaModelBuilder<B extends ChunkKvJlamaModelBuilde
         return self();
     }
 
-    /** Jlama's working memory type: F32 or BF16; null: F32, as Jlama users load. */
+    /** Jlama's working memory type: F32, or BF16 for BF16 weights; null: F32, as Jlama users load. */
     public B workingMemoryType(DType workingMemoryType) {
         this.workingMemoryType = workingMemoryType;
         return self();

@@ -41,6 +41,7 @@ record Generation(UUID sessionId, GenerationResult result, String text, List<Too
                         .keptTokens(stats.keptMean())
                         .kvBytesBefore(stats.kvBytesBefore())
                         .kvBytesAfter(stats.kvBytesAfter())
+                        .kvBytesAllocated(result.kvAllocatedBytes())
                         .prefillMillis(stats.prefillNanos() / 1e6)
                         .compressMillis(stats.compressNanos() / 1e6)
                         .decodeMillis(result.decodeNanos() / 1e6)

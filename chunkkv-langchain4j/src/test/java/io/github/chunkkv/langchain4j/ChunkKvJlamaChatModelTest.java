@@ -71,6 +71,10 @@ class ChunkKvJlamaChatModelTest {
         assertTrue(kv.policy().startsWith("full"), kv.policy());
         assertEquals(expectedPrompt, kv.keptTokens(), 1e-9, "a full cache keeps every prompt row");
         assertEquals(kv.kvBytesBefore(), kv.kvBytesAfter());
+        // Allocated at the end of the reply: the kept rows, the reply's rows, at most decoding's slack on top.
+        double rowBytes = kv.kvBytesAfter() / kv.keptTokens(); // every layer keeps every row here
+        double used = kv.kvBytesAfter() + r.tokenUsage().outputTokenCount() * rowBytes;
+        assertTrue(kv.kvBytesAllocated() >= kv.kvBytesAfter() && kv.kvBytesAllocated() <= 1.125 * used + 16 * rowBytes, kv.toString());
         assertTrue(kv.prefillMillis() > 0);
         // Built with Jlama's defaults (F32 working memory, I8 working quantized): Jlama runs F32 weights unquantized.
         assertEquals("F32", kv.workingMemoryType());

@@ -22,7 +22,7 @@ class ReplyTextTest {
     }
 
     private static GenerationResult result(String text) {
-        return new GenerationResult(text, text, GenerationResult.StopReason.END_OF_SEQUENCE, 1, 1, 0, null, 0, 0);
+        return new GenerationResult(text, text, GenerationResult.StopReason.END_OF_SEQUENCE, 1, 1, 0, null, 0, 0, 0);
     }
 
     @Test

@@ -65,7 +65,7 @@ class ToolAndTemplateTest {
 
     /** A reply of {@code generated} tokens that the model ended with its end-of-sequence token (2). */
     private static GenerationResult finished(String reply, int generated) {
-        return new GenerationResult(reply, reply, StopReason.END_OF_SEQUENCE, 10, generated, 2, null, 0, 0);
+        return new GenerationResult(reply, reply, StopReason.END_OF_SEQUENCE, 10, generated, 2, null, 0, 0, 0);
     }
 
     @Test

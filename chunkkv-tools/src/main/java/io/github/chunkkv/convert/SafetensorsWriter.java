@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
@@ -14,9 +15,26 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
-/** Writes F32 tensors in the safetensors format: u64 header length, JSON header (padded to 8 bytes), raw data. */
+/**
+ * Writes float tensors in the safetensors format (u64 header length, JSON header padded to 8 bytes, raw
+ * little-endian data), stored as float32 or as IEEE half precision.
+ */
 public final class SafetensorsWriter {
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** How the tensors' floats are stored, by their safetensors dtype name. */
+    public enum StoredType {
+        /** float32, as generated. */
+        F32(Float.BYTES),
+        /** IEEE 754 half precision (what float16 checkpoints hold): values beyond ±65504 are refused, not turned into infinities. */
+        F16(Short.BYTES);
+
+        private final int bytes;
+
+        StoredType(int bytes) {
+            this.bytes = bytes;
+        }
+    }
 
     /**
      * One tensor to write. Its data is asked for only when the writer reaches it, so a large model is written with the
@@ -32,19 +50,33 @@ public final class SafetensorsWriter {
 
     private SafetensorsWriter() {}
 
+    /** Writes {@code tensors} as float32. */
     public static void write(Path file, HfTensors tensors) throws IOException {
-        write(file, tensors.asMap().entrySet().stream()
-                .map(e -> new Entry(e.getKey(), e.getValue().shape(), e.getValue()::data))
-                .toList());
+        write(file, tensors, StoredType.F32);
     }
 
-    /** Writes {@code entries} in order; each supplier must return exactly as many floats as its shape holds. */
+    /** Writes {@code tensors} stored as {@code type}. */
+    public static void write(Path file, HfTensors tensors, StoredType type) throws IOException {
+        write(file, tensors.asMap().entrySet().stream()
+                .map(e -> new Entry(e.getKey(), e.getValue().shape(), e.getValue()::data))
+                .toList(), type);
+    }
+
+    /** Writes {@code entries} in order as float32; each supplier must return exactly as many floats as its shape holds. */
     public static void write(Path file, List<Entry> entries) throws IOException {
+        write(file, entries, StoredType.F32);
+    }
+
+    /**
+     * Writes {@code entries} in order stored as {@code type}; each supplier must return exactly as many floats as its
+     * shape holds, each representable in {@code type} (for F16 within ±65504). On failure no file is left behind.
+     */
+    public static void write(Path file, List<Entry> entries, StoredType type) throws IOException {
         Map<String, Object> header = new LinkedHashMap<>();
         long offset = 0;
         for (Entry e : entries) {
-            long bytes = Float.BYTES * e.elements();
-            header.put(e.name(), Map.of("dtype", "F32", "shape", e.shape(), "data_offsets", List.of(offset, offset + bytes)));
+            long bytes = type.bytes * e.elements();
+            header.put(e.name(), Map.of("dtype", type.name(), "shape", e.shape(), "data_offsets", List.of(offset, offset + bytes)));
             offset += bytes;
         }
         byte[] json = JSON.writeValueAsString(header).getBytes(StandardCharsets.UTF_8);
@@ -58,11 +90,28 @@ public final class SafetensorsWriter {
                 if (data.length != e.elements()) {
                     throw new IllegalStateException("tensor " + e.name() + " has " + data.length + " floats, its shape needs " + e.elements());
                 }
-                ByteBuffer b = ByteBuffer.allocate(Float.BYTES * data.length).order(ByteOrder.LITTLE_ENDIAN);
-                b.asFloatBuffer().put(data);
-                writeFully(ch, b);
+                writeFully(ch, encode(e.name(), data, type));
             }
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(file); // a cut file would look like a model with missing tensors
+            throw e;
         }
+    }
+
+    private static ByteBuffer encode(String name, float[] data, StoredType type) {
+        ByteBuffer b = ByteBuffer.allocate(type.bytes * data.length).order(ByteOrder.LITTLE_ENDIAN);
+        if (type == StoredType.F32) {
+            b.asFloatBuffer().put(data);
+            return b;
+        }
+        for (int i = 0; i < data.length; i++) {
+            short half = Float.floatToFloat16(data[i]);
+            if (!Float.isFinite(Float.float16ToFloat(half))) {
+                throw new IllegalArgumentException("tensor " + name + " element " + i + " is " + data[i] + ": F16 holds finite values within ±65504");
+            }
+            b.putShort(2 * i, half);
+        }
+        return b;
     }
 
     private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {

@@ -15,15 +15,17 @@ public final class KvReport {
     }
 
     /**
-     * E.g. {@code prompt 1502 tok (reused 0) -> kept 182.0/layer | KV 1.15 MiB -> 0.14 MiB | prefill 612 ms (compress
-     * 3.1 ms) | decode 5 tok 40 ms}.
+     * E.g. {@code prompt 1502 tok (reused 0) -> kept 182.0/layer | KV 1.15 MiB -> 0.14 MiB (0.15 MiB allocated after
+     * decoding) | prefill 612 ms (compress 3.1 ms) | decode 5 tok 40 ms}.
      */
     public static String line(ChatResponse response) {
         ChunkKvChatResponseMetadata kv = metadata(response);
         int outputTokens = response.tokenUsage() == null ? 0 : response.tokenUsage().outputTokenCount();
         return String.format(Locale.ROOT,
-                "prompt %d tok (reused %d) -> kept %.1f/layer | KV %s -> %s | prefill %.0f ms (compress %.1f ms) | decode %d tok %.0f ms",
+                "prompt %d tok (reused %d) -> kept %.1f/layer | KV %s -> %s (%s allocated after decoding) | prefill %.0f ms"
+                        + " (compress %.1f ms) | decode %d tok %.0f ms",
                 kv.promptTokens(), kv.reusedTokens(), kv.keptTokens(), bytes(kv.kvBytesBefore()), bytes(kv.kvBytesAfter()),
+                bytes(kv.kvBytesAllocated()),
                 kv.prefillMillis(), kv.compressMillis(), outputTokens, kv.decodeMillis());
     }
 

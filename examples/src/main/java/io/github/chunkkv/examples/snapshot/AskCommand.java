@@ -70,9 +70,10 @@ public final class AskCommand implements Callable<Integer> {
             GenerationResult result = session.generate(questionTokens, GenerationOptions.maxTokens(NeedleFormat.MAX_ANSWER_TOKENS), TextListener.NONE);
             String answer = NeedleFormat.answer(result.text());
             String correct = expectedAnswer.map(e -> "correct=" + e.equals(answer) + " ").orElse("");
-            spec.commandLine().getOut().printf(Locale.ROOT, "ask %sanswer=\"%s\" load_ms=%.1f prefill_ms_saved=%.1f kv_bytes=%d kv_bytes_full=%d%n",
+            spec.commandLine().getOut().printf(Locale.ROOT, "ask %sanswer=\"%s\" load_ms=%.1f prefill_ms_saved=%.1f kv_bytes=%d kv_bytes_full=%d"
+                            + " kv_bytes_allocated=%d%n",
                     correct, answer.replace("\"", "\\\""), loadNanos / 1e6, prefillNanosSaved / 1e6, result.stats().kvBytesAfter(),
-                    positions * m.kvBytesPerPosition());
+                    positions * m.kvBytesPerPosition(), result.kvAllocatedBytes());
         }
         return ExitCodes.OK;
     }

@@ -41,7 +41,7 @@ class SnapshotAskCommandTest {
                 "What is the secret word for mapaz?"), ask.err());
         String line = ask.out().strip();
         assertFalse(line.contains("\n"), line);
-        assertTrue(line.matches("ask correct=(true|false) answer=\".*\" load_ms=[0-9.]+ prefill_ms_saved=[0-9.]+ kv_bytes=\\d+ kv_bytes_full=\\d+"), line);
+        assertTrue(line.matches("ask correct=(true|false) answer=\".*\" load_ms=[0-9.]+ prefill_ms_saved=[0-9.]+ kv_bytes=\\d+ kv_bytes_full=\\d+ kv_bytes_allocated=\\d+"), line);
 
         TestModels.Console unknown = new TestModels.Console();
         assertEquals(0, run(AskCommand.commandLine(), unknown, "--model", model.toString(), "--snapshot", snap.toString(), "--question",

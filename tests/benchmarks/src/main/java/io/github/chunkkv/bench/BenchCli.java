@@ -44,7 +44,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "bench", sortOptions = false,
         description = {"End-to-end benchmark: stock Jlama vs the ChunkKV path on the same model and prompt, in one run.",
                 "Ratios are stock time / ChunkKV time (above 1 = ChunkKV faster); predicted_speedup = "
-                        + "(weight_bytes + kv_bytes_full) / (weight_bytes + kv_bytes), kv_bytes_full being stock Jlama's cache. "
+                        + "(weight_bytes + kv_bytes_full) / (weight_bytes + kv_bytes), kv_bytes_full being stock Jlama's cache; "
+                        + "predicted_speedup_floor = jlama_decode / (floor + (jlama_decode - floor) * kv_bytes / kv_bytes_full), "
+                        + "floor being ChunkKV's decode ms/token over a 64-token cache, timed alongside each row. "
                         + "Ratios are reported, never asserted."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:measured", "2:bad arguments", "3:--model is not a usable Jlama model folder", "1:any other failure"})

@@ -6,6 +6,7 @@ import io.github.chunkkv.jlama.ChunkKvJlama;
 import io.github.chunkkv.jlama.ChunkKvModel;
 import io.github.chunkkv.jlama.CompressionStats;
 import io.github.chunkkv.jlama.KvSession;
+import io.github.chunkkv.jlama.Sampler;
 import io.github.chunkkv.jlama.StockJlamaSession;
 import io.github.chunkkv.jlama.WorkingTypes;
 import java.util.ArrayList;
@@ -25,7 +26,13 @@ final class EndToEndBenchmark {
     /** Untimed decode steps before the timed ones, per row. */
     static final int DECODE_WARMUP = 2;
     private static final int WARMUP_PROMPT = 256;
-    private static final int WARMUP_DECODE_TOKENS = 2;
+    /**
+     * Enough decode steps for the JIT to compile both decode paths: with 2, the first row's decode steps ran about
+     * 1.6x slower than the same steps of later rows (Q4 weights, measured).
+     */
+    private static final int WARMUP_DECODE_TOKENS = 32;
+    /** Prompt length of the decode floor: long enough to be a real cache, short enough that attention costs nothing. */
+    static final int FLOOR_CONTEXT = 64;
     private static final long PROMPT_SEED = 20250200299L;
 
     private final AbstractModel model;
@@ -56,8 +63,9 @@ final class EndToEndBenchmark {
     /** Compiles both paths (every configuration once) on a short prompt; the results are discarded. */
     void warmUp(BenchCli.Plan plan, Consumer<String> progress) {
         int length = Math.min(WARMUP_PROMPT, plan.minContext());
+        int steps = Math.min(WARMUP_DECODE_TOKENS, maxContext(0) - length); // at least the plan's decode tokens: it fits
         progress.accept("warming up the JIT on a " + length + "-token prompt");
-        for (ChunkKvConfig config : plan.configurations()) measure(prompt(length), config, WARMUP_DECODE_TOKENS);
+        for (ChunkKvConfig config : plan.configurations()) measure(prompt(length), config, steps);
     }
 
     /** Measures every context × configuration; each row is handed to {@code onRow} as soon as it is done. */
@@ -75,9 +83,15 @@ final class EndToEndBenchmark {
         return rows;
     }
 
+    /**
+     * One row. Its decode steps alternate between stock, ChunkKV and the decode floor (ChunkKV over the full cache of a
+     * {@value #FLOOR_CONTEXT}-token prompt, where a step costs the weights' matrix products and little else), so that
+     * load from other processes weighs on all three alike.
+     */
     private BenchRow measure(int[] prompt, ChunkKvConfig config, int decodeTokens) {
         System.gc(); // start each row with a clean heap so that collection of the previous row is not timed
-        try (StockJlamaSession stock = new StockJlamaSession(model); KvSession session = chunkKv.openSession(config)) {
+        try (StockJlamaSession stock = new StockJlamaSession(model); KvSession session = chunkKv.openSession(config);
+                KvSession floor = chunkKv.openSession(ChunkKvConfig.full())) {
             long t = System.nanoTime();
             int stockToken = stock.prefill(prompt);
             long stockPrefill = System.nanoTime() - t;
@@ -89,8 +103,10 @@ final class EndToEndBenchmark {
             boolean keepsAll = config.keepsEverything();
             float logitDiff = keepsAll ? maxAbsDiff(stock.logits(), logits) : Float.NaN;
 
+            int floorToken = Sampler.argmax(floor.prefill(Arrays.copyOf(prompt, Math.min(FLOOR_CONTEXT, prompt.length))));
             long[] stockSteps = new long[decodeTokens];
             long[] steps = new long[decodeTokens];
+            long[] floorSteps = new long[decodeTokens];
             for (int i = -DECODE_WARMUP; i < decodeTokens; i++) {
                 int fed = stockToken;
                 t = System.nanoTime();
@@ -100,15 +116,19 @@ final class EndToEndBenchmark {
                 logits = session.decode(fed);
                 long step = System.nanoTime() - t;
                 if (keepsAll) logitDiff = Math.max(logitDiff, maxAbsDiff(stock.logits(), logits));
+                t = System.nanoTime();
+                floorToken = Sampler.argmax(floor.decode(floorToken));
+                long floorStep = System.nanoTime() - t;
                 if (i >= 0) {
                     stockSteps[i] = stockStep;
                     steps[i] = step;
+                    floorSteps[i] = floorStep;
                 }
             }
             return new BenchRow(config.policy(), config.keepRatio(), config.reuseInterval(), config.recall(), session.kvPrecision(), prompt.length,
                     decodeTokens, prefill / 1e6, stats.compressNanos() / 1e6, stats.scoreNanos() / 1e6, medianMs(steps),
                     stockPrefill / 1e6, medianMs(stockSteps), stats.keptTotal(), session.rowsPromotedWhileDecoding(), stats.kvBytesAfter(), session.kvAllocatedBytes(),
-                    stockKvBytes(prompt.length), weightBytes, logitDiff);
+                    stockKvBytes(prompt.length), weightBytes, medianMs(floorSteps), logitDiff);
         }
     }
 
