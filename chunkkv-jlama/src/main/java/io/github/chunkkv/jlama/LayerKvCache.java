@@ -11,7 +11,8 @@ import java.util.Arrays;
  * {@link KvPrecision}.
  *
  * <p>Memory: a compression trims the arrays to exactly the kept rows; appending grows them by half their size plus
- * 16 rows, so between compressions {@link #allocatedBytes()} stays below 1.5 × {@link #bytes()} + 16 rows.
+ * 16 rows, so between compressions {@link #allocatedBytes()} stays below 1.5 × {@link #bytes()} + 16 rows, unless
+ * {@link #reserve} made room beforehand.
  */
 final class LayerKvCache {
     private final int rowStride;
@@ -145,6 +146,16 @@ final class LayerKvCache {
         for (int i = 0; i < count; i++) positions[i] = positions[slots[i]];
         size = count;
         trim();
+    }
+
+    /**
+     * Makes room for {@code rows} rows in total, allocating exactly that many when growing, so that appends up to it
+     * allocate nothing more (a bounded-memory prefill reserves its target plus one segment).
+     */
+    void reserve(int rows) {
+        if (rows <= positions.length) return;
+        this.rows.resize(rows);
+        positions = Arrays.copyOf(positions, rows);
     }
 
     /** Releases the capacity beyond the kept rows. */
