@@ -22,6 +22,7 @@ import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.axis.SymbolAxis;
 import org.jfree.chart.axis.ValueAxis;
+import org.jfree.chart.plot.CombinedDomainXYPlot;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.PaintScale;
@@ -29,6 +30,7 @@ import org.jfree.chart.renderer.xy.XYBlockRenderer;
 import org.jfree.chart.renderer.xy.XYErrorRenderer;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.chart.title.PaintScaleLegend;
+import org.jfree.chart.title.TextTitle;
 import org.jfree.chart.ui.RectangleEdge;
 import org.jfree.data.xy.DefaultXYZDataset;
 import org.jfree.data.xy.XYSeries;
@@ -108,6 +110,37 @@ public final class Charts {
         save(file, chart);
     }
 
+    /**
+     * Panels stacked over one shared x axis of context lengths (log scale, base 2), one line per series in each:
+     * {@code panels} maps each panel's y label to its series (points as {x, y} pairs, in order); {@code note} is shown
+     * under the title (e.g. where a series stops and why). Each y axis is logarithmic, since the values span decades.
+     */
+    public static void overContextLength(Path file, String title, String note, Map<String, Map<String, List<double[]>>> panels) {
+        LogAxis contexts = new LogAxis("context length (tokens)");
+        contexts.setBase(2);
+        contexts.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
+        contexts.setNumberFormatOverride(new DecimalFormat("0"));
+        CombinedDomainXYPlot combined = new CombinedDomainXYPlot(contexts);
+        panels.forEach((yLabel, lines) -> {
+            XYSeriesCollection data = new XYSeriesCollection();
+            lines.forEach((name, points) -> {
+                XYSeries series = new XYSeries(name);
+                points.forEach(p -> series.add(p[0], p[1]));
+                data.addSeries(series);
+            });
+            LogAxis y = new LogAxis(yLabel);
+            y.setNumberFormatOverride(new DecimalFormat("0.###"));
+            XYPlot plot = new XYPlot(data, null, y, new XYLineAndShapeRenderer(true, true));
+            stylePlot(plot, (XYLineAndShapeRenderer) plot.getRenderer());
+            combined.add(plot);
+        });
+        combined.setGap(12);
+        JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, combined, true);
+        chart.addSubtitle(new TextTitle(note));
+        chart.setBackgroundPaint(Color.WHITE);
+        save(file, chart, HEIGHT * panels.size() * 2 / 3);
+    }
+
     /** Depth × context-length heatmap of one policy at one budget and task; colour = accuracy. */
     public static void niahHeatmap(Path file, List<NiahCell> cells, String policy, int budget, String task) {
         List<NiahCell> mine = cells.stream().filter(c -> c.policy().equals(policy) && c.budget() == budget && c.task().equals(task)).toList();
@@ -182,7 +215,11 @@ public final class Charts {
 
     /** White background, grey grid, thick lines, each policy in its fixed colour. */
     private static void style(JFreeChart chart, XYLineAndShapeRenderer renderer) {
-        XYPlot plot = chart.getXYPlot();
+        stylePlot(chart.getXYPlot(), renderer);
+        chart.setBackgroundPaint(Color.WHITE);
+    }
+
+    private static void stylePlot(XYPlot plot, XYLineAndShapeRenderer renderer) {
         plot.setBackgroundPaint(Color.WHITE);
         plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
@@ -192,7 +229,6 @@ public final class Charts {
             if (color != null) renderer.setSeriesPaint(i, color);
         }
         plot.setRenderer(renderer);
-        chart.setBackgroundPaint(Color.WHITE);
     }
 
     private static Path sibling(Path file, String suffix) {
@@ -201,9 +237,13 @@ public final class Charts {
     }
 
     private static void save(Path file, JFreeChart chart) {
+        save(file, chart, HEIGHT);
+    }
+
+    private static void save(Path file, JFreeChart chart, int height) {
         try {
             if (file.getParent() != null) Files.createDirectories(file.getParent());
-            ChartUtils.saveChartAsPNG(file.toFile(), chart, WIDTH, HEIGHT);
+            ChartUtils.saveChartAsPNG(file.toFile(), chart, WIDTH, height);
         } catch (IOException e) {
             throw new UncheckedIOException("could not write chart " + file, e);
         }
