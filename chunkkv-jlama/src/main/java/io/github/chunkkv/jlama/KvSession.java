@@ -266,8 +266,8 @@ public final class KvSession implements AutoCloseable {
     }
 
     /**
-     * Decode-time recall: promotes the cold chunks a decode step's queries may attend to into the layer's hot cache,
-     * before the step's rows are appended and attend (no-op without decode-time recall).
+     * Decode-time recall: promotes the cold chunks a decode step's (or a prefill segment's batch of) queries may attend
+     * to into the layer's hot cache, before the rows are appended and attend (no-op without decode-time recall).
      */
     void promoteForDecoding(int layer, float[] q, int rows) {
         if (decodeRecall != null) decodeRecall.beforeAttention(position, layer, q, rows, caches[layer], cold);

@@ -112,14 +112,14 @@ final class LayerKvCache {
 
     /**
      * Inserts rows (positions ascending, none already cached) among the cached rows so that rows stay in position
-     * order: recalled rows return to where they were.
+     * order: recalled rows return to where they were. The room left for appends stays (a reservation is kept).
      */
     void merge(float[] k, float[] v, int[] rowPositions) {
         int added = rowPositions.length;
         if (added == 0) return;
-        int total = size + added;
-        KvRows merged = KvRows.create(rows.precision(), rowStride, rows.headSize, total);
-        int[] mp = new int[total];
+        int total = size + added, capacity = total + positions.length - size;
+        KvRows merged = KvRows.create(rows.precision(), rowStride, rows.headSize, capacity);
+        int[] mp = new int[capacity];
         for (int out = 0, a = 0, b = 0; out < total; out++) {
             boolean fromCache = b == added || (a < size && positions[a] < rowPositions[b]);
             if (fromCache) {

@@ -99,7 +99,8 @@ class SegmentedPrefillTest {
     /**
      * After every segment each layer holds at most the target of the positions seen (allocated = used; the first
      * compression keeps what compress-once keeps, whose chunk rounding may exceed the target), and while a segment
-     * runs at most what the previous compression kept plus the segment: the prefill's peak.
+     * runs at most what the previous compression kept plus the segment, plus with recall the chunks its batch may
+     * promote (one batch here): the prefill's peak.
      */
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"chunkkv:budget=48,chunk=4,window=8,segment=64", "snapkv:keep=0.1,window=8,segment=40",
@@ -119,7 +120,7 @@ class SegmentedPrefillTest {
                     int rows = s.cachedRows(l);
                     if (first != null) assertEquals(first.cachedRows(l), rows, "layer " + l + ": the first compression is compress-once");
                     else assertTrue(rows <= config.segmentTarget(end), "layer " + l + " after " + end + ": " + rows);
-                    bound += (previous[l] + segment) * rowBytes;
+                    bound += (previous[l] + segment + config.promote() * config.chunkSize()) * rowBytes;
                     previous[l] = rows;
                 }
                 assertEquals(s.kvBytes(), s.kvAllocatedBytes(), "allocated = used after " + end);
@@ -144,8 +145,7 @@ class SegmentedPrefillTest {
     void evictedRowsGoToTheColdTierAndTheColdFileIsDeletedOnClose() {
         ChunkKvConfig config = ChunkKvConfig.parse("chunkkv:keep=0.1,chunk=4,window=8,recall=disk,segment=64");
         try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), config)) {
-            KvSession s = m.openSession();
-            s.prefill(PROMPT);
+            KvSession s = prefilled(m, PROMPT.length);
             int[] turn2 = new Random(8).ints(100, 3, spec.vocab()).toArray();
             s.prefill(turn2);
             int total = PROMPT.length + turn2.length;
@@ -172,8 +172,7 @@ class SegmentedPrefillTest {
     void withoutRecallEvictedRowsAreDropped() {
         ChunkKvConfig config = ChunkKvConfig.parse("snapkv:budget=40,window=8,segment=64");
         try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), config)) {
-            KvSession s = m.openSession();
-            s.prefill(PROMPT);
+            KvSession s = prefilled(m, PROMPT.length);
             for (int l = 0; l < spec.layers(); l++) {
                 assertEquals(0, s.coldRows(l));
                 assertEquals(40, s.cachedRows(l));
