@@ -5,11 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.chunkkv.cli.ExitCodes;
-import io.github.chunkkv.convert.RandomLlamaWriter;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -20,8 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** {@code bench --scaling} end to end on a tiny random model: the series, the CSV and the chart; never timings. */
 class ScalingBenchTest {
-    private static final RandomLlamaWriter.Shape TINY = new RandomLlamaWriter.Shape(2, 64, 4, 2, 128, 256, 160);
-    private static final long ROW_BYTES = 2L * TINY.layers() * TINY.kvDim() * Float.BYTES; // K and V of one position, all layers
+    private static final long ROW_BYTES = 2L * BenchCliRuns.TINY.layers() * BenchCliRuns.TINY.kvDim() * Float.BYTES; // K+V of a position
 
     @TempDir
     static Path dir;
@@ -29,22 +24,13 @@ class ScalingBenchTest {
 
     @BeforeAll
     static void writeModel() {
-        model = RandomLlamaWriter.write(TINY, dir.resolve("model"), 1);
-    }
-
-    private record Run(int status, String out, String err) {}
-
-    private static Run run(String... args) {
-        var out = new ByteArrayOutputStream();
-        var err = new ByteArrayOutputStream();
-        int status = BenchCli.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
-        return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        model = BenchCliRuns.writeTinyModel(dir);
     }
 
     @Test
     void measuresEverySeriesAtEveryContextAndWritesTheCsvAndTheChart() throws Exception {
         Path chart = dir.resolve("out").resolve("scaling.png");
-        Run r = run("--scaling", "--model", model.toString(), "--contexts", "128,64", "--stock-max-context", "64", "--segment", "32",
+        BenchCliRuns.Run r = BenchCliRuns.run("--scaling", "--model", model.toString(), "--contexts", "128,64", "--stock-max-context", "64", "--segment", "32",
                 "--decode-tokens", "2", "--chart", chart.toString());
         assertEquals(ExitCodes.OK, r.status(), r.err());
 
@@ -76,7 +62,7 @@ class ScalingBenchTest {
 
     @Test
     void aSegmentBelowTheWindowIsRefusedBeforeAnyModelIsBuilt() {
-        Run r = run("--scaling", "--model", dir.resolve("absent").toString(), "--segment", "8");
+        BenchCliRuns.Run r = BenchCliRuns.run("--scaling", "--model", dir.resolve("absent").toString(), "--segment", "8");
         assertEquals(ExitCodes.USAGE, r.status(), r.err());
         assertTrue(r.err().contains("--segment: segment must be 0 (compress once per prefill) or in [window = 32"), r.err());
         assertFalse(Files.exists(dir.resolve("scaling.png")));
