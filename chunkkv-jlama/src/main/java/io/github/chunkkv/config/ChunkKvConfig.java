@@ -239,8 +239,9 @@ public final class ChunkKvConfig {
 
     /**
      * Bounded-memory prefill ({@code segment}): a prefill runs in segments of this many tokens and the whole hot cache
-     * is compressed after each, so it never holds more than its target plus one segment of rows; 0 when a prefill is
-     * compressed once, at its end. See {@link #segmentTarget(int)}.
+     * is compressed after each, so it never holds more than its target plus one segment of rows (plus, with recall,
+     * the cold chunks each batch promotes instead of recalling the cold tier wholesale); 0 when a prefill is compressed
+     * once, at its end. See {@link #segmentTarget(int)}.
      */
     public int segment() {
         return segment;

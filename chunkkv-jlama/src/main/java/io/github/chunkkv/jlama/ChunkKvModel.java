@@ -353,7 +353,7 @@ public final class ChunkKvModel implements Generator {
      * by the segment's own last {@code window} queries: the only queries at hand (observing earlier ones again would
      * mean keeping or recomputing them, the cost segments avoid), and the latest text is what the next segment reads
      * on from. Cold rows are not recalled before a prefill, which would bring the whole context back into memory at
-     * once; decode-time recall ({@code promote}) brings back the chunks the answer attends to.
+     * once; each batch promotes the cold chunks its queries would attend to instead ({@code promote}, as decode steps do).
      *
      * <p>While the hot cache still holds every position seen, the session's own policy sizes it (that is the target
      * of the positions seen, a ratio's chunk rounding included), so a prefill that fits one segment is compressed

@@ -22,8 +22,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * its query would attend to. With a decoding cap, decoding re-selects down to {@code cap} rows whenever a layer
  * exceeds {@code cap + slack}. With {@code segment=N} a prefill runs in segments of N tokens and the whole hot cache is
  * compressed after each, so it never holds more than its target plus one segment; cold rows are then not recalled
- * before a prefill (see {@link ChunkKvConfig#segment()}). Close a session to free its memory (and delete its cold-tier
- * file).
+ * wholesale before a prefill, its batches promote cold chunks as decode steps do (see {@link ChunkKvConfig#segment()}).
+ * Close a session to free its memory (and delete its cold-tier file).
  *
  * <p>For one caller at a time: its owner {@link ChunkKvModel} serializes every model call under the model's
  * {@link ModelLock}, and {@link #generate} takes that lock once per token, so generations on different sessions

@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import javax.imageio.ImageIO;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,16 +18,11 @@ class ScalingBenchTest {
     private static final long ROW_BYTES = 2L * BenchCliRuns.TINY.layers() * BenchCliRuns.TINY.kvDim() * Float.BYTES; // K+V of a position
 
     @TempDir
-    static Path dir;
-    private static Path model;
-
-    @BeforeAll
-    static void writeModel() {
-        model = BenchCliRuns.writeTinyModel(dir);
-    }
+    Path dir;
 
     @Test
     void measuresEverySeriesAtEveryContextAndWritesTheCsvAndTheChart() throws Exception {
+        Path model = BenchCliRuns.writeTinyModel(dir);
         Path chart = dir.resolve("out").resolve("scaling.png");
         BenchCliRuns.Run r = BenchCliRuns.run("--scaling", "--model", model.toString(), "--contexts", "128,64", "--stock-max-context", "64", "--segment", "32",
                 "--decode-tokens", "2", "--chart", chart.toString());

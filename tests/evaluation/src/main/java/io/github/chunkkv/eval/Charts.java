@@ -20,6 +20,7 @@ import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.axis.NumberTickUnit;
 import org.jfree.chart.axis.SymbolAxis;
 import org.jfree.chart.axis.ValueAxis;
 import org.jfree.chart.plot.CombinedDomainXYPlot;
@@ -42,6 +43,9 @@ import org.jfree.data.xy.YIntervalSeriesCollection;
 public final class Charts {
     private static final int WIDTH = 900, HEIGHT = 560;
     /** One fixed colour per policy, so every chart reads the same; other series get JFreeChart's defaults. */
+    /** Colours of series that are not policies (e.g. configurations of one policy), in order. */
+    private static final Color[] SERIES_COLORS = {new Color(0xff7f0e), Color.BLACK, new Color(0x1f77b4), new Color(0xd62728),
+            new Color(0x2ca02c), new Color(0x9467bd), new Color(0x8c564b), Color.GRAY};
     private static final Map<String, Color> POLICY_COLORS = Map.of(
             "full", Color.BLACK, "chunkkv", new Color(0xd62728), "snapkv", new Color(0x1f77b4), "pyramidkv", new Color(0x9467bd),
             "h2o", new Color(0xff7f0e), "streamingllm", new Color(0x2ca02c), "random", Color.GRAY);
@@ -113,32 +117,40 @@ public final class Charts {
     /**
      * Panels stacked over one shared x axis of context lengths (log scale, base 2), one line per series in each:
      * {@code panels} maps each panel's y label to its series (points as {x, y} pairs, in order); {@code note} is shown
-     * under the title (e.g. where a series stops and why). Each y axis is logarithmic, since the values span decades.
+     * under the title (e.g. where a series stops and why). Each y axis is logarithmic (base 2), since the values span
+     * decades; a series has the same colour in every panel and one legend entry.
      */
     public static void overContextLength(Path file, String title, String note, Map<String, Map<String, List<double[]>>> panels) {
-        LogAxis contexts = new LogAxis("context length (tokens)");
-        contexts.setBase(2);
-        contexts.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
-        contexts.setNumberFormatOverride(new DecimalFormat("0"));
-        CombinedDomainXYPlot combined = new CombinedDomainXYPlot(contexts);
+        CombinedDomainXYPlot combined = new CombinedDomainXYPlot(powersOfTwo("context length (tokens)"));
+        List<String> names = panels.values().stream().flatMap(lines -> lines.keySet().stream()).distinct().toList();
         panels.forEach((yLabel, lines) -> {
             XYSeriesCollection data = new XYSeriesCollection();
+            XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
             lines.forEach((name, points) -> {
                 XYSeries series = new XYSeries(name);
                 points.forEach(p -> series.add(p[0], p[1]));
                 data.addSeries(series);
+                renderer.setSeriesPaint(data.getSeriesCount() - 1, SERIES_COLORS[names.indexOf(name) % SERIES_COLORS.length]);
             });
-            LogAxis y = new LogAxis(yLabel);
-            y.setNumberFormatOverride(new DecimalFormat("0.###"));
-            XYPlot plot = new XYPlot(data, null, y, new XYLineAndShapeRenderer(true, true));
-            stylePlot(plot, (XYLineAndShapeRenderer) plot.getRenderer());
+            XYPlot plot = new XYPlot(data, null, powersOfTwo(yLabel), renderer);
+            stylePlot(plot, renderer);
             combined.add(plot);
         });
         combined.setGap(12);
+        combined.setFixedLegendItems(((XYPlot) combined.getSubplots().get(0)).getLegendItems());
         JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, combined, true);
         chart.addSubtitle(new TextTitle(note));
         chart.setBackgroundPaint(Color.WHITE);
         save(file, chart, HEIGHT * panels.size() * 2 / 3);
+    }
+
+    /** A logarithmic axis with a tick at every power of two, labelled as plain numbers (0.5, 1, 2, ... 1024). */
+    private static LogAxis powersOfTwo(String label) {
+        LogAxis axis = new LogAxis(label);
+        axis.setBase(2);
+        axis.setTickUnit(new NumberTickUnit(1));
+        axis.setNumberFormatOverride(new DecimalFormat("0.###"));
+        return axis;
     }
 
     /** Depth × context-length heatmap of one policy at one budget and task; colour = accuracy. */
