@@ -364,7 +364,7 @@ public final class ChunkKvModel implements Generator {
     private float[] prefillInSegmentsLocked(KvSession s, int[] tokens) {
         ChunkKvConfig config = s.config();
         int layers = c.numberOfLayers, segment = config.segment(), end = s.position() + tokens.length;
-        long coldBefore = s.coldRowsTotal(), rowBytes = s.cache(0).bytesPerRow();
+        long coldBefore = s.coldRowsTotal(), promotedBefore = s.rowsPromotedWhileDecoding(), rowBytes = s.cache(0).bytesPerRow();
         CompressionStats stats = null;
         float[] logits = null;
         for (int from = 0; from < tokens.length; from += segment) {
@@ -401,8 +401,9 @@ public final class ChunkKvModel implements Generator {
             CompressionStats segmentStats = plan.stats(part.length, kept, before, s.kvBytes(), System.nanoTime() - start);
             stats = stats == null ? segmentStats : stats.followedBy(segmentStats);
         }
+        long promoted = s.rowsPromotedWhileDecoding() - promotedBefore; // by this prefill's batches (counted until endPrefill)
         s.endPrefill(stats, logits);
-        if (s.coldTier() != null) s.recordReselection(coldBefore, 0, stats.compressNanos());
+        if (s.coldTier() != null) s.recordReselection(coldBefore, promoted, stats.compressNanos());
         return logits;
     }
 

@@ -139,7 +139,8 @@ class SegmentedPrefillTest {
 
     /**
      * With recall, every segment demotes what it evicts, so hot and cold rows together are the whole context; a later
-     * turn is segmented too and recalls nothing wholesale; the cold file is gone once the session closes.
+     * turn is segmented too and recalls nothing wholesale: only the chunks its batches promote come back, and the
+     * stats count every row that was cold and is hot again; the cold file is gone once the session closes.
      */
     @Test
     void evictedRowsGoToTheColdTierAndTheColdFileIsDeletedOnClose() {
@@ -147,7 +148,14 @@ class SegmentedPrefillTest {
         try (ChunkKvModel m = ChunkKvJlama.wrap(LLAMA.model(), config)) {
             KvSession s = prefilled(m, PROMPT.length);
             int[] turn2 = new Random(8).ints(100, 3, spec.vocab()).toArray();
+            int[][] coldBefore = new int[spec.layers()][];
+            for (int l = 0; l < spec.layers(); l++) coldBefore[l] = s.coldPositions(l);
             s.prefill(turn2);
+            long backInHot = 0;
+            for (int l = 0; l < spec.layers(); l++) {
+                int[] hot = s.cachedPositions(l);
+                backInHot += Arrays.stream(coldBefore[l]).filter(p -> Arrays.binarySearch(hot, p) >= 0).count();
+            }
             int total = PROMPT.length + turn2.length;
             for (int l = 0; l < spec.layers(); l++) {
                 int[] all = IntStream.concat(Arrays.stream(s.cachedPositions(l)), Arrays.stream(s.coldPositions(l))).sorted().toArray();
@@ -156,7 +164,8 @@ class SegmentedPrefillTest {
             }
             assertTrue(s.lastStats().cachedBefore() <= config.segmentTarget(total - 36) + 64, "turn 2 did not recall every cold row");
             RecallStats recall = s.lastRecallStats();
-            assertEquals(0, recall.promoted(), "nothing is recalled wholesale");
+            assertTrue(recall.promoted() >= backInHot, "promoted " + recall.promoted() + " counts the " + backInHot + " rows hot again");
+            assertTrue(recall.promoted() < recall.coldRows() / 2, "nothing is recalled wholesale: promoted " + recall.promoted());
             assertTrue(recall.demoted() > 0, "turn 2 demoted rows");
             s.decode(5); // decode-time recall reads the cold tier
             Path file = ((DiskColdTier) s.coldTier()).path();
