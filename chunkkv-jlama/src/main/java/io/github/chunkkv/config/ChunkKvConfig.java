@@ -42,6 +42,8 @@ public final class ChunkKvConfig {
     public static final int DEFAULT_PROMOTE = 1;
     /** Upper bound of {@code promote}. */
     public static final int MAX_PROMOTE = 64;
+    /** Upper bound of {@code segment}. */
+    public static final int MAX_SEGMENT = MAX_POSITIONS;
 
     private final String policy;
     private final String scorer; // null: the policy's own
@@ -59,6 +61,7 @@ public final class ChunkKvConfig {
     private final Probe probe;
     private final KvPrecision kv; // null: the model's working memory type
     private final Integer promote; // null: DEFAULT_PROMOTE with recall, else 0
+    private final int segment; // 0: every prefill is compressed once, at its end
 
     private ChunkKvConfig(Builder b) {
         this.policy = b.policy;
@@ -77,6 +80,7 @@ public final class ChunkKvConfig {
         this.probe = b.probe;
         this.kv = b.kv;
         this.promote = b.promote;
+        this.segment = b.segment;
     }
 
     /** Full KV cache: nothing is ever evicted. */
@@ -101,7 +105,7 @@ public final class ChunkKvConfig {
 
     /**
      * Parses {@code name[:key=value,...]}; keys: keep, budget, chunk, window, pool, reuse, sinks, seed, scorer, recall, cap,
-     * slack, probe, kv, promote.
+     * slack, probe, kv, promote, segment.
      * Applies the same validation as the builder.
      */
     public static ChunkKvConfig parse(String spec) {
@@ -233,12 +237,38 @@ public final class ChunkKvConfig {
         return probe;
     }
 
+    /**
+     * Bounded-memory prefill ({@code segment}): a prefill runs in segments of this many tokens and the whole hot cache
+     * is compressed after each, so it never holds more than its target plus one segment of rows (plus, with recall,
+     * the cold chunks each batch promotes instead of recalling the cold tier wholesale); 0 when a prefill is compressed
+     * once, at its end. See {@link #segmentTarget(int)}.
+     */
+    public int segment() {
+        return segment;
+    }
+
+    /**
+     * The rows a segmented prefill compresses the hot cache to once {@code positions} tokens have been seen: the
+     * budget, or with a keep ratio the window plus that ratio of the other positions seen so far (a streaming prompt's
+     * length is unknown until its end, so the ratio applies to what has been read). Selectors round it as they round
+     * any budget (ChunkKV keeps whole chunks); the first compression, before anything was evicted, is the policy's
+     * own, exactly as without segments.
+     */
+    public int segmentTarget(int positions) {
+        return usesRatio() ? window + keptOutsideWindow(positions) : budget;
+    }
+
     /** This configuration with the cache sized by a token budget instead: what the decoding cap selects with. */
     public ChunkKvConfig withBudget(int budget) {
         Builder b = copy();
         b.keepRatio = null;
         b.budget = budget;
         return b.build();
+    }
+
+    /** This configuration with prefills in segments of {@code segment} tokens (0: compressed once at their end). */
+    public ChunkKvConfig withSegment(int segment) {
+        return copy().segment(segment).build();
     }
 
     /** This configuration with evicted rows going to {@code recall}. */
@@ -265,6 +295,7 @@ public final class ChunkKvConfig {
         b.probe = probe;
         b.kv = kv;
         b.promote = promote;
+        b.segment = segment;
         return b;
     }
 
@@ -302,6 +333,7 @@ public final class ChunkKvConfig {
         }
         if (probe != Probe.NONE) p.put("probe", probe.specName());
         if (kv != null) p.put("kv", kv.specName());
+        if (segment > 0) p.put("segment", Integer.toString(segment));
         StringBuilder sb = new StringBuilder(policy).append(':');
         p.forEach((k, v) -> sb.append(k).append('=').append(v).append(','));
         return sb.substring(0, sb.length() - 1);
@@ -344,6 +376,7 @@ public final class ChunkKvConfig {
         private Probe probe = Probe.NONE;
         private KvPrecision kv;
         private Integer promote;
+        private int segment;
 
         private Builder(String policy) {
             Objects.requireNonNull(policy, () -> "policy must be one of " + String.join(", ", PolicyRegistry.names()));
@@ -446,6 +479,16 @@ public final class ChunkKvConfig {
             return this;
         }
 
+        /**
+         * Prefills in segments of this many tokens, compressing the whole hot cache after each; in [window,
+         * {@value #MAX_SEGMENT}], or 0 (the default) to compress once at the end of each prefill. Not for {@code full}
+         * nor with {@code probe=repeat}.
+         */
+        public Builder segment(int segment) {
+            this.segment = segment;
+            return this;
+        }
+
         private void set(String key, String value) {
             switch (key) {
                 case "scorer" -> scorer(value);
@@ -463,15 +506,17 @@ public final class ChunkKvConfig {
                 case "probe" -> probe(Probe.fromName(value));
                 case "kv" -> kv(KvPrecision.fromName(value));
                 case "promote" -> promote(parseInt(key, value));
+                case "segment" -> segment(parseInt(key, value));
                 default -> throw new IllegalArgumentException("unknown policy spec parameter '" + key
-                        + "'; allowed: keep, budget, chunk, window, pool, reuse, sinks, seed, scorer, recall, cap, slack, probe, kv, promote");
+                        + "'; allowed: keep, budget, chunk, window, pool, reuse, sinks, seed, scorer, recall, cap, slack, probe, kv, promote, segment");
             }
         }
 
         /**
          * Validates every parameter and returns the immutable configuration.
          * @throws IllegalArgumentException naming the first parameter out of its range, or a combination that is not
-         * allowed (keep with budget, cap with full, slack without cap, scorer with a policy that does not score)
+         * allowed (keep with budget, cap or segment with full, slack without cap, scorer with a policy that does not score,
+         * segment with probe=repeat)
          */
         public ChunkKvConfig build() {
             if (keepRatio != null && budget != null) {
@@ -506,8 +551,25 @@ public final class ChunkKvConfig {
             if (promote != null && promote > 0 && recall == Recall.OFF) {
                 throw new IllegalArgumentException("promote needs recall=ram or recall=disk (without recall nothing stays to promote), got promote=" + promote);
             }
+            if (segment != 0) checkSegment();
             if (scorer != null) checkScorer();
             return new ChunkKvConfig(this);
+        }
+
+        private void checkSegment() {
+            if (policy.equals(PolicyRegistry.FULL)) {
+                throw new IllegalArgumentException("segment applies only to policies that evict; " + PolicyRegistry.FULL
+                        + " keeps every position, so its memory cannot be bounded");
+            }
+            if (segment < window || segment > MAX_SEGMENT) {
+                // A segment shorter than the window could not fill the observation window that scores its compression.
+                throw new IllegalArgumentException("segment must be 0 (compress once per prefill) or in [window = " + window + ", "
+                        + MAX_SEGMENT + "], got " + segment);
+            }
+            if (probe == Probe.REPEAT) {
+                throw new IllegalArgumentException("segment cannot be combined with probe=repeat: the probe re-reads the whole prompt, "
+                        + "which a bounded-memory prefill never holds at once");
+            }
         }
 
         private void checkScorer() {

@@ -12,6 +12,7 @@ import com.github.tjake.jlama.tensor.AbstractTensor;
 import io.github.chunkkv.config.ChunkKvConfig;
 import io.github.chunkkv.config.Probe;
 import io.github.chunkkv.config.KvPrecision;
+import io.github.chunkkv.policy.CompressionPolicy;
 import io.github.chunkkv.policy.PolicyRegistry;
 import io.github.chunkkv.simd.Kernels;
 import java.io.ByteArrayOutputStream;
@@ -297,6 +298,7 @@ public final class ChunkKvModel implements Generator {
     }
 
     private float[] prefillLocked(KvSession s, int[] tokens) {
+        if (s.config().segment() > 0 && !s.config().keepsEverything()) return prefillInSegmentsLocked(s, tokens);
         long start = System.nanoTime();
         // With recall the new tokens attend over the whole context: cold rows come back before the forward pass.
         int[][] wereCold = s.coldTier() == null ? null : s.recallColdRows();
@@ -345,6 +347,71 @@ public final class ChunkKvModel implements Generator {
                 : plan.stats(tokens.length, kept, before, s.kvBytes(), allocated, elapsed);
         s.endPrefill(stats, logits);
         if (wereCold != null) s.recordPrefillReselection(wereCold, recallNanos + stats.compressNanos());
+        return logits;
+    }
+
+    /**
+     * Bounded-memory prefill ({@code segment=N}): the tokens run in segments of N, and after each segment every layer's
+     * whole hot cache (earlier turns included) is compressed to {@link ChunkKvConfig#segmentTarget} of the positions
+     * seen so far, so a layer never holds more than that target plus one segment of rows. Each compression is observed
+     * by the segment's own last {@code window} queries: the only queries at hand (observing earlier ones again would
+     * mean keeping or recomputing them, the cost segments avoid), and the latest text is what the next segment reads
+     * on from. Cold rows are not recalled before a prefill, which would bring the whole context back into memory at
+     * once; each batch promotes the cold chunks its queries would attend to instead ({@code promote}, as decode steps do).
+     *
+     * <p>While the hot cache still holds every position seen, the session's own policy sizes it (that is the target
+     * of the positions seen, a ratio's chunk rounding included), so a prefill that fits one segment is compressed
+     * exactly as without segments; after the first eviction a ratio of the cache would shrink old rows again at every
+     * segment, so the target is given as a budget. A failure leaves the session at the end of the last complete
+     * segment.
+     */
+    private float[] prefillInSegmentsLocked(KvSession s, int[] tokens) {
+        ChunkKvConfig config = s.config();
+        int layers = c.numberOfLayers, segment = config.segment(), end = s.position() + tokens.length;
+        long coldBefore = s.coldRowsTotal(), promotedBefore = s.rowsPromotedWhileDecoding(), rowBytes = s.cache(0).bytesPerRow();
+        CompressionStats stats = null;
+        float[] logits = null;
+        for (int from = 0; from < tokens.length; from += segment) {
+            long start = System.nanoTime();
+            int[] part = Arrays.copyOfRange(tokens, from, Math.min(tokens.length, from + segment));
+            int at = s.position();
+            CompressionPolicy policy = s.holdsEveryPosition() ? s.policy()
+                    : PolicyRegistry.create(config.withBudget(config.segmentTarget(at + part.length)), layers);
+            int[] sizesAtEnd = new int[layers];
+            for (int l = 0; l < layers; l++) {
+                sizesAtEnd[l] = s.cachedRows(l) + part.length;
+                s.cache(l).reserve(sizesAtEnd[l]); // exactly: the growth slack of appends would exceed the bound
+            }
+            PrefillPlan plan = new PrefillPlan(policy, kernels, at + part.length, part.length, 0, sizesAtEnd, new int[layers], s.coldTier(),
+                    c.numberOfHeads, c.numberOfKeyValueHeads, c.headSize);
+            s.beginPrefill(plan);
+            try {
+                AbstractTensor output = forwardBatches(s, part, at);
+                if (at + part.length == end) logits = logitsOfLastRow(output);
+                else output.close();
+            } catch (RuntimeException | Error e) {
+                s.truncate(at);
+                s.beginPrefill(null);
+                throw e;
+            }
+            s.advance(part);
+            s.endSegment();
+            boolean last = at + part.length == end;
+            int[] kept = new int[layers];
+            long[] allocated = new long[layers];
+            long before = 0;
+            for (int l = 0; l < layers; l++) {
+                if (last) s.cache(l).trim(); // the next segment's reserve is no longer needed: end trimmed like any prefill
+                kept[l] = s.cachedRows(l);
+                allocated[l] = s.cache(l).allocatedBytes();
+                before += rowBytes * plan.cachedBefore(l);
+            }
+            CompressionStats segmentStats = plan.stats(part.length, kept, before, s.kvBytes(), allocated, System.nanoTime() - start);
+            stats = stats == null ? segmentStats : stats.followedBy(segmentStats);
+        }
+        long promoted = s.rowsPromotedWhileDecoding() - promotedBefore; // by this prefill's batches (counted until endPrefill)
+        s.endPrefill(stats, logits);
+        if (s.coldTier() != null) s.recordReselection(coldBefore, promoted, stats.compressNanos());
         return logits;
     }
 

@@ -96,7 +96,9 @@ final class CompressedAttention extends CausalSelfAttention {
         }
 
         PrefillPlan plan = session.prefillPlan();
-        if (plan == null) session.promoteForDecoding(layer, q, rows); // a prefill recalls every cold row instead
+        // A prefill recalls every cold row before it starts, except a segmented one, which would hold the whole context
+        // again: its batches, like decode steps, promote only the cold chunks their queries would attend to.
+        if (plan == null || session.config().segment() > 0) session.promoteForDecoding(layer, q, rows);
         int firstSlot = cache.size();
         cache.append(k, v, rows, startPosition);
         if (plan != null) plan.observe(layer, startPosition, rows, q, qLength);

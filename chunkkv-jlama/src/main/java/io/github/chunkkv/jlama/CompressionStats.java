@@ -3,7 +3,8 @@ package io.github.chunkkv.jlama;
 import java.util.Arrays;
 
 /**
- * What one prefill cost and what its compression kept.
+ * What one prefill cost and what its compression kept. For a prefill in segments ({@code segment=N}) the "before"
+ * values are the largest over its segments (the peak the hot cache reached) and the times are summed.
  *
  * @param promptTokens tokens prefilled by this call
  * @param cachedBefore cache rows per layer just before compression (earlier turns' kept rows + this prompt)
@@ -32,6 +33,13 @@ public record CompressionStats(
     /** Time spent compressing: scoring + selection + compaction. */
     public long compressNanos() {
         return scoreNanos + selectNanos + compactNanos;
+    }
+
+    /** The stats of a segmented prefill so far, followed by those of its next segment. */
+    CompressionStats followedBy(CompressionStats next) {
+        return new CompressionStats(promptTokens + next.promptTokens, Math.max(cachedBefore, next.cachedBefore), next.keptPerLayer,
+                Math.max(kvBytesBefore, next.kvBytesBefore), next.kvBytesAfter, next.kvAllocatedPerLayer, scoreNanos + next.scoreNanos,
+                selectNanos + next.selectNanos, compactNanos + next.compactNanos, prefillNanos + next.prefillNanos);
     }
 
     /** Kept rows summed over layers. */

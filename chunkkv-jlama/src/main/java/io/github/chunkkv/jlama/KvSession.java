@@ -20,7 +20,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * the hot rows over the whole context (no rows protected): promote what the new question needs, demote the rest.
  * Decoding reads only hot rows; with decode-time recall ({@code promote > 0}) each step first promotes the cold chunks
  * its query would attend to. With a decoding cap, decoding re-selects down to {@code cap} rows whenever a layer
- * exceeds {@code cap + slack}. Close a session to free its memory (and delete its cold-tier file).
+ * exceeds {@code cap + slack}. With {@code segment=N} a prefill runs in segments of N tokens and the whole hot cache is
+ * compressed after each, so it never holds more than its target plus one segment; cold rows are then not recalled
+ * wholesale before a prefill, its batches promote cold chunks as decode steps do (see {@link ChunkKvConfig#segment()}).
+ * Close a session to free its memory (and delete its cold-tier file).
  *
  * <p>For one caller at a time: its owner {@link ChunkKvModel} serializes every model call under the model's
  * {@link ModelLock}, and {@link #generate} takes that lock once per token, so generations on different sessions
@@ -264,8 +267,8 @@ public final class KvSession implements AutoCloseable {
     }
 
     /**
-     * Decode-time recall: promotes the cold chunks a decode step's queries may attend to into the layer's hot cache,
-     * before the step's rows are appended and attend (no-op without decode-time recall).
+     * Decode-time recall: promotes the cold chunks a decode step's (or a prefill segment's batch of) queries may attend
+     * to into the layer's hot cache, before the rows are appended and attend (no-op without decode-time recall).
      */
     void promoteForDecoding(int layer, float[] q, int rows) {
         if (decodeRecall != null) decodeRecall.beforeAttention(position, layer, q, rows, caches[layer], cold);
@@ -319,6 +322,22 @@ public final class KvSession implements AutoCloseable {
 
     void beginPrefill(PrefillPlan plan) {
         this.prefillPlan = plan;
+    }
+
+    /**
+     * Ends one segment of a segmented prefill: its rows are compressed, so the history up to here can no longer be
+     * rewound, and until the whole prefill ends there are no prefill logits to generate from again.
+     */
+    void endSegment() {
+        this.prefillPlan = null;
+        this.compressedUpTo = position;
+        this.prefillLogits = null;
+    }
+
+    /** True while no row has been evicted: every layer's hot cache holds every position processed so far. */
+    boolean holdsEveryPosition() {
+        for (int l = 0; l < caches.length; l++) if (caches[l].size() != position || coldRows(l) != 0) return false;
+        return true;
     }
 
     void endPrefill(CompressionStats stats, float[] logits) {

@@ -12,7 +12,8 @@ import java.util.Arrays;
  *
  * <p>Memory: a prefill reserves exactly the rows it appends and ends with the arrays trimmed to the cached rows (a
  * compression trims them to the kept rows); a decode step's append grows them by an eighth of their size plus 16 rows,
- * so between prefills {@link #allocatedBytes()} stays below 1.125 × {@link #bytes()} + 16 rows. An eighth, not the
+ * so between prefills {@link #allocatedBytes()} stays below 1.125 × {@link #bytes()} + 16 rows (a segmented
+ * prefill {@link #reserve reserves} its target plus one segment instead). An eighth, not the
  * usual half: a step reads every cached row anyway, so copying the cache every size/8 steps costs at most 8 row copies
  * a step, while half would hold up to 50% of a long cache unused.
  */
@@ -114,14 +115,14 @@ final class LayerKvCache {
 
     /**
      * Inserts rows (positions ascending, none already cached) among the cached rows so that rows stay in position
-     * order: recalled rows return to where they were.
+     * order: recalled rows return to where they were. The room left for appends stays (a reservation is kept).
      */
     void merge(float[] k, float[] v, int[] rowPositions) {
         int added = rowPositions.length;
         if (added == 0) return;
-        int total = size + added;
-        KvRows merged = KvRows.create(rows.precision(), rowStride, rows.headSize, total);
-        int[] mp = new int[total];
+        int total = size + added, capacity = total + positions.length - size;
+        KvRows merged = KvRows.create(rows.precision(), rowStride, rows.headSize, capacity);
+        int[] mp = new int[capacity];
         for (int out = 0, a = 0, b = 0; out < total; out++) {
             boolean fromCache = b == added || (a < size && positions[a] < rowPositions[b]);
             if (fromCache) {
@@ -150,7 +151,10 @@ final class LayerKvCache {
         trim();
     }
 
-    /** Grows the arrays to exactly {@code rows} rows if they hold fewer (a prefill knows how many it appends). */
+    /**
+     * Makes room for {@code rows} rows in total, allocating exactly that many when growing, so that appends up to it
+     * allocate nothing more (a bounded-memory prefill reserves its target plus one segment).
+     */
     void reserve(int rows) {
         if (rows <= positions.length) return;
         this.rows.resize(rows);

@@ -63,6 +63,13 @@ class ChunkKvConfigTest {
         "chunkkv:scorer=random     | scorer must be one of chunkkv, snapkv, h2o, pyramidkv",
         "random:scorer=h2o         | scorer applies only to policies that score positions (chunkkv, snapkv, h2o, pyramidkv",
         "chunkkv:kv=f16            | kv must be one of f32, bf16, q8, got 'f16'",
+        "chunkkv:segment=31        | segment must be 0 (compress once per prefill) or in [window = 32, 16777216], got 31",
+        "chunkkv:segment=-1        | segment must be 0 (compress once per prefill) or in [window = 32, 16777216], got -1",
+        "chunkkv:segment=16777217  | segment must be 0 (compress once per prefill) or in [window = 32, 16777216], got 16777217",
+        "chunkkv:window=8,segment=4 | segment must be 0 (compress once per prefill) or in [window = 8, 16777216], got 4",
+        "chunkkv:segment=lots      | segment must be an integer",
+        "full:segment=512          | segment applies only to policies that evict; full keeps every position",
+        "chunkkv:segment=512,probe=repeat | segment cannot be combined with probe=repeat",
     })
     void rejectsInvalidSpecNamingTheParameter(String spec, String message) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ChunkKvConfig.parse(spec));
@@ -186,6 +193,30 @@ class ChunkKvConfigTest {
                 new io.github.chunkkv.policy.TopChunkSelector(io.github.chunkkv.simd.Kernels.preferred(),
                         ChunkKvConfig.parse("chunkkv:keep=0.5,chunk=16777216,window=4"));
         assertEquals(20, selector.select(new float[16], 20, 0).length, "one chunk, kept whole, plus the window");
+    }
+
+    @Test
+    void segmentParsesRoundTripsAndSurvivesTheDerivedConfigurations() {
+        assertEquals(0, ChunkKvConfig.parse("chunkkv:keep=0.1").segment(), "compress once unless asked");
+        ChunkKvConfig c = ChunkKvConfig.parse("chunkkv:keep=0.1,recall=disk,cap=64,reuse=2,segment=512");
+        assertEquals(512, c.segment());
+        assertEquals(c, ChunkKvConfig.parse(c.toSpec()));
+        assertTrue(c.toSpec().endsWith(",segment=512"), c.toSpec());
+        assertEquals(512, c.withBudget(64).segment());
+        assertEquals(512, c.withRecall(Recall.OFF).segment());
+        assertEquals(0, c.withSegment(0).segment());
+        assertEquals(c, ChunkKvConfig.parse("chunkkv:keep=0.1,recall=disk,cap=64,reuse=2").withSegment(512));
+        assertEquals(32, ChunkKvConfig.parse("snapkv:budget=128,segment=32").segment(), "a segment may be as short as the window");
+    }
+
+    @Test
+    void segmentTargetIsTheBudgetOrTheRatioOfThePositionsSeenSoFar() {
+        ChunkKvConfig budget = ChunkKvConfig.parse("snapkv:budget=128,segment=256");
+        assertEquals(128, budget.segmentTarget(300));
+        assertEquals(128, budget.segmentTarget(30_000));
+        ChunkKvConfig ratio = ChunkKvConfig.parse("chunkkv:keep=0.1,window=32,segment=256");
+        assertEquals(32 + 26, ratio.segmentTarget(292), "the window plus a tenth of the 260 others");
+        assertEquals(32 + 2_996, ratio.segmentTarget(30_000));
     }
 
     @Test

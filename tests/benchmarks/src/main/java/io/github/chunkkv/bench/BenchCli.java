@@ -55,6 +55,8 @@ public final class BenchCli implements Callable<Integer> {
     static final int MAX_CONTEXT = 131_072;
     static final int MAX_DECODE_TOKENS = 4096;
     static final int MAX_REUSE = 64;
+    /** Default {@code --contexts} of {@code --scaling}: 512 to 32K tokens, doubling. */
+    static final String SCALING_CONTEXTS = "512,1024,2048,4096,8192,16384,32768";
     /** Seed of the random-weight model's weights. */
     private static final long MODEL_SEED = 768;
     /** Extra positions of the random model beyond the longest row, so Jlama's RoPE table covers every head offset. */
@@ -99,6 +101,23 @@ public final class BenchCli implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "FILE", description = "also write the 'bench' lines to FILE")
     Path out;
 
+    @Option(names = "--scaling", description = "instead of the table: prefill time, decode ms/token and peak KV memory against context "
+            + "length for stock Jlama, full KV, and each policy and keep ratio below 1 compressed once and with --segment; writes "
+            + "--chart (PNG) and a CSV beside it. Defaults here: --contexts 512,1024,...,32768, --keep 0.1, a small random model "
+            + "(4 layers, dim 256, 4 query / 2 KV heads, hidden 768)")
+    boolean scaling;
+
+    @Option(names = "--segment", paramLabel = "N", description = "with --scaling: the segment of the bounded-memory series (segment=N), "
+            + "default 1024")
+    int segment = 1024;
+
+    @Option(names = "--stock-max-context", paramLabel = "N", description = "with --scaling: longest context stock Jlama is measured at, "
+            + "default 8192 (its prefill grows fastest)")
+    int stockMaxContext = 8192;
+
+    @Option(names = "--chart", paramLabel = "FILE", description = "with --scaling: the PNG to write (the CSV goes beside it), default scaling.png")
+    Path chart = Path.of("scaling.png");
+
     @Spec
     CommandSpec spec;
 
@@ -129,6 +148,7 @@ public final class BenchCli implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        if (scaling) return scaling();
         Plan plan = plan();
         DType weightType = weightType();
         if (threads != null) useThreads(threads);
@@ -162,6 +182,74 @@ public final class BenchCli implements Callable<Integer> {
             }
         }
         return ExitCodes.OK;
+    }
+
+    /** {@code --scaling}: every series at every context, then the CSV and the chart. */
+    private int scaling() throws IOException {
+        CommandLine.ParseResult given = spec.commandLine().getParseResult();
+        List<Integer> contextList = list("--contexts", given.hasMatchedOption("--contexts") ? contexts : SCALING_CONTEXTS,
+                v -> intIn("--contexts", v, MIN_CONTEXT, MAX_CONTEXT));
+        List<Double> keepList = list("--keep", given.hasMatchedOption("--keep") ? keeps : "0.1", v -> keepRatio("--keep", v));
+        List<ChunkKvConfig> configs = scalingConfigs(keepList);
+        intIn("--decode-tokens", Integer.toString(decodeTokens), 1, MAX_DECODE_TOKENS);
+        intIn("--stock-max-context", Integer.toString(stockMaxContext), 0, MAX_CONTEXT);
+        DType weightType = weightType();
+        if (threads != null) useThreads(threads);
+        Consumer<String> progress = msg -> spec.commandLine().getErr().println("bench: " + msg);
+        int longest = contextList.stream().mapToInt(Integer::intValue).max().orElseThrow();
+        try (ScratchDir scratch = ScratchDir.create("chunkkv-bench")) {
+            Path modelDir = model;
+            if (modelDir == null) {
+                var shape = ScalingBenchmark.smallShape(longest + EndToEndBenchmark.positionsAfterPrompt(decodeTokens) + CONTEXT_SLACK);
+                progress.accept("writing a random-weight model " + shape + " (" + weightType + ") to " + scratch.path());
+                modelDir = writeRandomModel(shape, weightType, scratch.path());
+            } else {
+                try {
+                    ModelFolderCheck.verify(modelDir);
+                } catch (IllegalArgumentException e) {
+                    throw new MissingModelException("--model: " + e.getMessage());
+                }
+            }
+            try (AbstractModel jlama = ChunkKvJlama.loadJlamaModel(modelDir, scratch.jlamaWorkingDir())) {
+                ScalingBenchmark bench = new ScalingBenchmark(jlama);
+                int max = bench.maxContext(decodeTokens);
+                if (longest > max) throw usage("--contexts must be at most " + max + " for this model with --decode-tokens " + decodeTokens + ", got " + longest);
+                var c = jlama.getConfig();
+                String described = String.format(Locale.ROOT, "%s, %d layers, dim %d, %d query / %d KV heads, %s weights, %d threads",
+                        model == null ? "random weights" : modelDir.getFileName(), c.numberOfLayers, c.embeddingLength, c.numberOfHeads,
+                        c.numberOfKeyValueHeads, weightType, PhysicalCoreExecutor.instance.get().getCoreCount());
+                progress.accept("model: " + described);
+                bench.warmUp(configs, contextList.stream().mapToInt(Integer::intValue).min().orElseThrow(), progress);
+                List<ScalingBenchmark.Point> points = bench.run(contextList, configs, stockMaxContext, decodeTokens, progress, p -> {
+                    spec.commandLine().getOut().println("scaling " + p.csv());
+                    spec.commandLine().getOut().flush();
+                });
+                Path csv = chart.resolveSibling(chart.getFileName().toString().replaceFirst("\\.png$", "") + ".csv");
+                ScalingBenchmark.writeCsv(csv, points);
+                ScalingBenchmark.writeChart(chart, points, described, stockMaxContext);
+                progress.accept("wrote " + chart + " and " + csv);
+            }
+        }
+        return ExitCodes.OK;
+    }
+
+    /** Full KV, then per policy and keep ratio below 1: compressed once, and with {@code --segment}. */
+    private List<ChunkKvConfig> scalingConfigs(List<Double> keepList) {
+        List<ChunkKvConfig> configs = new ArrayList<>(List.of(ChunkKvConfig.full()));
+        for (String policy : list("--policies", policies, PolicyRegistry::canonicalName)) {
+            if (policy.equals(PolicyRegistry.FULL)) continue;
+            for (double keep : keepList) {
+                if (keep >= 1.0) continue;
+                ChunkKvConfig once = ChunkKvConfig.builder(policy).keepRatio(keep).build();
+                configs.add(once);
+                try {
+                    configs.add(once.withSegment(segment));
+                } catch (IllegalArgumentException e) {
+                    throw usage("--segment: " + e.getMessage());
+                }
+            }
+        }
+        return configs;
     }
 
     /** Validates every option into the plan; throws a {@link ParameterException} naming the option. */
@@ -246,6 +334,11 @@ public final class BenchCli implements Callable<Integer> {
         int context = plan.maxContext() + EndToEndBenchmark.positionsAfterPrompt(plan.decodeTokens()) + CONTEXT_SLACK;
         RandomLlamaWriter.Shape shape = RandomLlamaWriter.Shape.realistic(context);
         progress.accept("writing a random-weight model " + shape + " (" + type + ") to " + dir);
+        return writeRandomModel(shape, type, dir);
+    }
+
+    /** Writes a random model of {@code shape} with {@code type} weights into {@code dir}; returns its folder. */
+    private static Path writeRandomModel(RandomLlamaWriter.Shape shape, DType type, Path dir) throws IOException {
         if (type == DType.F32) return RandomLlamaWriter.write(shape, dir.resolve("model"), MODEL_SEED);
         Path f32 = RandomLlamaWriter.write(shape, dir.resolve("f32"), MODEL_SEED);
         Files.writeString(f32.resolve("README.md"), "random-weight benchmark model\n"); // Jlama's quantizer copies it

@@ -1,6 +1,7 @@
 package io.github.chunkkv.bench;
 
 import com.github.tjake.jlama.model.AbstractModel;
+import com.github.tjake.jlama.safetensors.Config;
 import io.github.chunkkv.config.ChunkKvConfig;
 import io.github.chunkkv.jlama.ChunkKvJlama;
 import io.github.chunkkv.jlama.ChunkKvModel;
@@ -65,14 +66,14 @@ final class EndToEndBenchmark {
         int length = Math.min(WARMUP_PROMPT, plan.minContext());
         int steps = Math.min(WARMUP_DECODE_TOKENS, maxContext(0) - length); // at least the plan's decode tokens: it fits
         progress.accept("warming up the JIT on a " + length + "-token prompt");
-        for (ChunkKvConfig config : plan.configurations()) measure(prompt(length), config, steps);
+        for (ChunkKvConfig config : plan.configurations()) measure(prompt(model.getConfig(), length), config, steps);
     }
 
     /** Measures every context × configuration; each row is handed to {@code onRow} as soon as it is done. */
     List<BenchRow> run(BenchCli.Plan plan, Consumer<String> progress, Consumer<BenchRow> onRow) {
         List<BenchRow> rows = new ArrayList<>();
         for (int context : plan.contexts()) {
-            int[] prompt = prompt(context);
+            int[] prompt = prompt(model.getConfig(), context);
             for (ChunkKvConfig config : plan.configurations()) {
                 progress.accept("measuring context=" + context + " " + config.toSpec());
                 BenchRow row = measure(prompt, config, plan.decodeTokens());
@@ -128,12 +129,12 @@ final class EndToEndBenchmark {
             return new BenchRow(config.policy(), config.keepRatio(), config.reuseInterval(), config.recall(), session.kvPrecision(), prompt.length,
                     decodeTokens, prefill / 1e6, stats.compressNanos() / 1e6, stats.scoreNanos() / 1e6, medianMs(steps),
                     stockPrefill / 1e6, medianMs(stockSteps), stats.keptTotal(), session.rowsPromotedWhileDecoding(), stats.kvBytesAfter(), session.kvAllocatedBytes(),
-                    stockKvBytes(prompt.length), weightBytes, medianMs(floorSteps), logitDiff);
+                    stockKvBytes(model, prompt.length), weightBytes, medianMs(floorSteps), logitDiff);
         }
     }
 
     /** K+V bytes stock Jlama's cache holds for a prompt of {@code positions}: every layer, in its working memory type. */
-    private long stockKvBytes(int positions) {
+    static long stockKvBytes(AbstractModel model, int positions) {
         var c = model.getConfig();
         return 2L * c.numberOfLayers * positions * c.kvLength * model.getWorkingDType().size();
     }
@@ -145,8 +146,7 @@ final class EndToEndBenchmark {
     }
 
     /** BOS, then seeded random ordinary token ids (the same prompt for every row of a context). */
-    private int[] prompt(int length) {
-        var c = model.getConfig();
+    static int[] prompt(Config c, int length) {
         SplittableRandom random = new SplittableRandom(PROMPT_SEED + length);
         int[] tokens = new int[length];
         tokens[0] = c.bosToken;
@@ -160,7 +160,7 @@ final class EndToEndBenchmark {
         return tokens;
     }
 
-    private static double medianMs(long[] nanos) {
+    static double medianMs(long[] nanos) {
         long[] sorted = nanos.clone();
         Arrays.sort(sorted);
         int n = sorted.length;

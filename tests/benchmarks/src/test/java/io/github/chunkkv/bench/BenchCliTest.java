@@ -1,13 +1,12 @@
 package io.github.chunkkv.bench;
 
+import static io.github.chunkkv.bench.BenchCliRuns.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.chunkkv.bench.BenchCliRuns.Run;
 import io.github.chunkkv.cli.ExitCodes;
 import io.github.chunkkv.convert.RandomLlamaWriter;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -23,7 +22,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /** Runs the benchmark end to end on a tiny random model; checks the output's form and byte accounting, never timings. */
 class BenchCliTest {
-    private static final RandomLlamaWriter.Shape TINY = new RandomLlamaWriter.Shape(2, 64, 4, 2, 128, 256, 160);
+    private static final RandomLlamaWriter.Shape TINY = BenchCliRuns.TINY;
     private static final int CONTEXT = 128;
     private static final long ROW_BYTES = 2L * TINY.kvDim() * Float.BYTES; // K and V of one position, one layer
     private static final Set<String> KEYS = Set.of("policy", "keep", "reuse", "recall", "kv", "context", "decode_tokens", "prefill_ms",
@@ -39,16 +38,7 @@ class BenchCliTest {
 
     @BeforeAll
     static void writeModel() {
-        model = RandomLlamaWriter.write(TINY, dir.resolve("model"), 1);
-    }
-
-    private record Run(int status, String out, String err) {}
-
-    private static Run run(String... args) {
-        var out = new ByteArrayOutputStream();
-        var err = new ByteArrayOutputStream();
-        int status = BenchCli.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
-        return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        model = BenchCliRuns.writeTinyModel(dir);
     }
 
     private static Map<String, String> fields(String line) {

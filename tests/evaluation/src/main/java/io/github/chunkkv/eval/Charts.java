@@ -20,8 +20,10 @@ import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.axis.NumberTickUnit;
 import org.jfree.chart.axis.SymbolAxis;
 import org.jfree.chart.axis.ValueAxis;
+import org.jfree.chart.plot.CombinedDomainXYPlot;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.PaintScale;
@@ -29,6 +31,7 @@ import org.jfree.chart.renderer.xy.XYBlockRenderer;
 import org.jfree.chart.renderer.xy.XYErrorRenderer;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.chart.title.PaintScaleLegend;
+import org.jfree.chart.title.TextTitle;
 import org.jfree.chart.ui.RectangleEdge;
 import org.jfree.data.xy.DefaultXYZDataset;
 import org.jfree.data.xy.XYSeries;
@@ -40,6 +43,9 @@ import org.jfree.data.xy.YIntervalSeriesCollection;
 public final class Charts {
     private static final int WIDTH = 900, HEIGHT = 560;
     /** One fixed colour per policy, so every chart reads the same; other series get JFreeChart's defaults. */
+    /** Colours of series that are not policies (e.g. configurations of one policy), in order. */
+    private static final Color[] SERIES_COLORS = {new Color(0xff7f0e), Color.BLACK, new Color(0x1f77b4), new Color(0xd62728),
+            new Color(0x2ca02c), new Color(0x9467bd), new Color(0x8c564b), Color.GRAY};
     private static final Map<String, Color> POLICY_COLORS = Map.of(
             "full", Color.BLACK, "chunkkv", new Color(0xd62728), "snapkv", new Color(0x1f77b4), "pyramidkv", new Color(0x9467bd),
             "h2o", new Color(0xff7f0e), "streamingllm", new Color(0x2ca02c), "random", Color.GRAY);
@@ -106,6 +112,45 @@ public final class Charts {
         renderer.setCapLength(6);
         style(chart, renderer);
         save(file, chart);
+    }
+
+    /**
+     * Panels stacked over one shared x axis of context lengths (log scale, base 2), one line per series in each:
+     * {@code panels} maps each panel's y label to its series (points as {x, y} pairs, in order); {@code note} is shown
+     * under the title (e.g. where a series stops and why). Each y axis is logarithmic (base 2), since the values span
+     * decades; a series has the same colour in every panel and one legend entry.
+     */
+    public static void overContextLength(Path file, String title, String note, Map<String, Map<String, List<double[]>>> panels) {
+        CombinedDomainXYPlot combined = new CombinedDomainXYPlot(powersOfTwo("context length (tokens)"));
+        List<String> names = panels.values().stream().flatMap(lines -> lines.keySet().stream()).distinct().toList();
+        panels.forEach((yLabel, lines) -> {
+            XYSeriesCollection data = new XYSeriesCollection();
+            XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
+            lines.forEach((name, points) -> {
+                XYSeries series = new XYSeries(name);
+                points.forEach(p -> series.add(p[0], p[1]));
+                data.addSeries(series);
+                renderer.setSeriesPaint(data.getSeriesCount() - 1, SERIES_COLORS[names.indexOf(name) % SERIES_COLORS.length]);
+            });
+            XYPlot plot = new XYPlot(data, null, powersOfTwo(yLabel), renderer);
+            stylePlot(plot, renderer);
+            combined.add(plot);
+        });
+        combined.setGap(12);
+        combined.setFixedLegendItems(((XYPlot) combined.getSubplots().get(0)).getLegendItems());
+        JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, combined, true);
+        chart.addSubtitle(new TextTitle(note));
+        chart.setBackgroundPaint(Color.WHITE);
+        save(file, chart, HEIGHT * panels.size() * 2 / 3);
+    }
+
+    /** A logarithmic axis with a tick at every power of two, labelled as plain numbers (0.5, 1, 2, ... 1024). */
+    private static LogAxis powersOfTwo(String label) {
+        LogAxis axis = new LogAxis(label);
+        axis.setBase(2);
+        axis.setTickUnit(new NumberTickUnit(1));
+        axis.setNumberFormatOverride(new DecimalFormat("0.###"));
+        return axis;
     }
 
     /** Depth × context-length heatmap of one policy at one budget and task; colour = accuracy. */
@@ -182,7 +227,11 @@ public final class Charts {
 
     /** White background, grey grid, thick lines, each policy in its fixed colour. */
     private static void style(JFreeChart chart, XYLineAndShapeRenderer renderer) {
-        XYPlot plot = chart.getXYPlot();
+        stylePlot(chart.getXYPlot(), renderer);
+        chart.setBackgroundPaint(Color.WHITE);
+    }
+
+    private static void stylePlot(XYPlot plot, XYLineAndShapeRenderer renderer) {
         plot.setBackgroundPaint(Color.WHITE);
         plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
@@ -192,7 +241,6 @@ public final class Charts {
             if (color != null) renderer.setSeriesPaint(i, color);
         }
         plot.setRenderer(renderer);
-        chart.setBackgroundPaint(Color.WHITE);
     }
 
     private static Path sibling(Path file, String suffix) {
@@ -201,9 +249,13 @@ public final class Charts {
     }
 
     private static void save(Path file, JFreeChart chart) {
+        save(file, chart, HEIGHT);
+    }
+
+    private static void save(Path file, JFreeChart chart, int height) {
         try {
             if (file.getParent() != null) Files.createDirectories(file.getParent());
-            ChartUtils.saveChartAsPNG(file.toFile(), chart, WIDTH, HEIGHT);
+            ChartUtils.saveChartAsPNG(file.toFile(), chart, WIDTH, height);
         } catch (IOException e) {
             throw new UncheckedIOException("could not write chart " + file, e);
         }
