@@ -1,0 +1,133 @@
+package io.github.chunkkv.jlama;
+
+import com.github.tjake.jlama.math.VectorMath;
+import com.github.tjake.jlama.safetensors.DType;
+import com.github.tjake.jlama.tensor.AbstractTensor;
+import com.github.tjake.jlama.tensor.Q4ByteBufferTensor;
+import io.github.chunkkv.simd.Kernels;
+import java.util.EnumSet;
+import java.util.Set;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Prefill's matrix products, a batch of activation rows times one of Jlama's weight matrices (one row per output
+ * feature), on the register-blocked {@link Kernels#matmulTransposed}, for F32, BF16 and Q4 weights.
+ *
+ * <p>The work splits into tasks of (a panel of weight rows) x (a block of activation rows), run in parallel on
+ * Jlama's pool, so both long prompts and wide matrices fill every core. A task first unpacks its panel to float32
+ * (BF16 widened, Q4 dequantized) into a per-thread scratch sized to stay in L2, then reuses it for every row of its
+ * block. The inner dimension is not split: each output sums all of it in one accumulator, in the order of Jlama's own
+ * F32 kernel, so with F32 weights the products equal stock Jlama's.
+ */
+final class BatchedMatmul {
+    /** Weight types this class multiplies; others stay on Jlama's kernels. */
+    static final Set<DType> WEIGHTS = EnumSet.of(DType.F32, DType.BF16, DType.Q4);
+    /**
+     * Activation types this class reads. Not I8: Jlama multiplies I8-quantized activations by Q4 weights in integers,
+     * which a float32 product would not reproduce, so that combination stays on Jlama's kernels.
+     */
+    static final Set<DType> ACTIVATIONS = EnumSet.of(DType.F32, DType.BF16);
+    /**
+     * Fewer rows stay on Jlama's kernels: unpacking a panel costs about as much as multiplying a few rows by it, and
+     * one row (decoding) is a matrix-vector product bound by reading the weights once, which Jlama's kernels do.
+     */
+    static final int MIN_ROWS = 16;
+    /** Budget of one unpacked weight panel: half of a 1 MiB L2, leaving room for the activation block. */
+    private static final int PANEL_BYTES = 512 * 1024;
+    private static final int MAX_PANEL_ROWS = 128;
+    /** Activation rows per task: a panel is unpacked once per task, so this amortises it over 128 rows. */
+    private static final int ROWS_PER_TASK = 128;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED;
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private final Kernels kernels;
+
+    BatchedMatmul(Kernels kernels) {
+        this.kernels = kernels;
+    }
+
+    /** Whether {@code rows} rows of {@code activations} times {@code weights} run here rather than on Jlama's kernels. */
+    static boolean covers(DType activations, int rows, DType weights) {
+        return rows >= MIN_ROWS && ACTIVATIONS.contains(activations) && WEIGHTS.contains(weights);
+    }
+
+    /**
+     * {@code out[r * n + j] = sum_i a[r * k + i] * weights[j, i]} for r < rows and j < n, where weights is n x k.
+     *
+     * @throws IllegalArgumentException if the weights' type is not one of {@link #WEIGHTS}, or the arrays are too short
+     */
+    float[] multiply(float[] a, int rows, AbstractTensor weights) {
+        DType type = weights.dType();
+        if (!WEIGHTS.contains(type)) throw new IllegalArgumentException("weights must be one of " + WEIGHTS + ", got " + type);
+        int n = weights.shape().dim(0), k = weights.shape().dim(1);
+        if (a.length < (long) rows * k) throw new IllegalArgumentException("a must hold rows * k = " + (long) rows * k + " values, got " + a.length);
+        float[] out = new float[rows * n];
+        int panelRows = Math.clamp(PANEL_BYTES / (Float.BYTES * Math.max(1, k)) / 4 * 4, 4, MAX_PANEL_ROWS);
+        int panels = Math.ceilDiv(n, panelRows), rowBlocks = Math.ceilDiv(rows, ROWS_PER_TASK);
+        VectorMath.pfor(0, panels * rowBlocks, task -> {
+            int j0 = task % panels * panelRows, j1 = Math.min(n, j0 + panelRows);
+            int r0 = task / panels * ROWS_PER_TASK, r1 = Math.min(rows, r0 + ROWS_PER_TASK);
+            float[] panel = SCRATCH.get().unpack(kernels, weights, j0, j1, k);
+            kernels.matmulTransposed(a, r0 * k, r1 - r0, panel, 0, j1 - j0, k, out, r0 * n + j0, n);
+        });
+        return out;
+    }
+
+    /** One thread's unpacking buffers, grown to the largest panel seen. */
+    private static final class Scratch {
+        private float[] panel = new float[0];
+        private short[] bf16 = new short[0];
+        private byte[] q4 = new byte[0];
+        private float[] q4Scales = new float[0];
+
+        /** Weight rows [from, to) as float32, row after row of k values. */
+        float[] unpack(Kernels kernels, AbstractTensor weights, int from, int to, int k) {
+            if (panel.length < (to - from) * k) panel = new float[(to - from) * k];
+            for (int row = from; row < to; row++) {
+                int off = (row - from) * k;
+                switch (weights.dType()) {
+                    case F32 -> f32Row(weights, row, k, off);
+                    case BF16 -> bf16Row(kernels, weights, row, k, off);
+                    case Q4 -> q4Row(kernels, (Q4ByteBufferTensor) weights, row, k, off);
+                    default -> throw new IllegalStateException("unreachable: " + weights.dType());
+                }
+            }
+            return panel;
+        }
+
+        @SuppressWarnings("unchecked")
+        private void f32Row(AbstractTensor w, int row, int k, int off) {
+            int i = 0;
+            for (int bound = F.loopBound(k); i < bound; i += F.length()) ((FloatVector) w.getVector(F, row, i)).intoArray(panel, off + i);
+            for (; i < k; i++) panel[off + i] = w.get(row, i);
+        }
+
+        @SuppressWarnings("unchecked")
+        private void bf16Row(Kernels kernels, AbstractTensor w, int row, int k, int off) {
+            int bound = S.loopBound(k);
+            if (bf16.length < bound) bf16 = new short[bound];
+            for (int i = 0; i < bound; i += S.length()) ((ShortVector) w.getVector(S, row, i)).intoArray(bf16, i);
+            kernels.decodeBf16(bf16, 0, panel, off, bound);
+            for (int i = bound; i < k; i++) panel[off + i] = w.get(row, i);
+        }
+
+        /** Jlama's Q4 rows are whole blocks (it refuses other shapes), read 16 bytes and one scale per block. */
+        private void q4Row(Kernels kernels, Q4ByteBufferTensor w, int row, int k, int off) {
+            int blocks = k / Kernels.Q4_BLOCK;
+            if (q4Scales.length < blocks) {
+                q4Scales = new float[blocks];
+                q4 = new byte[blocks * Kernels.Q4_BLOCK / 2];
+            }
+            for (int b = 0; b < blocks; b++) {
+                int col = b * Kernels.Q4_BLOCK;
+                w.getVector(ByteVector.SPECIES_128, row, col).intoArray(q4, b * Kernels.Q4_BLOCK / 2);
+                q4Scales[b] = w.getFactorForIndex(row, col);
+            }
+            kernels.dequantizeQ4(q4, 0, q4Scales, 0, blocks, panel, off);
+        }
+    }
+}
