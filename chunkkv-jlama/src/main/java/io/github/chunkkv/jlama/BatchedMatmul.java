@@ -22,19 +22,19 @@ import jdk.incubator.vector.VectorSpecies;
  * block. The inner dimension is not split: each output sums all of it in one accumulator, in the order of Jlama's own
  * F32 kernel, so with F32 weights the products equal stock Jlama's.
  */
-final class BatchedMatmul {
+public final class BatchedMatmul {
     /** Weight types this class multiplies; others stay on Jlama's kernels. */
-    static final Set<DType> WEIGHTS = EnumSet.of(DType.F32, DType.BF16, DType.Q4);
+    public static final Set<DType> WEIGHTS = EnumSet.of(DType.F32, DType.BF16, DType.Q4);
     /**
      * Activation types this class reads. Not I8: Jlama multiplies I8-quantized activations by Q4 weights in integers,
      * which a float32 product would not reproduce, so that combination stays on Jlama's kernels.
      */
-    static final Set<DType> ACTIVATIONS = EnumSet.of(DType.F32, DType.BF16);
+    public static final Set<DType> ACTIVATIONS = EnumSet.of(DType.F32, DType.BF16);
     /**
      * Fewer rows stay on Jlama's kernels: unpacking a panel costs about as much as multiplying a few rows by it, and
      * one row (decoding) is a matrix-vector product bound by reading the weights once, which Jlama's kernels do.
      */
-    static final int MIN_ROWS = 16;
+    public static final int MIN_ROWS = 16;
     /** Budget of one unpacked weight panel: half of a 1 MiB L2, leaving room for the activation block. */
     private static final int PANEL_BYTES = 512 * 1024;
     private static final int MAX_PANEL_ROWS = 128;
@@ -46,21 +46,42 @@ final class BatchedMatmul {
 
     private final Kernels kernels;
 
-    BatchedMatmul(Kernels kernels) {
+    /** Products on {@code kernels} ({@link Kernels#preferred()} in production; the scalar twins for reference runs). */
+    public BatchedMatmul(Kernels kernels) {
         this.kernels = kernels;
     }
 
     /** Whether {@code rows} rows of {@code activations} times {@code weights} run here rather than on Jlama's kernels. */
-    static boolean covers(DType activations, int rows, DType weights) {
+    public static boolean covers(DType activations, int rows, DType weights) {
         return rows >= MIN_ROWS && ACTIVATIONS.contains(activations) && WEIGHTS.contains(weights);
     }
 
     /**
-     * {@code out[r * n + j] = sum_i a[r * k + i] * weights[j, i]} for r < rows and j < n, where weights is n x k.
+     * Which kernels multiply a prefill batch of a model loaded with {@code types}: ChunkKV's GEMM, or Jlama's and why.
+     * Projections take activations in the working quantized type; the MLP is covered when it is gated and unbiased
+     * (Llama, Mistral, Qwen2), otherwise it stays on Jlama's kernels whatever the types.
      *
+     * @return e.g. {@code "prefill matmuls: ChunkKV GEMM (F32 activations x Q4 weights)"}
+     */
+    public static String describePrefill(WorkingTypes types) {
+        DType activations = types.workingQuantized(), weights = types.effectiveWeights();
+        String product = activations + " activations x " + weights + " weights";
+        if (covers(activations, MIN_ROWS, weights)) return "prefill matmuls: ChunkKV GEMM (" + product + ")";
+        String why = ACTIVATIONS.contains(activations) ? "weight type not covered" : "Jlama multiplies them in integers";
+        return "prefill matmuls: Jlama's kernels (" + product + ": " + why + ")";
+    }
+
+    /**
+     * {@code out[r * n + j] = sum_i a[r * k + i] * weights[j, i]} for {@code r < rows} and {@code j < n}, where weights is n x k,
+     * in parallel on Jlama's pool.
+     *
+     * @param a activation rows, row r at {@code r * k}
+     * @param rows activation rows to multiply
+     * @param weights an n x k Jlama tensor of one of {@link #WEIGHTS}
+     * @return the rows x n products, row after row
      * @throws IllegalArgumentException if the weights' type is not one of {@link #WEIGHTS}, or the arrays are too short
      */
-    float[] multiply(float[] a, int rows, AbstractTensor weights) {
+    public float[] multiply(float[] a, int rows, AbstractTensor weights) {
         DType type = weights.dType();
         if (!WEIGHTS.contains(type)) throw new IllegalArgumentException("weights must be one of " + WEIGHTS + ", got " + type);
         int n = weights.shape().dim(0), k = weights.shape().dim(1);

@@ -13,6 +13,7 @@ import java.util.Locale;
  * @param kvBytesAllocated K+V bytes ChunkKV's arrays hold after the decode steps (used + growth slack)
  * @param kvBytesFull K+V bytes stock Jlama's cache holds for the prompt (its working memory type)
  * @param weightBytes weight bytes one decode step reads (every layer and the classifier)
+ * @param prefillFlops the prompt's prefill arithmetic (see {@link PrefillFlops}), the same work for both paths
  * @param logitMaxAbsDiff with nothing evicted, the largest |logit difference| to stock over prefill and decode steps;
  *     NaN (not printed) when rows were evicted
  */
@@ -34,7 +35,28 @@ record BenchRow(
         long kvBytesAllocated,
         long kvBytesFull,
         long weightBytes,
+        long prefillFlops,
         float logitMaxAbsDiff) {
+
+    /** ChunkKV prefill throughput in prompt tokens per second (compression included). */
+    double prefillTokensPerS() {
+        return context * 1000.0 / prefillMs;
+    }
+
+    /** Stock prefill throughput in prompt tokens per second. */
+    double jlamaPrefillTokensPerS() {
+        return context * 1000.0 / jlamaPrefillMs;
+    }
+
+    /** ChunkKV's achieved arithmetic rate in prefill: {@link #prefillFlops} / prefill time. */
+    double prefillGflops() {
+        return prefillFlops / (prefillMs * 1e6);
+    }
+
+    /** Stock's achieved arithmetic rate in prefill. */
+    double jlamaPrefillGflops() {
+        return prefillFlops / (jlamaPrefillMs * 1e6);
+    }
 
     /** Stock prefill time / ChunkKV prefill time (compression included). */
     double prefillRatioVsJlama() {
@@ -67,10 +89,12 @@ record BenchRow(
                 "bench policy=%s keep=%s reuse=%d kv=%s context=%d decode_tokens=%d prefill_ms=%.1f compress_ms=%.2f score_ms=%.2f"
                         + " compress_pct_of_prefill=%.2f decode_ms_per_token=%.2f jlama_prefill_ms=%.1f jlama_decode_ms_per_token=%.2f"
                         + " prefill_ratio_vs_jlama=%.3f decode_speedup_vs_jlama=%.3f predicted_speedup=%.3f speedup_vs_predicted=%.3f"
+                        + " prefill_tokens_per_s=%.1f prefill_gflops=%.2f jlama_prefill_tokens_per_s=%.1f jlama_prefill_gflops=%.2f"
                         + " kept_rows=%d kv_bytes=%d kv_bytes_allocated=%d kv_bytes_full=%d weight_bytes=%d%s",
                 policy, trim(keep), reuse, kv.specName(), context, decodeTokens, prefillMs, compressMs, scoreMs, compressPctOfPrefill(),
                 decodeMsPerToken, jlamaPrefillMs, jlamaDecodeMsPerToken, prefillRatioVsJlama(), decodeSpeedupVsJlama(),
-                predictedSpeedup(), speedupVsPredicted(), keptRows, kvBytes, kvBytesAllocated, kvBytesFull, weightBytes,
+                predictedSpeedup(), speedupVsPredicted(), prefillTokensPerS(), prefillGflops(), jlamaPrefillTokensPerS(),
+                jlamaPrefillGflops(), keptRows, kvBytes, kvBytesAllocated, kvBytesFull, weightBytes,
                 Float.isNaN(logitMaxAbsDiff) ? "" : String.format(Locale.ROOT, " logit_max_abs_diff=%.3g", logitMaxAbsDiff));
     }
 

@@ -6,6 +6,7 @@ import io.github.chunkkv.jlama.ChunkKvJlama;
 import io.github.chunkkv.jlama.ChunkKvModel;
 import io.github.chunkkv.jlama.CompressionStats;
 import io.github.chunkkv.jlama.KvSession;
+import io.github.chunkkv.jlama.Sampler;
 import io.github.chunkkv.jlama.StockJlamaSession;
 import io.github.chunkkv.jlama.WorkingTypes;
 import java.util.ArrayList;
@@ -27,6 +28,8 @@ final class EndToEndBenchmark {
     private static final int WARMUP_PROMPT = 256;
     private static final int WARMUP_DECODE_TOKENS = 2;
     private static final long PROMPT_SEED = 20250200299L;
+    /** Prompt length of the decode floor: long enough to be a real cache, short enough that attention costs nothing. */
+    static final int FLOOR_CONTEXT = 64;
 
     private final AbstractModel model;
     private final ChunkKvModel chunkKv;
@@ -51,6 +54,23 @@ final class EndToEndBenchmark {
     /** The types the model runs with, as Jlama resolved them. */
     WorkingTypes workingTypes() {
         return chunkKv.workingTypes();
+    }
+
+    /**
+     * The decode floor: ChunkKV's decode ms/token (median of {@code decodeTokens} steps after warm-up ones) with the full
+     * cache of a {@value #FLOOR_CONTEXT}-token prompt, where a step costs reading the weights and little else.
+     */
+    double decodeFloorMs(int decodeTokens) {
+        try (KvSession session = chunkKv.openSession(ChunkKvConfig.full())) {
+            int token = Sampler.argmax(session.prefill(prompt(FLOOR_CONTEXT)));
+            long[] steps = new long[decodeTokens];
+            for (int i = -DECODE_WARMUP; i < decodeTokens; i++) {
+                long t = System.nanoTime();
+                token = Sampler.argmax(session.decode(token));
+                if (i >= 0) steps[i] = System.nanoTime() - t;
+            }
+            return medianMs(steps);
+        }
     }
 
     /** Compiles both paths (every configuration once) on a short prompt; the results are discarded. */
@@ -108,7 +128,7 @@ final class EndToEndBenchmark {
             return new BenchRow(config.policy(), config.keepRatio(), config.reuseInterval(), session.kvPrecision(), prompt.length,
                     decodeTokens, prefill / 1e6, stats.compressNanos() / 1e6, stats.scoreNanos() / 1e6, medianMs(steps),
                     stockPrefill / 1e6, medianMs(stockSteps), stats.keptTotal(), stats.kvBytesAfter(), session.kvAllocatedBytes(),
-                    stockKvBytes(prompt.length), weightBytes, logitDiff);
+                    stockKvBytes(prompt.length), weightBytes, PrefillFlops.of(model.getConfig(), prompt.length), logitDiff);
         }
     }
 
