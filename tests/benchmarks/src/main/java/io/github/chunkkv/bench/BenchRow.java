@@ -89,7 +89,7 @@ record BenchRow(
                 "bench policy=%s keep=%s reuse=%d kv=%s context=%d decode_tokens=%d prefill_ms=%.1f compress_ms=%.2f score_ms=%.2f"
                         + " compress_pct_of_prefill=%.2f decode_ms_per_token=%.2f jlama_prefill_ms=%.1f jlama_decode_ms_per_token=%.2f"
                         + " prefill_ratio_vs_jlama=%.3f decode_speedup_vs_jlama=%.3f predicted_speedup=%.3f speedup_vs_predicted=%.3f"
-                        + " prefill_tokens_per_s=%.1f prefill_gflops=%.2f jlama_prefill_tokens_per_s=%.1f jlama_prefill_gflops=%.2f"
+                        + " prefill_tokens_per_s=%.1f prefill_gflops=%.4g jlama_prefill_tokens_per_s=%.1f jlama_prefill_gflops=%.4g"
                         + " kept_rows=%d kv_bytes=%d kv_bytes_allocated=%d kv_bytes_full=%d weight_bytes=%d%s",
                 policy, trim(keep), reuse, kv.specName(), context, decodeTokens, prefillMs, compressMs, scoreMs, compressPctOfPrefill(),
                 decodeMsPerToken, jlamaPrefillMs, jlamaDecodeMsPerToken, prefillRatioVsJlama(), decodeSpeedupVsJlama(),

@@ -7,9 +7,9 @@ import java.util.Locale;
  * (decode ms/token with a tiny cache, see {@link EndToEndBenchmark#decodeFloorMs}).
  */
 record MachineRates(double gemmGflops, double decodeFloorMsPerToken) {
-    /** The machine-readable line: {@code bench machine key=value ...}. */
+    /** The machine-readable line: {@code machine key=value ...}. */
     String line() {
-        return String.format(Locale.ROOT, "bench machine gemm_gflops=%.1f decode_floor_ms_per_token=%.2f", gemmGflops, decodeFloorMsPerToken);
+        return String.format(Locale.ROOT, "machine gemm_gflops=%.1f decode_floor_ms_per_token=%.2f", gemmGflops, decodeFloorMsPerToken);
     }
 
     String summary() {
