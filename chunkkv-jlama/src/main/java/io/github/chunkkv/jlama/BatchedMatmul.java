@@ -19,8 +19,9 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>The work splits into tasks of (a panel of weight rows) x (a block of activation rows), run in parallel on
  * Jlama's pool, so both long prompts and wide matrices fill every core. A task first unpacks its panel to float32
  * (BF16 widened, Q4 dequantized) into a per-thread scratch sized to stay in L2, then reuses it for every row of its
- * block. The inner dimension is not split: each output sums all of it in one accumulator, in the order of Jlama's own
- * F32 kernel, so with F32 weights the products equal stock Jlama's.
+ * block. The inner dimension is not split: each output sums all of it in one lane-wise accumulator, as Jlama's own
+ * F32 kernel does, so with F32 weights the products agree with stock Jlama's up to the rounding of the final lane
+ * reduction (whose order the JIT chooses).
  */
 public final class BatchedMatmul {
     /** Weight types this class multiplies; others stay on Jlama's kernels. */

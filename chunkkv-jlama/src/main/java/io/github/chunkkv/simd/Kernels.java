@@ -137,8 +137,7 @@ public interface Kernels {
     /**
      * Matrix product with the right operand stored one output column per row, as Jlama stores weights (one row per
      * output feature): {@code out[outOff + r * outStride + j] = sum_i a[aOff + r * k + i] * b[bOff + j * k + i]} for
-     * r in [0, rows), j in [0, n). Every output is summed in the same order whatever its place in the tiling, so
-     * results do not depend on how a caller splits rows or columns.
+     * r in [0, rows), j in [0, n).
      *
      * @throws IllegalArgumentException before anything is written, if a size is negative, {@code outStride < n}, or an
      *     array is too short for the rows and columns named (see {@link MatmulArguments#check})

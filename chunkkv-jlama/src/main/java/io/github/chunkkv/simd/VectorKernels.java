@@ -584,9 +584,8 @@ public final class VectorKernels implements Kernels {
     private static final int TILE = 4;
 
     /**
-     * Register-blocked 4 x 4 tiles, each output accumulated lane-wise over k and reduced at the end exactly as
-     * {@link #dot} does (and as Jlama's own F32 kernels do), so edge outputs computed by {@link #dot} match tile outputs
-     * bit for bit. The row tile's four rows stay in L1 while it sweeps the columns; callers keep {@code b} to a panel
+     * Register-blocked 4 x 4 tiles, each output accumulated lane-wise over k and reduced at the end as {@link #dot}
+     * does (and as Jlama's own F32 kernel does); outputs outside whole tiles are {@link #dot}s. The row tile's four rows stay in L1 while it sweeps the columns; callers keep {@code b} to a panel
      * that fits the L2 cache.
      */
     @Override
@@ -609,26 +608,13 @@ public final class VectorKernels implements Kernels {
         for (int bound = F.loopBound(k); i < bound; i += L) {
             FloatVector w0 = FloatVector.fromArray(F, b, b0 + i), w1 = FloatVector.fromArray(F, b, b1 + i);
             FloatVector w2 = FloatVector.fromArray(F, b, b2 + i), w3 = FloatVector.fromArray(F, b, b3 + i);
-            FloatVector x = FloatVector.fromArray(F, a, a0 + i);
-            c00 = x.fma(w0, c00);
-            c01 = x.fma(w1, c01);
-            c02 = x.fma(w2, c02);
-            c03 = x.fma(w3, c03);
-            x = FloatVector.fromArray(F, a, a1 + i);
-            c10 = x.fma(w0, c10);
-            c11 = x.fma(w1, c11);
-            c12 = x.fma(w2, c12);
-            c13 = x.fma(w3, c13);
-            x = FloatVector.fromArray(F, a, a2 + i);
-            c20 = x.fma(w0, c20);
-            c21 = x.fma(w1, c21);
-            c22 = x.fma(w2, c22);
-            c23 = x.fma(w3, c23);
-            x = FloatVector.fromArray(F, a, a3 + i);
-            c30 = x.fma(w0, c30);
-            c31 = x.fma(w1, c31);
-            c32 = x.fma(w2, c32);
-            c33 = x.fma(w3, c33);
+            FloatVector x0 = FloatVector.fromArray(F, a, a0 + i), x1 = FloatVector.fromArray(F, a, a1 + i);
+            FloatVector x2 = FloatVector.fromArray(F, a, a2 + i), x3 = FloatVector.fromArray(F, a, a3 + i);
+            // one line per tile row, one column per weight row: the 16 products of the tile
+            c00 = x0.fma(w0, c00); c01 = x0.fma(w1, c01); c02 = x0.fma(w2, c02); c03 = x0.fma(w3, c03);
+            c10 = x1.fma(w0, c10); c11 = x1.fma(w1, c11); c12 = x1.fma(w2, c12); c13 = x1.fma(w3, c13);
+            c20 = x2.fma(w0, c20); c21 = x2.fma(w1, c21); c22 = x2.fma(w2, c22); c23 = x2.fma(w3, c23);
+            c30 = x3.fma(w0, c30); c31 = x3.fma(w1, c31); c32 = x3.fma(w2, c32); c33 = x3.fma(w3, c33);
         }
         tileRow(c00, c01, c02, c03, a, a0, b, b0, i, k, out, o);
         tileRow(c10, c11, c12, c13, a, a1, b, b0, i, k, out, o + outStride);
