@@ -3,6 +3,7 @@ package io.github.chunkkv.jlama;
 import com.github.tjake.jlama.math.VectorMath;
 import com.github.tjake.jlama.safetensors.DType;
 import com.github.tjake.jlama.tensor.AbstractTensor;
+import com.github.tjake.jlama.tensor.FloatBufferTensor;
 import com.github.tjake.jlama.tensor.Q4ByteBufferTensor;
 import io.github.chunkkv.simd.Kernels;
 import java.util.EnumSet;
@@ -43,6 +44,7 @@ public final class BatchedMatmul {
     private static final int ROWS_PER_TASK = 128;
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Byte> BYTES = ByteVector.SPECIES_PREFERRED;
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private final Kernels kernels;
@@ -137,18 +139,23 @@ public final class BatchedMatmul {
             for (int i = bound; i < k; i++) panel[off + i] = w.get(row, i);
         }
 
-        /** Jlama's Q4 rows are whole blocks (it refuses other shapes), read 16 bytes and one scale per block. */
+        /**
+         * Jlama's Q4 rows are whole blocks (it refuses other shapes): the row's codes are read in the widest byte
+         * vectors that fit, then in 16-byte blocks, and its block scales from the scale tensor like an F32 row.
+         */
         private void q4Row(Kernels kernels, Q4ByteBufferTensor w, int row, int k, int off) {
-            int blocks = k / Kernels.Q4_BLOCK;
+            int blocks = k / Kernels.Q4_BLOCK, bytes = k / 2;
             if (q4Scales.length < blocks) {
                 q4Scales = new float[blocks];
-                q4 = new byte[blocks * Kernels.Q4_BLOCK / 2];
+                q4 = new byte[bytes];
             }
-            for (int b = 0; b < blocks; b++) {
-                int col = b * Kernels.Q4_BLOCK;
-                w.getVector(ByteVector.SPECIES_128, row, col).intoArray(q4, b * Kernels.Q4_BLOCK / 2);
-                q4Scales[b] = w.getFactorForIndex(row, col);
-            }
+            int b = 0;
+            for (int bound = BYTES.loopBound(bytes); b < bound; b += BYTES.length()) w.getVector(BYTES, row, 2 * b).intoArray(q4, b);
+            for (; b < bytes; b += Kernels.Q4_BLOCK / 2) w.getVector(ByteVector.SPECIES_128, row, 2 * b).intoArray(q4, b);
+            FloatBufferTensor scales = w.getBlockF();
+            int i = 0;
+            for (int bound = F.loopBound(blocks); i < bound; i += F.length()) scales.getVector(F, row, i).intoArray(q4Scales, i);
+            for (; i < blocks; i++) q4Scales[i] = scales.get(row, i);
             kernels.dequantizeQ4(q4, 0, q4Scales, 0, blocks, panel, off);
         }
     }

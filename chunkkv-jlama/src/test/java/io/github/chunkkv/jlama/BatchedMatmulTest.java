@@ -29,7 +29,7 @@ class BatchedMatmulTest {
     @ParameterizedTest
     @EnumSource(names = {"F32", "BF16", "Q4"})
     void multipliesEveryWeightTypeAsTheValuesItStandsFor(DType type) {
-        int[] depths = type == DType.Q4 ? new int[] {32, 96} : new int[] {1, 19, 96};
+        int[] depths = type == DType.Q4 ? new int[] {32, 160, 544} : new int[] {1, 19, 96}; // Q4: whole blocks, then wide reads
         for (int rows : new int[] {1, 3, 17, 131}) {
             for (int n : new int[] {1, 7, 33}) {
                 for (int k : depths) check(rows, weights(type, n, k), type + " " + rows + "x" + n + "x" + k);
