@@ -82,12 +82,14 @@ public final class BatchedMatmul {
      * @param rows activation rows to multiply
      * @param weights an n x k Jlama tensor of one of {@link #WEIGHTS}
      * @return the rows x n products, row after row
-     * @throws IllegalArgumentException if the weights' type is not one of {@link #WEIGHTS}, or the arrays are too short
+     * @throws IllegalArgumentException before any work, if the weights' type is not one of {@link #WEIGHTS}, rows is
+     *     negative or {@code a} holds fewer than rows x k values
      */
     public float[] multiply(float[] a, int rows, AbstractTensor weights) {
         DType type = weights.dType();
         if (!WEIGHTS.contains(type)) throw new IllegalArgumentException("weights must be one of " + WEIGHTS + ", got " + type);
         int n = weights.shape().dim(0), k = weights.shape().dim(1);
+        if (rows < 0) throw new IllegalArgumentException("rows must be >= 0, got " + rows);
         if (a.length < (long) rows * k) throw new IllegalArgumentException("a must hold rows * k = " + (long) rows * k + " values, got " + a.length);
         float[] out = new float[rows * n];
         int panelRows = Math.clamp(PANEL_BYTES / (Float.BYTES * Math.max(1, k)) / 4 * 4, 4, MAX_PANEL_ROWS);

@@ -82,6 +82,8 @@ class BatchedMatmulTest {
         AbstractTensor w = weights(DType.F32, 4, 8);
         IllegalArgumentException shortA = assertThrows(IllegalArgumentException.class, () -> matmul.multiply(new float[15], 2, w));
         assertTrue(shortA.getMessage().startsWith("a must hold rows * k = 16 values"), shortA.getMessage());
+        IllegalArgumentException negative = assertThrows(IllegalArgumentException.class, () -> matmul.multiply(new float[16], -1, w));
+        assertTrue(negative.getMessage().startsWith("rows must be >= 0"), negative.getMessage());
         IllegalArgumentException f16 = assertThrows(IllegalArgumentException.class,
                 () -> matmul.multiply(new float[16], 2, new Float16BufferTensor(4, 8)));
         assertTrue(f16.getMessage().startsWith("weights must be one of"), f16.getMessage());
