@@ -4,7 +4,6 @@ import com.github.tjake.jlama.math.VectorMath;
 import com.github.tjake.jlama.model.AbstractModel;
 import com.github.tjake.jlama.model.CausalSelfAttention;
 import com.github.tjake.jlama.safetensors.Config;
-import com.github.tjake.jlama.safetensors.DType;
 import com.github.tjake.jlama.tensor.AbstractTensor;
 import com.github.tjake.jlama.tensor.KvBufferCache;
 import com.github.tjake.jlama.tensor.operations.TensorOperationsProvider;
@@ -234,8 +233,8 @@ final class CompressedAttention extends CausalSelfAttention {
                 AbstractTensor at = toWorkingQuantized.apply(TensorArrays.fromArray(attention, rows, qLength, working))) {
             var ops = TensorOperationsProvider.get();
             if (BatchedMatmul.covers(at.dType(), rows, outputWeights.dType())) {
-                float[] x = at.dType() == DType.F32 ? attention : new float[rows * qLength];
-                if (x != attention) TensorArrays.toArray(at, rows, qLength, x);
+                float[] x = new float[rows * qLength]; // as rounded by working memory and quantization, like stock's input
+                TensorArrays.toArray(at, rows, qLength, x);
                 TensorArrays.fromArray(matmul.multiply(x, rows, outputWeights), rows, c.embeddingLength, result);
             } else {
                 VectorMath.pchunk(0, c.embeddingLength, (start, len) -> ops.dotProductChunk(result, at, outputWeights, 0, qLength, start, len));
