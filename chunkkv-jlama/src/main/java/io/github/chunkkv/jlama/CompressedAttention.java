@@ -15,9 +15,11 @@ import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 
 /**
- * Causal self-attention over a session's compact cache. Projections, biases and RoPE are Jlama's (same tensors, same
- * table), so with nothing evicted the result equals stock Jlama; unlike stock Jlama, the cache slot a row lives in is
- * separate from the logical position RoPE rotated it at.
+ * Causal self-attention over a session's compact cache. Weights, biases and RoPE are Jlama's (same tensors, same
+ * table), so with nothing evicted the result equals stock Jlama within its own tolerance; unlike stock Jlama, the cache
+ * slot a row lives in is separate from the logical position RoPE rotated it at. Prefill batches multiply by the
+ * weights in {@link BatchedMatmul} where it covers the types, decoding (one row) and I8-quantized activations on
+ * Jlama's kernels.
  */
 final class CompressedAttention extends CausalSelfAttention {
     /**
@@ -43,6 +45,7 @@ final class CompressedAttention extends CausalSelfAttention {
      */
     private final boolean tiledPrefill;
     private final Kernels kernels = Kernels.preferred();
+    private final BatchedMatmul matmul = new BatchedMatmul(kernels);
     private final float scale;
     private final int qLength;
 
@@ -118,11 +121,19 @@ final class CompressedAttention extends CausalSelfAttention {
                 AbstractTensor kt = model.makeDenseTensor(rows, c.kvLength);
                 AbstractTensor vt = model.makeDenseTensor(rows, c.kvLength)) {
             var ops = TensorOperationsProvider.get();
-            VectorMath.pchunk(0, qLength, (start, len) -> ops.dotProductChunk(qt, input, queryWeights, 0, dim, start, len));
-            VectorMath.pchunk(0, c.kvLength, (start, len) -> {
-                ops.dotProductChunk(kt, input, keyWeights, 0, dim, start, len);
-                ops.dotProductChunk(vt, input, valueWeights, 0, dim, start, len);
-            });
+            if (BatchedMatmul.covers(input.dType(), rows, queryWeights.dType())) {
+                float[] x = new float[rows * dim];
+                TensorArrays.toArray(input, rows, dim, x);
+                TensorArrays.fromArray(matmul.multiply(x, rows, queryWeights), rows, qLength, qt);
+                TensorArrays.fromArray(matmul.multiply(x, rows, keyWeights), rows, c.kvLength, kt);
+                TensorArrays.fromArray(matmul.multiply(x, rows, valueWeights), rows, c.kvLength, vt);
+            } else {
+                VectorMath.pchunk(0, qLength, (start, len) -> ops.dotProductChunk(qt, input, queryWeights, 0, dim, start, len));
+                VectorMath.pchunk(0, c.kvLength, (start, len) -> {
+                    ops.dotProductChunk(kt, input, keyWeights, 0, dim, start, len);
+                    ops.dotProductChunk(vt, input, valueWeights, 0, dim, start, len);
+                });
+            }
             queryBias.ifPresent(b -> ops.accumulate(qt, b, 0, qLength));
             keyBias.ifPresent(b -> ops.accumulate(kt, b, 0, c.kvLength));
             valueBias.ifPresent(b -> ops.accumulate(vt, b, 0, c.kvLength));
@@ -223,7 +234,13 @@ final class CompressedAttention extends CausalSelfAttention {
         try (AbstractTensor working = model.makeDenseTensor(rows, qLength);
                 AbstractTensor at = toWorkingQuantized.apply(TensorArrays.fromArray(attention, rows, qLength, working))) {
             var ops = TensorOperationsProvider.get();
-            VectorMath.pchunk(0, c.embeddingLength, (start, len) -> ops.dotProductChunk(result, at, outputWeights, 0, qLength, start, len));
+            if (BatchedMatmul.covers(at.dType(), rows, outputWeights.dType())) {
+                float[] x = new float[rows * qLength]; // as rounded by working memory and quantization, like stock's input
+                TensorArrays.toArray(at, rows, qLength, x);
+                TensorArrays.fromArray(matmul.multiply(x, rows, outputWeights), rows, c.embeddingLength, result);
+            } else {
+                VectorMath.pchunk(0, c.embeddingLength, (start, len) -> ops.dotProductChunk(result, at, outputWeights, 0, qLength, start, len));
+            }
             outputBias.ifPresent(b -> ops.accumulate(result, b, 0, c.embeddingLength));
         }
         return result;

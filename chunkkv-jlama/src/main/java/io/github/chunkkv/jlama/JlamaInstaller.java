@@ -1,8 +1,10 @@
 package io.github.chunkkv.jlama;
 
+import com.github.tjake.jlama.math.ActivationFunction;
 import com.github.tjake.jlama.model.AbstractModel;
 import com.github.tjake.jlama.model.CausalSelfAttention;
 import com.github.tjake.jlama.model.LayerNorm;
+import com.github.tjake.jlama.model.MLPBlock;
 import com.github.tjake.jlama.model.ModelSupport.ModelType;
 import com.github.tjake.jlama.model.TransformerBlock;
 import com.github.tjake.jlama.model.functions.EmbedInput;
@@ -14,6 +16,7 @@ import com.github.tjake.jlama.safetensors.WeightLoader;
 import com.github.tjake.jlama.safetensors.prompt.PromptContext;
 import com.github.tjake.jlama.tensor.AbstractTensor;
 import com.github.tjake.jlama.tensor.KvBufferCache;
+import io.github.chunkkv.simd.Kernels;
 import java.lang.reflect.Field;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
@@ -30,7 +33,8 @@ import java.util.stream.Collectors;
 /**
  * The only place that reaches into Jlama's internals. Jlama 0.8.4 has no pluggable cache, so this class reads a
  * loaded model's embedding and transformer blocks and builds twin blocks that share every weight and norm but
- * attend through {@link CompressedAttention}. The original model is left untouched. It also opens stock Jlama's own
+ * attend through {@link CompressedAttention} and, for gated MLPs, multiply prefill batches in {@link BatchedMlp}. The
+ * original model is left untouched. It also opens stock Jlama's own
  * KvBuffer for {@link StockJlamaSession}, which Jlama exposes no way to do.
  */
 final class JlamaInstaller {
@@ -50,7 +54,7 @@ final class JlamaInstaller {
         TransformerBlock[] blocks = new TransformerBlock[stock.length];
         UnaryOperator<AbstractTensor> toWorkingQuantized = maybeQuantize(model);
         for (int layer = 0; layer < stock.length; layer++) {
-            blocks[layer] = twin(model, layer, stock[layer], active, toWorkingQuantized, attention, types.workingQuantized() != DType.I8);
+            blocks[layer] = twin(model, layer, stock[layer], active, toWorkingQuantized, attention, types);
         }
         EmbedInput embed = read(AbstractModel.class, model, "embedInput", EmbedInput.class);
         return new Installed(embed, blocks, postProcessor(model), types);
@@ -108,7 +112,7 @@ final class JlamaInstaller {
 
     @SuppressWarnings("unchecked")
     private static TransformerBlock twin(AbstractModel model, int layer, TransformerBlock block, ActiveSession active,
-            UnaryOperator<AbstractTensor> toWorkingQuantized, AttentionConfig attentionConfig, boolean tiledPrefill) {
+            UnaryOperator<AbstractTensor> toWorkingQuantized, AttentionConfig attentionConfig, WorkingTypes types) {
         CausalSelfAttention a = read(TransformerBlock.class, block, "attention", CausalSelfAttention.class);
         CompressedAttention attention = new CompressedAttention(
                 model, layer,
@@ -120,16 +124,32 @@ final class JlamaInstaller {
                 read(CausalSelfAttention.class, a, "valueAttnWeights", AbstractTensor.class),
                 read(CausalSelfAttention.class, a, "outputProjectionBias", Optional.class),
                 read(CausalSelfAttention.class, a, "outputProjectionWeights", AbstractTensor.class),
-                active, toWorkingQuantized, attentionConfig, tiledPrefill);
+                active, toWorkingQuantized, attentionConfig, types.workingQuantized() != DType.I8);
         return new TransformerBlock(
                 model, layer,
                 (Optional<LayerNorm>) read(TransformerBlock.class, block, "preAttentionNorm", Optional.class),
                 attention,
                 (Optional<LayerNorm>) read(TransformerBlock.class, block, "postAttentionNorm", Optional.class),
                 (Optional<LayerNorm>) read(TransformerBlock.class, block, "preFFNorm", Optional.class),
-                read(TransformerBlock.class, block, "ffBlock", FeedForward.class),
+                batchedMlp(model, read(TransformerBlock.class, block, "ffBlock", FeedForward.class), types.workingQuantized()),
                 (Optional<LayerNorm>) read(TransformerBlock.class, block, "postFFNorm", Optional.class),
                 (Optional<LayerNorm>) read(TransformerBlock.class, block, "preResponseNorm", Optional.class));
+    }
+
+    /**
+     * A {@link BatchedMlp} sharing the weights of Jlama's gated {@code MLPBlock}; any other feed-forward block (no up
+     * projection, biases, mixtures of experts) is kept as it is and multiplies on Jlama's kernels.
+     */
+    private static FeedForward batchedMlp(AbstractModel model, FeedForward block, DType workingQuantized) {
+        if (!(block instanceof MLPBlock)) return block;
+        AbstractTensor up = read(MLPBlock.class, block, "upProjectionWeights", AbstractTensor.class);
+        boolean biased = read(MLPBlock.class, block, "fullyConnectedBias", Optional.class).isPresent()
+                || read(MLPBlock.class, block, "projectionBias", Optional.class).isPresent();
+        if (up == null || biased) return block;
+        return new BatchedMlp(model, block, read(MLPBlock.class, block, "fullyConnectedWeights", AbstractTensor.class), up,
+                read(MLPBlock.class, block, "projectionWeights", AbstractTensor.class),
+                read(MLPBlock.class, block, "activationFunction", ActivationFunction.Type.class), workingQuantized,
+                new BatchedMatmul(Kernels.preferred()));
     }
 
     /** Jlama's tool-call extraction (a protected hook on AbstractModel), so tool calls work as with stock generate(). */

@@ -1,5 +1,6 @@
 package io.github.chunkkv.jlama;
 
+import com.github.tjake.jlama.math.FloatConversions;
 import com.github.tjake.jlama.safetensors.DType;
 import com.github.tjake.jlama.tensor.AbstractTensor;
 import jdk.incubator.vector.FloatVector;
@@ -40,5 +41,17 @@ final class TensorArrays {
             for (; j < cols; j++) t.set(src[r * cols + j], r, j);
         }
         return t;
+    }
+
+    /**
+     * {@code x} as storing it in a tensor of {@code type} rounds it (BF16: Jlama's own conversion; F32: unchanged), so
+     * arithmetic on float arrays sees the values stock Jlama's working memory holds.
+     */
+    static float roundTo(DType type, float x) {
+        return switch (type) {
+            case F32 -> x;
+            case BF16 -> FloatConversions.bFloat16ToFloat32(FloatConversions.float32ToBFloat16(x));
+            default -> throw new IllegalArgumentException("type must be F32 or BF16, got " + type);
+        };
     }
 }

@@ -133,4 +133,28 @@ public interface Kernels {
      */
     void attendCausal(float[] queries, int rowFrom, int rowTo, int firstSlot, int[] windowStart, float[] keys, float[] values,
             int rowStride, int kvHead, int numHeads, int numKvHeads, int headSize, float scale, float[] out);
+
+    /**
+     * Matrix product with the right operand stored one output column per row, as Jlama stores weights (one row per
+     * output feature): {@code out[outOff + r * outStride + j] = sum_i a[aOff + r * k + i] * b[bOff + j * k + i]} for
+     * r in [0, rows), j in [0, n).
+     *
+     * @throws IllegalArgumentException before anything is written, if a size is negative, {@code outStride < n}, or an
+     *     array is too short for the rows and columns named (see {@link MatmulArguments#check})
+     */
+    void matmulTransposed(float[] a, int aOff, int rows, float[] b, int bOff, int n, int k, float[] out, int outOff, int outStride);
+
+    /** Decodes {@code len} bfloat16 values (see {@link Bf16}) from {@code src[srcOff..]} to float32 in {@code dst[dstOff..]}. */
+    void decodeBf16(short[] src, int srcOff, float[] dst, int dstOff, int len);
+
+    /**
+     * Dequantizes {@code blocks} blocks of Jlama's Q4 format to float32: block b holds {@link #Q4_BLOCK} values in
+     * {@code Q4_BLOCK / 2} bytes at {@code packed[packedOff + b * Q4_BLOCK / 2]}, byte i carrying value i in its low nibble
+     * and value i + Q4_BLOCK / 2 in its high nibble, each nibble an unsigned code c standing for
+     * {@code (c - 8) * scales[scaleOff + b]}.
+     */
+    void dequantizeQ4(byte[] packed, int packedOff, float[] scales, int scaleOff, int blocks, float[] dst, int dstOff);
+
+    /** Values per Q4 block (Jlama's {@code Q4ByteBufferTensor.BLOCK_SIZE}). */
+    int Q4_BLOCK = 32;
 }

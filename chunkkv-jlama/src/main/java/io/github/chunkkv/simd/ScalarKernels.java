@@ -166,4 +166,30 @@ public final class ScalarKernels implements Kernels {
             }
         }
     }
+
+    @Override
+    public void matmulTransposed(float[] a, int aOff, int rows, float[] b, int bOff, int n, int k, float[] out, int outOff, int outStride) {
+        MatmulArguments.check(a, aOff, rows, b, bOff, n, k, out, outOff, outStride);
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < n; j++) out[outOff + r * outStride + j] = dot(a, aOff + r * k, b, bOff + j * k, k);
+        }
+    }
+
+    @Override
+    public void decodeBf16(short[] src, int srcOff, float[] dst, int dstOff, int len) {
+        Bf16.decode(src, srcOff, dst, dstOff, len);
+    }
+
+    @Override
+    public void dequantizeQ4(byte[] packed, int packedOff, float[] scales, int scaleOff, int blocks, float[] dst, int dstOff) {
+        int half = Q4_BLOCK / 2;
+        for (int blk = 0; blk < blocks; blk++) {
+            float scale = scales[scaleOff + blk];
+            for (int i = 0; i < half; i++) {
+                int code = packed[packedOff + blk * half + i];
+                dst[dstOff + blk * Q4_BLOCK + i] = ((code & 0xF) - 8) * scale;
+                dst[dstOff + blk * Q4_BLOCK + half + i] = (((code >> 4) & 0xF) - 8) * scale;
+            }
+        }
+    }
 }

@@ -579,4 +579,95 @@ public final class VectorKernels implements Kernels {
             o[o3 + d] += s3;
         }
     }
+
+    /** Rows and columns of one register tile of {@link #matmulTransposed}: 16 accumulators and 8 operand vectors. */
+    private static final int TILE = 4;
+
+    /**
+     * Register-blocked 4 x 4 tiles, each output accumulated lane-wise over k and reduced at the end as {@link #dot}
+     * does (and as Jlama's own F32 kernel does); outputs outside whole tiles are {@link #dot}s. The row tile's four rows stay in L1 while it sweeps the columns; callers keep {@code b} to a panel
+     * that fits the L2 cache.
+     */
+    @Override
+    public void matmulTransposed(float[] a, int aOff, int rows, float[] b, int bOff, int n, int k, float[] out, int outOff, int outStride) {
+        MatmulArguments.check(a, aOff, rows, b, bOff, n, k, out, outOff, outStride);
+        int tiledRows = rows - rows % TILE, tiledCols = n - n % TILE;
+        for (int r = 0; r < tiledRows; r += TILE) {
+            for (int j = 0; j < tiledCols; j += TILE) tile(a, aOff + r * k, b, bOff + j * k, k, out, outOff + r * outStride + j, outStride);
+        }
+        for (int r = 0; r < rows; r++) {
+            for (int j = r < tiledRows ? tiledCols : 0; j < n; j++) out[outOff + r * outStride + j] = dot(a, aOff + r * k, b, bOff + j * k, k);
+        }
+    }
+
+    private static void tile(float[] a, int a0, float[] b, int b0, int k, float[] out, int o, int outStride) {
+        int a1 = a0 + k, a2 = a1 + k, a3 = a2 + k, b1 = b0 + k, b2 = b1 + k, b3 = b2 + k;
+        FloatVector c00 = FloatVector.zero(F), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+        FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+        int i = 0;
+        for (int bound = F.loopBound(k); i < bound; i += L) {
+            FloatVector w0 = FloatVector.fromArray(F, b, b0 + i), w1 = FloatVector.fromArray(F, b, b1 + i);
+            FloatVector w2 = FloatVector.fromArray(F, b, b2 + i), w3 = FloatVector.fromArray(F, b, b3 + i);
+            FloatVector x0 = FloatVector.fromArray(F, a, a0 + i), x1 = FloatVector.fromArray(F, a, a1 + i);
+            FloatVector x2 = FloatVector.fromArray(F, a, a2 + i), x3 = FloatVector.fromArray(F, a, a3 + i);
+            // one line per tile row, one column per weight row: the 16 products of the tile
+            c00 = x0.fma(w0, c00); c01 = x0.fma(w1, c01); c02 = x0.fma(w2, c02); c03 = x0.fma(w3, c03);
+            c10 = x1.fma(w0, c10); c11 = x1.fma(w1, c11); c12 = x1.fma(w2, c12); c13 = x1.fma(w3, c13);
+            c20 = x2.fma(w0, c20); c21 = x2.fma(w1, c21); c22 = x2.fma(w2, c22); c23 = x2.fma(w3, c23);
+            c30 = x3.fma(w0, c30); c31 = x3.fma(w1, c31); c32 = x3.fma(w2, c32); c33 = x3.fma(w3, c33);
+        }
+        tileRow(c00, c01, c02, c03, a, a0, b, b0, i, k, out, o);
+        tileRow(c10, c11, c12, c13, a, a1, b, b0, i, k, out, o + outStride);
+        tileRow(c20, c21, c22, c23, a, a2, b, b0, i, k, out, o + 2 * outStride);
+        tileRow(c30, c31, c32, c33, a, a3, b, b0, i, k, out, o + 3 * outStride);
+    }
+
+    /** Reduces one tile row's four accumulators and adds the scalar tail [tail, k), in {@link #dot}'s order. */
+    private static void tileRow(FloatVector c0, FloatVector c1, FloatVector c2, FloatVector c3, float[] a, int aRow, float[] b,
+            int b0, int tail, int k, float[] out, int o) {
+        out[o] = finish(c0, a, aRow, b, b0, tail, k);
+        out[o + 1] = finish(c1, a, aRow, b, b0 + k, tail, k);
+        out[o + 2] = finish(c2, a, aRow, b, b0 + 2 * k, tail, k);
+        out[o + 3] = finish(c3, a, aRow, b, b0 + 3 * k, tail, k);
+    }
+
+    private static float finish(FloatVector acc, float[] a, int aRow, float[] b, int bRow, int tail, int k) {
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (int i = tail; i < k; i++) s += a[aRow + i] * b[bRow + i];
+        return s;
+    }
+
+    @Override
+    public void decodeBf16(short[] src, int srcOff, float[] dst, int dstOff, int len) {
+        int i = 0;
+        for (int bound = F.loopBound(len); i < bound; i += L) bf16(src, srcOff + i).intoArray(dst, dstOff + i);
+        for (; i < len; i++) dst[dstOff + i] = Bf16.decode(src[srcOff + i]);
+    }
+
+    /**
+     * One block's low nibbles give its first half, the high nibbles its second; bytes are widened to float L lanes at
+     * a time. Float vectors wider than half a block (L > 16) take the scalar twin.
+     */
+    @Override
+    public void dequantizeQ4(byte[] packed, int packedOff, float[] scales, int scaleOff, int blocks, float[] dst, int dstOff) {
+        int half = Q4_BLOCK / 2;
+        if (B == null || half % L != 0) {
+            ScalarKernels.INSTANCE.dequantizeQ4(packed, packedOff, scales, scaleOff, blocks, dst, dstOff);
+            return;
+        }
+        for (int blk = 0; blk < blocks; blk++) {
+            FloatVector scale = FloatVector.broadcast(F, scales[scaleOff + blk]);
+            int from = packedOff + blk * half, to = dstOff + blk * Q4_BLOCK;
+            for (int i = 0; i < half; i += L) {
+                ByteVector codes = ByteVector.fromArray(B, packed, from + i);
+                q4(codes.and((byte) 0xF)).mul(scale).intoArray(dst, to + i);
+                q4(codes.lanewise(VectorOperators.LSHR, 4)).mul(scale).intoArray(dst, to + half + i);
+            }
+        }
+    }
+
+    /** Unsigned 4-bit codes (0..15) to the floats c - 8 they stand for. */
+    private static FloatVector q4(ByteVector codes) {
+        return (FloatVector) codes.sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+    }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.chunkkv.testing.RandomArrays;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
@@ -23,9 +24,7 @@ class VectorKernelsTest {
     private final SplittableRandom rnd = new SplittableRandom(7);
 
     private float[] random(int len) {
-        float[] x = new float[len];
-        for (int i = 0; i < len; i++) x[i] = (float) rnd.nextDouble(-1, 1);
-        return x;
+        return RandomArrays.uniform(rnd, len);
     }
 
     /** |expected - actual| <= 1e-5 * (|expected| + floor), elementwise. */

@@ -10,6 +10,7 @@ import io.github.chunkkv.config.ChunkKvConfig;
 import io.github.chunkkv.config.KvPrecision;
 import io.github.chunkkv.config.Recall;
 import io.github.chunkkv.convert.RandomLlamaWriter;
+import io.github.chunkkv.jlama.BatchedMatmul;
 import io.github.chunkkv.jlama.ChunkKvJlama;
 import io.github.chunkkv.jlama.ModelFolderCheck;
 import io.github.chunkkv.policy.PolicyRegistry;
@@ -168,6 +169,10 @@ public final class BenchCli implements Callable<Integer> {
                 checkContextsFit(plan, bench);
                 progress.accept(describe(jlama, bench, weightBytes));
                 bench.warmUp(plan, progress);
+                progress.accept("measuring the machine's GEMM rate");
+                MachineRates machine = new MachineRates(GemmRate.measureGflops());
+                spec.commandLine().getOut().println(machine.line());
+                if (file != null) file.println(machine.line());
                 List<BenchRow> rows = bench.run(plan, progress, row -> {
                     spec.commandLine().getOut().println(row.line());
                     spec.commandLine().getOut().flush();
@@ -177,7 +182,7 @@ public final class BenchCli implements Callable<Integer> {
                     }
                 });
                 spec.commandLine().getOut().println();
-                spec.commandLine().getOut().print(BenchTable.format(rows));
+                spec.commandLine().getOut().print(BenchTable.format(rows, machine));
                 spec.commandLine().getOut().flush();
             }
         }
@@ -358,9 +363,10 @@ public final class BenchCli implements Callable<Integer> {
     private static String describe(AbstractModel model, EndToEndBenchmark bench, long weightBytes) {
         var c = model.getConfig();
         return String.format(Locale.ROOT, "model %s: %d layers, dim %d, %d query / %d KV heads, head size %d, hidden %d, vocab %d,"
-                        + " context %d; %s; decode reads %.1f MiB of weights; %d Jlama threads, ChunkKV kernels %s",
+                        + " context %d; %s; %s; decode reads %.1f MiB of weights; %d Jlama threads, ChunkKV kernels %s",
                 model.getModelType(), c.numberOfLayers, c.embeddingLength, c.numberOfHeads, c.numberOfKeyValueHeads, c.headSize,
-                c.hiddenLength, c.vocabularySize, c.contextLength, bench.workingTypes(), weightBytes / 1048576.0,
+                c.hiddenLength, c.vocabularySize, c.contextLength, bench.workingTypes(),
+                BatchedMatmul.describePrefill(bench.workingTypes()), weightBytes / 1048576.0,
                 PhysicalCoreExecutor.instance.get().getCoreCount(), Kernels.preferred().getClass().getSimpleName());
     }
 

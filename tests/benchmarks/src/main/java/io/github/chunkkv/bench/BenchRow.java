@@ -18,6 +18,7 @@ import java.util.Locale;
  * @param weightBytes weight bytes one decode step reads (every layer and the classifier)
  * @param decodeFloorMs ChunkKV's decode ms/token over the full cache of a tiny prompt, timed alternately with this
  *     row's steps: what a step costs besides attention over a long cache
+ * @param prefillFlops the prompt's prefill arithmetic (see {@link PrefillFlops}), the same work for both paths
  * @param logitMaxAbsDiff with nothing evicted, the largest |logit difference| to stock over prefill and decode steps;
  *     NaN (not printed) when rows were evicted
  */
@@ -42,7 +43,28 @@ record BenchRow(
         long kvBytesFull,
         long weightBytes,
         double decodeFloorMs,
+        long prefillFlops,
         float logitMaxAbsDiff) {
+
+    /** ChunkKV prefill throughput in prompt tokens per second (compression included). */
+    double prefillTokensPerS() {
+        return context * 1000.0 / prefillMs;
+    }
+
+    /** Stock prefill throughput in prompt tokens per second. */
+    double jlamaPrefillTokensPerS() {
+        return context * 1000.0 / jlamaPrefillMs;
+    }
+
+    /** ChunkKV's achieved arithmetic rate in prefill: {@link #prefillFlops} / prefill time. */
+    double prefillGflops() {
+        return prefillFlops / (prefillMs * 1e6);
+    }
+
+    /** Stock's achieved arithmetic rate in prefill. */
+    double jlamaPrefillGflops() {
+        return prefillFlops / (jlamaPrefillMs * 1e6);
+    }
 
     /** Stock prefill time / ChunkKV prefill time (compression included). */
     double prefillRatioVsJlama() {
@@ -86,10 +108,13 @@ record BenchRow(
                 "bench policy=%s keep=%s reuse=%d recall=%s kv=%s context=%d decode_tokens=%d prefill_ms=%.1f compress_ms=%.2f score_ms=%.2f"
                         + " compress_pct_of_prefill=%.2f decode_ms_per_token=%.2f jlama_prefill_ms=%.1f jlama_decode_ms_per_token=%.2f"
                         + " prefill_ratio_vs_jlama=%.3f decode_speedup_vs_jlama=%.3f predicted_speedup=%.3f speedup_vs_predicted=%.3f"
-                        + " decode_floor_ms_per_token=%.2f predicted_speedup_floor=%.3f kept_rows=%d promoted_rows=%d kv_bytes=%d kv_bytes_allocated=%d kv_bytes_full=%d weight_bytes=%d%s",
+                        + " decode_floor_ms_per_token=%.2f predicted_speedup_floor=%.3f"
+                        + " prefill_tokens_per_s=%.1f prefill_gflops=%.4g jlama_prefill_tokens_per_s=%.1f jlama_prefill_gflops=%.4g"
+                        + " kept_rows=%d promoted_rows=%d kv_bytes=%d kv_bytes_allocated=%d kv_bytes_full=%d weight_bytes=%d%s",
                 policy, trim(keep), reuse, recall.specName(), kv.specName(), context, decodeTokens, prefillMs, compressMs, scoreMs, compressPctOfPrefill(),
                 decodeMsPerToken, jlamaPrefillMs, jlamaDecodeMsPerToken, prefillRatioVsJlama(), decodeSpeedupVsJlama(),
-                predictedSpeedup(), speedupVsPredicted(), decodeFloorMs, floorPredictedSpeedup(), keptRows, promotedRows, kvBytes, kvBytesAllocated, kvBytesFull, weightBytes,
+                predictedSpeedup(), speedupVsPredicted(), decodeFloorMs, floorPredictedSpeedup(), prefillTokensPerS(), prefillGflops(),
+                jlamaPrefillTokensPerS(), jlamaPrefillGflops(), keptRows, promotedRows, kvBytes, kvBytesAllocated, kvBytesFull, weightBytes,
                 Float.isNaN(logitMaxAbsDiff) ? "" : String.format(Locale.ROOT, " logit_max_abs_diff=%.3g", logitMaxAbsDiff));
     }
 

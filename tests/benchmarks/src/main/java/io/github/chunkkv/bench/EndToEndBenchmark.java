@@ -129,7 +129,7 @@ final class EndToEndBenchmark {
             return new BenchRow(config.policy(), config.keepRatio(), config.reuseInterval(), config.recall(), session.kvPrecision(), prompt.length,
                     decodeTokens, prefill / 1e6, stats.compressNanos() / 1e6, stats.scoreNanos() / 1e6, medianMs(steps),
                     stockPrefill / 1e6, medianMs(stockSteps), stats.keptTotal(), session.rowsPromotedWhileDecoding(), stats.kvBytesAfter(), session.kvAllocatedBytes(),
-                    stockKvBytes(model, prompt.length), weightBytes, medianMs(floorSteps), logitDiff);
+                    stockKvBytes(model, prompt.length), weightBytes, medianMs(floorSteps), PrefillFlops.of(model.getConfig(), prompt.length), logitDiff);
         }
     }
 

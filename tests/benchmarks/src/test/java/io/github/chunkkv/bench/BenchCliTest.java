@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,7 +29,8 @@ class BenchCliTest {
     private static final Set<String> KEYS = Set.of("policy", "keep", "reuse", "recall", "kv", "context", "decode_tokens", "prefill_ms",
             "compress_ms", "score_ms", "compress_pct_of_prefill", "decode_ms_per_token", "jlama_prefill_ms",
             "jlama_decode_ms_per_token", "prefill_ratio_vs_jlama", "decode_speedup_vs_jlama", "predicted_speedup",
-            "speedup_vs_predicted", "decode_floor_ms_per_token", "predicted_speedup_floor", "kept_rows", "promoted_rows", "kv_bytes", "kv_bytes_allocated", "kv_bytes_full", "weight_bytes");
+            "speedup_vs_predicted", "decode_floor_ms_per_token", "predicted_speedup_floor", "prefill_tokens_per_s", "prefill_gflops",
+            "jlama_prefill_tokens_per_s", "jlama_prefill_gflops", "kept_rows", "promoted_rows", "kv_bytes", "kv_bytes_allocated", "kv_bytes_full", "weight_bytes");
     /** Only rows that evict nothing compare logits with stock Jlama. */
     private static final String LOGIT_DIFF = "logit_max_abs_diff";
 
@@ -43,7 +45,7 @@ class BenchCliTest {
 
     private static Map<String, String> fields(String line) {
         Map<String, String> fields = new LinkedHashMap<>();
-        for (String pair : line.substring("bench ".length()).split(" ")) {
+        for (String pair : line.substring(line.indexOf(' ') + 1).split(" ")) {
             String[] kv = pair.split("=", 2);
             assertEquals(2, kv.length, "not key=value: '" + pair + "' in " + line);
             fields.put(kv[0], kv[1]);
@@ -62,8 +64,13 @@ class BenchCliTest {
         List<String> lines = r.out().lines().filter(l -> l.startsWith("bench ")).toList();
         // full once; chunkkv keep=1.0 once (reuse is moot without eviction), keep=0.1 with reuse 1 and 2
         assertEquals(List.of("full", "chunkkv", "chunkkv", "chunkkv"), lines.stream().map(l -> fields(l).get("policy")).toList(), r.out());
-        assertEquals(lines, Files.readAllLines(outFile));
-        assertTrue(r.out().contains("prefill ms"), "the summary table is printed:\n" + r.out());
+        List<String> machine = r.out().lines().filter(l -> l.startsWith("machine ")).toList();
+        assertEquals(1, machine.size(), "one machine line before the rows:\n" + r.out());
+        Map<String, String> rates = fields(machine.get(0));
+        assertEquals(Set.of("gemm_gflops"), rates.keySet(), machine.get(0));
+        for (String rate : rates.values()) assertTrue(Double.parseDouble(rate) > 0, machine.get(0));
+        assertEquals(Stream.concat(machine.stream(), lines.stream()).toList(), Files.readAllLines(outFile));
+        assertTrue(r.out().contains("prefill ms") && r.out().contains("machine: GEMM rate"), "the summary table is printed:\n" + r.out());
 
         long fullRows = (long) TINY.layers() * CONTEXT;
         for (String line : lines) {
@@ -79,10 +86,16 @@ class BenchCliTest {
             assertEquals(3, Integer.parseInt(f.get("decode_tokens")));
             for (String key : List.of("prefill_ms", "decode_ms_per_token", "jlama_prefill_ms", "jlama_decode_ms_per_token",
                     "prefill_ratio_vs_jlama", "decode_speedup_vs_jlama", "predicted_speedup", "speedup_vs_predicted",
-                    "decode_floor_ms_per_token", "predicted_speedup_floor")) {
+                    "decode_floor_ms_per_token", "predicted_speedup_floor", "prefill_tokens_per_s", "prefill_gflops",
+                    "jlama_prefill_tokens_per_s", "jlama_prefill_gflops")) {
                 double v = Double.parseDouble(f.get(key));
                 assertTrue(v > 0 && Double.isFinite(v), key + " must be a positive number: " + line);
             }
+            assertEquals(CONTEXT * 1000 / Double.parseDouble(f.get("prefill_ms")), Double.parseDouble(f.get("prefill_tokens_per_s")),
+                    0.01 * Double.parseDouble(f.get("prefill_tokens_per_s")), "tokens/s = context / prefill time: " + line);
+            double ratio = Double.parseDouble(f.get("prefill_ratio_vs_jlama"));
+            assertEquals(ratio, Double.parseDouble(f.get("prefill_gflops")) / Double.parseDouble(f.get("jlama_prefill_gflops")),
+                    0.03 * ratio, "both paths are credited the same flops (up to the printed rounding): " + line);
             long kept = Long.parseLong(f.get("kept_rows"));
             long kvBytes = Long.parseLong(f.get("kv_bytes"));
             long fullBytes = Long.parseLong(f.get("kv_bytes_full"));
