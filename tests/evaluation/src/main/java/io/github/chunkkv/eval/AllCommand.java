@@ -110,8 +110,10 @@ public final class AllCommand extends EvalSubcommand {
                 }
             }
         }
+        // The parse result holds the whole command line ("all" included when run through `eval`): keep what follows it.
+        List<String> args = spec.commandLine().getParseResult().originalArgs();
         report.write(docs, results, images, (System.nanoTime() - start) / 1e9,
-                "./chunkkv eval all " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
+                "./chunkkv eval all " + String.join(" ", args.subList(args.indexOf(spec.name()) + 1, args.size())));
         out.println("wrote " + docs.resolve("RESULTS.md"));
     }
 
