@@ -65,6 +65,8 @@ public final class DemoApp implements Callable<Integer> {
             "What is the special magic number for togob?",
             "What is the special magic number for kizug?",
             "What is the secret word for sapig?");
+    /** Asked once per run before the timed questions; no document holds its fact. */
+    static final String WARM_UP_QUESTION = "What is the secret word for warm?";
     /** Retrieved text per question: long enough for the cache to matter, short of needle-lm's 2048 trained tokens. */
     static final int DEFAULT_CONTEXT_TOKENS = 1500;
     /** Short segments keep a fact's sentence prominent in its embedding (250 missed one of the ten facts, 150 none). */
@@ -144,17 +146,19 @@ public final class DemoApp implements Callable<Integer> {
 
             List<Retrieved> retrieved = asked.stream().map(rag::retrieve).toList();
             ChunkKvConfig policy = modelOptions.policy();
-            answerAll(model, rag, progress, asked, retrieved, facts, policy);
-            if (!policy.keepsEverything()) {
-                answerAll(model, rag, progress, asked, retrieved, facts, ChunkKvConfig.full());
-            }
+            List<ChunkKvConfig> runs = policy.keepsEverything() ? List.of(policy) : List.of(policy, ChunkKvConfig.full());
+            // One untimed answer per run first, to a question no run asks (so no run can reuse its session): the JIT then
+            // compiles both paths before either is timed, and decode_ms_per_token compares the policies, not compilation.
+            progress.during("warming up", () -> runs.stream()
+                    .map(run -> rag.answer(model, WARM_UP_QUESTION, retrieved.get(0), parameters(run))).toList());
+            for (ChunkKvConfig run : runs) answerAll(model, rag, progress, asked, retrieved, facts, run);
         }
     }
 
     private void answerAll(ChunkKvJlamaChatModel model, RagPipeline rag, Progress progress, List<String> questions,
             List<Retrieved> retrieved, List<Fact> facts, ChunkKvConfig policy) {
         out.println("== KV cache: " + policy.toSpec());
-        ChunkKvChatRequestParameters parameters = ChunkKvChatRequestParameters.builder().kvCompression(policy).build();
+        ChunkKvChatRequestParameters parameters = parameters(policy);
         RunSummary summary = new RunSummary(policy);
         for (int i = 0; i < questions.size(); i++) {
             String question = questions.get(i);
@@ -176,5 +180,9 @@ public final class DemoApp implements Callable<Integer> {
         }
         out.println(summary.line());
         out.println();
+    }
+
+    private static ChunkKvChatRequestParameters parameters(ChunkKvConfig policy) {
+        return ChunkKvChatRequestParameters.builder().kvCompression(policy).build();
     }
 }
