@@ -54,8 +54,8 @@ final class DecodeRecall {
     private final int slidingWindow;
     private final List<Promotion> since = new ArrayList<>(); // since the last prefill, in step order
     private long promotedRows;
-    /** The screened chunks' keys, dequantized; reused across steps (a session decodes one step at a time). */
-    private float[] keyScratch = new float[0];
+    /** One chunk's logits for one query; reused across steps (a session decodes one step at a time). */
+    private float[] logitScratch = new float[0];
 
     /** @param slidingWindow the model's sliding attention window, 0 for none: promoted rows outside it are not attended */
     DecodeRecall(Kernels kernels, int promote, int numHeads, int numKvHeads, int headSize, float scale, int slidingWindow) {
@@ -113,9 +113,11 @@ final class DecodeRecall {
         float[] bestBound = new float[chunks];
         Arrays.fill(bestBound, Float.NEGATIVE_INFINITY);
         float[] logRows = new float[chunks];
+        int chunk = summaries.chunkSize();
+        float logFullChunk = (float) Math.log(chunk); // most cold chunks are whole: one log instead of one per chunk
         for (int c = 0; c < chunks; c++) {
             int n = summaries.coldRows(layer, c);
-            logRows[c] = n == 0 ? Float.NEGATIVE_INFINITY : (float) Math.log(n);
+            logRows[c] = n == 0 ? Float.NEGATIVE_INFINITY : n == chunk ? logFullChunk : (float) Math.log(n);
         }
         // Heads in turn, not in parallel: a decode step has a few query rows, and handing a few microseconds of work
         // per head to the pool costs more than the work (measured on needle-lm: screening took twice as long).
@@ -125,7 +127,7 @@ final class DecodeRecall {
         }
         int[] screened = heaviest(bestBound, chunks, Math.max(SCREENED_CHUNKS, promote));
         if (screened.length == 0) return;
-        float[] mass = logMasses(q, queries, logZ, cold.chunkRows(layer, screened), summaries.chunkSize(), chunks);
+        float[] mass = logMasses(q, queries, logZ, cold.chunkRows(layer, screened), chunk, chunks);
         int[] chosen = heaviest(mass, chunks, promote);
         if (chosen.length == 0) return;
         ColdTier.DecodedRows promoted = cold.promoteChunks(layer, chosen, cache);
@@ -165,25 +167,27 @@ final class DecodeRecall {
 
     /**
      * Per chunk id, log of its true mass for the query head and row where it is largest (-inf for ids not among the
-     * rows), over the dequantized keys a promotion would bring back.
+     * rows). Logits come from the Q8 codes in place (code dot query, times the row's scale: the dequantized keys a
+     * promotion would bring back, without writing them out), and each chunk's log-sum-exp from the softmax kernel.
      */
     private float[] logMasses(float[] q, int queries, float[] logZ, ColdRows candidates, int chunk, int chunks) {
         int kvHeads = numHeads / group, rowStride = kvHeads * headSize, n = candidates.rows();
-        if (keyScratch.length < n * rowStride) keyScratch = new float[n * rowStride];
-        for (int r = 0; r < n; r++) {
-            kernels.dequantizeQ8(candidates.codes(), r * 2 * rowStride, candidates.scales(), r * 2 * kvHeads, kvHeads, headSize, keyScratch,
-                    r * rowStride);
-        }
+        int[] positions = candidates.positions();
         float[] mass = new float[chunks];
         Arrays.fill(mass, Float.NEGATIVE_INFINITY);
-        double[] sums = new double[chunks];
-        for (int i = 0; i < queries; i++) {
-            int kvOff = i % numHeads / group * headSize;
-            Arrays.fill(sums, 0);
-            for (int r = 0; r < n; r++) {
-                sums[candidates.positions()[r] / chunk] += Math.exp(scale * kernels.dot(q, i * headSize, keyScratch, r * rowStride + kvOff, headSize) - logZ[i]);
+        for (int from = 0, to; from < n; from = to) { // positions ascend, so a chunk's rows are consecutive
+            int id = positions[from] / chunk;
+            to = from + 1;
+            while (to < n && positions[to] / chunk == id) to++;
+            if (logitScratch.length < to - from) logitScratch = new float[to - from];
+            for (int i = 0; i < queries; i++) {
+                int kvHead = i % numHeads / group;
+                for (int r = from; r < to; r++) {
+                    float dot = kernels.dotQ8(q, i * headSize, candidates.codes(), r * 2 * rowStride + kvHead * headSize, headSize);
+                    logitScratch[r - from] = scale * candidates.scales()[r * 2 * kvHeads + kvHead] * dot;
+                }
+                mass[id] = Math.max(mass[id], kernels.softmax(logitScratch, 0, to - from) - logZ[i]);
             }
-            for (int c = 0; c < chunks; c++) if (sums[c] > 0) mass[c] = Math.max(mass[c], (float) Math.log(sums[c]));
         }
         return mass;
     }
