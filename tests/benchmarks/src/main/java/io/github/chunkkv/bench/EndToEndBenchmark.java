@@ -25,7 +25,12 @@ final class EndToEndBenchmark {
     /** Untimed decode steps before the timed ones, per row. */
     static final int DECODE_WARMUP = 2;
     private static final int WARMUP_PROMPT = 256;
-    private static final int WARMUP_DECODE_TOKENS = 2;
+    /**
+     * Decode steps per configuration while warming up: enough for the JIT to compile code that only decoding runs
+     * (decode-time recall's screening). With 2, recall=ram's screening cost twice as much per step over 256 timed
+     * steps as over 1,024 (needle-lm, 2,048 tokens), so the rows measured the compiler, not the code.
+     */
+    private static final int WARMUP_DECODE_TOKENS = 64;
     private static final long PROMPT_SEED = 20250200299L;
 
     private final AbstractModel model;
@@ -57,7 +62,8 @@ final class EndToEndBenchmark {
     void warmUp(BenchCli.Plan plan, Consumer<String> progress) {
         int length = Math.min(WARMUP_PROMPT, plan.minContext());
         progress.accept("warming up the JIT on a " + length + "-token prompt");
-        for (ChunkKvConfig config : plan.configurations()) measure(prompt(length), config, WARMUP_DECODE_TOKENS);
+        int decodeTokens = Math.min(WARMUP_DECODE_TOKENS, plan.decodeTokens()); // what the plan was checked to fit
+        for (ChunkKvConfig config : plan.configurations()) measure(prompt(length), config, decodeTokens);
     }
 
     /** Measures every context × configuration; each row is handed to {@code onRow} as soon as it is done. */
