@@ -71,6 +71,8 @@ public final class ChunkKvModel implements Generator {
     private final Kernels kernels = Kernels.preferred();
     private final RandomGenerator random;
     private final int maxPositions;
+    /** The model's sliding attention window (0: none); decode-time recall merges only promoted rows inside it. */
+    private final int slidingWindow;
     private ModelFingerprint fingerprint;
     private int[] repeatInstruction;
 
@@ -87,6 +89,7 @@ public final class ChunkKvModel implements Generator {
                     + " positions beyond the last usable one, so context_length must be at least " + (2 * c.numberOfKeyValueHeads - 1));
         }
         this.installed = JlamaInstaller.install(model, active, attention);
+        this.slidingWindow = attention.slidingWindow();
         this.lock = ModelLock.of(model);
     }
 
@@ -202,7 +205,8 @@ public final class ChunkKvModel implements Generator {
                 ColdTier.create(config.recall(), c.numberOfLayers, c.kvLength, c.headSize, promote == 0 ? 0 : config.chunkSize(), kernels),
                 config.cap() == 0 ? null : new DecodeCap(config, c.numberOfLayers, c.numberOfHeads, c.numberOfKeyValueHeads, c.headSize),
                 promote == 0 ? null
-                        : new DecodeRecall(kernels, promote, c.numberOfHeads, c.numberOfKeyValueHeads, c.headSize, CompressedAttention.scale(c)));
+                        : new DecodeRecall(kernels, promote, c.numberOfHeads, c.numberOfKeyValueHeads, c.headSize, CompressedAttention.scale(c),
+                                slidingWindow));
     }
 
     /**

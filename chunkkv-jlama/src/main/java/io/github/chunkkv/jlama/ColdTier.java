@@ -84,15 +84,17 @@ abstract class ColdTier implements AutoCloseable {
         clear();
     }
 
+    /** Rows decoded to float32, row-major like a cache; positions ascending. */
+    record DecodedRows(int[] positions, float[] keys, float[] values) {}
+
     /**
      * Moves a layer's cold rows of the given chunks (ids ascending, as {@link #summaries()} numbers them) back into
-     * its hot cache, in position order; returns the positions of the rows that moved.
+     * its hot cache, in position order; returns the rows that moved, as decoded.
      */
-    final int[] promoteChunks(int layer, int[] chunkIds, LayerKvCache cache) {
+    final DecodedRows promoteChunks(int layer, int[] chunkIds, LayerKvCache cache) {
         ColdRows taken = take(layer, inChunks(chunkIds));
         for (int id : chunkIds) summaries.remove(layer, id);
-        decodeInto(taken, cache);
-        return taken.positions();
+        return decodeInto(taken, cache);
     }
 
     /** A layer's cold rows of the given chunks (ids ascending), which stay cold. */
@@ -114,9 +116,8 @@ abstract class ColdTier implements AutoCloseable {
         return position -> Arrays.binarySearch(chunkIds, position / chunk) >= 0;
     }
 
-    private void decodeInto(ColdRows cold, LayerKvCache cache) {
+    private DecodedRows decodeInto(ColdRows cold, LayerKvCache cache) {
         int n = cold.rows();
-        if (n == 0) return;
         float[] keys = new float[n * rowStride], values = new float[n * rowStride];
         for (int r = 0; r < n; r++) {
             kernels.dequantizeQ8(cold.codes(), r * 2 * rowStride, cold.scales(), r * 2 * kvHeads, kvHeads, headSize, keys, r * rowStride);
@@ -124,6 +125,7 @@ abstract class ColdTier implements AutoCloseable {
                     headSize, values, r * rowStride);
         }
         cache.merge(keys, values, cold.positions());
+        return new DecodedRows(cold.positions(), keys, values);
     }
 
     /** Adds encoded rows (ascending positions) to a layer: a demotion, or a snapshot being loaded. */

@@ -99,16 +99,20 @@ final class CompressedAttention extends CausalSelfAttention {
         }
 
         PrefillPlan plan = session.prefillPlan();
-        // A prefill recalls every cold row before it starts, except a segmented one, which would hold the whole context
-        // again: its batches, like decode steps, promote only the cold chunks their queries would attend to.
-        if (plan == null || session.config().segment() > 0) session.promoteForDecoding(layer, q, rows);
         int firstSlot = cache.size();
         cache.append(k, v, rows, startPosition);
         if (plan != null) plan.observe(layer, startPosition, rows, q, qLength);
         if (plan == null || !plan.isProbe(startPosition)) session.observeQueries(layer, q, rows);
 
         float[] out = new float[rows * qLength];
-        attend(q, cache, firstSlot, startPosition, rows, out);
+        // A prefill recalls every cold row before it starts, except a segmented one, which would hold the whole context
+        // again: its batches, like decode steps, recall only the cold chunks their queries attend to.
+        if ((plan == null || session.config().segment() > 0) && session.recallsWhileDecoding()) {
+            float[] logNormalisers = attendPerRow(q, cache, firstSlot, windowStarts(cache, startPosition, rows), rows, out);
+            session.recallWhileDecoding(layer, q, rows, logNormalisers, out);
+        } else {
+            attend(q, cache, firstSlot, startPosition, rows, out);
+        }
 
         AbstractTensor result = outputProjection(out, rows);
         if (plan != null && plan.isLastBatch(startPosition + rows)) plan.compress(layer, cache, scale);
@@ -202,19 +206,9 @@ final class CompressedAttention extends CausalSelfAttention {
      * and BF16/Q8 rows run the per-row kernel parallel over query heads.
      */
     private void attend(float[] q, LayerKvCache cache, int firstSlot, int startPosition, int rows, float[] out) {
-        int[] windowStart = new int[rows];
-        if (slidingWindow > 0) {
-            for (int r = 0; r < rows; r++) windowStart[r] = cache.rowsBefore(startPosition + r - slidingWindow + 1);
-        }
+        int[] windowStart = windowStarts(cache, startPosition, rows);
         if (rows == 1 || !tiledPrefill || cache.precision() != KvPrecision.F32) {
-            VectorMath.pfor(0, c.numberOfHeads, h -> {
-                int kvHead = c.maybeMapToGroupHead(h);
-                float[] probs = new float[firstSlot + rows];
-                for (int r = 0; r < rows; r++) {
-                    int off = r * qLength + h * c.headSize, from = windowStart[r];
-                    cache.attend(kernels, q, off, kvHead, from, firstSlot + r + 1 - from, scale, probs, out, off);
-                }
-            });
+            attendPerRow(q, cache, firstSlot, windowStart, rows, out);
             return;
         }
         int kvHeads = c.numberOfKeyValueHeads, blocks = Math.ceilDiv(rows, PREFILL_ROWS_PER_TASK);
@@ -223,6 +217,32 @@ final class CompressedAttention extends CausalSelfAttention {
             cache.attendCausal(kernels, q, rowFrom, Math.min(rows, rowFrom + PREFILL_ROWS_PER_TASK), firstSlot, windowStart,
                     task % kvHeads, c.numberOfHeads, scale, out);
         });
+    }
+
+    /** Per query row, the first slot it sees: 0, or with a sliding window the first slot whose position is within it. */
+    private int[] windowStarts(LayerKvCache cache, int startPosition, int rows) {
+        int[] windowStart = new int[rows];
+        if (slidingWindow > 0) {
+            for (int r = 0; r < rows; r++) windowStart[r] = cache.rowsBefore(startPosition + r - slidingWindow + 1);
+        }
+        return windowStart;
+    }
+
+    /**
+     * The per-row kernel, parallel over query heads; returns each query's log softmax normaliser, indexed
+     * {@code row * numberOfHeads + head} like the queries.
+     */
+    private float[] attendPerRow(float[] q, LayerKvCache cache, int firstSlot, int[] windowStart, int rows, float[] out) {
+        float[] logNormalisers = new float[rows * c.numberOfHeads];
+        VectorMath.pfor(0, c.numberOfHeads, h -> {
+            int kvHead = c.maybeMapToGroupHead(h);
+            float[] probs = new float[firstSlot + rows];
+            for (int r = 0; r < rows; r++) {
+                int off = r * qLength + h * c.headSize, from = windowStart[r];
+                logNormalisers[r * c.numberOfHeads + h] = cache.attend(kernels, q, off, kvHead, from, firstSlot + r + 1 - from, scale, probs, out, off);
+            }
+        });
+        return logNormalisers;
     }
 
     /**

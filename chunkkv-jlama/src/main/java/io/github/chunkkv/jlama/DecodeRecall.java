@@ -6,15 +6,16 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Decode-time recall (Quest's query-aware chunk selection over ArkVale-style recallable chunks): before a decode
- * step's attention, each layer asks whether the step's query would attend to a cold chunk, and promotes such chunks
- * into the hot cache so the step attends over hot + promoted rows. The question that scored the last re-selection
+ * Decode-time recall (Quest's query-aware chunk selection over ArkVale-style recallable chunks): at each decode step,
+ * each layer asks whether the step's query would attend to a cold chunk, and promotes such chunks into the hot cache
+ * so the step attends over hot + promoted rows. The question that scored the last re-selection
  * is not the only reader of the cache: while an answer is decoded, later layers look up rows (the next value token,
  * the end of a span) that the question never attended to.
  *
- * <p>Rule, per layer and step, with Z_h the softmax normaliser of query head h over the hot rows. A chunk's
- * <em>mass</em> for head h is its rows' {@code sum exp(scale · q_h·k) / Z_h}: the attention it would draw relative to
- * everything hot. A chunk is promoted when its mass reaches {@link #MIN_MASS} for some head; at most {@code promote}
+ * <p>Rule, per layer and step, with Z_h the softmax normaliser of query head h over the hot rows (the step's own row
+ * included): a chunk's <em>mass</em> for head h is its rows' {@code sum exp(scale · q_h·k) / Z_h}, the attention it
+ * would draw relative to everything hot. The step attends over the hot rows first, and the attention kernel returns
+ * Z_h, so the rule adds no pass over the hot rows. A chunk is promoted when its mass reaches {@link #MIN_MASS} for some head; at most {@code promote}
  * chunks, the heaviest. Finding them takes two passes:
  * <ol>
  *   <li>screening by Quest's bound: {@code n_c · exp(scale · B_c) / Z_h}, from the chunk summaries alone, bounds the
@@ -30,7 +31,9 @@ import java.util.List;
  * promoted ranked up to 28th by bound (35 of them first), so screening fewer than 32 would change answers. A
  * threshold relative to the hot rows, rather than Quest's fixed top-k, promotes nothing while the hot set holds what
  * the query looks for, so memory grows only when a step needs a cold row, and by at most {@code promote × chunk} rows
- * per layer and step. Promoted rows stay hot until the next re-selection (a later prefill, or the decoding cap),
+ * per layer and step. The promoted rows' share of attention is merged into the step's output with FlashAttention's
+ * rule for two softmax blocks (rescale the hot output by Z_h / Z'_h, add the new rows' weights over Z'_h), which is
+ * attention over hot and promoted rows together up to float rounding. Promoted rows stay hot until the next re-selection (a later prefill, or the decoding cap),
  * unless the steps that promoted them are rewound: then they go back to the cold tier, so a rewound session is the
  * one it was.
  */
@@ -48,18 +51,21 @@ final class DecodeRecall {
     private final int promote;
     private final int numHeads, headSize, group;
     private final float scale;
+    private final int slidingWindow;
     private final List<Promotion> since = new ArrayList<>(); // since the last prefill, in step order
     private long promotedRows;
-    /** The screened chunks' keys, dequantized; reused across steps (a session decodes one step at a time). */
-    private float[] keyScratch = new float[0];
+    /** One chunk's logits for one query; reused across steps (a session decodes one step at a time). */
+    private float[] logitScratch = new float[0];
 
-    DecodeRecall(Kernels kernels, int promote, int numHeads, int numKvHeads, int headSize, float scale) {
+    /** @param slidingWindow the model's sliding attention window, 0 for none: promoted rows outside it are not attended */
+    DecodeRecall(Kernels kernels, int promote, int numHeads, int numKvHeads, int headSize, float scale, int slidingWindow) {
         this.kernels = kernels;
         this.promote = promote;
         this.numHeads = numHeads;
         this.headSize = headSize;
         this.group = numHeads / numKvHeads;
         this.scale = scale;
+        this.slidingWindow = slidingWindow;
     }
 
     /** Rows promoted since {@link #afterPrefill}. */
@@ -91,75 +97,97 @@ final class DecodeRecall {
     }
 
     /**
-     * Promotes the layer's cold chunks the query rows {@code q} (post-RoPE, all heads per row) would attend to into
-     * {@code cache}, before those rows are appended and attend; {@code step} is the first row's position.
+     * After the query rows {@code q} (post-RoPE, all heads per row; the first at position {@code step}) attended over
+     * the layer's hot {@code cache} into {@code out}: promotes the cold chunks they would attend to into the cache and
+     * merges the promoted rows' share of attention into {@code out}.
+     *
+     * @param logZ per query (row * heads + head), the log of its softmax normaliser over the hot rows; updated to
+     *     include the promoted rows
      */
-    void beforeAttention(int step, int layer, float[] q, int rows, LayerKvCache cache, ColdTier cold) {
+    void afterAttention(int step, int layer, float[] q, int rows, float[] logZ, float[] out, LayerKvCache cache, ColdTier cold) {
         ColdChunkSummaries summaries = cold.summaries();
         int chunks = summaries.chunks(layer);
         if (chunks == 0 || cold.rowCount(layer) == 0) return;
         int queries = rows * numHeads;
-        float[] logZ = new float[queries];
         float[] bound = new float[chunks];
         float[] bestBound = new float[chunks];
         Arrays.fill(bestBound, Float.NEGATIVE_INFINITY);
         float[] logRows = new float[chunks];
+        int chunk = summaries.chunkSize();
+        float logFullChunk = (float) Math.log(chunk); // most cold chunks are whole: one log instead of one per chunk
         for (int c = 0; c < chunks; c++) {
             int n = summaries.coldRows(layer, c);
-            logRows[c] = n == 0 ? Float.NEGATIVE_INFINITY : (float) Math.log(n);
+            logRows[c] = n == 0 ? Float.NEGATIVE_INFINITY : n == chunk ? logFullChunk : (float) Math.log(n);
         }
-        float[] hotKeys = cache.keys(); // once per step: a BF16 or Q8 cache decodes a copy on every call
         // Heads in turn, not in parallel: a decode step has a few query rows, and handing a few microseconds of work
         // per head to the pool costs more than the work (measured on needle-lm: screening took twice as long).
         for (int i = 0; i < queries; i++) {
-            int qOff = i * headSize, kvHead = i % numHeads / group;
-            logZ[i] = hotLogNormaliser(q, qOff, kvHead, hotKeys, cache.size(), cache.rowStride());
-            summaries.upperBounds(layer, q, qOff, kvHead, bound);
+            summaries.upperBounds(layer, q, i * headSize, i % numHeads / group, bound);
             for (int c = 0; c < chunks; c++) bestBound[c] = Math.max(bestBound[c], logRows[c] + scale * bound[c] - logZ[i]);
         }
         int[] screened = heaviest(bestBound, chunks, Math.max(SCREENED_CHUNKS, promote));
         if (screened.length == 0) return;
-        float[] mass = logMasses(q, queries, logZ, cold.chunkRows(layer, screened), summaries.chunkSize(), chunks);
+        float[] mass = logMasses(q, queries, logZ, cold.chunkRows(layer, screened), chunk, chunks);
         int[] chosen = heaviest(mass, chunks, promote);
         if (chosen.length == 0) return;
-        int[] positions = cold.promoteChunks(layer, chosen, cache);
-        promotedRows += positions.length;
-        since.add(new Promotion(step, layer, positions));
+        ColdTier.DecodedRows promoted = cold.promoteChunks(layer, chosen, cache);
+        mergeAttention(step, q, rows, logZ, promoted, out);
+        promotedRows += promoted.positions().length;
+        since.add(new Promotion(step, layer, promoted.positions()));
     }
 
-    /** log Z: log-sum-exp of one query head's scaled logits over the hot rows. */
-    private float hotLogNormaliser(float[] q, int qOff, int kvHead, float[] keys, int hot, int stride) {
-        int kvOff = kvHead * headSize;
-        if (hot == 0) return Float.NEGATIVE_INFINITY;
-        float[] logits = new float[hot];
-        float max = Float.NEGATIVE_INFINITY;
-        for (int s = 0; s < hot; s++) max = Math.max(max, logits[s] = scale * kernels.dot(q, qOff, keys, s * stride + kvOff, headSize));
-        double z = 0;
-        for (float logit : logits) z += Math.exp(logit - max);
-        return max + (float) Math.log(z);
+    /**
+     * Adds the promoted rows to each query's attention output: with Z the hot normaliser and Z' = Z + sum exp(logit)
+     * over the promoted rows the query sees, out' = out · Z / Z' + sum exp(logit) / Z' · v (in the log domain).
+     */
+    private void mergeAttention(int step, float[] q, int rows, float[] logZ, ColdTier.DecodedRows promoted, float[] out) {
+        int n = promoted.positions().length, rowStride = numHeads / group * headSize;
+        float[] logits = new float[n];
+        for (int i = 0; i < rows * numHeads; i++) {
+            int qOff = i * headSize, kvOff = i % numHeads / group * headSize;
+            int oldestVisible = slidingWindow > 0 ? step + i / numHeads - slidingWindow + 1 : Integer.MIN_VALUE;
+            float max = logZ[i];
+            for (int s = 0; s < n; s++) {
+                logits[s] = promoted.positions()[s] < oldestVisible ? Float.NEGATIVE_INFINITY
+                        : scale * kernels.dot(q, qOff, promoted.keys(), s * rowStride + kvOff, headSize);
+                max = Math.max(max, logits[s]);
+            }
+            double sum = Math.exp(logZ[i] - max);
+            for (float logit : logits) sum += Math.exp(logit - max);
+            float merged = max + (float) Math.log(sum), hotShare = (float) Math.exp(logZ[i] - merged);
+            for (int j = qOff; j < qOff + headSize; j++) out[j] *= hotShare;
+            for (int s = 0; s < n; s++) {
+                if (logits[s] > Float.NEGATIVE_INFINITY) {
+                    kernels.axpy((float) Math.exp(logits[s] - merged), promoted.values(), s * rowStride + kvOff, out, qOff, headSize);
+                }
+            }
+            logZ[i] = merged;
+        }
     }
 
     /**
      * Per chunk id, log of its true mass for the query head and row where it is largest (-inf for ids not among the
-     * rows), over the dequantized keys a promotion would bring back.
+     * rows). Logits come from the Q8 codes in place (code dot query, times the row's scale: the dequantized keys a
+     * promotion would bring back, without writing them out), and each chunk's log-sum-exp from the softmax kernel.
      */
     private float[] logMasses(float[] q, int queries, float[] logZ, ColdRows candidates, int chunk, int chunks) {
         int kvHeads = numHeads / group, rowStride = kvHeads * headSize, n = candidates.rows();
-        if (keyScratch.length < n * rowStride) keyScratch = new float[n * rowStride];
-        for (int r = 0; r < n; r++) {
-            kernels.dequantizeQ8(candidates.codes(), r * 2 * rowStride, candidates.scales(), r * 2 * kvHeads, kvHeads, headSize, keyScratch,
-                    r * rowStride);
-        }
+        int[] positions = candidates.positions();
         float[] mass = new float[chunks];
         Arrays.fill(mass, Float.NEGATIVE_INFINITY);
-        double[] sums = new double[chunks];
-        for (int i = 0; i < queries; i++) {
-            int kvOff = i % numHeads / group * headSize;
-            Arrays.fill(sums, 0);
-            for (int r = 0; r < n; r++) {
-                sums[candidates.positions()[r] / chunk] += Math.exp(scale * kernels.dot(q, i * headSize, keyScratch, r * rowStride + kvOff, headSize) - logZ[i]);
+        for (int from = 0, to; from < n; from = to) { // positions ascend, so a chunk's rows are consecutive
+            int id = positions[from] / chunk;
+            to = from + 1;
+            while (to < n && positions[to] / chunk == id) to++;
+            if (logitScratch.length < to - from) logitScratch = new float[to - from];
+            for (int i = 0; i < queries; i++) {
+                int kvHead = i % numHeads / group;
+                for (int r = from; r < to; r++) {
+                    float dot = kernels.dotQ8(q, i * headSize, candidates.codes(), r * 2 * rowStride + kvHead * headSize, headSize);
+                    logitScratch[r - from] = scale * candidates.scales()[r * 2 * kvHeads + kvHead] * dot;
+                }
+                mass[id] = Math.max(mass[id], kernels.softmax(logitScratch, 0, to - from) - logZ[i]);
             }
-            for (int c = 0; c < chunks; c++) if (sums[c] > 0) mass[c] = Math.max(mass[c], (float) Math.log(sums[c]));
         }
         return mass;
     }

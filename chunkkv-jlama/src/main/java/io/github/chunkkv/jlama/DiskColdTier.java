@@ -35,6 +35,13 @@ final class DiskColdTier extends ColdTier {
         }
     }
 
+    /**
+     * Unselected rows a read may span to join two runs of selected rows: one positioned read costs two system calls
+     * (seek, read), about what copying this many rows of a 128-value head costs, and decoding reads a few dozen chunks
+     * per layer and step.
+     */
+    private static final int MAX_READ_GAP_ROWS = 16;
+
     private final int codesPerRow, scalesPerRow, bytesPerRow;
     private final RandomAccessFile file;
     private final Path path;
@@ -134,11 +141,16 @@ final class DiskColdTier extends ColdTier {
             byte[] codes = new byte[count * codesPerRow];
             float[] scales = new float[count * scalesPerRow];
             int[] restPositions = new int[n - count], restStored = new int[n - count];
-            for (int t = 0; t < count; ) { // a run of rows stored one after another (a chunk, typically) is one read
+            for (int t = 0; t < count; ) { // runs of rows stored near each other (chunks, typically) are one read
                 int first = e.storedRow(picked[t]), run = 1;
-                while (t + run < count && e.storedRow(picked[t + run]) == first + run) run++;
-                decodeRows(readBytes(e.offset + (long) first * bytesPerRow, (long) run * bytesPerRow), run, codes, scales, t);
-                for (int i = 0; i < run; i++) positions[t + i] = e.positions[picked[t + i]];
+                while (t + run < count && e.storedRow(picked[t + run]) - e.storedRow(picked[t + run - 1]) <= MAX_READ_GAP_ROWS + 1) run++;
+                int last = e.storedRow(picked[t + run - 1]);
+                ByteBuffer stored = readBytes(e.offset + (long) first * bytesPerRow, (long) (last - first + 1) * bytesPerRow);
+                for (int i = t; i < t + run; i++) {
+                    stored.position((e.storedRow(picked[i]) - first) * bytesPerRow);
+                    decodeRows(stored, 1, codes, scales, i);
+                    positions[i] = e.positions[picked[i]];
+                }
                 t += run;
             }
             for (int i = 0, t = 0, r = 0; i < n; i++) {

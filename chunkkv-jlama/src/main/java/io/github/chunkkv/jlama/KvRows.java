@@ -54,9 +54,9 @@ abstract sealed class KvRows {
 
     /**
      * Attention of one query head over rows [from, from + length) of KV head {@code kvHead}; see
-     * {@link Kernels#attend}.
+     * {@link Kernels#attend}. Returns the log of the softmax normaliser.
      */
-    abstract void attend(Kernels kernels, float[] q, int qOff, int kvHead, int from, int length, float scale, float[] probs,
+    abstract float attend(Kernels kernels, float[] q, int qOff, int kvHead, int from, int length, float scale, float[] probs,
             float[] out, int outOff);
 
     /** Moves rows {@code slots[0..count)} (ascending) to rows 0..count, in place. */
@@ -137,9 +137,9 @@ abstract sealed class KvRows {
         }
 
         @Override
-        void attend(Kernels kernels, float[] q, int qOff, int kvHead, int from, int length, float scale, float[] probs, float[] out,
+        float attend(Kernels kernels, float[] q, int qOff, int kvHead, int from, int length, float scale, float[] probs, float[] out,
                 int outOff) {
-            kernels.attend(q, qOff, (float[]) keys, (float[]) values, rowStride, from * rowStride + kvHead * headSize, length, headSize,
+            return kernels.attend(q, qOff, (float[]) keys, (float[]) values, rowStride, from * rowStride + kvHead * headSize, length, headSize,
                     scale, probs, out, outOff);
         }
 
@@ -194,9 +194,9 @@ abstract sealed class KvRows {
         }
 
         @Override
-        void attend(Kernels kernels, float[] q, int qOff, int kvHead, int from, int length, float scale, float[] probs, float[] out,
+        float attend(Kernels kernels, float[] q, int qOff, int kvHead, int from, int length, float scale, float[] probs, float[] out,
                 int outOff) {
-            kernels.attendBf16(q, qOff, (short[]) keys, (short[]) values, rowStride, from * rowStride + kvHead * headSize, length, headSize,
+            return kernels.attendBf16(q, qOff, (short[]) keys, (short[]) values, rowStride, from * rowStride + kvHead * headSize, length, headSize,
                     scale, probs, out, outOff);
         }
     }
@@ -270,9 +270,9 @@ abstract sealed class KvRows {
         }
 
         @Override
-        void attend(Kernels kernels, float[] q, int qOff, int kvHead, int from, int length, float scale, float[] probs, float[] out,
+        float attend(Kernels kernels, float[] q, int qOff, int kvHead, int from, int length, float scale, float[] probs, float[] out,
                 int outOff) {
-            kernels.attendQ8(q, qOff, (byte[]) keys, keyScales, (byte[]) values, valueScales, rowStride, from * rowStride + kvHead * headSize,
+            return kernels.attendQ8(q, qOff, (byte[]) keys, keyScales, (byte[]) values, valueScales, rowStride, from * rowStride + kvHead * headSize,
                     kvHeads, from * kvHeads + kvHead, length, headSize, scale, probs, out, outOff);
         }
     }

@@ -266,12 +266,17 @@ public final class KvSession implements AutoCloseable {
         return decodeCap;
     }
 
+    /** Whether decode steps recall cold chunks ({@code promote > 0} with a cold tier). */
+    boolean recallsWhileDecoding() {
+        return decodeRecall != null;
+    }
+
     /**
-     * Decode-time recall: promotes the cold chunks a decode step's (or a prefill segment's batch of) queries may attend
-     * to into the layer's hot cache, before the rows are appended and attend (no-op without decode-time recall).
+     * Decode-time recall, after a decode step's (or a prefill segment's batch of) rows attended over the hot cache: promotes the cold chunks the step's
+     * queries would attend to and merges their share of attention into {@code out}; see {@link DecodeRecall#afterAttention}.
      */
-    void promoteForDecoding(int layer, float[] q, int rows) {
-        if (decodeRecall != null) decodeRecall.beforeAttention(position, layer, q, rows, caches[layer], cold);
+    void recallWhileDecoding(int layer, float[] q, int rows, float[] logNormalisers, float[] out) {
+        decodeRecall.afterAttention(position, layer, q, rows, logNormalisers, out, caches[layer], cold);
     }
 
     /** Feeds the decoding cap's query ring (no-op without a cap). */

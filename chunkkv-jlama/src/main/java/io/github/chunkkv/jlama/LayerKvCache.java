@@ -55,10 +55,13 @@ final class LayerKvCache {
         return rows.values(size);
     }
 
-    /** Attention of one query head over slots [from, from + length) of KV head {@code kvHead}, reading rows in place. */
-    void attend(Kernels kernels, float[] q, int qOff, int kvHead, int from, int length, float scale,
+    /**
+     * Attention of one query head over slots [from, from + length) of KV head {@code kvHead}, reading rows in place;
+     * returns the log of the softmax normaliser.
+     */
+    float attend(Kernels kernels, float[] q, int qOff, int kvHead, int from, int length, float scale,
             float[] probs, float[] out, int outOff) {
-        rows.attend(kernels, q, qOff, kvHead, from, length, scale, probs, out, outOff);
+        return rows.attend(kernels, q, qOff, kvHead, from, length, scale, probs, out, outOff);
     }
 
     /**

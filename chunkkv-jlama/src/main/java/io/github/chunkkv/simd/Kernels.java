@@ -28,21 +28,26 @@ public interface Kernels {
     /** y[yOff..yOff+len) += alpha * x[xOff..xOff+len). */
     void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int len);
 
-    /** In-place float32 softmax of x[off..off+len) (max-subtracted). */
-    void softmax(float[] x, int off, int len);
+    /**
+     * In-place float32 softmax of x[off..off+len) (max-subtracted); returns the log of its normaliser,
+     * {@code log sum exp(x)} (negative infinity for len 0), which lets a caller merge further terms into the result.
+     */
+    float softmax(float[] x, int off, int len);
 
     /**
      * Attention of one query head over cache rows [0, length): out[outOff..+headSize) = softmax(scale * q·k) · v.
      *
      * @param kvOff offset of the KV head inside a cache row
      * @param probs scratch of at least {@code length} floats; holds the softmax weights afterwards
+     * @return the log of the softmax normaliser, {@code log sum_s exp(scale * q·k_s)}
      */
-    default void attend(float[] query, int qOff, float[] keys, float[] values, int rowStride, int kvOff, int length,
+    default float attend(float[] query, int qOff, float[] keys, float[] values, int rowStride, int kvOff, int length,
             int headSize, float scale, float[] probs, float[] out, int outOff) {
         for (int s = 0; s < length; s++) probs[s] = scale * dot(query, qOff, keys, s * rowStride + kvOff, headSize);
-        softmax(probs, 0, length);
+        float logNormaliser = softmax(probs, 0, length);
         Arrays.fill(out, outOff, outOff + headSize, 0f);
         for (int s = 0; s < length; s++) axpy(probs[s], values, s * rowStride + kvOff, out, outOff, headSize);
+        return logNormaliser;
     }
 
     /** Sum of a[aOff..aOff+len) * bf16 b[bOff..bOff+len) (see {@link Bf16}). */
@@ -58,29 +63,31 @@ public interface Kernels {
     void axpyQ8(float alpha, byte[] codes, int xOff, float[] y, int yOff, int len);
 
     /** As {@link #attend}, over BF16 cache rows. */
-    default void attendBf16(float[] query, int qOff, short[] keys, short[] values, int rowStride, int kvOff, int length,
+    default float attendBf16(float[] query, int qOff, short[] keys, short[] values, int rowStride, int kvOff, int length,
             int headSize, float scale, float[] probs, float[] out, int outOff) {
         for (int s = 0; s < length; s++) probs[s] = scale * dotBf16(query, qOff, keys, s * rowStride + kvOff, headSize);
-        softmax(probs, 0, length);
+        float logNormaliser = softmax(probs, 0, length);
         Arrays.fill(out, outOff, outOff + headSize, 0f);
         for (int s = 0; s < length; s++) axpyBf16(probs[s], values, s * rowStride + kvOff, out, outOff, headSize);
+        return logNormaliser;
     }
 
     /**
      * As {@link #attend}, over Q8 cache rows (see {@link #quantizeQ8}): element i of the KV head in row s is
      * {@code codes[s * rowStride + kvOff + i] * scales[s * scaleStride + scaleOff]}.
      */
-    default void attendQ8(float[] query, int qOff, byte[] keys, float[] keyScales, byte[] values, float[] valueScales,
+    default float attendQ8(float[] query, int qOff, byte[] keys, float[] keyScales, byte[] values, float[] valueScales,
             int rowStride, int kvOff, int scaleStride, int scaleOff, int length, int headSize, float scale, float[] probs,
             float[] out, int outOff) {
         for (int s = 0; s < length; s++) {
             probs[s] = scale * keyScales[s * scaleStride + scaleOff] * dotQ8(query, qOff, keys, s * rowStride + kvOff, headSize);
         }
-        softmax(probs, 0, length);
+        float logNormaliser = softmax(probs, 0, length);
         Arrays.fill(out, outOff, outOff + headSize, 0f);
         for (int s = 0; s < length; s++) {
             axpyQ8(probs[s] * valueScales[s * scaleStride + scaleOff], values, s * rowStride + kvOff, out, outOff, headSize);
         }
+        return logNormaliser;
     }
 
     /**

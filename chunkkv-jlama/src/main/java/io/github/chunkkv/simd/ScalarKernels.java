@@ -24,8 +24,8 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void softmax(float[] x, int off, int len) {
-        if (len == 0) return;
+    public float softmax(float[] x, int off, int len) {
+        if (len == 0) return Float.NEGATIVE_INFINITY;
         float max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < len; i++) max = Math.max(max, x[off + i]);
         float sum = 0f;
@@ -36,6 +36,7 @@ public final class ScalarKernels implements Kernels {
         }
         float inv = 1f / sum;
         for (int i = 0; i < len; i++) x[off + i] *= inv;
+        return max + (float) Math.log(sum);
     }
 
     @Override

@@ -50,9 +50,11 @@ public final class VectorKernels implements Kernels {
     }
 
     @Override
-    public void softmax(float[] x, int off, int len) {
-        if (len == 0) return;
-        scaleInPlace(x, off, len, 1f / expInPlace(x, off, len, max(x, off, len)));
+    public float softmax(float[] x, int off, int len) {
+        if (len == 0) return Float.NEGATIVE_INFINITY;
+        float max = max(x, off, len), sum = expInPlace(x, off, len, max);
+        scaleInPlace(x, off, len, 1f / sum);
+        return max + (float) Math.log(sum);
     }
 
     /** x[off..off+len) *= factor. */

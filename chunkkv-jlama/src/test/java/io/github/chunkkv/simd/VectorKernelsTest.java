@@ -57,13 +57,17 @@ class VectorKernelsTest {
     }
 
     @Test
-    void softmaxMatchesScalarAndSumsToOne() {
+    void softmaxMatchesScalarSumsToOneAndReturnsTheLogNormaliser() {
         for (int len : SIZES) {
             float[] x = random(len + 1);
             for (int i = 0; i < x.length; i++) x[i] *= 20f; // spread so exp spans many magnitudes
+            double max = Double.NEGATIVE_INFINITY, z = 0;
+            for (int i = 1; i <= len; i++) max = Math.max(max, x[i]);
+            for (int i = 1; i <= len; i++) z += Math.exp(x[i] - max);
+            double logNormaliser = len == 0 ? Double.NEGATIVE_INFINITY : max + Math.log(z);
             float[] y = x.clone();
-            S.softmax(x, 1, len);
-            V.softmax(y, 1, len);
+            assertEquals(logNormaliser, S.softmax(x, 1, len), 1e-4 * Math.max(1, Math.abs(logNormaliser)), "scalar, length " + len);
+            assertEquals(logNormaliser, V.softmax(y, 1, len), 1e-4 * Math.max(1, Math.abs(logNormaliser)), "vector, length " + len);
             assertClose(x, y, 0f);
             if (len > 0) {
                 double sum = 0;
@@ -85,13 +89,19 @@ class VectorKernelsTest {
                     float[] p1 = new float[length], p2 = new float[length];
                     float[] o1 = random(2 * headSize), o2 = o1.clone();
                     float scale = (float) (1 / Math.sqrt(headSize));
-                    S.attend(query, h * headSize, keys, values, rowStride, kvOff, length, headSize, scale, p1, o1, headSize);
-                    V.attend(query, h * headSize, keys, values, rowStride, kvOff, length, headSize, scale, p2, o2, headSize);
+                    assertSameLogNormaliser(
+                            S.attend(query, h * headSize, keys, values, rowStride, kvOff, length, headSize, scale, p1, o1, headSize),
+                            V.attend(query, h * headSize, keys, values, rowStride, kvOff, length, headSize, scale, p2, o2, headSize));
                     assertClose(p1, p2, 0f);
                     assertClose(o1, o2, 1f);
                 }
             }
         }
+    }
+
+    /** The attention kernels return the log of their softmax normaliser: the twins agree (both -inf over no rows). */
+    private static void assertSameLogNormaliser(float scalar, float vector) {
+        assertEquals(scalar, vector, 1e-5f * Math.max(1f, Math.abs(scalar)));
     }
 
     private short[] randomBf16(int len) {
@@ -151,8 +161,8 @@ class VectorKernelsTest {
 
                 float[] p1 = new float[length], p2 = new float[length], p3 = new float[length];
                 float[] o1 = new float[headSize], o2 = new float[headSize], o3 = new float[headSize];
-                S.attendBf16(query, h * headSize, kb, vb, rowStride, kvOff, length, headSize, scale, p1, o1, 0);
-                V.attendBf16(query, h * headSize, kb, vb, rowStride, kvOff, length, headSize, scale, p2, o2, 0);
+                assertSameLogNormaliser(S.attendBf16(query, h * headSize, kb, vb, rowStride, kvOff, length, headSize, scale, p1, o1, 0),
+                        V.attendBf16(query, h * headSize, kb, vb, rowStride, kvOff, length, headSize, scale, p2, o2, 0));
                 Bf16.decode(kb, 0, kf, 0, kf.length);
                 Bf16.decode(vb, 0, vf, 0, vf.length);
                 S.attend(query, h * headSize, kf, vf, rowStride, kvOff, length, headSize, scale, p3, o3, 0);
@@ -160,8 +170,9 @@ class VectorKernelsTest {
                 assertClose(o1, o2, 1f);
                 assertClose(o3, o1, 1f);
 
-                S.attendQ8(query, h * headSize, kq, scales, vq, vScales, rowStride, kvOff, kvHeads, g, length, headSize, scale, p1, o1, 0);
-                V.attendQ8(query, h * headSize, kq, scales, vq, vScales, rowStride, kvOff, kvHeads, g, length, headSize, scale, p2, o2, 0);
+                assertSameLogNormaliser(
+                        S.attendQ8(query, h * headSize, kq, scales, vq, vScales, rowStride, kvOff, kvHeads, g, length, headSize, scale, p1, o1, 0),
+                        V.attendQ8(query, h * headSize, kq, scales, vq, vScales, rowStride, kvOff, kvHeads, g, length, headSize, scale, p2, o2, 0));
                 S.dequantizeQ8(kq, 0, scales, 0, rows * kvHeads, headSize, kf, 0);
                 S.dequantizeQ8(vq, 0, vScales, 0, rows * kvHeads, headSize, vf, 0);
                 S.attend(query, h * headSize, kf, vf, rowStride, kvOff, length, headSize, scale, p3, o3, 0);

@@ -28,10 +28,11 @@ final class EndToEndBenchmark {
     static final int DECODE_WARMUP = 2;
     private static final int WARMUP_PROMPT = 256;
     /**
-     * Enough decode steps for the JIT to compile both decode paths: with 2, the first row's decode steps ran about
-     * 1.6x slower than the same steps of later rows (Q4 weights, measured).
+     * Decode steps per configuration while warming up: enough for the JIT to compile code that only decoding runs
+     * (decode-time recall's screening). With 2, recall=ram's screening cost twice as much per step over 256 timed
+     * steps as over 1,024 (needle-lm, 2,048 tokens), so the rows measured the compiler, not the code.
      */
-    private static final int WARMUP_DECODE_TOKENS = 32;
+    private static final int WARMUP_DECODE_TOKENS = 64;
     /** Prompt length of the decode floor: long enough to be a real cache, short enough that attention costs nothing. */
     static final int FLOOR_CONTEXT = 64;
     private static final long PROMPT_SEED = 20250200299L;

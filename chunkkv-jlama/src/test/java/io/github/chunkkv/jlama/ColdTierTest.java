@@ -1,0 +1,53 @@
+package io.github.chunkkv.jlama;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.github.chunkkv.config.Recall;
+import io.github.chunkkv.simd.Kernels;
+import java.util.Random;
+import java.util.function.IntPredicate;
+import org.junit.jupiter.api.Test;
+
+/** The disk tier returns exactly the rows the RAM tier does, however the selected rows are spread in its file. */
+class ColdTierTest {
+    private static final int ROW_STRIDE = 6, HEAD_SIZE = 3, KV_HEADS = ROW_STRIDE / HEAD_SIZE;
+
+    @Test
+    void diskReadsAndTakesTheSameRowsAsRamForSelectionsWithGapsOfEverySize() {
+        Random random = new Random(7);
+        try (ColdTier ram = ColdTier.create(Recall.RAM, 1, ROW_STRIDE, HEAD_SIZE, 4, Kernels.preferred());
+                ColdTier disk = ColdTier.create(Recall.DISK, 1, ROW_STRIDE, HEAD_SIZE, 4, Kernels.preferred())) {
+            for (int block = 0; block < 2; block++) { // two demotions: two extents in the file, interleaved positions
+                ColdRows rows = randomRows(random, 200, block);
+                ram.store(0, rows);
+                disk.store(0, rows);
+            }
+            // runs and gaps of 1 to 40 rows: gaps below and above what one disk read may span
+            IntPredicate scattered = position -> position % 41 < 1 + position / 41 % 13 || position % 97 == 50;
+            assertSame(ram.read(0, scattered), disk.read(0, scattered));
+            assertSame(ram.take(0, scattered), disk.take(0, scattered));
+            IntPredicate everyThird = position -> position % 3 == 0; // rows of extents that already lost some rows
+            assertSame(ram.read(0, everyThird), disk.read(0, everyThird));
+            assertSame(ram.rows(0), disk.rows(0));
+        }
+    }
+
+    /** {@code n} rows at positions block, block + 2, block + 4, ... with random codes and scales. */
+    private static ColdRows randomRows(Random random, int n, int block) {
+        int[] positions = new int[n];
+        byte[] codes = new byte[n * 2 * ROW_STRIDE];
+        float[] scales = new float[n * 2 * KV_HEADS];
+        for (int r = 0; r < n; r++) positions[r] = block + 2 * r;
+        random.nextBytes(codes);
+        for (int i = 0; i < scales.length; i++) scales[i] = random.nextFloat();
+        return new ColdRows(positions, codes, scales);
+    }
+
+    private static void assertSame(ColdRows expected, ColdRows actual) {
+        assertArrayEquals(expected.positions(), actual.positions());
+        assertArrayEquals(expected.codes(), actual.codes());
+        assertArrayEquals(expected.scales(), actual.scales());
+        assertEquals(expected.rows(), actual.rows());
+    }
+}
