@@ -7,7 +7,9 @@ import com.github.tjake.jlama.tensor.FloatBufferTensor;
 import com.github.tjake.jlama.tensor.Q4ByteBufferTensor;
 import io.github.chunkkv.simd.Kernels;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Set;
+import java.util.stream.Stream;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.ShortVector;
@@ -51,6 +53,9 @@ public final class BatchedMatmul {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Byte> BYTES = ByteVector.SPECIES_PREFERRED;
+    /** Float vector shapes, widest first, that read a row of Q4 block scales (24 at dim 768: 16 + 8). */
+    private static final List<VectorSpecies<Float>> SCALE_READS = Stream.of(F, FloatVector.SPECIES_256, FloatVector.SPECIES_128)
+            .filter(species -> species.length() <= F.length()).distinct().toList();
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private final Kernels kernels;
@@ -173,7 +178,8 @@ public final class BatchedMatmul {
         /**
          * Codes and block scales of weight rows [from, to), row after row, into {@link #q4} and {@link #q4Scales}.
          * Jlama's Q4 rows are whole blocks (it refuses other shapes): a row's codes are read in the widest byte
-         * vectors that fit, then in 16-byte blocks, and its block scales from the scale tensor like an F32 row.
+         * vectors that fit, then in 16-byte blocks, and its block scales in the widest float vectors that fit (a
+         * decode step reads every row, so per-element reads of the scale tensor would cost more than the product).
          */
         void copyQ4(Q4ByteBufferTensor w, int from, int to, int k) {
             int blocks = k / Kernels.Q4_BLOCK, bytes = k / 2;
@@ -187,7 +193,9 @@ public final class BatchedMatmul {
                 for (int bound = BYTES.loopBound(bytes); b < bound; b += BYTES.length()) w.getVector(BYTES, row, 2 * b).intoArray(q4, off + b);
                 for (; b < bytes; b += Kernels.Q4_BLOCK / 2) w.getVector(ByteVector.SPECIES_128, row, 2 * b).intoArray(q4, off + b);
                 int scaleOff = (row - from) * blocks, i = 0;
-                for (int bound = F.loopBound(blocks); i < bound; i += F.length()) scales.getVector(F, row, i).intoArray(q4Scales, scaleOff + i);
+                for (VectorSpecies<Float> species : SCALE_READS) {
+                    for (; i + species.length() <= blocks; i += species.length()) scales.getVector(species, row, i).intoArray(q4Scales, scaleOff + i);
+                }
                 for (; i < blocks; i++) q4Scales[scaleOff + i] = scales.get(row, i);
             }
         }

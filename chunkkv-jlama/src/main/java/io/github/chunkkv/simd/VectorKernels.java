@@ -671,13 +671,12 @@ public final class VectorKernels implements Kernels {
         return (FloatVector) codes.sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
     }
 
-    /** Weight rows {@link #gemvQ4} multiplies together: each activation vector it loads feeds this many rows' sums. */
-    private static final int GEMV_ROWS = 4;
-
     /**
-     * Reads each code byte once, expanding each block's nibbles in registers (no float copy of the weights in memory): a block's codes times x in a fresh vector, then times the block's scale into the row's
-     * sum. Rows go {@link #GEMV_ROWS} at a time, which shares the activation loads and gives independent FMA chains;
-     * the last group repeats its final row to fill up and writes only the rows asked for.
+     * Reads each code byte once and expands its nibbles in registers (no float copy of the weights in memory): a
+     * block's codes times x in a fresh vector, then times the block's scale into the row's sum, so the block products
+     * are independent FMA chains and the running sum takes one FMA per block. One row at a time: a kernel with four
+     * rows per pass sharing the activation loads measured several times slower here, as C2 stopped keeping its
+     * vectors in registers.
      */
     @Override
     public void gemvQ4(byte[] packed, int packedOff, float[] scales, int scaleOff, int rows, int k, float[] x, int xOff,
@@ -688,37 +687,28 @@ public final class VectorKernels implements Kernels {
             return;
         }
         MatmulArguments.checkGemvQ4(packed, packedOff, scales, scaleOff, rows, k, x, xOff, out, outOff);
-        int rowBytes = k / 2, blocks = k / Q4_BLOCK;
-        for (int r = 0; r < rows; r += GEMV_ROWS) {
-            int r1 = Math.min(r + 1, rows - 1), r2 = Math.min(r + 2, rows - 1), r3 = Math.min(r + 3, rows - 1);
-            int c0 = packedOff + r * rowBytes, c1 = packedOff + r1 * rowBytes, c2 = packedOff + r2 * rowBytes, c3 = packedOff + r3 * rowBytes;
-            int s0 = scaleOff + r * blocks, s1 = scaleOff + r1 * blocks, s2 = scaleOff + r2 * blocks, s3 = scaleOff + r3 * blocks;
-            FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        int blocks = k / Q4_BLOCK;
+        for (int r = 0; r < rows; r++) {
+            FloatVector acc = FloatVector.zero(F);
             for (int blk = 0; blk < blocks; blk++) {
-                FloatVector b0 = FloatVector.zero(F), b1 = b0, b2 = b0, b3 = b0;
-                int xb = xOff + blk * Q4_BLOCK, cb = blk * half;
+                FloatVector block = FloatVector.zero(F);
+                int from = packedOff + r * (k / 2) + blk * half, xb = xOff + blk * Q4_BLOCK;
                 for (int i = 0; i < half; i += L) {
-                    FloatVector lo = FloatVector.fromArray(F, x, xb + i), hi = FloatVector.fromArray(F, x, xb + half + i);
-                    b0 = q4Dot(packed, c0 + cb + i, lo, hi, b0);
-                    b1 = q4Dot(packed, c1 + cb + i, lo, hi, b1);
-                    b2 = q4Dot(packed, c2 + cb + i, lo, hi, b2);
-                    b3 = q4Dot(packed, c3 + cb + i, lo, hi, b3);
+                    IntVector codes = (IntVector) ByteVector.fromArray(B, packed, from + i).convertShape(VectorOperators.B2I, I, 0);
+                    block = q4Exact(codes.and(0xF)).fma(FloatVector.fromArray(F, x, xb + i), block);
+                    block = q4Exact(codes.lanewise(VectorOperators.ASHR, 4).and(0xF)).fma(FloatVector.fromArray(F, x, xb + half + i), block);
                 }
-                acc0 = b0.fma(FloatVector.broadcast(F, scales[s0 + blk]), acc0);
-                acc1 = b1.fma(FloatVector.broadcast(F, scales[s1 + blk]), acc1);
-                acc2 = b2.fma(FloatVector.broadcast(F, scales[s2 + blk]), acc2);
-                acc3 = b3.fma(FloatVector.broadcast(F, scales[s3 + blk]), acc3);
+                acc = block.fma(FloatVector.broadcast(F, scales[scaleOff + r * blocks + blk]), acc);
             }
-            out[outOff + r] = acc0.reduceLanes(VectorOperators.ADD);
-            if (r + 1 < rows) out[outOff + r + 1] = acc1.reduceLanes(VectorOperators.ADD);
-            if (r + 2 < rows) out[outOff + r + 2] = acc2.reduceLanes(VectorOperators.ADD);
-            if (r + 3 < rows) out[outOff + r + 3] = acc3.reduceLanes(VectorOperators.ADD);
+            out[outOff + r] = acc.reduceLanes(VectorOperators.ADD);
         }
     }
 
-    /** acc + (low nibbles - 8) * lo + (high nibbles - 8) * hi, for the L code bytes at codes[off..]. */
-    private static FloatVector q4Dot(byte[] packed, int off, FloatVector lo, FloatVector hi, FloatVector acc) {
-        ByteVector c = ByteVector.fromArray(B, packed, off);
-        return q4(c.lanewise(VectorOperators.LSHR, 4)).fma(hi, q4(c.and((byte) 0xF)).fma(lo, acc));
+    /**
+     * Codes 0..15 in int lanes to the floats c - 8, without a conversion instruction: 2^23 + c has c in its low mantissa
+     * bits, so OR-ing c into 2^23's bit pattern and subtracting 2^23 + 8 is exact.
+     */
+    private static FloatVector q4Exact(IntVector codes) {
+        return codes.or(0x4B000000).reinterpretAsFloats().sub(0x1p23f + 8);
     }
 }
