@@ -6,6 +6,7 @@ import com.github.tjake.jlama.tensor.AbstractTensor;
 import com.github.tjake.jlama.tensor.FloatBufferTensor;
 import com.github.tjake.jlama.tensor.Q4ByteBufferTensor;
 import io.github.chunkkv.simd.Kernels;
+import java.nio.ByteBuffer;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
@@ -43,7 +44,7 @@ public final class BatchedMatmul {
      * {@link #ACTIVATIONS}.
      */
     public static final int MIN_ROWS = 16;
-    /** Weight rows per task of the matrix-vector path: 12 tasks for a 768-row matrix, codes of a task within L2. */
+    /** Weight rows the matrix-vector path copies at a time: at dim 768, 24 KiB of codes, which stay in L1 or L2. */
     private static final int GEMV_PANEL_ROWS = 64;
     /** Budget of one unpacked weight panel: half of a 1 MiB L2, leaving room for the activation block. */
     private static final int PANEL_BYTES = 512 * 1024;
@@ -120,16 +121,20 @@ public final class BatchedMatmul {
     }
 
     /**
-     * Decoding's path: each activation row times a panel of weight rows on {@link Kernels#gemvQ4}, panels in parallel
-     * on Jlama's pool. A task copies its panel's codes and scales as they are (bytes, not floats), so the weights are
-     * read from memory once and expanded only in registers.
+     * Decoding's path: each activation row times a panel of weight rows on {@link Kernels#gemvQ4}. The weight rows
+     * split into one range per core of Jlama's pool (as its own decode does: a step's product is a few hundred
+     * microseconds, so a task per panel would cost as much in scheduling); each range goes panel by panel, copying a
+     * panel's codes and scales as they are (bytes, not floats), so the weights are read from memory once and expanded
+     * only in registers.
      */
     private void multiplyQ4RowByRow(float[] a, int rows, Q4ByteBufferTensor weights, int n, int k, float[] out) {
-        VectorMath.pfor(0, Math.ceilDiv(n, GEMV_PANEL_ROWS), task -> {
-            int j0 = task * GEMV_PANEL_ROWS, j1 = Math.min(n, j0 + GEMV_PANEL_ROWS);
+        VectorMath.pchunk(0, n, (start, length) -> {
             Scratch scratch = SCRATCH.get();
-            scratch.copyQ4(weights, j0, j1, k);
-            for (int r = 0; r < rows; r++) kernels.gemvQ4(scratch.q4, 0, scratch.q4Scales, 0, j1 - j0, k, a, r * k, out, r * n + j0);
+            for (int j0 = start; j0 < start + length; j0 += GEMV_PANEL_ROWS) {
+                int j1 = Math.min(start + length, j0 + GEMV_PANEL_ROWS);
+                scratch.copyQ4(weights, j0, j1, k);
+                for (int r = 0; r < rows; r++) kernels.gemvQ4(scratch.q4, 0, scratch.q4Scales, 0, j1 - j0, k, a, r * k, out, r * n + j0);
+            }
         });
     }
 
@@ -177,9 +182,10 @@ public final class BatchedMatmul {
 
         /**
          * Codes and block scales of weight rows [from, to), row after row, into {@link #q4} and {@link #q4Scales}.
-         * Jlama's Q4 rows are whole blocks (it refuses other shapes): a row's codes are read in the widest byte
-         * vectors that fit, then in 16-byte blocks, and its block scales in the widest float vectors that fit (a
-         * decode step reads every row, so per-element reads of the scale tensor would cost more than the product).
+         * Jlama's Q4 rows are whole blocks (it refuses other shapes). A dense tensor's rows lie one after another, so
+         * their codes come in one bulk copy; a sparse one's row by row, in the widest byte vectors that fit, then
+         * 16-byte blocks. Block scales come in the widest float vectors that fit (a decode step reads every row, so
+         * per-element reads of the scale tensor would cost more than the product).
          */
         void copyQ4(Q4ByteBufferTensor w, int from, int to, int k) {
             int blocks = k / Kernels.Q4_BLOCK, bytes = k / 2;
@@ -187,17 +193,26 @@ public final class BatchedMatmul {
                 q4Scales = new float[(to - from) * blocks];
                 q4 = new byte[(to - from) * bytes];
             }
+            boolean dense = !w.shape().isSparse();
+            if (dense) {
+                ByteBuffer codes = JlamaInstaller.q4Codes(w);
+                codes.get(codes.position() + w.getMemorySegmentOffset(w.getOffset(from, 0)), q4, 0, (to - from) * bytes);
+            }
             FloatBufferTensor scales = w.getBlockF();
             for (int row = from; row < to; row++) {
-                int off = (row - from) * bytes, b = 0;
-                for (int bound = BYTES.loopBound(bytes); b < bound; b += BYTES.length()) w.getVector(BYTES, row, 2 * b).intoArray(q4, off + b);
-                for (; b < bytes; b += Kernels.Q4_BLOCK / 2) w.getVector(ByteVector.SPECIES_128, row, 2 * b).intoArray(q4, off + b);
+                if (!dense) copyQ4CodesOfRow(w, row, bytes, (row - from) * bytes);
                 int scaleOff = (row - from) * blocks, i = 0;
                 for (VectorSpecies<Float> species : SCALE_READS) {
                     for (; i + species.length() <= blocks; i += species.length()) scales.getVector(species, row, i).intoArray(q4Scales, scaleOff + i);
                 }
                 for (; i < blocks; i++) q4Scales[scaleOff + i] = scales.get(row, i);
             }
+        }
+
+        private void copyQ4CodesOfRow(Q4ByteBufferTensor w, int row, int bytes, int off) {
+            int b = 0;
+            for (int bound = BYTES.loopBound(bytes); b < bound; b += BYTES.length()) w.getVector(BYTES, row, 2 * b).intoArray(q4, off + b);
+            for (; b < bytes; b += Kernels.Q4_BLOCK / 2) w.getVector(ByteVector.SPECIES_128, row, 2 * b).intoArray(q4, off + b);
         }
     }
 }
