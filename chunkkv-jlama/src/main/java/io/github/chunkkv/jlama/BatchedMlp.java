@@ -11,10 +11,11 @@ import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
- * A gated feed-forward block, {@code down(act(gate(x)) * up(x))} (SwiGLU for Llama), whose prefill batches run on
- * {@link BatchedMatmul}. It rounds where stock Jlama's MLPBlock stores to working memory (the gate and up products,
- * the activation, their product) and quantizes the product to the working quantized type before the down projection,
- * as stock does. One-row calls (decoding) and activation types BatchedMatmul does not cover go to Jlama's own block.
+ * A gated feed-forward block, {@code down(act(gate(x)) * up(x))} (SwiGLU for Llama), whose prefill batches, and
+ * decode steps with Q4 weights and F32 activations, run on {@link BatchedMatmul}. It rounds where stock Jlama's MLPBlock
+ * stores to working memory (the gate and up products, the activation, their product) and quantizes the product to the
+ * working quantized type before the down projection, as stock does. Calls BatchedMatmul does not cover (F32 and BF16
+ * decoding, I8-quantized activations) go to Jlama's own block.
  */
 final class BatchedMlp implements FeedForward {
     private final AbstractModel model;

@@ -17,9 +17,9 @@ import java.util.function.UnaryOperator;
 /**
  * Causal self-attention over a session's compact cache. Weights, biases and RoPE are Jlama's (same tensors, same
  * table), so with nothing evicted the result equals stock Jlama within its own tolerance; unlike stock Jlama, the cache
- * slot a row lives in is separate from the logical position RoPE rotated it at. Prefill batches multiply by the
- * weights in {@link BatchedMatmul} where it covers the types, decoding (one row) and I8-quantized activations on
- * Jlama's kernels.
+ * slot a row lives in is separate from the logical position RoPE rotated it at. Projections multiply by the weights
+ * in {@link BatchedMatmul} where it covers the types (prefill batches; decoding with Q4 weights and F32 activations),
+ * the rest (F32 and BF16 decoding, I8-quantized activations) on Jlama's kernels.
  */
 final class CompressedAttention extends CausalSelfAttention {
     /**

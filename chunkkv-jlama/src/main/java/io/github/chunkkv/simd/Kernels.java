@@ -162,6 +162,18 @@ public interface Kernels {
      */
     void dequantizeQ4(byte[] packed, int packedOff, float[] scales, int scaleOff, int blocks, float[] dst, int dstOff);
 
+    /**
+     * Matrix-vector product over Q4 weights (decoding's projections): {@code out[outOff + r] = sum_i x[xOff + i] * w[r, i]}
+     * for r in [0, rows), where w is in the layout of {@link #dequantizeQ4}, rows one after another: row r's
+     * {@code k / 2} code bytes start at {@code packed[packedOff + r * k / 2]} and its {@code k / Q4_BLOCK} block scales at
+     * {@code scales[scaleOff + r * k / Q4_BLOCK]}.
+     *
+     * @throws IllegalArgumentException before anything is written, if rows is negative, k is not a non-negative
+     *     multiple of {@link #Q4_BLOCK}, an offset is negative, or an array is too short for the rows named (see
+     *     {@link MatmulArguments#checkGemvQ4})
+     */
+    void gemvQ4(byte[] packed, int packedOff, float[] scales, int scaleOff, int rows, int k, float[] x, int xOff, float[] out, int outOff);
+
     /** Values per Q4 block (Jlama's {@code Q4ByteBufferTensor.BLOCK_SIZE}). */
     int Q4_BLOCK = 32;
 }

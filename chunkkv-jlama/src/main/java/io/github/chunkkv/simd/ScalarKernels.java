@@ -193,4 +193,25 @@ public final class ScalarKernels implements Kernels {
             }
         }
     }
+
+    /** Block by block as {@link #dequantizeQ4} defines the values: a block's codes times x, then times its scale. */
+    @Override
+    public void gemvQ4(byte[] packed, int packedOff, float[] scales, int scaleOff, int rows, int k, float[] x, int xOff,
+            float[] out, int outOff) {
+        MatmulArguments.checkGemvQ4(packed, packedOff, scales, scaleOff, rows, k, x, xOff, out, outOff);
+        int half = Q4_BLOCK / 2, blocks = k / Q4_BLOCK;
+        for (int r = 0; r < rows; r++) {
+            float sum = 0;
+            for (int blk = 0; blk < blocks; blk++) {
+                int from = packedOff + r * (k / 2) + blk * half, xb = xOff + blk * Q4_BLOCK;
+                float block = 0;
+                for (int i = 0; i < half; i++) {
+                    int code = packed[from + i];
+                    block += ((code & 0xF) - 8) * x[xb + i] + (((code >> 4) & 0xF) - 8) * x[xb + half + i];
+                }
+                sum += block * scales[scaleOff + r * blocks + blk];
+            }
+            out[outOff + r] = sum;
+        }
+    }
 }

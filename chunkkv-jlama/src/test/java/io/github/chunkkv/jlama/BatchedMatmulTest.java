@@ -19,7 +19,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The prefill GEMM over Jlama's own weight tensors, against the product of the values the tensors stand for
+ * The prefill GEMM and decoding's Q4 matrix-vector path over Jlama's own weight tensors, against the product of the values the tensors stand for
  * (Jlama's {@code get}, which dequantizes), on shapes that cross its panels and row blocks and leave partial tiles.
  */
 class BatchedMatmulTest {
@@ -41,6 +41,13 @@ class BatchedMatmulTest {
     @Test
     void crossesPanelsOfAWideMatrix() {
         check(20, weights(DType.F32, 1030, 4096), "1030 x 4096");
+    }
+
+    /** Decoding's Q4 path splits the weight rows into panels too: one row and the most rows below the GEMM's threshold. */
+    @Test
+    void decodingRowsOfQ4CrossPanels() {
+        check(1, weights(DType.Q4, 130, 768), "Q4 1 x 130 x 768");
+        check(BatchedMatmul.MIN_ROWS - 1, weights(DType.Q4, 130, 96), "Q4 15 x 130 x 96");
     }
 
     /**
@@ -69,10 +76,13 @@ class BatchedMatmulTest {
     }
 
     @Test
-    void coversPrefillBatchesOfFloatActivationsOnly() {
+    void coversPrefillBatchesOfFloatActivationsAndDecodingOfQ4TimesF32() {
         assertTrue(BatchedMatmul.covers(DType.F32, BatchedMatmul.MIN_ROWS, DType.Q4));
         assertTrue(BatchedMatmul.covers(DType.BF16, 2048, DType.BF16));
-        assertFalse(BatchedMatmul.covers(DType.F32, 1, DType.F32), "decoding stays on Jlama's matrix-vector kernels");
+        assertFalse(BatchedMatmul.covers(DType.F32, 1, DType.F32), "F32 decoding stays on Jlama's matrix-vector kernels");
+        assertFalse(BatchedMatmul.covers(DType.BF16, 1, DType.BF16), "BF16 decoding stays on Jlama's matrix-vector kernels");
+        assertTrue(BatchedMatmul.covers(DType.F32, 1, DType.Q4), "Q4 x F32 decoding runs on ChunkKV's matrix-vector kernel");
+        assertFalse(BatchedMatmul.covers(DType.I8, 1, DType.Q4), "I8 x Q4 integer products stay on Jlama's kernels");
         assertFalse(BatchedMatmul.covers(DType.I8, 2048, DType.Q4), "I8 x Q4 integer products stay on Jlama's kernels");
         assertFalse(BatchedMatmul.covers(DType.F32, 2048, DType.F16));
     }

@@ -10,7 +10,10 @@ import java.util.SplittableRandom;
 import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
 
-/** The prefill GEMM kernels (product, BF16 decoding, Q4 dequantization) against their scalar twins on awkward sizes. */
+/**
+ * The matrix-product kernels (prefill's product, BF16 decoding, Q4 dequantization; decoding's Q4 matrix-vector product)
+ * against their scalar twins on awkward sizes.
+ */
 class MatmulKernelsTest {
     private static final Kernels S = ScalarKernels.INSTANCE;
     private static final Kernels V = VectorKernels.INSTANCE;
@@ -104,5 +107,54 @@ class MatmulKernelsTest {
         assertEquals(3.5f, out[Kernels.Q4_BLOCK / 2]);
         assertEquals(-4f, out[1], "code 0 stands for -8");
         assertEquals(-4f, out[Kernels.Q4_BLOCK / 2 + 1], "code 0 stands for -8");
+    }
+
+    @Test
+    void gemvQ4MatchesItsDefinitionAndTheScalarTwinOnAwkwardShapes() {
+        int packedOff = 3, scaleOff = 5, xOff = 2, outOff = 1;
+        for (int rows : new int[] {0, 1, 3, 4, 17}) {
+            for (int k : new int[] {0, 32, 64, 96, 800}) {
+                int blocks = k / Kernels.Q4_BLOCK;
+                byte[] packed = new byte[packedOff + rows * k / 2];
+                for (int i = 0; i < packed.length; i++) packed[i] = (byte) rnd.nextInt(256);
+                float[] scales = random(scaleOff + rows * blocks), x = random(xOff + k);
+                float[] expected = random(outOff + rows + 2), actual = expected.clone();
+                S.gemvQ4(packed, packedOff, scales, scaleOff, rows, k, x, xOff, expected, outOff);
+                V.gemvQ4(packed, packedOff, scales, scaleOff, rows, k, x, xOff, actual, outOff);
+                float[] w = new float[k];
+                for (int i = 0; i < expected.length; i++) {
+                    String at = rows + "x" + k + " index " + i;
+                    if (i < outOff || i >= outOff + rows) {
+                        assertEquals(expected[i], actual[i], at + " is outside the output and must be untouched");
+                        continue;
+                    }
+                    int r = i - outOff;
+                    S.dequantizeQ4(packed, packedOff + r * k / 2, scales, scaleOff + r * blocks, blocks, w, 0);
+                    double exact = 0, absSum = 1e-30;
+                    for (int j = 0; j < k; j++) {
+                        exact += (double) w[j] * x[xOff + j];
+                        absSum += Math.abs((double) w[j] * x[xOff + j]);
+                    }
+                    assertEquals(exact, expected[i], 1e-5 * absSum, at + ": scalar twin against the dequantized dot product");
+                    assertEquals(exact, actual[i], 1e-5 * absSum, at + ": SIMD kernel against the dequantized dot product");
+                }
+            }
+        }
+    }
+
+    @Test
+    void gemvQ4RejectsBadArgumentsBeforeWriting() {
+        byte[] packed = new byte[3 * 16];
+        float[] scales = new float[3], x = new float[32], out = new float[3];
+        for (Kernels kernels : new Kernels[] {S, V}) {
+            assertMessage(() -> kernels.gemvQ4(packed, 0, scales, 0, -1, 32, x, 0, out, 0), "rows must be >= 0");
+            assertMessage(() -> kernels.gemvQ4(packed, 0, scales, 0, 3, 31, x, 0, out, 0), "k must be a non-negative multiple of 32");
+            assertMessage(() -> kernels.gemvQ4(packed, -1, scales, 0, 3, 32, x, 0, out, 0), "offsets must be >= 0");
+            assertMessage(() -> kernels.gemvQ4(packed, 1, scales, 0, 3, 32, x, 0, out, 0), "packed must hold");
+            assertMessage(() -> kernels.gemvQ4(packed, 0, scales, 1, 3, 32, x, 0, out, 0), "scales must hold");
+            assertMessage(() -> kernels.gemvQ4(packed, 0, scales, 0, 3, 32, x, 1, out, 0), "x must hold");
+            assertMessage(() -> kernels.gemvQ4(packed, 0, scales, 0, 3, 32, x, 0, out, 1), "out must hold");
+            assertArrayEquals(new float[3], out);
+        }
     }
 }

@@ -3,9 +3,7 @@ package io.github.chunkkv.bench;
 import com.github.tjake.jlama.math.VectorMath;
 import com.github.tjake.jlama.safetensors.DType;
 import com.github.tjake.jlama.tensor.AbstractTensor;
-import com.github.tjake.jlama.tensor.BFloat16BufferTensor;
 import com.github.tjake.jlama.tensor.FloatBufferTensor;
-import com.github.tjake.jlama.tensor.Q4ByteBufferTensor;
 import com.github.tjake.jlama.tensor.operations.TensorOperationsProvider;
 import io.github.chunkkv.jlama.BatchedMatmul;
 import io.github.chunkkv.simd.Kernels;
@@ -58,18 +56,10 @@ public class GemmBenchmarks {
         for (int r = 0; r < ROWS; r++) {
             for (int i = 0; i < K; i++) at.set(a[r * K + i] = (float) rnd.nextDouble(-1, 1), r, i);
         }
-        FloatBufferTensor w = new FloatBufferTensor(n, K);
-        for (int j = 0; j < n; j++) {
-            for (int i = 0; i < K; i++) w.set((float) rnd.nextDouble(-0.05, 0.05), j, i);
-        }
-        weightTensor = switch (weights) {
-            case F32 -> w;
-            case BF16 -> new BFloat16BufferTensor(w);
-            case Q4 -> new Q4ByteBufferTensor(w);
-            default -> throw new IllegalArgumentException("weights must be F32, BF16 or Q4, got " + weights);
-        };
-        activations = weights == DType.BF16 ? new BFloat16BufferTensor(at) : at;
-        result = weights == DType.BF16 ? new BFloat16BufferTensor(ROWS, n) : new FloatBufferTensor(ROWS, n);
+        FloatBufferTensor w = StockTensors.randomWeights(rnd, n, K);
+        weightTensor = StockTensors.weights(weights, w);
+        activations = StockTensors.activations(weights, at);
+        result = StockTensors.result(weights, ROWS, n);
     }
 
     @Benchmark
