@@ -335,23 +335,32 @@ public final class ChunkKvModel implements Generator {
             throw e;
         }
         s.advance(tokens);
-        long rowBytes = s.cache(0).bytesPerRow();
+        // A compression trimmed the arrays already; without one, earlier decoding's growth slack goes.
+        CompressionStats stats = prefillStats(s, plan, tokens.length, true, start);
+        s.endPrefill(stats, logits);
+        if (wereCold != null) s.recordPrefillReselection(wereCold, recallNanos + stats.compressNanos());
+        return logits;
+    }
+
+    /**
+     * The stats of a prefill (or one segment of it) that has just run and compressed under {@code plan} (null: nothing
+     * was compressed), the arrays trimmed to the cached rows first when {@code trim}.
+     */
+    private CompressionStats prefillStats(KvSession s, PrefillPlan plan, int promptTokens, boolean trim, long startNanos) {
+        int layers = c.numberOfLayers;
+        long rowBytes = s.cache(0).bytesPerRow(), before = 0;
         int[] kept = new int[layers];
         long[] allocated = new long[layers];
-        long before = 0;
         for (int l = 0; l < layers; l++) {
-            s.cache(l).trim(); // a compression did already; without one, earlier decoding's growth slack goes
+            if (trim) s.cache(l).trim();
             kept[l] = s.cachedRows(l);
             allocated[l] = s.cache(l).allocatedBytes();
             before += rowBytes * (plan == null ? kept[l] : plan.cachedBefore(l));
         }
-        long elapsed = System.nanoTime() - start;
-        CompressionStats stats = plan == null
-                ? new CompressionStats(tokens.length, kept.length == 0 ? 0 : kept[0], kept, before, before, allocated, 0, 0, 0, elapsed)
-                : plan.stats(tokens.length, kept, before, s.kvBytes(), allocated, elapsed);
-        s.endPrefill(stats, logits);
-        if (wereCold != null) s.recordPrefillReselection(wereCold, recallNanos + stats.compressNanos());
-        return logits;
+        long elapsed = System.nanoTime() - startNanos;
+        return plan == null
+                ? new CompressionStats(promptTokens, layers == 0 ? 0 : kept[0], kept, before, before, allocated, 0, 0, 0, elapsed)
+                : plan.stats(promptTokens, kept, before, s.kvBytes(), allocated, elapsed);
     }
 
     /**
@@ -372,13 +381,14 @@ public final class ChunkKvModel implements Generator {
     private float[] prefillInSegmentsLocked(KvSession s, int[] tokens) {
         ChunkKvConfig config = s.config();
         int layers = c.numberOfLayers, segment = config.segment(), end = s.position() + tokens.length;
-        long coldBefore = s.coldRowsTotal(), promotedBefore = s.rowsPromotedWhileDecoding(), rowBytes = s.cache(0).bytesPerRow();
+        long coldBefore = s.coldRowsTotal(), promotedBefore = s.rowsPromotedWhileDecoding();
         CompressionStats stats = null;
         float[] logits = null;
         for (int from = 0; from < tokens.length; from += segment) {
             long start = System.nanoTime();
             int[] part = Arrays.copyOfRange(tokens, from, Math.min(tokens.length, from + segment));
             int at = s.position();
+            boolean last = at + part.length == end;
             CompressionPolicy policy = s.holdsEveryPosition() ? s.policy()
                     : PolicyRegistry.create(config.withBudget(config.segmentTarget(at + part.length)), layers);
             int[] sizesAtEnd = new int[layers];
@@ -391,7 +401,7 @@ public final class ChunkKvModel implements Generator {
             s.beginPrefill(plan);
             try {
                 AbstractTensor output = forwardBatches(s, part, at);
-                if (at + part.length == end) logits = logitsOfLastRow(output);
+                if (last) logits = logitsOfLastRow(output);
                 else output.close();
             } catch (RuntimeException | Error e) {
                 s.truncate(at);
@@ -400,17 +410,8 @@ public final class ChunkKvModel implements Generator {
             }
             s.advance(part);
             s.endSegment();
-            boolean last = at + part.length == end;
-            int[] kept = new int[layers];
-            long[] allocated = new long[layers];
-            long before = 0;
-            for (int l = 0; l < layers; l++) {
-                if (last) s.cache(l).trim(); // the next segment's reserve is no longer needed: end trimmed like any prefill
-                kept[l] = s.cachedRows(l);
-                allocated[l] = s.cache(l).allocatedBytes();
-                before += rowBytes * plan.cachedBefore(l);
-            }
-            CompressionStats segmentStats = plan.stats(part.length, kept, before, s.kvBytes(), allocated, System.nanoTime() - start);
+            // The last segment ends trimmed like any prefill; earlier ones keep the room reserved for the next.
+            CompressionStats segmentStats = prefillStats(s, plan, part.length, last, start);
             stats = stats == null ? segmentStats : stats.followedBy(segmentStats);
         }
         long promoted = s.rowsPromotedWhileDecoding() - promotedBefore; // by this prefill's batches (counted until endPrefill)
