@@ -23,8 +23,10 @@ import picocli.CommandLine.Option;
         description = {"Every experiment with the documented defaults, written into docs/ (RESULTS.md, CSV, JSON, PNG).",
                 "Fidelity: every policy x keep 0.5,0.3,0.2,0.1 on 50 prompts; reuse study at keep 0.1; NIAH on needle-lm and needle-ctl: "
                         + "full and the paper's five policies at KV 128 x 3 lengths x depths 0,0.25,..,1 x 7 samples (105 prompts per "
-                        + "policy and task) x 2 tasks; multi-turn: the default policies, 5 turns, 2048 tokens, both modes. "
-                        + "Estimated at about 40 minutes on 2 idle cores; --quick runs the same pipeline on small samples in a few minutes."})
+                        + "policy and task) x 2 tasks, ChunkKV per reuse interval on the same prompts, and the chunk-boundary study "
+                        + "(the fixed grid against its boundary-robust variants on the 105 single-needle prompts); multi-turn: the default "
+                        + "policies, 5 turns, 2048 tokens, both modes. Estimated at about 50 minutes on 2 idle cores; --quick runs the same "
+                        + "pipeline on small samples in a few minutes."})
 public final class AllCommand extends EvalSubcommand {
     /**
      * The NIAH grid of {@code eval all}: 3 lengths × depths in steps of 0.25 × {@link #ALL_SAMPLES} samples (eval niah
@@ -40,16 +42,19 @@ public final class AllCommand extends EvalSubcommand {
      */
     static final List<String> ALL_NIAH_POLICIES = List.of("full", "chunkkv", "pyramidkv", "snapkv", "h2o", "streamingllm");
     static final List<Integer> ALL_NIAH_BUDGETS = List.of(NiahCommand.HEATMAP_BUDGET);
-    /** Samples per cell of the reuse study's NIAH rows (3 reuse intervals): 30 prompts per row, intervals shown. */
-    static final int ALL_REUSE_SAMPLES = 2;
+    /**
+     * The chunk-boundary study: the paper's fixed grid, its boundary-robust variants and SnapKV (token level, for
+     * contrast) on the grid's single-needle prompts at KV 128; the fixed grid and SnapKV reuse the grid's answers.
+     */
+    static final List<String> ALL_BOUNDARY_POLICIES = List.of("chunkkv", "chunkkv-shift", "chunkkv-slide", "chunkkv-peak", "snapkv");
     static final int ALL_FIDELITY_PROMPTS = 50;
     /** Multi-turn contexts of {@code eval all}: about 5 minutes for the default policies in both modes here. */
     static final int ALL_MULTITURN_SAMPLES = 8;
     /** {@code --quick}: the same pipeline on small samples, to check it end to end. */
-    private static final Sizes QUICK = new Sizes(5, 1, 1, 2);
+    private static final Sizes QUICK = new Sizes(5, 1, 2);
 
-    /** How many prompts each experiment runs. */
-    private record Sizes(int fidelityPrompts, int niahSamples, int reuseSamples, int multiturnContexts) {}
+    /** How many prompts each experiment runs (the reuse study's NIAH and the boundary study run on the NIAH grid's prompts). */
+    private record Sizes(int fidelityPrompts, int niahSamples, int multiturnContexts) {}
 
     @Option(names = "--fidelity-model", paramLabel = "DIR", description = "Jlama folder for fidelity/reuse (default: stories260K imported from "
             + "models/stories260K into tests/evaluation/target/eval-models).")
@@ -83,7 +88,7 @@ public final class AllCommand extends EvalSubcommand {
 
     @Override
     void run(PrintWriter out) {
-        Sizes d = quick ? QUICK : new Sizes(ALL_FIDELITY_PROMPTS, ALL_SAMPLES, ALL_REUSE_SAMPLES, ALL_MULTITURN_SAMPLES);
+        Sizes d = quick ? QUICK : new Sizes(ALL_FIDELITY_PROMPTS, ALL_SAMPLES, ALL_MULTITURN_SAMPLES);
         int fidelityPrompts = prompts != null ? OptionChecks.inRange("--prompts", prompts, 1, 10_000) : d.fidelityPrompts();
         int niahSamples = samples != null ? OptionChecks.inRange("--samples", samples, 1, 10_000) : d.niahSamples();
         int contexts = multiturnSamples != null ? OptionChecks.inRange("--multiturn-samples", multiturnSamples, 1, 10_000) : d.multiturnContexts();
@@ -101,12 +106,13 @@ public final class AllCommand extends EvalSubcommand {
         fidelityAndReuse(fidelityDir, fidelityPrompts, reuse, niahDir == null ? docs.resolve("kept-tokens.html") : null, report, out);
         if (niahDir != null) {
             NiahCommand.Settings grid = niahGrid(niahSamples);
-            ReuseCommand.Settings reuseNiah = new ReuseCommand.Settings(reuse.policies(), reuse.keep(), reuse.prompts(), reuse.steps(), reuse.reuse(),
-                    reuse.budget(), samples != null ? niahSamples : d.reuseSamples());
-            niah(niahDir, filler, grid, reuseNiah, contexts, docs.resolve("kept-tokens.html"), report, out);
+            niah(niahDir, filler, grid, reuse, contexts, docs.resolve("kept-tokens.html"), report, out);
             if (controlDir != null) {
                 try (EvalModel model = EvalModel.load(controlDir)) {
-                    report.niah(controlDir, grid, NiahCommand.run(model, filler, grid, out));
+                    NiahEval eval = NiahCommand.evaluator(model, filler, grid);
+                    report.niah(controlDir, grid, eval.run(grid.policies(), grid.budgets(), row -> out.println(row.line())));
+                    // needle-ctl never reads the closing period, so its answer span is the value tokens alone
+                    report.boundary(controlDir, boundaryStudy(model, eval, true, out));
                 }
             }
         }
@@ -115,6 +121,12 @@ public final class AllCommand extends EvalSubcommand {
         report.write(docs, results, images, (System.nanoTime() - start) / 1e9,
                 "./chunkkv eval all " + String.join(" ", args.subList(args.indexOf(spec.name()) + 1, args.size())));
         out.println("wrote " + docs.resolve("RESULTS.md"));
+    }
+
+    /** The boundary study on the single-needle prompts of {@code eval}, at the heatmap budget and the paper's chunk size. */
+    private static BoundaryStudy.Result boundaryStudy(EvalModel model, NiahEval eval, boolean valuesOnly, PrintWriter out) {
+        return BoundaryStudy.run(model, eval.ofTask(NiahTask.SINGLE), ALL_BOUNDARY_POLICIES, NiahCommand.HEATMAP_BUDGET, ChunkKvConfig.DEFAULT_CHUNK_SIZE,
+                valuesOnly, split -> out.println("boundary " + BoundaryStudy.row(split)));
     }
 
     /** The NIAH grid of {@code eval all} with {@code samples} prompts per cell. */
@@ -143,13 +155,17 @@ public final class AllCommand extends EvalSubcommand {
         }
     }
 
-    /** The NIAH grid, NIAH per reuse interval, the multi-turn study, and the kept-token map of a mid-depth needle prompt. */
+    /**
+     * The NIAH grid, NIAH per reuse interval and the boundary study on the grid's prompts, the multi-turn study, and the
+     * kept-token map of a mid-depth needle prompt.
+     */
     private static void niah(Path modelDir, Haystack haystack, NiahCommand.Settings n, ReuseCommand.Settings reuse, int multiturnSamples, Path keptMap,
             ResultsReport report, PrintWriter out) {
         try (EvalModel model = EvalModel.load(modelDir)) {
             NiahEval eval = NiahCommand.evaluator(model, haystack, n);
             report.niah(modelDir, n, eval.run(n.policies(), n.budgets(), row -> out.println(row.line())));
-            report.reuseNiah(ReuseCommand.runNiah(model, haystack, reuse, n, out));
+            report.reuseNiah(eval.run(reuse.reuse().stream().map(r -> "chunkkv:reuse=" + r).toList(), List.of(reuse.budget()), row -> out.println(row.line())).rows());
+            report.boundary(modelDir, boundaryStudy(model, eval, false, out));
             MultiturnCommand.Settings multiturn = MultiturnCommand.Settings.defaults().withSamples(multiturnSamples);
             report.multiturn(multiturn, MultiturnCommand.run(model, haystack, multiturn, out));
             NiahCase shown = eval.cases().stream().filter(c -> c.task() == NiahTask.SINGLE && c.depth() == 0.5).reduce((x, y) -> y).orElse(eval.cases().get(0));

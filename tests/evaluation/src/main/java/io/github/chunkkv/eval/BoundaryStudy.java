@@ -3,9 +3,11 @@ package io.github.chunkkv.eval;
 import io.github.chunkkv.cli.ExitCodes;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -54,7 +56,14 @@ public final class BoundaryStudy implements Callable<Integer> {
     }
 
     /** Outcomes of one policy split by whether the span crosses a grid line. */
-    record Split(String policy, int crossingCorrect, int crossing, int otherCorrect, int other) {}
+    record Split(String policy, int crossingCorrect, int crossing, int otherCorrect, int other) {
+        Proportion all() {
+            return Proportion.of(crossingCorrect + otherCorrect, crossing + other);
+        }
+    }
+
+    /** The study on one set of cases: how many answer spans cross a grid line, and each policy's split. */
+    record Result(int budget, int chunk, boolean valuesOnly, int cases, int crossing, List<Split> splits) {}
 
     @Override
     public Integer call() {
@@ -67,27 +76,44 @@ public final class BoundaryStudy implements Callable<Integer> {
             List<NiahTask> tasks = List.of(NiahTask.values());
             List<Integer> lens = lengths != null ? lengths : NiahCommand.defaultLengths(model, builder, tasks, 4);
             NiahEval eval = new NiahEval(model, NiahEval.grid(builder, tasks, lens, NiahCommand.DEFAULT_DEPTHS, samples));
-            boolean[] crossing = new boolean[eval.cases().size()];
-            int crossingCount = 0;
-            for (int i = 0; i < crossing.length; i++) {
-                crossing[i] = crossesGrid(model, eval.cases().get(i));
-                if (crossing[i]) crossingCount++;
-            }
             out.printf(Locale.ROOT, "model %s, budget %d, chunk grid %d, %d cases (tasks single+multikey, lengths %s, 11 depths, %d sample(s) each)%n",
-                    modelDir.getFileName(), budget, chunk, crossing.length, lens, samples);
-            out.printf(Locale.ROOT, "answer span (value tokens%s) crosses a grid line in %d of %d cases (%.1f%%)%n%n",
-                    valuesOnly ? "" : " + period", crossingCount, crossing.length, 100.0 * crossingCount / crossing.length);
+                    modelDir.getFileName(), budget, chunk, eval.cases().size(), lens, samples);
             out.println("| policy | span crosses a grid line | span inside one chunk | all |");
             out.println("|---|---|---|---|");
-            for (String policy : specs) {
-                List<NiahEval.Outcome> outcomes = eval.answers(PolicyList.withBudget(policy, budget));
-                Split s = split(policy, outcomes, crossing);
-                out.printf(Locale.ROOT, "| %s | %s | %s | %s |%n", policy, cell(s.crossingCorrect(), s.crossing()), cell(s.otherCorrect(), s.other()),
-                        cell(s.crossingCorrect() + s.otherCorrect(), s.crossing() + s.other()));
+            Result r = run(model, eval, specs, budget, chunk, valuesOnly, s -> {
+                out.println(row(s));
                 out.flush();
-            }
+            });
+            out.printf(Locale.ROOT, "%nanswer span (value tokens%s) crosses a grid line in %d of %d cases (%.1f%%)%n",
+                    valuesOnly ? "" : " + period", r.crossing(), r.cases(), 100.0 * r.crossing() / r.cases());
         }
         return ExitCodes.OK;
+    }
+
+    /**
+     * Each policy at {@code budget} on the cases of {@code eval}, split by whether the asked needle's answer span
+     * crosses a line of the {@code chunk} grid; {@code onSplit} sees each policy's split as it is done.
+     */
+    static Result run(EvalModel model, NiahEval eval, List<String> policies, int budget, int chunk, boolean valuesOnly, Consumer<Split> onSplit) {
+        boolean[] crossing = new boolean[eval.cases().size()];
+        int crossingCount = 0;
+        for (int i = 0; i < crossing.length; i++) {
+            crossing[i] = crossesGrid(model, eval.cases().get(i), chunk, valuesOnly);
+            if (crossing[i]) crossingCount++;
+        }
+        List<Split> splits = new ArrayList<>();
+        for (String policy : policies) {
+            Split s = split(policy, eval.answers(PolicyList.withBudget(policy, budget)), crossing);
+            splits.add(s);
+            onSplit.accept(s);
+        }
+        return new Result(budget, chunk, valuesOnly, crossing.length, crossingCount, splits);
+    }
+
+    /** One markdown table row: policy, crossing, inside one chunk, all. */
+    static String row(Split s) {
+        return String.format(Locale.ROOT, "| %s | %s | %s | %s |", s.policy(), cell(s.crossingCorrect(), s.crossing()), cell(s.otherCorrect(), s.other()),
+                cell(s.crossingCorrect() + s.otherCorrect(), s.crossing() + s.other()));
     }
 
     static Split split(String policy, List<NiahEval.Outcome> outcomes, boolean[] crossing) {
@@ -106,7 +132,7 @@ public final class BoundaryStudy implements Callable<Integer> {
     }
 
     /** True when the asked needle's answer span [first value token, last value token or period] crosses a multiple of chunk. */
-    boolean crossesGrid(EvalModel model, NiahCase c) {
+    static boolean crossesGrid(EvalModel model, NiahCase c, int chunk, boolean valuesOnly) {
         int[] value = model.encode(" " + c.value());
         int first = indexOf(c.tokens(), value, Math.max(0, c.needleStart() - 2));
         if (first < 0) throw new IllegalStateException("value '" + c.value() + "' not found after token " + c.needleStart());

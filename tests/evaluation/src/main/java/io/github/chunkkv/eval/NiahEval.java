@@ -6,6 +6,7 @@ import io.github.chunkkv.jlama.Sampler;
 import io.github.chunkkv.needle.NeedleFormat;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,13 +14,14 @@ import java.util.function.Consumer;
 
 /**
  * Needle retrieval under a compressed cache: every case is prefilled (and compressed) with the policy, the answer is
- * decoded greedily, and scored by exact match of the extracted value. FullKV ignores the budget, so its outcomes are
- * computed once and shared by every budget.
+ * decoded greedily, and scored by exact match of the extracted value. Outcomes are kept per configuration, so a
+ * configuration asked for twice (FullKV at every budget, a spec that spells out a default such as
+ * {@code chunkkv:reuse=1}) is decoded once.
  */
 public final class NiahEval {
     private final EvalModel model;
     private final List<NiahCase> cases;
-    private List<Outcome> fullKv;
+    private final Map<ChunkKvConfig, List<Outcome>> answered = new HashMap<>();
 
     /** The model's answer to one case. */
     public record Outcome(NiahCase c, String generated, String answer, boolean correct) {}
@@ -28,6 +30,13 @@ public final class NiahEval {
         if (cases.isEmpty()) throw new IllegalArgumentException("NIAH needs at least one case");
         this.model = model;
         this.cases = List.copyOf(cases);
+    }
+
+    /** The cases of one task, with the outcomes already decoded for them. */
+    public NiahEval ofTask(NiahTask task) {
+        NiahEval subset = new NiahEval(model, cases.stream().filter(c -> c.task() == task).toList());
+        answered.forEach((config, outcomes) -> subset.answered.put(config, outcomes.stream().filter(o -> o.c().task() == task).toList()));
+        return subset;
     }
 
     /** Cases for every task × length × depth × sample, in that order. */
@@ -71,11 +80,7 @@ public final class NiahEval {
 
     /** The outcome of every case under {@code config}, in case order. */
     public List<Outcome> answers(ChunkKvConfig config) {
-        if (config.isFull()) {
-            if (fullKv == null) fullKv = compute(ChunkKvConfig.full());
-            return fullKv;
-        }
-        return compute(config);
+        return answered.computeIfAbsent(config.isFull() ? ChunkKvConfig.full() : config, this::compute);
     }
 
     public static int correct(List<Outcome> outcomes) {

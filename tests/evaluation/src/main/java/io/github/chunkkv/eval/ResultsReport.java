@@ -8,7 +8,9 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -24,6 +26,7 @@ public final class ResultsReport {
     private ReuseCommand.Settings reuseSettings;
     private ReuseCommand.Results reuse = new ReuseCommand.Results(List.of(), List.of(), List.of());
     private final List<NiahRun> niahRuns = new ArrayList<>();
+    private final Map<Path, BoundaryStudy.Result> boundaries = new LinkedHashMap<>();
     private MultiturnCommand.Settings multiturnSettings;
     private MultiturnResults multiturn;
 
@@ -63,6 +66,11 @@ public final class ResultsReport {
         niahRuns.add(new NiahRun(model, settings, results));
     }
 
+    /** The chunk-boundary study on {@code model}; the section shows every model added here, in this order. */
+    public void boundary(Path model, BoundaryStudy.Result result) {
+        boundaries.put(model, result);
+    }
+
     public void multiturn(MultiturnCommand.Settings settings, MultiturnResults results) {
         this.multiturnSettings = settings;
         this.multiturn = results;
@@ -87,6 +95,7 @@ public final class ResultsReport {
                 .append("nothing was tuned to produce a ranking.\n\n");
         fidelitySection(md);
         niahSection(md);
+        boundarySection(md);
         reuseSection(md);
         if (multiturn != null) md.append(multiturnSection(multiturnSettings, multiturn, niahModel));
         md.append("## Kept-token map\n\n[kept-tokens.html](kept-tokens.html) colours one prompt's tokens by whether each policy kept them ")
@@ -204,6 +213,74 @@ public final class ResultsReport {
         }
     }
 
+    /**
+     * The boundary study per model, the variants' fidelity beside it, and the rule that keeps the fixed grid the default
+     * unless a variant is significantly better on every retrieval model and not significantly worse in fidelity.
+     */
+    private void boundarySection(StringBuilder md) {
+        if (boundaries.isEmpty()) return;
+        BoundaryStudy.Result any = boundaries.values().iterator().next();
+        md.append("## Chunk boundaries\n\n").append("ChunkKV cuts positions into chunks at multiples of ").append(any.chunk())
+                .append(" from position 0, so a needle's value is kept whole only if every chunk it touches wins. The study takes the ")
+                .append(any.cases()).append(" single-needle prompts of the NIAH grid above (KV ").append(any.budget())
+                .append("), finds the asked needle's *answer span* (the value tokens and the closing period that needle-lm reads to stop; ")
+                .append("the value tokens alone for needle-ctl, which never reads the period) and splits each policy's accuracy by whether the ")
+                .append("span crosses a grid line. Variants that place chunks differently, each keeping as many positions as the fixed grid: ")
+                .append("`chunkkv-shift` (the grid with its start offset chosen per layer to maximise the kept score), `chunkkv-slide` (runs ")
+                .append("of ").append(any.chunk()).append(" positions at free offsets, best total score first, no overlaps), `chunkkv-peak` ")
+                .append("(a chunk centred on each best-scoring position not yet kept); SnapKV (single tokens) for contrast. Accuracy ")
+                .append("[95% Wilson interval].\n\n");
+        Map<String, Map<Path, Proportion>> byPolicy = new LinkedHashMap<>();
+        boundaries.forEach((model, r) -> {
+            String name = model.getFileName().toString();
+            md.append("**").append(name).append("**: the answer span crosses a grid line in ").append(r.crossing()).append(" of ").append(r.cases())
+                    .append(" prompts (").append(fmt(r.crossing() / (double) r.cases())).append(").\n\n| policy | span crosses a grid line | ")
+                    .append("span inside one chunk | all |\n|---|---|---|---|\n");
+            for (BoundaryStudy.Split split : r.splits()) {
+                md.append(BoundaryStudy.row(split)).append('\n');
+                byPolicy.computeIfAbsent(split.policy(), k -> new LinkedHashMap<>()).put(model, split.all());
+            }
+            BoundaryStudy.Split grid = r.splits().get(0);
+            if (grid.crossing() > 0 && grid.other() > 0) {
+                Proportion crossing = Proportion.of(grid.crossingCorrect(), grid.crossing()), inside = Proportion.of(grid.otherCorrect(), grid.other());
+                md.append("\n`").append(grid.policy()).append("` answers ").append(fmt(crossing.value())).append(" of the crossing spans and ")
+                        .append(fmt(inside.value())).append(" of those inside one chunk (")
+                        .append(inside.clearlyAbove(crossing) || crossing.clearlyAbove(inside) ? "a significant gap" : "intervals overlap: not a significant gap")
+                        .append(").\n");
+            }
+            md.append('\n');
+        });
+        double lowest = fidelity.stream().mapToDouble(FidelityRow::keep).min().orElse(Double.NaN);
+        Map<String, Proportion> top1 = new LinkedHashMap<>();
+        fidelity.stream().filter(r -> r.keep() == lowest && byPolicy.containsKey(r.policy())).forEach(r -> top1.put(r.policy(), r.top1()));
+        if (!top1.isEmpty()) {
+            md.append("Fidelity on stories260K at keep ").append(fmt(lowest)).append(" (top-1 agreement, from the fidelity table): ")
+                    .append(top1.entrySet().stream().map(e -> "`" + e.getKey() + "` " + e.getValue().describe()).collect(Collectors.joining(", "))).append(".\n\n");
+        }
+        String gridPolicy = any.splits().get(0).policy();
+        List<String> winners = new ArrayList<>();
+        StringBuilder verdicts = new StringBuilder();
+        for (String variant : byPolicy.keySet().stream().filter(p -> p.startsWith(gridPolicy + "-")).toList()) {
+            boolean betterEverywhere = true;
+            List<String> perModel = new ArrayList<>();
+            for (Path model : boundaries.keySet()) {
+                Proportion v = byPolicy.get(variant).get(model), g = byPolicy.get(gridPolicy).get(model);
+                boolean better = v.clearlyAbove(g);
+                betterEverywhere &= better;
+                perModel.add(model.getFileName() + " " + (better ? "significantly above" : g.clearlyAbove(v) ? "significantly below" : "level with") + " the grid");
+            }
+            Proportion vf = top1.get(variant), gf = top1.get(gridPolicy);
+            boolean losesFidelity = vf != null && gf != null && gf.clearlyAbove(vf);
+            if (betterEverywhere && !losesFidelity) winners.add(variant);
+            verdicts.append('`').append(variant).append("`: ").append(String.join(", ", perModel))
+                    .append(losesFidelity ? "; fidelity significantly below" : "; fidelity not significantly below").append(". ");
+        }
+        md.append("**Reading.** ").append(verdicts).append("A variant would replace the paper's fixed grid as the default only if it were ")
+                .append("significantly above it on every retrieval model and not significantly below it in fidelity: ")
+                .append(winners.isEmpty() ? "none is, so the fixed grid stays the default." : String.join(", ", winners) + " is.")
+                .append(" How the variants place chunks, and the demo's split needle: [BOUNDARIES.md](BOUNDARIES.md).\n\n");
+    }
+
     private void reuseSection(StringBuilder md) {
         if (reuse.jaccard().isEmpty()) return;
         md.append("## Layer-wise index reuse\n\n").append("Mean Jaccard similarity of the positions adjacent layers keep (observation window excluded), ")
@@ -216,7 +293,7 @@ public final class ResultsReport {
                 .append(fmt(r.firstDivergence())).append(" | ").append(fmt(r.kl())).append(" | ").append(fmt(r.compressMs())).append(" |\n"));
         if (!reuse.niah().isEmpty()) {
             md.append("\nNIAH accuracy [95% Wilson interval] at KV ").append(reuseSettings.budget()).append(" on `").append(display(niahModel))
-                    .append("`:\n\n| reuse N | task | accuracy |\n|---|---|---|\n");
+                    .append("`, on the NIAH grid's prompts (reuse 1 is the grid's `chunkkv`):\n\n| reuse N | task | accuracy |\n|---|---|---|\n");
             reuse.niah().forEach(r -> md.append("| ").append(r.policy()).append(" | ").append(r.task()).append(" | ").append(r.proportion().describe()).append(" |\n"));
             md.append("\nOver ").append(reuse.niah().get(0).cases()).append(" prompts per row, one prompt moves accuracy by ")
                     .append(fmt(1.0 / reuse.niah().get(0).cases())).append(".\n");

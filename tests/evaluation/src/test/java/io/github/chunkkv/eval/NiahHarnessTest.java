@@ -2,6 +2,7 @@ package io.github.chunkkv.eval;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -91,5 +92,19 @@ class NiahHarnessTest {
             assertEquals(full.stream().map(NiahEval.Outcome::generated).toList(), got.stream().map(NiahEval.Outcome::generated).toList(), policy);
         }
         for (NiahEval.Outcome o : full) assertEquals(o.answer().equals(o.c().value()), o.correct());
+    }
+
+    @Test
+    void answersAreDecodedOncePerConfigurationAndShapedByATaskSubset() {
+        NiahEval eval = new NiahEval(model, NiahEval.grid(builder, List.of(NiahTask.values()), List.of(300), List.of(0.0, 1.0), 1));
+        List<NiahEval.Outcome> chunkkv = eval.answers(PolicyList.withBudget("chunkkv", 64));
+        assertSame(chunkkv, eval.answers(PolicyList.withBudget("chunkkv:reuse=1", 64)), "a spelled-out default is the same configuration");
+        NiahEval single = eval.ofTask(NiahTask.SINGLE);
+        assertEquals(2, single.cases().size());
+        assertTrue(single.cases().stream().allMatch(c -> c.task() == NiahTask.SINGLE));
+        List<NiahEval.Outcome> subset = single.answers(PolicyList.withBudget("chunkkv", 64));
+        assertEquals(chunkkv.stream().filter(o -> o.c().task() == NiahTask.SINGLE).toList(), subset, "answers carried into the subset, not decoded again");
+        assertEquals(single.cases(), single.answers(PolicyList.withBudget("snapkv", 64)).stream().map(NiahEval.Outcome::c).toList(),
+                "a configuration new to the subset is decoded on the subset's cases");
     }
 }

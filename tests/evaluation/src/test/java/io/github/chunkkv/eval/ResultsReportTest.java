@@ -46,4 +46,30 @@ class ResultsReportTest {
             assertTrue(md.contains(file.substring(file.indexOf('/') + 1)) || file.startsWith("results/"), file + " is linked");
         }
     }
+
+    @Test
+    void boundarySectionSplitsEachModelAndKeepsTheGridUnlessAVariantWinsEverywhere() throws Exception {
+        ResultsReport report = new ResultsReport(tmp.resolve("stories260K"), tmp.resolve("needle-lm"));
+        report.fidelity(FidelityCommand.Settings.defaults(), List.of(fidelity("chunkkv", 0.95), fidelity("chunkkv-shift", 0.80), fidelity("snapkv", 0.9)));
+        // needle-lm: shift clearly above the grid (90 vs 60 of 105); needle-ctl: level (100 vs 101)
+        report.boundary(tmp.resolve("needle-lm"), new BoundaryStudy.Result(128, 10, false, 105, 25, List.of(
+                new BoundaryStudy.Split("chunkkv", 5, 25, 55, 80), new BoundaryStudy.Split("chunkkv-shift", 20, 25, 70, 80),
+                new BoundaryStudy.Split("snapkv", 2, 25, 8, 80))));
+        report.boundary(tmp.resolve("needle-ctl"), new BoundaryStudy.Result(128, 10, true, 105, 20, List.of(
+                new BoundaryStudy.Split("chunkkv", 20, 20, 81, 85), new BoundaryStudy.Split("chunkkv-shift", 19, 20, 81, 85),
+                new BoundaryStudy.Split("snapkv", 20, 20, 85, 85))));
+        report.write(tmp, tmp.resolve("results"), tmp.resolve("images"), 60, "./chunkkv eval all");
+
+        String md = Files.readString(tmp.resolve("RESULTS.md"));
+        assertTrue(md.contains("## Chunk boundaries"), md);
+        assertTrue(md.contains("**needle-lm**: the answer span crosses a grid line in 25 of 105 prompts (0.238)."), md);
+        assertTrue(md.contains("| chunkkv | 5/25 = 0.20 [0.09, 0.39] | 55/80 = 0.69 [0.58, 0.78] | 60/105 = 0.57 [0.48, 0.66] |"), md);
+        assertTrue(md.contains("`chunkkv` answers 0.2 of the crossing spans and 0.688 of those inside one chunk (a significant gap)."), md);
+        assertTrue(md.contains("`chunkkv-shift`: needle-lm significantly above the grid, needle-ctl level with the grid; fidelity significantly below."), md);
+        assertTrue(md.contains("none is, so the fixed grid stays the default."), md);
+    }
+
+    private static FidelityRow fidelity(String policy, double top1) {
+        return new FidelityRow(policy, 0.1, top1, 0.01, 0.5, 0.01, 0.15, 0.3, 50, 64);
+    }
 }
