@@ -349,11 +349,23 @@ public final class ResultsReport {
                 worstGap = Math.max(worstGap, fullAt - t.accuracy());
             }
             md.append('`').append(row.policy()).append("`: at most ").append(fmt(worstGap)).append(" below FullKV on any turn (target ≤ 0.05: ")
-                    .append(worstGap <= 0.05 ? "met" : "missed").append("); re-selection ").append(fmt(row.reselectMs())).append(" ms per turn = ")
+                    .append(gapVerdict(worstGap, full.cases())).append("); re-selection ").append(fmt(row.reselectMs())).append(" ms per turn = ")
                     .append(fmt(row.reselectMs() / full.prefillMs())).append(" of re-prefilling the context with FullKV (target ≤ 0.1); resident KV ")
                     .append(fmt(row.residentKvFraction())).append(" of FullKV. ");
         }
         return md.append("One context moves a turn's accuracy by ").append(fmt(1.0 / full.cases())).append(".\n\n").toString();
+    }
+
+    /**
+     * Met, missed, or missed by a single context when one context alone is more than the target's 0.05 (fewer than 20
+     * contexts): then the sample cannot show the target met unless no turn loses a context.
+     */
+    static String gapVerdict(double worstGap, int contexts) {
+        if (worstGap <= 0.05) return "met";
+        if (worstGap * contexts <= 1 + 1e-9 && 1.0 / contexts > 0.05) {
+            return "missed by one context of " + contexts + ", which alone is " + fmt(1.0 / contexts) + "; at least 20 contexts resolve 0.05";
+        }
+        return "missed";
     }
 
     private record Metric<R>(String name, Function<R, String> cell) {}

@@ -1,5 +1,6 @@
 package io.github.chunkkv.eval;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -71,5 +72,13 @@ class ResultsReportTest {
 
     private static FidelityRow fidelity(String policy, double top1) {
         return new FidelityRow(policy, 0.1, top1, 0.01, 0.5, 0.01, 0.15, 0.3, 50, 64);
+    }
+
+    @Test
+    void aMultiturnGapOfOneContextIsNamedAsSuchWhenOneContextExceedsTheTarget() {
+        assertEquals("met", ResultsReport.gapVerdict(0.04, 24));
+        assertEquals("missed by one context of 8, which alone is 0.125; at least 20 contexts resolve 0.05", ResultsReport.gapVerdict(0.125, 8));
+        assertEquals("missed", ResultsReport.gapVerdict(0.25, 8));
+        assertEquals("missed", ResultsReport.gapVerdict(1.0 / 24 * 2, 24));
     }
 }
