@@ -59,14 +59,13 @@ final class CompressedAttention extends CausalSelfAttention {
     private final BatchedMatmul matmul = new BatchedMatmul(kernels);
     private final float scale;
     private final int qLength;
-    /** Split-K decode's per-block results, reused by every step (a model runs one forward pass at a time). */
-    private final AttentionPartials decodePartials;
+    private final AttentionScratch scratch;
 
     @SuppressWarnings({"rawtypes", "unchecked"})
     CompressedAttention(AbstractModel model, int layer, Optional queryBias, Optional keyBias, Optional valueBias,
             AbstractTensor queryWeights, AbstractTensor keyWeights, AbstractTensor valueWeights, Optional outputBias,
             AbstractTensor outputWeights, ActiveSession active, UnaryOperator<AbstractTensor> toWorkingQuantized,
-            AttentionConfig attentionConfig, boolean reorderedSums) {
+            AttentionConfig attentionConfig, boolean reorderedSums, AttentionScratch scratch) {
         super(model, layer, queryBias, keyBias, valueBias, queryWeights, keyWeights, valueWeights, outputBias, outputWeights);
         this.model = model;
         this.c = model.getConfig();
@@ -84,7 +83,7 @@ final class CompressedAttention extends CausalSelfAttention {
         this.scaledInverseFrequencies = attentionConfig.llama3Rope().map(r -> r.inverseFrequencies(c.headSize)).orElse(null);
         this.slidingWindow = attentionConfig.slidingWindow();
         this.reorderedSums = reorderedSums;
-        this.decodePartials = new AttentionPartials(c.numberOfHeads, c.headSize);
+        this.scratch = scratch;
         this.scale = scale(c);
         this.qLength = c.numberOfHeads * c.headSize;
     }
@@ -266,12 +265,13 @@ final class CompressedAttention extends CausalSelfAttention {
         int length = to - from, threads = PhysicalCoreExecutor.instance.get().getCoreCount();
         int blockSlots = Math.clamp(Math.ceilDiv(length, DECODE_BLOCKS_PER_THREAD * threads), MIN_DECODE_BLOCK_SLOTS, MAX_DECODE_BLOCK_SLOTS);
         int blocks = Math.max(1, Math.ceilDiv(length, blockSlots));
-        decodePartials.reserve(blocks, blockSlots);
+        AttentionPartials partials = scratch.partials;
+        partials.reserve(blocks, blockSlots);
         VectorMath.pfor(0, blocks, b -> {
             int blockFrom = from + b * blockSlots;
-            cache.attendBlock(kernels, q, 0, blockFrom, Math.min(to, blockFrom + blockSlots), scale, decodePartials, b);
+            cache.attendBlock(kernels, q, 0, blockFrom, Math.min(to, blockFrom + blockSlots), scale, partials, b);
         });
-        decodePartials.merge(out, 0, logNormalisers, 0);
+        partials.merge(out, 0, logNormalisers, 0);
     }
 
     /** The per-row kernel, parallel over query heads; see {@link #attendUntiled}. */
@@ -279,7 +279,7 @@ final class CompressedAttention extends CausalSelfAttention {
         float[] logNormalisers = new float[rows * c.numberOfHeads];
         VectorMath.pfor(0, c.numberOfHeads, h -> {
             int kvHead = c.maybeMapToGroupHead(h);
-            float[] probs = new float[firstSlot + rows];
+            float[] probs = scratch.probs(h, firstSlot + rows);
             for (int r = 0; r < rows; r++) {
                 int off = r * qLength + h * c.headSize, from = windowStart[r];
                 logNormalisers[r * c.numberOfHeads + h] = cache.attend(kernels, q, off, kvHead, from, firstSlot + r + 1 - from, scale, probs, out, off);
