@@ -22,6 +22,8 @@ public final class AttentionPartials {
     float[] logits = new float[0];
 
     /**
+     * Partials for a query row of {@code numHeads} heads of {@code headSize}; {@link #reserve} makes room for blocks.
+     *
      * @throws IllegalArgumentException if numHeads or headSize is below 1
      */
     public AttentionPartials(int numHeads, int headSize) {
