@@ -7,7 +7,9 @@ import com.github.tjake.jlama.safetensors.Config;
 import com.github.tjake.jlama.tensor.AbstractTensor;
 import com.github.tjake.jlama.tensor.KvBufferCache;
 import com.github.tjake.jlama.tensor.operations.TensorOperationsProvider;
+import com.github.tjake.jlama.util.PhysicalCoreExecutor;
 import io.github.chunkkv.config.KvPrecision;
+import io.github.chunkkv.simd.AttentionPartials;
 import io.github.chunkkv.simd.Kernels;
 import java.util.List;
 import java.util.Optional;
@@ -27,6 +29,15 @@ final class CompressedAttention extends CausalSelfAttention {
      * prompt still splits into many tasks (later rows see more keys, so tasks are uneven and the pool balances them).
      */
     private static final int PREFILL_ROWS_PER_TASK = 64;
+    /**
+     * Split-K decode splits the visible slots into blocks of at most this many, so that a block's logit scratch and
+     * rows stay in cache between the kernel's key and value passes (4 KV heads of 64 floats: 256 KiB of keys).
+     */
+    private static final int MAX_DECODE_BLOCK_SLOTS = 256;
+    /** ... and of at least this many, so a block's work outweighs handing it to a worker. */
+    private static final int MIN_DECODE_BLOCK_SLOTS = 32;
+    /** Blocks per worker thread a short cache is split into, so a worker slowed by other load does not hold up the step. */
+    private static final int DECODE_BLOCKS_PER_THREAD = 4;
     private final AbstractModel model;
     private final Config c;
     private final int layer;
@@ -38,22 +49,23 @@ final class CompressedAttention extends CausalSelfAttention {
     private final double[] scaledInverseFrequencies;
     private final int slidingWindow;
     /**
-     * Whether prefill uses the tiled kernel. Off when the attention output is quantized to I8 before the projection
-     * (Q4 weights): the tiled kernel sums in another order than stock Jlama's per-row attention, and 8-bit rounding
-     * turns those last-bit differences into whole quantization steps, so keep-all parity with stock needs the per-row
-     * arithmetic there.
+     * Whether F32 attention may run the tiled prefill and split-K decode kernels. Off when the attention output is
+     * quantized to I8 before the projection (Q4 weights): those kernels sum in another order than stock Jlama's per-row
+     * attention, and 8-bit rounding turns those last-bit differences into whole quantization steps, so keep-all parity
+     * with stock needs the per-row arithmetic there.
      */
-    private final boolean tiledPrefill;
+    private final boolean reorderedSums;
     private final Kernels kernels = Kernels.preferred();
     private final BatchedMatmul matmul = new BatchedMatmul(kernels);
     private final float scale;
     private final int qLength;
+    private final AttentionScratch scratch;
 
     @SuppressWarnings({"rawtypes", "unchecked"})
     CompressedAttention(AbstractModel model, int layer, Optional queryBias, Optional keyBias, Optional valueBias,
             AbstractTensor queryWeights, AbstractTensor keyWeights, AbstractTensor valueWeights, Optional outputBias,
             AbstractTensor outputWeights, ActiveSession active, UnaryOperator<AbstractTensor> toWorkingQuantized,
-            AttentionConfig attentionConfig, boolean tiledPrefill) {
+            AttentionConfig attentionConfig, boolean reorderedSums, AttentionScratch scratch) {
         super(model, layer, queryBias, keyBias, valueBias, queryWeights, keyWeights, valueWeights, outputBias, outputWeights);
         this.model = model;
         this.c = model.getConfig();
@@ -70,7 +82,8 @@ final class CompressedAttention extends CausalSelfAttention {
         this.toWorkingQuantized = toWorkingQuantized;
         this.scaledInverseFrequencies = attentionConfig.llama3Rope().map(r -> r.inverseFrequencies(c.headSize)).orElse(null);
         this.slidingWindow = attentionConfig.slidingWindow();
-        this.tiledPrefill = tiledPrefill;
+        this.reorderedSums = reorderedSums;
+        this.scratch = scratch;
         this.scale = scale(c);
         this.qLength = c.numberOfHeads * c.headSize;
     }
@@ -108,7 +121,7 @@ final class CompressedAttention extends CausalSelfAttention {
         // A prefill recalls every cold row before it starts, except a segmented one, which would hold the whole context
         // again: its batches, like decode steps, recall only the cold chunks their queries attend to.
         if ((plan == null || session.config().segment() > 0) && session.recallsWhileDecoding()) {
-            float[] logNormalisers = attendPerRow(q, cache, firstSlot, windowStarts(cache, startPosition, rows), rows, out);
+            float[] logNormalisers = attendUntiled(q, cache, firstSlot, windowStarts(cache, startPosition, rows), rows, out);
             session.recallWhileDecoding(layer, q, rows, logNormalisers, out);
         } else {
             attend(q, cache, firstSlot, startPosition, rows, out);
@@ -202,13 +215,13 @@ final class CompressedAttention extends CausalSelfAttention {
      * Row r (at slot firstSlot + r, position startPosition + r) attends causally to slots [first, firstSlot + r], where
      * first is 0, or with a sliding window the first slot whose position is within the window. Rows are
      * position-ordered, so the window is always a suffix of the visible slots. A batch (prefill) over F32 rows runs
-     * the tiled kernel parallel over KV heads x blocks of rows, unless {@link #tiledPrefill} is off; one row (decode)
-     * and BF16/Q8 rows run the per-row kernel parallel over query heads.
+     * the tiled kernel parallel over KV heads x blocks of rows, unless {@link #reorderedSums} is off; a single row
+     * (decode) and BF16/Q8 rows run {@link #attendUntiled}.
      */
     private void attend(float[] q, LayerKvCache cache, int firstSlot, int startPosition, int rows, float[] out) {
         int[] windowStart = windowStarts(cache, startPosition, rows);
-        if (rows == 1 || !tiledPrefill || cache.precision() != KvPrecision.F32) {
-            attendPerRow(q, cache, firstSlot, windowStart, rows, out);
+        if (rows == 1 || !reorderedSums || cache.precision() != KvPrecision.F32) {
+            attendUntiled(q, cache, firstSlot, windowStart, rows, out);
             return;
         }
         int kvHeads = c.numberOfKeyValueHeads, blocks = Math.ceilDiv(rows, PREFILL_ROWS_PER_TASK);
@@ -229,14 +242,44 @@ final class CompressedAttention extends CausalSelfAttention {
     }
 
     /**
-     * The per-row kernel, parallel over query heads; returns each query's log softmax normaliser, indexed
-     * {@code row * numberOfHeads + head} like the queries.
+     * Attention row by row; returns each query's log softmax normaliser, indexed {@code row * numberOfHeads + head}
+     * like the queries. A single F32 row (a decode step) runs split-K unless {@link #reorderedSums} is off; otherwise
+     * the per-row kernel runs parallel over query heads.
      */
+    private float[] attendUntiled(float[] q, LayerKvCache cache, int firstSlot, int[] windowStart, int rows, float[] out) {
+        if (rows == 1 && reorderedSums && cache.precision() == KvPrecision.F32) {
+            float[] logNormalisers = new float[c.numberOfHeads];
+            attendSplitK(q, cache, windowStart[0], firstSlot + 1, out, logNormalisers);
+            return logNormalisers;
+        }
+        return attendPerRow(q, cache, firstSlot, windowStart, rows, out);
+    }
+
+    /**
+     * Split-K decode attention ("FlashDecoding") of the query row {@code q} over slots [from, to): the slots go in
+     * consecutive blocks, parallel, each reading its key and value rows once for every head; the blocks' partial
+     * softmax results are then merged. A decode step's keys and values are the largest thing it reads after the
+     * weights, so streaming each row once, whole, matters more than anything the per-head split could save.
+     */
+    private void attendSplitK(float[] q, LayerKvCache cache, int from, int to, float[] out, float[] logNormalisers) {
+        int length = to - from, threads = PhysicalCoreExecutor.instance.get().getCoreCount();
+        int blockSlots = Math.clamp(Math.ceilDiv(length, DECODE_BLOCKS_PER_THREAD * threads), MIN_DECODE_BLOCK_SLOTS, MAX_DECODE_BLOCK_SLOTS);
+        int blocks = Math.max(1, Math.ceilDiv(length, blockSlots));
+        AttentionPartials partials = scratch.partials;
+        partials.reserve(blocks, blockSlots);
+        VectorMath.pfor(0, blocks, b -> {
+            int blockFrom = from + b * blockSlots;
+            cache.attendBlock(kernels, q, 0, blockFrom, Math.min(to, blockFrom + blockSlots), scale, partials, b);
+        });
+        partials.merge(out, 0, logNormalisers, 0);
+    }
+
+    /** The per-row kernel, parallel over query heads; see {@link #attendUntiled}. */
     private float[] attendPerRow(float[] q, LayerKvCache cache, int firstSlot, int[] windowStart, int rows, float[] out) {
         float[] logNormalisers = new float[rows * c.numberOfHeads];
         VectorMath.pfor(0, c.numberOfHeads, h -> {
             int kvHead = c.maybeMapToGroupHead(h);
-            float[] probs = new float[firstSlot + rows];
+            float[] probs = scratch.probs(h, firstSlot + rows);
             for (int r = 0; r < rows; r++) {
                 int off = r * qLength + h * c.headSize, from = windowStart[r];
                 logNormalisers[r * c.numberOfHeads + h] = cache.attend(kernels, q, off, kvHead, from, firstSlot + r + 1 - from, scale, probs, out, off);

@@ -55,8 +55,9 @@ final class JlamaInstaller {
         TransformerBlock[] stock = read(AbstractModel.class, model, "transformerBlocks", TransformerBlock[].class);
         TransformerBlock[] blocks = new TransformerBlock[stock.length];
         UnaryOperator<AbstractTensor> toWorkingQuantized = maybeQuantize(model);
+        AttentionScratch scratch = new AttentionScratch(model.getConfig().numberOfHeads, model.getConfig().headSize);
         for (int layer = 0; layer < stock.length; layer++) {
-            blocks[layer] = twin(model, layer, stock[layer], active, toWorkingQuantized, attention, types);
+            blocks[layer] = twin(model, layer, stock[layer], active, toWorkingQuantized, attention, types, scratch);
         }
         EmbedInput embed = read(AbstractModel.class, model, "embedInput", EmbedInput.class);
         return new Installed(embed, blocks, postProcessor(model), types);
@@ -114,7 +115,7 @@ final class JlamaInstaller {
 
     @SuppressWarnings("unchecked")
     private static TransformerBlock twin(AbstractModel model, int layer, TransformerBlock block, ActiveSession active,
-            UnaryOperator<AbstractTensor> toWorkingQuantized, AttentionConfig attentionConfig, WorkingTypes types) {
+            UnaryOperator<AbstractTensor> toWorkingQuantized, AttentionConfig attentionConfig, WorkingTypes types, AttentionScratch scratch) {
         CausalSelfAttention a = read(TransformerBlock.class, block, "attention", CausalSelfAttention.class);
         CompressedAttention attention = new CompressedAttention(
                 model, layer,
@@ -126,7 +127,7 @@ final class JlamaInstaller {
                 read(CausalSelfAttention.class, a, "valueAttnWeights", AbstractTensor.class),
                 read(CausalSelfAttention.class, a, "outputProjectionBias", Optional.class),
                 read(CausalSelfAttention.class, a, "outputProjectionWeights", AbstractTensor.class),
-                active, toWorkingQuantized, attentionConfig, types.workingQuantized() != DType.I8);
+                active, toWorkingQuantized, attentionConfig, types.workingQuantized() != DType.I8, scratch);
         return new TransformerBlock(
                 model, layer,
                 (Optional<LayerNorm>) read(TransformerBlock.class, block, "preAttentionNorm", Optional.class),

@@ -1,6 +1,7 @@
 package io.github.chunkkv.jlama;
 
 import io.github.chunkkv.config.KvPrecision;
+import io.github.chunkkv.simd.AttentionPartials;
 import io.github.chunkkv.simd.Bf16;
 import io.github.chunkkv.simd.Kernels;
 import java.lang.reflect.Array;
@@ -141,6 +142,11 @@ abstract sealed class KvRows {
                 int outOff) {
             return kernels.attend(q, qOff, (float[]) keys, (float[]) values, rowStride, from * rowStride + kvHead * headSize, length, headSize,
                     scale, probs, out, outOff);
+        }
+
+        /** One block of split-K decode attention over rows [from, to), every head at once: see {@link Kernels#attendBlock}. */
+        void attendBlock(Kernels kernels, float[] q, int qOff, int from, int to, float scale, AttentionPartials partials, int block) {
+            kernels.attendBlock(q, qOff, (float[]) keys, (float[]) values, rowStride, rowStride / headSize, scale, from, to, partials, block);
         }
 
         /** Causal attention of query rows [rowFrom, rowTo) for the query heads of KV head kvHead: the tiled kernel. */

@@ -1,6 +1,7 @@
 package io.github.chunkkv.jlama;
 
 import io.github.chunkkv.config.KvPrecision;
+import io.github.chunkkv.simd.AttentionPartials;
 import io.github.chunkkv.simd.Kernels;
 import java.util.Arrays;
 
@@ -70,8 +71,20 @@ final class LayerKvCache {
      */
     void attendCausal(Kernels kernels, float[] q, int rowFrom, int rowTo, int firstSlot, int[] windowStart, int kvHead,
             int numHeads, float scale, float[] out) {
-        if (!(rows instanceof KvRows.F32 f32)) throw new IllegalStateException("the tiled kernel reads F32 rows, this cache holds " + precision());
-        f32.attendCausal(kernels, q, rowFrom, rowTo, firstSlot, windowStart, kvHead, numHeads, scale, out);
+        f32("the tiled kernel").attendCausal(kernels, q, rowFrom, rowTo, firstSlot, windowStart, kvHead, numHeads, scale, out);
+    }
+
+    /**
+     * One block of split-K decode attention of the query row at {@code q[qOff..]} over F32 slots [from, to) in place;
+     * see {@link Kernels#attendBlock}. Other precisions have no split-K kernel: use {@link #attend} per head.
+     */
+    void attendBlock(Kernels kernels, float[] q, int qOff, int from, int to, float scale, AttentionPartials partials, int block) {
+        f32("the split-K kernel").attendBlock(kernels, q, qOff, from, to, scale, partials, block);
+    }
+
+    private KvRows.F32 f32(String kernel) {
+        if (!(rows instanceof KvRows.F32 f32)) throw new IllegalStateException(kernel + " reads F32 rows, this cache holds " + precision());
+        return f32;
     }
 
     int position(int slot) {

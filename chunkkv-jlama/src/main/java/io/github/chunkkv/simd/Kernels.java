@@ -50,6 +50,42 @@ public interface Kernels {
         return logNormaliser;
     }
 
+    /**
+     * One block of split-K decode attention ("FlashDecoding"): the query row at {@code query[qOff..]} (every head, laid
+     * out as a query row) over cache slots [from, to), stored in {@code partials} as block {@code block}: per query
+     * head h, the log of its softmax normaliser over the block and softmax(scale * q_h·k)·v over the block. All heads
+     * go in one pass over the block's rows, so each key and each value row is read once, whole, and serves every query
+     * head (a KV group's heads share the KV head's slice). Blocks are independent: callers run them in parallel and
+     * {@link AttentionPartials#merge} them. An empty block has log normaliser -infinity and output 0.
+     *
+     * @throws IllegalArgumentException before anything is written, if the block is not one {@code partials} reserved,
+     *     the slot range is inverted or longer than the reserved block slots, numKvHeads does not divide the heads,
+     *     rowStride is shorter than a row, or an array is too short for the query row or the slots named
+     */
+    default void attendBlock(float[] query, int qOff, float[] keys, float[] values, int rowStride, int numKvHeads, float scale,
+            int from, int to, AttentionPartials partials, int block) {
+        partials.checkBlock(query, qOff, keys, values, rowStride, numKvHeads, from, to, block);
+        int heads = partials.numHeads, headSize = partials.headSize, group = heads / numKvHeads;
+        int length = to - from, slots = partials.blockSlots, state = block * heads;
+        float[] logits = partials.logits, outputs = partials.outputs;
+        for (int s = from; s < to; s++) {
+            int row = s * rowStride, column = state * slots + s - from;
+            for (int h = 0; h < heads; h++) {
+                logits[column + h * slots] = scale * dot(query, qOff + h * headSize, keys, row + h / group * headSize, headSize);
+            }
+        }
+        for (int h = 0; h < heads; h++) {
+            partials.blockLogNormalisers[state + h] = softmax(logits, (state + h) * slots, length);
+        }
+        Arrays.fill(outputs, state * headSize, (state + heads) * headSize, 0f);
+        for (int s = from; s < to; s++) {
+            int row = s * rowStride, column = state * slots + s - from;
+            for (int h = 0; h < heads; h++) {
+                axpy(logits[column + h * slots], values, row + h / group * headSize, outputs, (state + h) * headSize, headSize);
+            }
+        }
+    }
+
     /** Sum of a[aOff..aOff+len) * bf16 b[bOff..bOff+len) (see {@link Bf16}). */
     float dotBf16(float[] a, int aOff, short[] b, int bOff, int len);
 

@@ -441,4 +441,105 @@ class VectorKernelsTest {
             assertEquals("rowFrom must be in [0, rowTo = 1], got 2", e.getMessage());
         }
     }
+
+    /**
+     * Split-K decode: one query row over slots [from, n) in blocks of blockSlots, each block by {@link Kernels#attendBlock},
+     * merged; against the scalar twin and against one per-row {@link Kernels#attend} per head over the same slots, outputs
+     * and log normalisers. Cache lengths 0, 1 and around the vector length, groups 1/2/4, with and without a window
+     * (from > 0), blocks of 1 slot to longer than the cache, padded rows; one {@link AttentionPartials} per kernel is
+     * reused by every case, so stale results of a larger earlier step must not leak into a smaller one.
+     */
+    @Test
+    void attendBlocksMergedMatchScalarTwinAndPerRowKernel() {
+        for (int headSize : HEAD_SIZES) {
+            for (int group : GROUPS) {
+                int kvHeads = 2, heads = group * kvHeads, rowStride = kvHeads * headSize + 3, qOff = 5, outOff = 2;
+                AttentionPartials twinPartials = new AttentionPartials(heads, headSize), simdPartials = new AttentionPartials(heads, headSize);
+                for (int n : SIZES) {
+                    for (int from : new int[] {0, n / 3, n}) {
+                        for (int blockSlots : new int[] {1, 7, L + 1, 64}) {
+                            float[] keys = random(Math.max(1, n) * rowStride), values = random(Math.max(1, n) * rowStride);
+                            for (int i = 0; i < keys.length; i++) keys[i] *= 4f; // sharp softmax: block maxima differ
+                            float[] query = random(qOff + heads * headSize);
+                            float scale = (float) (1 / Math.sqrt(headSize));
+                            int length = n - from, blocks = Math.max(1, Math.ceilDiv(length, blockSlots));
+                            float[] twin = random(outOff + heads * headSize), simd = twin.clone(), perRow = twin.clone();
+                            float[] twinLogZ = new float[heads + 1], simdLogZ = new float[heads + 1], perRowLogZ = new float[heads + 1];
+                            attendInBlocks(S, twinPartials, query, qOff, keys, values, rowStride, kvHeads, scale, from, n, blockSlots, blocks);
+                            twinPartials.merge(twin, outOff, twinLogZ, 1);
+                            attendInBlocks(V, simdPartials, query, qOff, keys, values, rowStride, kvHeads, scale, from, n, blockSlots, blocks);
+                            simdPartials.merge(simd, outOff, simdLogZ, 1);
+                            float[] probs = new float[length];
+                            for (int h = 0; h < heads; h++) {
+                                perRowLogZ[1 + h] = V.attend(query, qOff + h * headSize, keys, values, rowStride,
+                                        from * rowStride + h / group * headSize, length, headSize, scale, probs, perRow, outOff + h * headSize);
+                            }
+                            assertClose(twin, simd, 1f);
+                            assertClose(perRow, simd, 1f);
+                            for (int h = 1; h <= heads; h++) {
+                                assertSameLogNormaliser(twinLogZ[h], simdLogZ[h]);
+                                assertSameLogNormaliser(perRowLogZ[h], simdLogZ[h]);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static void attendInBlocks(Kernels kernels, AttentionPartials partials, float[] query, int qOff, float[] keys, float[] values,
+            int rowStride, int kvHeads, float scale, int from, int to, int blockSlots, int blocks) {
+        partials.reserve(blocks, blockSlots);
+        for (int b = 0; b < blocks; b++) {
+            int blockFrom = Math.min(to, from + b * blockSlots);
+            kernels.attendBlock(query, qOff, keys, values, rowStride, kvHeads, scale, blockFrom, Math.min(to, blockFrom + blockSlots), partials, b);
+        }
+    }
+
+    /** A long cache in decode-sized blocks (the running maxima of many blocks merged) stays as close to the per-row kernel. */
+    @Test
+    void attendBlocksMergedMatchPerRowKernelAtALongContext() {
+        int headSize = 64, heads = 12, kvHeads = 4, n = 4099, from = 3, rowStride = kvHeads * headSize, blockSlots = 256;
+        float[] query = random(heads * headSize), keys = random(n * rowStride), values = random(n * rowStride);
+        int blocks = Math.ceilDiv(n - from, blockSlots);
+        for (Kernels kernels : new Kernels[] {S, V}) {
+            AttentionPartials partials = new AttentionPartials(heads, headSize);
+            attendInBlocks(kernels, partials, query, 0, keys, values, rowStride, kvHeads, 0.125f, from, n, blockSlots, blocks);
+            float[] merged = new float[heads * headSize], logZ = new float[heads];
+            partials.merge(merged, 0, logZ, 0);
+            float[] perRow = new float[heads * headSize], probs = new float[n];
+            for (int h = 0; h < heads; h++) {
+                float expected = S.attend(query, h * headSize, keys, values, rowStride, from * rowStride + h / 3 * headSize, n - from,
+                        headSize, 0.125f, probs, perRow, h * headSize);
+                assertSameLogNormaliser(expected, logZ[h]);
+            }
+            assertClose(perRow, merged, 1f);
+        }
+    }
+
+    @Test
+    void attendBlockRejectsBadArgumentsBeforeWriting() {
+        int headSize = 8, heads = 4, kvHeads = 2, n = 10, rowStride = kvHeads * headSize;
+        float[] query = random(heads * headSize), keys = random(n * rowStride), values = keys.clone();
+        for (Kernels k : new Kernels[] {S, V}) {
+            AttentionPartials partials = new AttentionPartials(heads, headSize);
+            partials.reserve(2, 6);
+            float[] before = partials.outputs.clone();
+            var e = assertThrows(IllegalArgumentException.class, () -> k.attendBlock(query, 0, keys, values, rowStride, kvHeads, 1f, 0, 6, partials, 2));
+            assertEquals("block must be in [0, 1] (reserved blocks), got 2", e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> k.attendBlock(query, 0, keys, values, rowStride, kvHeads, 1f, 2, 9, partials, 0));
+            assertEquals("to - from must be in [0, 6] (reserved block slots), got 7", e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> k.attendBlock(query, 0, keys, values, rowStride, kvHeads, 1f, 5, 4, partials, 0));
+            assertEquals("from must be in [0, to = 4], got 5", e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> k.attendBlock(query, 0, keys, values, rowStride, 3, 1f, 0, 4, partials, 0));
+            assertEquals("numKvHeads must divide numHeads = 4, got 3", e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> k.attendBlock(query, 1, keys, values, rowStride, kvHeads, 1f, 0, 4, partials, 0));
+            assertEquals("qOff must be in [0, 0] (a whole query row), got 1", e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> k.attendBlock(query, 0, keys, values, rowStride, kvHeads, 1f, 6, 11, partials, 1));
+            assertEquals("keys must hold 176 values (to rows), got 160", e.getMessage());
+            assertArrayEquals(before, partials.outputs, "nothing written");
+        }
+        var e = assertThrows(IllegalArgumentException.class, () -> new AttentionPartials(4, 8).reserve(0, 6));
+        assertEquals("blocks must be >= 1, got 0", e.getMessage());
+    }
 }
