@@ -30,14 +30,12 @@ final class RamColdTier extends ColdTier {
         return blocks.isEmpty() ? ColdRows.EMPTY : blocks.get(0);
     }
 
+    /** In place: the layer's rows are one block sorted by position, where each chunk's rows are one run. */
     @Override
-    ColdRows read(int layer, IntPredicate selected) {
-        return rows(layer).where(selected);
-    }
-
-    @Override
-    ColdRows readChunks(int layer, int[] chunkIds, int chunk) {
-        return rows(layer).inChunks(chunkIds, chunk);
+    void locateKeys(int layer, int[] chunkIds, int count, int chunk, ChunkKeys keys) {
+        ColdRows all = rows(layer);
+        keys.rows(all.codes(), 2 * rowStride, all.scales(), 2 * kvHeads);
+        for (int i = 0; i < count; i++) keys.chunk(i, all.firstAtOrAfter(chunkIds[i] * chunk), all.firstAtOrAfter((chunkIds[i] + 1) * chunk));
     }
 
     @Override
@@ -57,7 +55,9 @@ final class RamColdTier extends ColdTier {
 
     @Override
     int rowCount(int layer) {
-        return layers.get(layer).stream().mapToInt(ColdRows::rows).sum();
+        int rows = 0;
+        for (ColdRows block : layers.get(layer)) rows += block.rows(); // every decode step asks: no stream
+        return rows;
     }
 
     @Override
