@@ -45,11 +45,6 @@ record ColdRows(int[] positions, byte[] codes, float[] scales) {
         return new ColdRows(p, c, s);
     }
 
-    /** Index of the first row at or after {@code position}, for rows sorted by position. */
-    int firstAtOrAfter(int position) {
-        return firstAtOrAfter(positions, position);
-    }
-
     /** Index of the first of the ascending {@code positions} at or after {@code position}. */
     static int firstAtOrAfter(int[] positions, int position) {
         int i = Arrays.binarySearch(positions, position);
