@@ -157,7 +157,8 @@ final class DiskColdTier extends ColdTier {
         for (int i = 0; i < count; i++) {
             int first = rows;
             for (Extent e : layers.get(layer)) {
-                int from = ColdRows.firstAtOrAfter(e.positions, chunkIds[i] * chunk), to = ColdRows.firstAtOrAfter(e.positions, (chunkIds[i] + 1) * chunk);
+                int from = ColdRows.firstAtOrAfter(e.positions, chunkIds[i] * chunk);
+                int to = ColdRows.firstAtOrAfter(e.positions, (chunkIds[i] + 1) * chunk);
                 if (from == to) continue;
                 ByteBuffer stored = mapped(e);
                 if (keyCodes.length < (rows + to - from) * rowStride) {

@@ -2,6 +2,7 @@ package io.github.chunkkv.jlama;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.chunkkv.config.Recall;
 import io.github.chunkkv.simd.Kernels;
@@ -50,6 +51,25 @@ class ColdTierTest {
         random.nextBytes(codes);
         for (int i = 0; i < scales.length; i++) scales[i] = random.nextFloat();
         return new ColdRows(positions, codes, scales);
+    }
+
+    @Test
+    void anInterruptedThreadReadsMappedKeysAndTheDiskTierStaysUsable() {
+        try (ColdTier ram = ColdTier.create(Recall.RAM, 1, ROW_STRIDE, HEAD_SIZE, 4, Kernels.preferred());
+                ColdTier disk = ColdTier.create(Recall.DISK, 1, ROW_STRIDE, HEAD_SIZE, 4, Kernels.preferred())) {
+            ColdRows rows = randomRows(new Random(3), 60, 0);
+            ram.store(0, rows);
+            disk.store(0, rows);
+            int[] chunkIds = {0, 5, 29};
+            Thread.currentThread().interrupt(); // a channel operation on this thread would now close the file for good
+            try {
+                assertEquals(keysByChunk(ram, chunkIds), keysByChunk(disk, chunkIds));
+                assertSame(ram.take(0, position -> position < 20), disk.take(0, position -> position < 20));
+                assertSame(ram.rows(0), disk.rows(0));
+            } finally {
+                assertTrue(Thread.interrupted(), "the interrupt status stays set");
+            }
+        }
     }
 
     /** Per chunk, its rows' key codes and key scales as {@link ColdTier#chunkKeys} locates them, sorted as text. */
