@@ -231,23 +231,23 @@ final class DecodeRecall {
      */
     private void mergeAttention(int step, float[] q, int rows, float[] logZ, ColdTier.DecodedRows promoted, float[] out) {
         int n = promoted.positions().length, rowStride = numHeads / group * headSize;
-        float[] logits = new float[n];
+        float[] promotedLogits = new float[n];
         for (int i = 0; i < rows * numHeads; i++) {
             int qOff = i * headSize, kvOff = i % numHeads / group * headSize;
             int oldestVisible = slidingWindow > 0 ? step + i / numHeads - slidingWindow + 1 : Integer.MIN_VALUE;
             float max = logZ[i];
             for (int s = 0; s < n; s++) {
-                logits[s] = promoted.positions()[s] < oldestVisible ? Float.NEGATIVE_INFINITY
+                promotedLogits[s] = promoted.positions()[s] < oldestVisible ? Float.NEGATIVE_INFINITY
                         : scale * kernels.dot(q, qOff, promoted.keys(), s * rowStride + kvOff, headSize);
-                max = Math.max(max, logits[s]);
+                max = Math.max(max, promotedLogits[s]);
             }
             double sum = Math.exp(logZ[i] - max);
-            for (float logit : logits) sum += Math.exp(logit - max);
+            for (float logit : promotedLogits) sum += Math.exp(logit - max);
             float merged = max + (float) Math.log(sum), hotShare = (float) Math.exp(logZ[i] - merged);
             for (int j = qOff; j < qOff + headSize; j++) out[j] *= hotShare;
             for (int s = 0; s < n; s++) {
-                if (logits[s] > Float.NEGATIVE_INFINITY) {
-                    kernels.axpy((float) Math.exp(logits[s] - merged), promoted.values(), s * rowStride + kvOff, out, qOff, headSize);
+                if (promotedLogits[s] > Float.NEGATIVE_INFINITY) {
+                    kernels.axpy((float) Math.exp(promotedLogits[s] - merged), promoted.values(), s * rowStride + kvOff, out, qOff, headSize);
                 }
             }
             logZ[i] = merged;
