@@ -49,9 +49,14 @@ final class ColdChunkSummaries {
         return coldRows[layer][chunkId];
     }
 
-    /** Quest bounds of one query head over chunks [0, {@link #chunks}) of a layer into {@code out}. */
-    void upperBounds(int layer, float[] query, int qOff, int kvHead, float[] out) {
-        kernels.chunkUpperBounds(query, qOff, lows[layer], highs[layer], scales[layer], kvHeads, kvHead, headSize, chunks[layer], out, 0);
+    /**
+     * Quest bounds of {@code queries} query heads reading KV head {@code kvHead} over chunks [0, {@link #chunks}) of a
+     * layer: {@code out[i * chunks + c]} for query i, given split into its positive and negative parts (see
+     * {@link Kernels#chunkUpperBounds}) at {@code qOff + i * headSize}.
+     */
+    void upperBounds(int layer, float[] positive, float[] negative, int qOff, int queries, int kvHead, float[] out) {
+        kernels.chunkUpperBounds(positive, negative, qOff, queries, lows[layer], highs[layer], scales[layer], kvHeads, kvHead, headSize,
+                chunks[layer], out, 0);
     }
 
     /** Widens the summaries by rows entering the tier (ascending positions, as {@link ColdRows} hold them). */

@@ -45,35 +45,8 @@ record ColdRows(int[] positions, byte[] codes, float[] scales) {
         return new ColdRows(p, c, s);
     }
 
-    /**
-     * The rows in the chunks {@code ids} (ascending; chunk id = position / chunk) of rows sorted by position: each
-     * chunk's rows are one run, found by binary search and copied at once.
-     */
-    ColdRows inChunks(int[] ids, int chunk) {
-        int n = rows();
-        if (n == 0 || ids.length == 0) return EMPTY;
-        int codesPerRow = codes.length / n, scalesPerRow = scales.length / n;
-        int[] from = new int[ids.length], to = new int[ids.length];
-        int count = 0;
-        for (int i = 0; i < ids.length; i++) {
-            from[i] = firstAtOrAfter(ids[i] * chunk);
-            to[i] = firstAtOrAfter((ids[i] + 1) * chunk);
-            count += to[i] - from[i];
-        }
-        int[] p = new int[count];
-        byte[] c = new byte[count * codesPerRow];
-        float[] s = new float[count * scalesPerRow];
-        for (int i = 0, at = 0; i < ids.length; at += to[i] - from[i], i++) {
-            int run = to[i] - from[i];
-            System.arraycopy(positions, from[i], p, at, run);
-            System.arraycopy(codes, from[i] * codesPerRow, c, at * codesPerRow, run * codesPerRow);
-            System.arraycopy(scales, from[i] * scalesPerRow, s, at * scalesPerRow, run * scalesPerRow);
-        }
-        return new ColdRows(p, c, s);
-    }
-
-    /** Index of the first row at or after {@code position}, for rows sorted by position. */
-    private int firstAtOrAfter(int position) {
+    /** Index of the first of the ascending {@code positions} at or after {@code position}. */
+    static int firstAtOrAfter(int[] positions, int position) {
         int i = Arrays.binarySearch(positions, position);
         return i >= 0 ? i : -i - 1;
     }

@@ -27,8 +27,9 @@ import java.util.function.IntPredicate;
  */
 abstract class ColdTier implements AutoCloseable {
     private final Kernels kernels;
-    private final int rowStride, headSize, kvHeads;
+    final int rowStride, headSize, kvHeads;
     private final ColdChunkSummaries summaries; // null when decoding does not recall chunks
+    private final ChunkKeys chunkKeys = new ChunkKeys();
 
     ColdTier(Kernels kernels, int layers, int rowStride, int headSize, int summaryChunk) {
         this.kernels = kernels;
@@ -97,19 +98,75 @@ abstract class ColdTier implements AutoCloseable {
         return decodeInto(taken, cache);
     }
 
-    /** A layer's cold rows of the given chunks (ids ascending), which stay cold. */
-    final ColdRows chunkRows(int layer, int[] chunkIds) {
-        return readChunks(layer, chunkIds, summaries.chunkSize());
+    /**
+     * Where the keys of some chunks' cold rows lie, for decode-time recall to score them where they are: the i-th
+     * chunk's rows are [{@link #from}(i), {@link #to}(i)); row r's key codes of KV head g start at
+     * {@code codes()[r * codeStride() + g * headSize]} and its key scale is {@code scales()[r * scaleStride() + g]}. A
+     * view of the tier's own rows or of its scratch, reused by the next call: valid until the tier is read or changed.
+     */
+    static final class ChunkKeys {
+        private byte[] codes;
+        private float[] scales;
+        private int codeStride, scaleStride;
+        private int[] from = new int[0], to = new int[0];
+
+        void reset(int chunks) {
+            if (from.length < chunks) {
+                from = new int[chunks];
+                to = new int[chunks];
+            }
+        }
+
+        void rows(byte[] codes, int codeStride, float[] scales, int scaleStride) {
+            this.codes = codes;
+            this.codeStride = codeStride;
+            this.scales = scales;
+            this.scaleStride = scaleStride;
+        }
+
+        void chunk(int i, int firstRow, int endRow) {
+            from[i] = firstRow;
+            to[i] = endRow;
+        }
+
+        byte[] codes() {
+            return codes;
+        }
+
+        float[] scales() {
+            return scales;
+        }
+
+        int codeStride() {
+            return codeStride;
+        }
+
+        int scaleStride() {
+            return scaleStride;
+        }
+
+        int from(int i) {
+            return from[i];
+        }
+
+        int to(int i) {
+            return to[i];
+        }
     }
 
     /**
-     * A layer's cold rows in the chunks {@code chunkIds} (ascending; chunk id = position / chunk), sorted by position;
-     * they stay cold. Decoding reads a few dozen chunks per layer and step: tiers that can find a chunk's rows without
-     * testing every row override this.
+     * Where the keys of a layer's cold rows in the chunks {@code chunkIds[0, count)} (ascending, as {@link #summaries()}
+     * numbers them) lie; the rows stay cold. Decoding scores a few dozen chunks per layer and step, so this neither
+     * copies values nor allocates once its scratch has grown.
      */
-    ColdRows readChunks(int layer, int[] chunkIds, int chunk) {
-        return read(layer, inChunks(chunkIds));
+    final ChunkKeys chunkKeys(int layer, int[] chunkIds, int count) {
+        chunkKeys.reset(count);
+        locateKeys(layer, chunkIds, count, summaries.chunkSize(), chunkKeys);
+        return chunkKeys;
     }
+
+    /** Fills {@code keys} for {@link #chunkKeys}, whose capacity is already {@code count} chunks. */
+    abstract void locateKeys(int layer, int[] chunkIds, int count, int chunk, ChunkKeys keys);
 
     private IntPredicate inChunks(int[] chunkIds) {
         int chunk = summaries.chunkSize();
@@ -154,9 +211,6 @@ abstract class ColdTier implements AutoCloseable {
 
     /** A layer's cold rows, sorted by position. */
     abstract ColdRows rows(int layer);
-
-    /** A layer's cold rows whose position passes {@code selected}, sorted by position; they stay cold. */
-    abstract ColdRows read(int layer, IntPredicate selected);
 
     /** Removes and returns a layer's cold rows whose position passes {@code selected}, sorted by position. */
     abstract ColdRows take(int layer, IntPredicate selected);

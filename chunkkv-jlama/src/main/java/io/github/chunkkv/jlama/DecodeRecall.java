@@ -46,6 +46,11 @@ final class DecodeRecall {
     /** Chunks per layer and step whose true mass is computed (more when {@code promote} is larger). */
     static final int SCREENED_CHUNKS = 32;
     private static final float LOG_MIN_MASS = (float) Math.log(MIN_MASS);
+    /**
+     * Slack of the exponential-skipping test in {@link #verifyMasses}: a log-sum-exp may exceed its bound by the
+     * rounding of the exponentials, far below this.
+     */
+    private static final float SKIP_MARGIN = 1e-3f;
 
     private final Kernels kernels;
     private final int promote;
@@ -54,8 +59,11 @@ final class DecodeRecall {
     private final int slidingWindow;
     private final List<Promotion> since = new ArrayList<>(); // since the last prefill, in step order
     private long promotedRows;
-    /** One chunk's logits for one query; reused across steps (a session decodes one step at a time). */
-    private float[] logitScratch = new float[0];
+    private final TopScores screening = new TopScores(), choosing = new TopScores();
+    // Scratch, grown and never shrunk: a session decodes one step at a time, and a step allocates nothing unless it promotes.
+    private float[] grouped = new float[0], positive = new float[0], negative = new float[0]; // queries in KV-head order
+    private float[] bounds = new float[0], bestBound = new float[0], logRows = new float[0];
+    private float[] dots = new float[0], logits = new float[0], masses = new float[0];
 
     /** @param slidingWindow the model's sliding attention window, 0 for none: promoted rows outside it are not attended */
     DecodeRecall(Kernels kernels, int promote, int numHeads, int numKvHeads, int headSize, float scale, int slidingWindow) {
@@ -108,32 +116,113 @@ final class DecodeRecall {
         ColdChunkSummaries summaries = cold.summaries();
         int chunks = summaries.chunks(layer);
         if (chunks == 0 || cold.rowCount(layer) == 0) return;
-        int queries = rows * numHeads;
-        float[] bound = new float[chunks];
-        float[] bestBound = new float[chunks];
-        Arrays.fill(bestBound, Float.NEGATIVE_INFINITY);
-        float[] logRows = new float[chunks];
-        int chunk = summaries.chunkSize();
-        float logFullChunk = (float) Math.log(chunk); // most cold chunks are whole: one log instead of one per chunk
-        for (int c = 0; c < chunks; c++) {
-            int n = summaries.coldRows(layer, c);
-            logRows[c] = n == 0 ? Float.NEGATIVE_INFINITY : n == chunk ? logFullChunk : (float) Math.log(n);
-        }
-        // Heads in turn, not in parallel: a decode step has a few query rows, and handing a few microseconds of work
-        // per head to the pool costs more than the work (measured on needle-lm: screening took twice as long).
-        for (int i = 0; i < queries; i++) {
-            summaries.upperBounds(layer, q, i * headSize, i % numHeads / group, bound);
-            for (int c = 0; c < chunks; c++) bestBound[c] = Math.max(bestBound[c], logRows[c] + scale * bound[c] - logZ[i]);
-        }
-        int[] screened = heaviest(bestBound, chunks, Math.max(SCREENED_CHUNKS, promote));
-        if (screened.length == 0) return;
-        float[] mass = logMasses(q, queries, logZ, cold.chunkRows(layer, screened), chunk, chunks);
-        int[] chosen = heaviest(mass, chunks, promote);
-        if (chosen.length == 0) return;
-        ColdTier.DecodedRows promoted = cold.promoteChunks(layer, chosen, cache);
+        groupQueries(q, rows);
+        boundMasses(layer, rows, logZ, summaries, chunks);
+        int screened = screening.select(bestBound, chunks, Math.max(SCREENED_CHUNKS, promote), LOG_MIN_MASS);
+        if (screened == 0) return;
+        verifyMasses(layer, rows, logZ, cold, screened);
+        int chosen = choosing.select(masses, screened, promote, LOG_MIN_MASS);
+        if (chosen == 0) return;
+        int[] chunkIds = new int[chosen];
+        for (int i = 0; i < chosen; i++) chunkIds[i] = screening.ids()[choosing.ids()[i]];
+        ColdTier.DecodedRows promoted = cold.promoteChunks(layer, chunkIds, cache);
         mergeAttention(step, q, rows, logZ, promoted, out);
         promotedRows += promoted.positions().length;
         since.add(new Promotion(step, layer, promoted.positions()));
+    }
+
+    /**
+     * Copies the query rows into KV-head order, so each KV head's queries (its group's heads, row by row) are
+     * consecutive for the batched kernels, and splits them into positive and negative parts for the bounds.
+     */
+    private void groupQueries(float[] q, int rows) {
+        int n = rows * numHeads * headSize, kvHeads = numHeads / group;
+        if (grouped.length < n) {
+            grouped = new float[n];
+            positive = new float[n];
+            negative = new float[n];
+        }
+        for (int g = 0; g < kvHeads; g++) {
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(q, (r * numHeads + g * group) * headSize, grouped, (g * rows + r) * group * headSize, group * headSize);
+            }
+        }
+        for (int j = 0; j < n; j++) {
+            positive[j] = Math.max(grouped[j], 0f);
+            negative[j] = Math.min(grouped[j], 0f);
+        }
+    }
+
+    /** Index into the query rows (row * heads + head) of KV head g's query t in {@link #groupQueries} order. */
+    private int queryIndex(int g, int t) {
+        return t / group * numHeads + g * group + t % group;
+    }
+
+    /**
+     * {@code bestBound[c]}: Quest's bound of chunk c's log mass, {@code log n_c + scale · B_c - log Z}, for the query
+     * where it is largest. Heads in turn, not in parallel: a decode step has a few query rows, and handing a few
+     * microseconds of work per head to the pool costs more than the work (measured on needle-lm: screening took twice
+     * as long).
+     */
+    private void boundMasses(int layer, int rows, float[] logZ, ColdChunkSummaries summaries, int chunks) {
+        int perKvHead = rows * group, kvHeads = numHeads / group;
+        if (bestBound.length < chunks) {
+            bestBound = new float[chunks];
+            logRows = new float[chunks];
+        }
+        if (bounds.length < perKvHead * chunks) bounds = new float[perKvHead * chunks];
+        int chunk = summaries.chunkSize();
+        float logChunk = (float) Math.log(chunk);
+        for (int c = 0; c < chunks; c++) logRows[c] = logOf(summaries.coldRows(layer, c), chunk, logChunk);
+        Arrays.fill(bestBound, 0, chunks, Float.NEGATIVE_INFINITY);
+        for (int g = 0; g < kvHeads; g++) {
+            summaries.upperBounds(layer, positive, negative, g * perKvHead * headSize, perKvHead, g, bounds);
+            for (int t = 0; t < perKvHead; t++) {
+                float z = logZ[queryIndex(g, t)];
+                for (int c = 0; c < chunks; c++) bestBound[c] = Math.max(bestBound[c], logRows[c] + scale * bounds[t * chunks + c] - z);
+            }
+        }
+    }
+
+    /** log n, -inf for 0; most cold chunks are whole, so {@code logChunk} (log chunk) serves them all. */
+    private static float logOf(int n, int chunk, float logChunk) {
+        return n == 0 ? Float.NEGATIVE_INFINITY : n == chunk ? logChunk : (float) Math.log(n);
+    }
+
+    /**
+     * {@code masses[s]}: log of the true mass of the s-th screened chunk for the query where it is largest, or -inf when
+     * no query's can reach {@link #MIN_MASS}. Logits come from the Q8 codes where the tier keeps them (code dot query,
+     * times the row's scale: the dequantized keys a promotion would bring back), each KV head's queries against a
+     * chunk's rows in one kernel call, and a chunk's log-sum-exp from the softmax kernel. That log-sum-exp is at most
+     * the largest logit plus log(rows), so a query that cannot reach the threshold skips the exponentials: nearly all,
+     * since promotions are rare.
+     */
+    private void verifyMasses(int layer, int rows, float[] logZ, ColdTier cold, int screened) {
+        ColdTier.ChunkKeys keys = cold.chunkKeys(layer, screening.ids(), screened);
+        int perKvHead = rows * group, kvHeads = numHeads / group, chunk = cold.summaries().chunkSize();
+        float logChunk = (float) Math.log(chunk);
+        if (masses.length < screened) masses = new float[screened];
+        for (int s = 0; s < screened; s++) {
+            int from = keys.from(s), n = keys.to(s) - from;
+            if (dots.length < perKvHead * n) dots = new float[perKvHead * n];
+            if (logits.length < n) logits = new float[n];
+            float logN = logOf(n, chunk, logChunk);
+            masses[s] = Float.NEGATIVE_INFINITY;
+            for (int g = 0; g < kvHeads && n > 0; g++) {
+                kernels.dotQ8Rows(grouped, g * perKvHead * headSize, perKvHead, keys.codes(), from * keys.codeStride() + g * headSize,
+                        keys.codeStride(), n, headSize, dots, 0);
+                for (int t = 0; t < perKvHead; t++) {
+                    float max = Float.NEGATIVE_INFINITY;
+                    for (int r = 0; r < n; r++) {
+                        logits[r] = scale * keys.scales()[(from + r) * keys.scaleStride() + g] * dots[t * n + r];
+                        max = Math.max(max, logits[r]);
+                    }
+                    float z = logZ[queryIndex(g, t)];
+                    if (max + logN - z < LOG_MIN_MASS - SKIP_MARGIN) continue;
+                    masses[s] = Math.max(masses[s], kernels.softmax(logits, 0, n) - z);
+                }
+            }
+        }
     }
 
     /**
@@ -142,66 +231,26 @@ final class DecodeRecall {
      */
     private void mergeAttention(int step, float[] q, int rows, float[] logZ, ColdTier.DecodedRows promoted, float[] out) {
         int n = promoted.positions().length, rowStride = numHeads / group * headSize;
-        float[] logits = new float[n];
+        float[] promotedLogits = new float[n];
         for (int i = 0; i < rows * numHeads; i++) {
             int qOff = i * headSize, kvOff = i % numHeads / group * headSize;
             int oldestVisible = slidingWindow > 0 ? step + i / numHeads - slidingWindow + 1 : Integer.MIN_VALUE;
             float max = logZ[i];
             for (int s = 0; s < n; s++) {
-                logits[s] = promoted.positions()[s] < oldestVisible ? Float.NEGATIVE_INFINITY
+                promotedLogits[s] = promoted.positions()[s] < oldestVisible ? Float.NEGATIVE_INFINITY
                         : scale * kernels.dot(q, qOff, promoted.keys(), s * rowStride + kvOff, headSize);
-                max = Math.max(max, logits[s]);
+                max = Math.max(max, promotedLogits[s]);
             }
             double sum = Math.exp(logZ[i] - max);
-            for (float logit : logits) sum += Math.exp(logit - max);
+            for (float logit : promotedLogits) sum += Math.exp(logit - max);
             float merged = max + (float) Math.log(sum), hotShare = (float) Math.exp(logZ[i] - merged);
             for (int j = qOff; j < qOff + headSize; j++) out[j] *= hotShare;
             for (int s = 0; s < n; s++) {
-                if (logits[s] > Float.NEGATIVE_INFINITY) {
-                    kernels.axpy((float) Math.exp(logits[s] - merged), promoted.values(), s * rowStride + kvOff, out, qOff, headSize);
+                if (promotedLogits[s] > Float.NEGATIVE_INFINITY) {
+                    kernels.axpy((float) Math.exp(promotedLogits[s] - merged), promoted.values(), s * rowStride + kvOff, out, qOff, headSize);
                 }
             }
             logZ[i] = merged;
         }
-    }
-
-    /**
-     * Per chunk id, log of its true mass for the query head and row where it is largest (-inf for ids not among the
-     * rows). Logits come from the Q8 codes in place (code dot query, times the row's scale: the dequantized keys a
-     * promotion would bring back, without writing them out), and each chunk's log-sum-exp from the softmax kernel.
-     */
-    private float[] logMasses(float[] q, int queries, float[] logZ, ColdRows candidates, int chunk, int chunks) {
-        int kvHeads = numHeads / group, rowStride = kvHeads * headSize, n = candidates.rows();
-        int[] positions = candidates.positions();
-        float[] mass = new float[chunks];
-        Arrays.fill(mass, Float.NEGATIVE_INFINITY);
-        for (int from = 0, to; from < n; from = to) { // positions ascend, so a chunk's rows are consecutive
-            int id = positions[from] / chunk;
-            to = from + 1;
-            while (to < n && positions[to] / chunk == id) to++;
-            if (logitScratch.length < to - from) logitScratch = new float[to - from];
-            for (int i = 0; i < queries; i++) {
-                int kvHead = i % numHeads / group;
-                for (int r = from; r < to; r++) {
-                    float dot = kernels.dotQ8(q, i * headSize, candidates.codes(), r * 2 * rowStride + kvHead * headSize, headSize);
-                    logitScratch[r - from] = scale * candidates.scales()[r * 2 * kvHeads + kvHead] * dot;
-                }
-                mass[id] = Math.max(mass[id], kernels.softmax(logitScratch, 0, to - from) - logZ[i]);
-            }
-        }
-        return mass;
-    }
-
-    /** Of chunk ids [0, chunks), the at most {@code k} whose {@code logMass} is highest and reaches the threshold, ascending. */
-    private int[] heaviest(float[] logMass, int chunks, int k) {
-        int[] passing = new int[chunks];
-        int count = 0;
-        for (int c = 0; c < chunks; c++) if (logMass[c] >= LOG_MIN_MASS) passing[count++] = c;
-        if (count <= k) return Arrays.copyOf(passing, count);
-        float[] score = new float[count];
-        for (int i = 0; i < count; i++) score[i] = logMass[passing[i]];
-        int[] top = kernels.topK(score, count, k); // ascending indices into passing, so the ids stay ascending
-        for (int i = 0; i < top.length; i++) top[i] = passing[top[i]];
-        return top;
     }
 }

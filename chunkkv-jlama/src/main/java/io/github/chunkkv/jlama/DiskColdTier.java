@@ -6,11 +6,15 @@ import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 import java.util.function.IntPredicate;
 
 /**
@@ -20,8 +24,15 @@ import java.util.function.IntPredicate;
  * and chunk summaries stay on the heap. Rows that decoding promotes are read one by one; their bytes stay in the file
  * (unreferenced) until the next turn recalls everything and empties it.
  *
- * <p>A {@link RandomAccessFile}, not a {@code FileChannel}: an interrupt during a channel's I/O closes the channel for
- * good, and interrupting a generation must leave its session usable. The model lock serializes seek and access.
+ * <p>Decode-time recall scores a few dozen chunks' keys per layer and step. Positioned reads cost two system calls
+ * each (measured on needle-lm: reading the screened chunks took longer than the rest of the recall work together), so
+ * those keys are read from a read-only memory mapping of each block instead, at memory speed: the pages are the
+ * operating system's file cache, not the heap, and it may evict them. Java 21 cannot unmap a buffer: a mapping lasts
+ * until the garbage collector frees it, so the file's disk space returns then (it is unlinked already).
+ *
+ * <p>A {@link RandomAccessFile}, not a {@code FileChannel}, for reads and writes: an interrupt during a channel's I/O
+ * closes the channel for good, and interrupting a generation must leave its session usable; a block is mapped on a
+ * thread of its own for the same reason. The model lock serializes seek and access.
  */
 final class DiskColdTier extends ColdTier {
     /**
@@ -29,11 +40,27 @@ final class DiskColdTier extends ColdTier {
      * run of consecutive rows is one read. Of those, the rows still cold: their positions and their index in the
      * block ({@code stored} is null while every stored row is still cold, saving 4 bytes a row of heap).
      */
-    private record Extent(int[] positions, int[] stored, long offset, int storedRows) {
+    private static final class Extent {
+        final int[] positions, stored;
+        final long offset;
+        final int storedRows;
+        private ByteBuffer mapped; // the stored rows, mapped when decoding first reads them
+
+        Extent(int[] positions, int[] stored, long offset, int storedRows, ByteBuffer mapped) {
+            this.positions = positions;
+            this.stored = stored;
+            this.offset = offset;
+            this.storedRows = storedRows;
+            this.mapped = mapped;
+        }
+
         int storedRow(int i) {
             return stored == null ? i : stored[i];
         }
     }
+
+    /** Maps blocks: a fresh thread has no interrupt pending and is one that a generation's interrupt cannot reach. */
+    private static final Executor MAPPER = task -> Thread.ofVirtual().name("chunkkv-cold-map").start(task);
 
     /**
      * Unselected rows a read may span to join two runs of selected rows: one positioned read costs two system calls
@@ -47,6 +74,9 @@ final class DiskColdTier extends ColdTier {
     private final Path path;
     private final List<List<Extent>> layers = new ArrayList<>();
     private long end;
+    /** Key codes and scales that {@link #locateKeys} copies out of the mappings; grown, never shrunk. */
+    private byte[] keyCodes = new byte[0];
+    private float[] keyScales = new float[0];
 
     private DiskColdTier(Kernels kernels, int layerCount, int rowStride, int headSize, int summaryChunk, RandomAccessFile file, Path path) {
         super(kernels, layerCount, rowStride, headSize, summaryChunk);
@@ -97,7 +127,7 @@ final class DiskColdTier extends ColdTier {
             file.seek(at);
             file.write(buf.array(), buf.position(), buf.remaining());
             at += buf.remaining();
-            layers.get(layer).add(new Extent(rows.positions(), null, end, rows.rows()));
+            layers.get(layer).add(new Extent(rows.positions(), null, end, rows.rows(), null));
             end = at;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the cold-tier file of a recall=disk session", e);
@@ -117,18 +147,56 @@ final class DiskColdTier extends ColdTier {
         return ColdRows.sortedConcat(blocks);
     }
 
+    /**
+     * Copies each chunk's key codes and scales out of the mapped blocks into scratch, rows of several blocks one after
+     * another: a chunk demoted in parts lies in several.
+     */
     @Override
-    ColdRows read(int layer, IntPredicate selected) {
-        return collect(layer, selected, false);
+    void locateKeys(int layer, int[] chunkIds, int count, int chunk, ChunkKeys keys) {
+        int rows = 0;
+        for (int i = 0; i < count; i++) {
+            int first = rows;
+            for (Extent e : layers.get(layer)) {
+                int from = ColdRows.firstAtOrAfter(e.positions, chunkIds[i] * chunk);
+                int to = ColdRows.firstAtOrAfter(e.positions, (chunkIds[i] + 1) * chunk);
+                if (from == to) continue;
+                ByteBuffer stored = mapped(e);
+                if (keyCodes.length < (rows + to - from) * rowStride) {
+                    keyCodes = Arrays.copyOf(keyCodes, 2 * (rows + to - from) * rowStride);
+                    keyScales = Arrays.copyOf(keyScales, 2 * (rows + to - from) * kvHeads);
+                }
+                for (int r = from; r < to; r++, rows++) {
+                    int at = e.storedRow(r) * bytesPerRow;
+                    stored.get(at, keyCodes, rows * rowStride, rowStride);
+                    for (int g = 0; g < kvHeads; g++) keyScales[rows * kvHeads + g] = stored.getFloat(at + codesPerRow + Float.BYTES * g);
+                }
+            }
+            keys.chunk(i, first, rows);
+        }
+        keys.rows(keyCodes, rowStride, keyScales, kvHeads);
     }
 
+    private ByteBuffer mapped(Extent e) {
+        if (e.mapped == null) {
+            long length = (long) e.storedRows * bytesPerRow;
+            try {
+                e.mapped = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return file.getChannel().map(FileChannel.MapMode.READ_ONLY, e.offset, length).order(ByteOrder.LITTLE_ENDIAN);
+                    } catch (IOException failed) {
+                        throw new UncheckedIOException("cannot map the cold-tier file of a recall=disk session", failed);
+                    }
+                }, MAPPER).join();
+            } catch (CompletionException failed) {
+                throw failed.getCause() instanceof RuntimeException cause ? cause : failed;
+            }
+        }
+        return e.mapped;
+    }
+
+    /** Removes and returns the selected rows, read a run at a time (their bytes stay in the file). */
     @Override
     ColdRows take(int layer, IntPredicate selected) {
-        return collect(layer, selected, true);
-    }
-
-    /** The selected rows, read one by one; {@code remove} also drops them from the tier (their bytes stay in the file). */
-    private ColdRows collect(int layer, IntPredicate selected, boolean remove) {
         List<ColdRows> taken = new ArrayList<>();
         List<Extent> extents = layers.get(layer);
         for (int x = 0; x < extents.size(); x++) {
@@ -161,7 +229,7 @@ final class DiskColdTier extends ColdTier {
                     restStored[r++] = e.storedRow(i);
                 }
             }
-            if (remove) extents.set(x, new Extent(restPositions, restStored, e.offset, e.storedRows));
+            extents.set(x, new Extent(restPositions, restStored, e.offset, e.storedRows, e.mapped));
             taken.add(new ColdRows(positions, codes, scales));
         }
         extents.removeIf(e -> e.positions.length == 0);
@@ -209,7 +277,9 @@ final class DiskColdTier extends ColdTier {
 
     @Override
     int rowCount(int layer) {
-        return layers.get(layer).stream().mapToInt(e -> e.positions.length).sum();
+        int rows = 0;
+        for (Extent e : layers.get(layer)) rows += e.positions.length; // every decode step asks: no stream
+        return rows;
     }
 
     @Override
@@ -218,8 +288,9 @@ final class DiskColdTier extends ColdTier {
         end = 0;
         try {
             file.setLength(0);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot truncate the cold-tier file of a recall=disk session", e);
+        } catch (IOException mappedOnWindows) {
+            // Windows refuses to truncate a file while a mapping of it lives (until the collector frees it): later
+            // writes overwrite the bytes from offset 0 instead, and nothing reads past what they wrote
         }
     }
 

@@ -2,21 +2,30 @@ package io.github.chunkkv.jlama;
 
 import io.github.chunkkv.simd.Kernels;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.IntPredicate;
 
 /** Cold rows on the heap: one list of demoted blocks per layer. */
 final class RamColdTier extends ColdTier {
     private final List<List<ColdRows>> layers = new ArrayList<>();
+    /**
+     * Per layer, the first row of each chunk in its sorted block ({@code chunkStarts[l][c]} for chunk c, one entry past
+     * the last chunk), so decode steps find chunks without searching; null until {@link #locateKeys} needs it after a
+     * change.
+     */
+    private final int[][] chunkStarts;
 
     RamColdTier(Kernels kernels, int layerCount, int rowStride, int headSize, int summaryChunk) {
         super(kernels, layerCount, rowStride, headSize, summaryChunk);
         for (int l = 0; l < layerCount; l++) layers.add(new ArrayList<>());
+        chunkStarts = new int[layerCount][];
     }
 
     @Override
     void write(int layer, ColdRows rows) {
         layers.get(layer).add(rows);
+        chunkStarts[layer] = null;
     }
 
     @Override
@@ -30,14 +39,28 @@ final class RamColdTier extends ColdTier {
         return blocks.isEmpty() ? ColdRows.EMPTY : blocks.get(0);
     }
 
+    /** In place: the layer's rows are one block sorted by position, where each chunk's rows are one run. */
     @Override
-    ColdRows read(int layer, IntPredicate selected) {
-        return rows(layer).where(selected);
+    void locateKeys(int layer, int[] chunkIds, int count, int chunk, ChunkKeys keys) {
+        ColdRows all = rows(layer);
+        int[] starts = chunkStarts[layer];
+        if (starts == null) chunkStarts[layer] = starts = chunkStarts(all.positions(), chunk);
+        keys.rows(all.codes(), 2 * rowStride, all.scales(), 2 * kvHeads);
+        for (int i = 0; i < count; i++) {
+            int id = Math.min(chunkIds[i], starts.length - 1);
+            keys.chunk(i, starts[id], starts[Math.min(id + 1, starts.length - 1)]);
+        }
     }
 
-    @Override
-    ColdRows readChunks(int layer, int[] chunkIds, int chunk) {
-        return rows(layer).inChunks(chunkIds, chunk);
+    /** The first row of each chunk among ascending {@code positions}, and one entry past the last chunk: their count. */
+    private static int[] chunkStarts(int[] positions, int chunk) {
+        int n = positions.length, chunks = n == 0 ? 0 : positions[n - 1] / chunk + 1;
+        int[] starts = new int[chunks + 1];
+        for (int c = 0, r = 0; c <= chunks; c++) {
+            while (r < n && positions[r] < c * chunk) r++;
+            starts[c] = r;
+        }
+        return starts;
     }
 
     @Override
@@ -45,6 +68,7 @@ final class RamColdTier extends ColdTier {
         ColdRows all = rows(layer);
         List<ColdRows> blocks = layers.get(layer);
         blocks.clear();
+        chunkStarts[layer] = null;
         ColdRows rest = all.where(selected.negate());
         if (rest.rows() > 0) blocks.add(rest);
         return all.where(selected);
@@ -57,17 +81,22 @@ final class RamColdTier extends ColdTier {
 
     @Override
     int rowCount(int layer) {
-        return layers.get(layer).stream().mapToInt(ColdRows::rows).sum();
+        int rows = 0;
+        for (ColdRows block : layers.get(layer)) rows += block.rows(); // every decode step asks: no stream
+        return rows;
     }
 
     @Override
     void forget() {
         layers.forEach(List::clear);
+        Arrays.fill(chunkStarts, null);
     }
 
     @Override
     long rowRamBytes() {
-        return layers.stream().flatMap(List::stream).mapToLong(ColdRows::bytes).sum();
+        long starts = 0;
+        for (int[] layer : chunkStarts) starts += layer == null ? 0 : 4L * layer.length;
+        return layers.stream().flatMap(List::stream).mapToLong(ColdRows::bytes).sum() + starts;
     }
 
     @Override

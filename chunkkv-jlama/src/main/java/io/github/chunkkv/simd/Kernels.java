@@ -155,14 +155,33 @@ public interface Kernels {
     void dequantizeQ8(byte[] codes, int codeOff, float[] scales, int scaleOff, int groups, int groupSize, float[] dst, int dstOff);
 
     /**
-     * Quest's upper bound of one query head's q·k over each of {@code chunks} key chunks, from elementwise bounds of
-     * the chunk's keys held as Q8 codes: every key k of chunk c has, in KV head {@code kvHead},
+     * Quest's upper bound of q·k over each of {@code chunks} key chunks, for {@code queries} query heads at once, from
+     * elementwise bounds of the chunk's keys held as Q8 codes: every key k of chunk c has, in KV head {@code kvHead},
      * {@code lows[j] * s <= k[j] <= highs[j] * s} with {@code s = scales[c * kvHeads + kvHead] >= 0}, so
-     * {@code out[outOff + c] = s * sum_j max(q[j] * lows[j], q[j] * highs[j]) >= q·k}. Chunk c's codes of KV head g
-     * sit at {@code c * kvHeads * headSize + g * headSize}, like a cache row.
+     * {@code s * sum_j max(q[j] * lows[j], q[j] * highs[j]) >= q·k}. The caller splits each query once into
+     * {@code q+ = max(q, 0)} ({@code positive}) and {@code q- = min(q, 0)} ({@code negative}), query i at
+     * {@code qOff + i * headSize} of both, which turns the per-element maximum into two dot products:
+     * {@code out[outOff + i * chunks + c] = s * (q+ · highs + q- · lows)}. Chunk c's codes of KV head g sit at
+     * {@code c * kvHeads * headSize + g * headSize}, like a cache row; each is read once for all queries.
+     *
+     * @throws IllegalArgumentException before anything is written, if a count or offset is negative, kvHead is outside
+     *     [0, kvHeads), or an array is too short for what is named (see {@link RecallArguments#checkBounds})
      */
-    void chunkUpperBounds(float[] query, int qOff, byte[] lows, byte[] highs, float[] scales, int kvHeads, int kvHead,
-            int headSize, int chunks, float[] out, int outOff);
+    void chunkUpperBounds(float[] positive, float[] negative, int qOff, int queries, byte[] lows, byte[] highs, float[] scales,
+            int kvHeads, int kvHead, int headSize, int chunks, float[] out, int outOff);
+
+    /**
+     * {@link #dotQ8} of each of {@code queries} float vectors ({@code len} apart from {@code qOff}) with each of
+     * {@code rows} code rows ({@code codeStride} apart from {@code codeOff}):
+     * {@code out[outOff + i * rows + r] = sum_j query[qOff + i * len + j] * codes[codeOff + r * codeStride + j]},
+     * unscaled. Each row's codes are read once for all queries.
+     *
+     * @throws IllegalArgumentException before anything is written, if a count or offset is negative, codeStride is
+     *     below len (with more than one row), or an array is too short for what is named (see
+     *     {@link RecallArguments#checkDots})
+     */
+    void dotQ8Rows(float[] query, int qOff, int queries, byte[] codes, int codeOff, int codeStride, int rows, int len,
+            float[] out, int outOff);
 
     /**
      * Causal attention of a batch of query rows (prefill), for the query heads of KV head {@code kvHead}: query row

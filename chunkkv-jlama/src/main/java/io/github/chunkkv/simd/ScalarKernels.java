@@ -137,16 +137,26 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void chunkUpperBounds(float[] query, int qOff, byte[] lows, byte[] highs, float[] scales, int kvHeads, int kvHead,
-            int headSize, int chunks, float[] out, int outOff) {
-        for (int c = 0; c < chunks; c++) {
-            int from = (c * kvHeads + kvHead) * headSize;
-            float s = 0f;
-            for (int j = 0; j < headSize; j++) {
-                float q = query[qOff + j];
-                s += Math.max(q * lows[from + j], q * highs[from + j]);
+    public void chunkUpperBounds(float[] positive, float[] negative, int qOff, int queries, byte[] lows, byte[] highs, float[] scales,
+            int kvHeads, int kvHead, int headSize, int chunks, float[] out, int outOff) {
+        RecallArguments.checkBounds(positive, negative, qOff, queries, lows, highs, scales, kvHeads, kvHead, headSize, chunks, out, outOff);
+        for (int i = 0; i < queries; i++) {
+            int q = qOff + i * headSize;
+            for (int c = 0; c < chunks; c++) {
+                int from = (c * kvHeads + kvHead) * headSize;
+                float s = 0f;
+                for (int j = 0; j < headSize; j++) s += positive[q + j] * highs[from + j] + negative[q + j] * lows[from + j];
+                out[outOff + i * chunks + c] = scales[c * kvHeads + kvHead] * s;
             }
-            out[outOff + c] = scales[c * kvHeads + kvHead] * s;
+        }
+    }
+
+    @Override
+    public void dotQ8Rows(float[] query, int qOff, int queries, byte[] codes, int codeOff, int codeStride, int rows, int len,
+            float[] out, int outOff) {
+        RecallArguments.checkDots(query, qOff, queries, codes, codeOff, codeStride, rows, len, out, outOff);
+        for (int i = 0; i < queries; i++) {
+            for (int r = 0; r < rows; r++) out[outOff + i * rows + r] = dotQ8(query, qOff + i * len, codes, codeOff + r * codeStride, len);
         }
     }
 

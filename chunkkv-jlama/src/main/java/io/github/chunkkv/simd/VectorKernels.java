@@ -390,30 +390,75 @@ public final class VectorKernels implements Kernels {
         }
     }
 
+    /**
+     * Queries in pairs, so each code vector converted to floats feeds four FMAs; an odd last query is paired with
+     * itself and written once.
+     */
     @Override
-    public void chunkUpperBounds(float[] query, int qOff, byte[] lows, byte[] highs, float[] scales, int kvHeads, int kvHead,
-            int headSize, int chunks, float[] out, int outOff) {
+    public void chunkUpperBounds(float[] positive, float[] negative, int qOff, int queries, byte[] lows, byte[] highs, float[] scales,
+            int kvHeads, int kvHead, int headSize, int chunks, float[] out, int outOff) {
         if (B == null) {
-            ScalarKernels.INSTANCE.chunkUpperBounds(query, qOff, lows, highs, scales, kvHeads, kvHead, headSize, chunks, out, outOff);
+            ScalarKernels.INSTANCE.chunkUpperBounds(positive, negative, qOff, queries, lows, highs, scales, kvHeads, kvHead, headSize,
+                    chunks, out, outOff);
             return;
         }
+        RecallArguments.checkBounds(positive, negative, qOff, queries, lows, highs, scales, kvHeads, kvHead, headSize, chunks, out, outOff);
         int bound = F.loopBound(headSize);
         for (int c = 0; c < chunks; c++) {
             int from = (c * kvHeads + kvHead) * headSize;
-            FloatVector acc = FloatVector.zero(F);
-            int j = 0;
-            for (; j < bound; j += L) {
-                FloatVector q = FloatVector.fromArray(F, query, qOff + j);
-                FloatVector lo = (FloatVector) ByteVector.fromArray(B, lows, from + j).convertShape(VectorOperators.B2F, F, 0);
-                FloatVector hi = (FloatVector) ByteVector.fromArray(B, highs, from + j).convertShape(VectorOperators.B2F, F, 0);
-                acc = acc.add(q.mul(lo).max(q.mul(hi)));
+            float scale = scales[c * kvHeads + kvHead];
+            for (int i = 0; i < queries; i += 2) {
+                int q0 = qOff + i * headSize, q1 = i + 1 < queries ? q0 + headSize : q0;
+                FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+                int j = 0;
+                for (; j < bound; j += L) {
+                    FloatVector lo = q8(lows, from + j), hi = q8(highs, from + j);
+                    acc0 = FloatVector.fromArray(F, positive, q0 + j).fma(hi, FloatVector.fromArray(F, negative, q0 + j).fma(lo, acc0));
+                    acc1 = FloatVector.fromArray(F, positive, q1 + j).fma(hi, FloatVector.fromArray(F, negative, q1 + j).fma(lo, acc1));
+                }
+                float s0 = acc0.reduceLanes(VectorOperators.ADD), s1 = acc1.reduceLanes(VectorOperators.ADD);
+                for (; j < headSize; j++) {
+                    s0 += positive[q0 + j] * highs[from + j] + negative[q0 + j] * lows[from + j];
+                    s1 += positive[q1 + j] * highs[from + j] + negative[q1 + j] * lows[from + j];
+                }
+                out[outOff + i * chunks + c] = scale * s0;
+                if (i + 1 < queries) out[outOff + (i + 1) * chunks + c] = scale * s1;
             }
-            float s = acc.reduceLanes(VectorOperators.ADD);
-            for (; j < headSize; j++) {
-                float q = query[qOff + j];
-                s += Math.max(q * lows[from + j], q * highs[from + j]);
+        }
+    }
+
+    /**
+     * Queries in pairs, as in {@link #chunkUpperBounds}; each product adds up in the order of {@link #dotQ8}, so the
+     * results equal its own.
+     */
+    @Override
+    public void dotQ8Rows(float[] query, int qOff, int queries, byte[] codes, int codeOff, int codeStride, int rows, int len,
+            float[] out, int outOff) {
+        if (B == null) {
+            ScalarKernels.INSTANCE.dotQ8Rows(query, qOff, queries, codes, codeOff, codeStride, rows, len, out, outOff);
+            return;
+        }
+        RecallArguments.checkDots(query, qOff, queries, codes, codeOff, codeStride, rows, len, out, outOff);
+        int bound = F.loopBound(len);
+        for (int r = 0; r < rows; r++) {
+            int from = codeOff + r * codeStride;
+            for (int i = 0; i < queries; i += 2) {
+                int q0 = qOff + i * len, q1 = i + 1 < queries ? q0 + len : q0;
+                FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+                int j = 0;
+                for (; j < bound; j += L) {
+                    FloatVector code = q8(codes, from + j);
+                    acc0 = FloatVector.fromArray(F, query, q0 + j).fma(code, acc0);
+                    acc1 = FloatVector.fromArray(F, query, q1 + j).fma(code, acc1);
+                }
+                float s0 = acc0.reduceLanes(VectorOperators.ADD), s1 = acc1.reduceLanes(VectorOperators.ADD);
+                for (; j < len; j++) {
+                    s0 += query[q0 + j] * codes[from + j];
+                    s1 += query[q1 + j] * codes[from + j];
+                }
+                out[outOff + i * rows + r] = s0;
+                if (i + 1 < queries) out[outOff + (i + 1) * rows + r] = s1;
             }
-            out[outOff + c] = scales[c * kvHeads + kvHead] * s;
         }
     }
 

@@ -38,10 +38,14 @@ class ColdChunkSummariesTest {
         assertEquals(2, summaries.coldRows(0, 2));
         float[] key = new float[STRIDE], bounds = new float[3];
         for (int trial = 0; trial < 50; trial++) {
-            float[] q = new float[HEAD];
-            for (int j = 0; j < HEAD; j++) q[j] = (float) rnd.nextDouble(-2, 2);
+            float[] q = new float[HEAD], positive = new float[HEAD], negative = new float[HEAD];
+            for (int j = 0; j < HEAD; j++) {
+                q[j] = (float) rnd.nextDouble(-2, 2);
+                positive[j] = Math.max(q[j], 0f);
+                negative[j] = Math.min(q[j], 0f);
+            }
             for (int g = 0; g < KV_HEADS; g++) {
-                summaries.upperBounds(0, q, 0, g, bounds);
+                summaries.upperBounds(0, positive, negative, 0, 1, g, bounds);
                 for (ColdRows block : new ColdRows[] {first, later}) {
                     for (int r = 0; r < block.rows(); r++) {
                         kernels.dequantizeQ8(block.codes(), r * 2 * STRIDE, block.scales(), r * 2 * KV_HEADS, KV_HEADS, HEAD, key, 0);

@@ -2,14 +2,19 @@ package io.github.chunkkv.jlama;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.chunkkv.config.Recall;
 import io.github.chunkkv.simd.Kernels;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
 import java.util.Random;
 import java.util.function.IntPredicate;
 import org.junit.jupiter.api.Test;
 
-/** The disk tier returns exactly the rows the RAM tier does, however the selected rows are spread in its file. */
+/** The disk tier returns exactly the rows and keys the RAM tier does, however the selected rows are spread in its file. */
 class ColdTierTest {
     private static final int ROW_STRIDE = 6, HEAD_SIZE = 3, KV_HEADS = ROW_STRIDE / HEAD_SIZE;
 
@@ -23,12 +28,16 @@ class ColdTierTest {
                 ram.store(0, rows);
                 disk.store(0, rows);
             }
+            int[] chunkIds = {0, 1, 7, 8, 9, 50, 98, 99, 120}; // chunks of 4 positions: 100 hold rows of both extents
+            assertEquals(keysByChunk(ram, chunkIds), keysByChunk(disk, chunkIds));
+            assertEquals(List.of(4, 4, 4, 4, 4, 4, 4, 4, 0), keysByChunk(disk, chunkIds).stream().map(List::size).toList());
             // runs and gaps of 1 to 40 rows: gaps below and above what one disk read may span
             IntPredicate scattered = position -> position % 41 < 1 + position / 41 % 13 || position % 97 == 50;
-            assertSame(ram.read(0, scattered), disk.read(0, scattered));
             assertSame(ram.take(0, scattered), disk.take(0, scattered));
             IntPredicate everyThird = position -> position % 3 == 0; // rows of extents that already lost some rows
-            assertSame(ram.read(0, everyThird), disk.read(0, everyThird));
+            assertEquals(keysByChunk(ram, chunkIds), keysByChunk(disk, chunkIds));
+            assertSame(ram.take(0, everyThird), disk.take(0, everyThird));
+            assertEquals(keysByChunk(ram, chunkIds), keysByChunk(disk, chunkIds));
             assertSame(ram.rows(0), disk.rows(0));
         }
     }
@@ -42,6 +51,41 @@ class ColdTierTest {
         random.nextBytes(codes);
         for (int i = 0; i < scales.length; i++) scales[i] = random.nextFloat();
         return new ColdRows(positions, codes, scales);
+    }
+
+    @Test
+    void anInterruptedThreadReadsMappedKeysAndTheDiskTierStaysUsable() {
+        try (ColdTier ram = ColdTier.create(Recall.RAM, 1, ROW_STRIDE, HEAD_SIZE, 4, Kernels.preferred());
+                ColdTier disk = ColdTier.create(Recall.DISK, 1, ROW_STRIDE, HEAD_SIZE, 4, Kernels.preferred())) {
+            ColdRows rows = randomRows(new Random(3), 60, 0);
+            ram.store(0, rows);
+            disk.store(0, rows);
+            int[] chunkIds = {0, 5, 29};
+            Thread.currentThread().interrupt(); // a channel operation on this thread would now close the file for good
+            try {
+                assertEquals(keysByChunk(ram, chunkIds), keysByChunk(disk, chunkIds));
+                assertSame(ram.take(0, position -> position < 20), disk.take(0, position -> position < 20));
+                assertSame(ram.rows(0), disk.rows(0));
+            } finally {
+                assertTrue(Thread.interrupted(), "the interrupt status stays set");
+            }
+        }
+    }
+
+    /** Per chunk, its rows' key codes and key scales as {@link ColdTier#chunkKeys} locates them, sorted as text. */
+    private static List<List<String>> keysByChunk(ColdTier tier, int[] chunkIds) {
+        ColdTier.ChunkKeys keys = tier.chunkKeys(0, chunkIds, chunkIds.length);
+        List<List<String>> chunks = new ArrayList<>();
+        for (int i = 0; i < chunkIds.length; i++) {
+            List<String> rows = new ArrayList<>();
+            for (int r = keys.from(i); r < keys.to(i); r++) {
+                rows.add(Arrays.toString(Arrays.copyOfRange(keys.codes(), r * keys.codeStride(), r * keys.codeStride() + ROW_STRIDE))
+                        + Arrays.toString(Arrays.copyOfRange(keys.scales(), r * keys.scaleStride(), r * keys.scaleStride() + KV_HEADS)));
+            }
+            Collections.sort(rows); // a chunk demoted in parts lies in several disk blocks
+            chunks.add(rows);
+        }
+        return chunks;
     }
 
     private static void assertSame(ColdRows expected, ColdRows actual) {

@@ -332,29 +332,81 @@ class VectorKernelsTest {
     void chunkUpperBoundsMatchScalarAndBoundEveryKeyBetweenLowsAndHighs() {
         for (int headSize : new int[] {1, 7, L - 1, L, L + 1, 2 * L + 3, 64}) {
             for (int chunks : new int[] {0, 1, 5}) {
-                int kvHeads = 3, kvHead = 1, stride = kvHeads * headSize;
-                byte[] lows = new byte[chunks * stride], highs = new byte[chunks * stride];
-                for (int i = 0; i < lows.length; i++) {
-                    int a = rnd.nextInt(-127, 128), b = rnd.nextInt(-127, 128);
-                    lows[i] = (byte) Math.min(a, b);
-                    highs[i] = (byte) Math.max(a, b);
-                }
-                float[] scales = random(chunks * kvHeads);
-                for (int i = 0; i < scales.length; i++) scales[i] = Math.abs(scales[i]);
-                float[] query = random(headSize + 2);
-                float[] expected = new float[chunks + 1], actual = new float[chunks + 1];
-                S.chunkUpperBounds(query, 2, lows, highs, scales, kvHeads, kvHead, headSize, chunks, expected, 1);
-                V.chunkUpperBounds(query, 2, lows, highs, scales, kvHeads, kvHead, headSize, chunks, actual, 1);
-                assertClose(expected, actual, 127f * headSize);
-                for (int c = 0; c < chunks; c++) { // any key inside the box scores at most the bound
-                    float s = scales[c * kvHeads + kvHead], dot = 0f;
-                    for (int j = 0; j < headSize; j++) {
-                        int at = c * stride + kvHead * headSize + j;
-                        dot += query[2 + j] * s * (lows[at] + rnd.nextInt(highs[at] - lows[at] + 1));
+                for (int queries : new int[] {0, 1, 2, 3}) {
+                    int kvHeads = 3, kvHead = 1, stride = kvHeads * headSize, qOff = 2;
+                    byte[] lows = new byte[chunks * stride], highs = new byte[chunks * stride];
+                    for (int i = 0; i < lows.length; i++) {
+                        int a = rnd.nextInt(-127, 128), b = rnd.nextInt(-127, 128);
+                        lows[i] = (byte) Math.min(a, b);
+                        highs[i] = (byte) Math.max(a, b);
                     }
-                    assertTrue(dot <= expected[1 + c] + 1e-4f * headSize, "chunk " + c + ": " + dot + " > bound " + expected[1 + c]);
+                    float[] scales = random(chunks * kvHeads);
+                    for (int i = 0; i < scales.length; i++) scales[i] = Math.abs(scales[i]);
+                    float[] query = random(qOff + queries * headSize), positive = new float[query.length], negative = new float[query.length];
+                    for (int j = 0; j < query.length; j++) {
+                        positive[j] = Math.max(query[j], 0f);
+                        negative[j] = Math.min(query[j], 0f);
+                    }
+                    float[] expected = new float[1 + queries * chunks], actual = new float[1 + queries * chunks];
+                    S.chunkUpperBounds(positive, negative, qOff, queries, lows, highs, scales, kvHeads, kvHead, headSize, chunks, expected, 1);
+                    V.chunkUpperBounds(positive, negative, qOff, queries, lows, highs, scales, kvHeads, kvHead, headSize, chunks, actual, 1);
+                    assertClose(expected, actual, 127f * headSize);
+                    for (int i = 0; i < queries; i++) {
+                        for (int c = 0; c < chunks; c++) { // Quest's per-element maximum, and any key inside the box scores at most the bound
+                            float s = scales[c * kvHeads + kvHead], quest = 0f, dot = 0f;
+                            for (int j = 0; j < headSize; j++) {
+                                int at = c * stride + kvHead * headSize + j;
+                                float q = query[qOff + i * headSize + j];
+                                quest += Math.max(q * lows[at], q * highs[at]);
+                                dot += q * s * (lows[at] + rnd.nextInt(highs[at] - lows[at] + 1));
+                            }
+                            float bound = expected[1 + i * chunks + c];
+                            assertEquals(s * quest, bound, 1e-5f * (Math.abs(bound) + 127f * headSize), "query " + i + ", chunk " + c);
+                            assertTrue(dot <= bound + 1e-4f * headSize, "query " + i + ", chunk " + c + ": " + dot + " > bound " + bound);
+                        }
+                    }
                 }
             }
+        }
+    }
+
+    @Test
+    void dotQ8RowsMatchScalarAndVectorDotQ8() {
+        for (int len : SIZES) {
+            for (int queries : new int[] {0, 1, 2, 3, 5}) {
+                for (int rows : new int[] {0, 1, 3, 10}) {
+                    int qOff = 3, codeOff = 5, codeStride = len + 4;
+                    float[] query = random(qOff + queries * len);
+                    byte[] codes = randomCodes(codeOff + rows * codeStride);
+                    float[] expected = new float[2 + queries * rows], actual = new float[2 + queries * rows];
+                    S.dotQ8Rows(query, qOff, queries, codes, codeOff, codeStride, rows, len, expected, 2);
+                    V.dotQ8Rows(query, qOff, queries, codes, codeOff, codeStride, rows, len, actual, 2);
+                    assertClose(expected, actual, 127f * len);
+                    for (int i = 0; i < queries; i++) { // added up as dotQ8 adds up, so decode-time recall scores as before
+                        for (int r = 0; r < rows; r++) {
+                            assertEquals(V.dotQ8(query, qOff + i * len, codes, codeOff + r * codeStride, len), actual[2 + i * rows + r]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void recallKernelsRejectBadArgumentsBeforeWriting() {
+        for (Kernels k : new Kernels[] {S, V}) {
+            float[] q = new float[8], out = {42f, 42f};
+            byte[] codes = new byte[16];
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> k.dotQ8Rows(q, 0, 1, codes, 0, 8, 3, 8, out, 0));
+            assertTrue(e.getMessage().contains("codes must hold"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> k.dotQ8Rows(q, 0, 1, codes, 0, 4, 2, 8, out, 0));
+            assertTrue(e.getMessage().contains("codeStride must be >= len"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> k.chunkUpperBounds(q, q, 0, 1, codes, codes, new float[2], 2, 2, 8, 1, out, 0));
+            assertTrue(e.getMessage().contains("kvHead must be in [0, 2)"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> k.chunkUpperBounds(q, q, 0, 1, codes, codes, new float[2], 1, 0, 8, 2, out, 1));
+            assertTrue(e.getMessage().contains("out must hold"), e.getMessage());
+            assertArrayEquals(new float[] {42f, 42f}, out);
         }
     }
 
