@@ -87,24 +87,34 @@ public final class AttentionPartials {
 
     /**
      * Throws {@link IllegalArgumentException} naming the parameter and its allowed range unless block {@code block}
-     * over slots [from, to) fits what was reserved and the arrays hold what it reads.
+     * over slots [from, to) fits what was reserved and the arrays hold what it reads. It runs for every block of every
+     * decode step, so a message is only built for an argument that fails.
      */
     void checkBlock(float[] query, int qOff, float[] keys, float[] values, int rowStride, int numKvHeads, int from, int to, int block) {
-        require(block >= 0 && block < blocks, "block must be in [0, " + (blocks - 1) + "] (reserved blocks), got " + block);
-        require(from >= 0 && from <= to, "from must be in [0, to = " + to + "], got " + from);
-        require(to - from <= blockSlots, "to - from must be in [0, " + blockSlots + "] (reserved block slots), got " + (to - from));
-        require(numKvHeads >= 1 && numHeads % numKvHeads == 0,
-                "numKvHeads must divide numHeads = " + numHeads + ", got " + numKvHeads);
-        require(rowStride >= numKvHeads * headSize,
-                "rowStride must be >= numKvHeads * headSize = " + numKvHeads * headSize + ", got " + rowStride);
+        if (block < 0 || block >= blocks) {
+            throw new IllegalArgumentException("block must be in [0, " + (blocks - 1) + "] (reserved blocks), got " + block);
+        }
+        if (from < 0 || from > to) {
+            throw new IllegalArgumentException("from must be in [0, to = " + to + "], got " + from);
+        }
+        if (to - from > blockSlots) {
+            throw new IllegalArgumentException("to - from must be in [0, " + blockSlots + "] (reserved block slots), got " + (to - from));
+        }
+        if (numKvHeads < 1 || numHeads % numKvHeads != 0) {
+            throw new IllegalArgumentException("numKvHeads must divide numHeads = " + numHeads + ", got " + numKvHeads);
+        }
+        if (rowStride < numKvHeads * headSize) {
+            throw new IllegalArgumentException("rowStride must be >= numKvHeads * headSize = " + numKvHeads * headSize + ", got " + rowStride);
+        }
         long queryEnd = (long) qOff + (long) numHeads * headSize, cacheValues = (long) to * rowStride;
-        require(qOff >= 0 && queryEnd <= query.length,
-                "qOff must be in [0, " + (query.length - (long) numHeads * headSize) + "] (a whole query row), got " + qOff);
-        require(keys.length >= cacheValues, "keys must hold " + cacheValues + " values (to rows), got " + keys.length);
-        require(values.length >= cacheValues, "values must hold " + cacheValues + " values (to rows), got " + values.length);
-    }
-
-    private static void require(boolean condition, String message) {
-        if (!condition) throw new IllegalArgumentException(message);
+        if (qOff < 0 || queryEnd > query.length) {
+            throw new IllegalArgumentException("qOff must be in [0, " + (query.length - (long) numHeads * headSize) + "] (a whole query row), got " + qOff);
+        }
+        if (keys.length < cacheValues) {
+            throw new IllegalArgumentException("keys must hold " + cacheValues + " values (to rows), got " + keys.length);
+        }
+        if (values.length < cacheValues) {
+            throw new IllegalArgumentException("values must hold " + cacheValues + " values (to rows), got " + values.length);
+        }
     }
 }

@@ -2,7 +2,8 @@ package io.github.chunkkv.simd;
 
 /**
  * Argument checks of the matrix products ({@link Kernels#matmulTransposed}, {@link Kernels#gemvQ4}), shared by both
- * implementations so they reject the same inputs.
+ * implementations so they reject the same inputs. A decode step calls them for every weight matrix, so a message is
+ * only built for an argument that fails (building them eagerly allocates on every call).
  */
 final class MatmulArguments {
     private MatmulArguments() {}
@@ -12,16 +13,24 @@ final class MatmulArguments {
      * >= 0, the offsets are >= 0, outStride >= n, and the arrays hold what the product reads and writes.
      */
     static void check(float[] a, int aOff, int rows, float[] b, int bOff, int n, int k, float[] out, int outOff, int outStride) {
-        require(rows >= 0, "rows must be >= 0, got " + rows);
-        require(n >= 0, "n must be >= 0, got " + n);
-        require(k >= 0, "k must be >= 0, got " + k);
-        require(aOff >= 0 && bOff >= 0 && outOff >= 0, "offsets must be >= 0, got aOff " + aOff + ", bOff " + bOff + ", outOff " + outOff);
-        require(outStride >= n, "outStride must be >= n = " + n + ", got " + outStride);
+        if (rows < 0) throw new IllegalArgumentException("rows must be >= 0, got " + rows);
+        if (n < 0) throw new IllegalArgumentException("n must be >= 0, got " + n);
+        if (k < 0) throw new IllegalArgumentException("k must be >= 0, got " + k);
+        if (aOff < 0 || bOff < 0 || outOff < 0) {
+            throw new IllegalArgumentException("offsets must be >= 0, got aOff " + aOff + ", bOff " + bOff + ", outOff " + outOff);
+        }
+        if (outStride < n) throw new IllegalArgumentException("outStride must be >= n = " + n + ", got " + outStride);
         if (rows == 0 || n == 0) return;
         long aEnd = aOff + (long) rows * k, bEnd = bOff + (long) n * k, outEnd = outOff + (long) (rows - 1) * outStride + n;
-        require(a.length >= aEnd, "a must hold aOff + rows * k = " + aEnd + " values, got " + a.length);
-        require(b.length >= bEnd, "b must hold bOff + n * k = " + bEnd + " values, got " + b.length);
-        require(out.length >= outEnd, "out must hold outOff + (rows - 1) * outStride + n = " + outEnd + " values, got " + out.length);
+        if (a.length < aEnd) {
+            throw new IllegalArgumentException("a must hold aOff + rows * k = " + aEnd + " values, got " + a.length);
+        }
+        if (b.length < bEnd) {
+            throw new IllegalArgumentException("b must hold bOff + n * k = " + bEnd + " values, got " + b.length);
+        }
+        if (out.length < outEnd) {
+            throw new IllegalArgumentException("out must hold outOff + (rows - 1) * outStride + n = " + outEnd + " values, got " + out.length);
+        }
     }
 
     /**
@@ -31,19 +40,26 @@ final class MatmulArguments {
      */
     static void checkGemvQ4(byte[] packed, int packedOff, float[] scales, int scaleOff, int rows, int k, float[] x, int xOff,
             float[] out, int outOff) {
-        require(rows >= 0, "rows must be >= 0, got " + rows);
-        require(k >= 0 && k % Kernels.Q4_BLOCK == 0, "k must be a non-negative multiple of " + Kernels.Q4_BLOCK + ", got " + k);
-        require(packedOff >= 0 && scaleOff >= 0 && xOff >= 0 && outOff >= 0, "offsets must be >= 0, got packedOff " + packedOff
-                + ", scaleOff " + scaleOff + ", xOff " + xOff + ", outOff " + outOff);
+        if (rows < 0) throw new IllegalArgumentException("rows must be >= 0, got " + rows);
+        if (k < 0 || k % Kernels.Q4_BLOCK != 0) {
+            throw new IllegalArgumentException("k must be a non-negative multiple of " + Kernels.Q4_BLOCK + ", got " + k);
+        }
+        if (packedOff < 0 || scaleOff < 0 || xOff < 0 || outOff < 0) {
+            throw new IllegalArgumentException("offsets must be >= 0, got packedOff " + packedOff + ", scaleOff " + scaleOff + ", xOff " + xOff
+                    + ", outOff " + outOff);
+        }
         long packedEnd = packedOff + (long) rows * (k / 2), scalesEnd = scaleOff + (long) rows * (k / Kernels.Q4_BLOCK);
-        require(packed.length >= packedEnd, "packed must hold packedOff + rows * k / 2 = " + packedEnd + " bytes, got " + packed.length);
-        require(scales.length >= scalesEnd,
-                "scales must hold scaleOff + rows * k / " + Kernels.Q4_BLOCK + " = " + scalesEnd + " values, got " + scales.length);
-        require(x.length >= xOff + (long) k, "x must hold xOff + k = " + (xOff + (long) k) + " values, got " + x.length);
-        require(out.length >= outOff + (long) rows, "out must hold outOff + rows = " + (outOff + (long) rows) + " values, got " + out.length);
-    }
-
-    private static void require(boolean condition, String message) {
-        if (!condition) throw new IllegalArgumentException(message);
+        if (packed.length < packedEnd) {
+            throw new IllegalArgumentException("packed must hold packedOff + rows * k / 2 = " + packedEnd + " bytes, got " + packed.length);
+        }
+        if (scales.length < scalesEnd) {
+            throw new IllegalArgumentException("scales must hold scaleOff + rows * k / " + Kernels.Q4_BLOCK + " = " + scalesEnd + " values, got " + scales.length);
+        }
+        if (x.length < xOff + (long) k) {
+            throw new IllegalArgumentException("x must hold xOff + k = " + (xOff + (long) k) + " values, got " + x.length);
+        }
+        if (out.length < outOff + (long) rows) {
+            throw new IllegalArgumentException("out must hold outOff + rows = " + (outOff + (long) rows) + " values, got " + out.length);
+        }
     }
 }
