@@ -8,6 +8,7 @@ import io.lettuce.core.LettuceFutures;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -38,7 +39,8 @@ import org.slf4j.LoggerFactory;
  * then the manifest {@code {K}} = {@code <generation>:<chunks>:<length>:<crc32c>} is set, which publishes them. A
  * writer uses a fresh random generation, so concurrent writers of one key never mix chunks: the last manifest set
  * wins, and whoever replaces a manifest deletes the chunks it pointed to. A reader reads the manifest, then its chunks
- * in one {@code MGET}; when a chunk is gone (replaced meanwhile, or evicted) it reads the manifest once more. Every
+ * in one {@code MGET}; when a chunk is gone it reads the manifest again: a new one was published meanwhile (read that),
+ * or the same one lost a chunk (evicted: the entry is dropped, but only while that manifest is still there). Every
  * key carries the time to live ({@code PX}); the braces are a Redis Cluster hash tag, so an entry's manifest and
  * chunks live on one shard and one {@code MGET} reaches them. Indexes are Redis sets.
  *
@@ -49,6 +51,10 @@ public final class RedisKvCacheStore implements KvCacheStore {
     /** Chunk size unless told otherwise: 1 MiB. */
     public static final int DEFAULT_CHUNK_BYTES = 1 << 20;
     private static final Logger LOG = LoggerFactory.getLogger(RedisKvCacheStore.class);
+    /** Deletes KEYS[1] when it still holds ARGV[1], atomically (Redis runs a script without interleaving commands). */
+    private static final String DELETE_IF_UNCHANGED = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0";
+    /** A reader that finds chunks gone follows this many newer manifests before it gives up with a miss. */
+    private static final int MAX_REPLACED_READS = 3;
 
     /** What a manifest says. */
     private record Manifest(String generation, int chunks, int length, int crc) {
@@ -122,32 +128,45 @@ public final class RedisKvCacheStore implements KvCacheStore {
 
     @Override
     public Optional<byte[]> get(String key) {
-        for (int attempt = 0; attempt < 2; attempt++) {
-            byte[] raw = redis.get(manifestKey(key));
-            if (raw == null) return Optional.empty();
+        byte[] raw = redis.get(manifestKey(key));
+        for (int attempt = 0; raw != null; attempt++) {
             Optional<Manifest> manifest = Manifest.decode(raw);
-            if (manifest.isEmpty()) return drop(key, "its manifest is unreadable");
+            if (manifest.isEmpty()) return drop(key, raw, null, "its manifest is unreadable");
             Manifest m = manifest.get();
             List<KeyValue<byte[], byte[]>> chunks = m.chunks() == 0 ? List.of() : redis.mget(chunkKeys(key, m).toArray(byte[][]::new));
-            if (chunks.stream().anyMatch(c -> !c.hasValue())) continue; // replaced meanwhile or evicted: look again
+            if (chunks.stream().anyMatch(c -> !c.hasValue())) {
+                byte[] now = redis.get(manifestKey(key));
+                // the same manifest twice with a chunk gone: evicted; a new one: replaced meanwhile, read that one
+                if (Arrays.equals(now, raw) || attempt == MAX_REPLACED_READS) return drop(key, raw, m, "chunks are missing (evicted)");
+                raw = now;
+                continue;
+            }
             byte[] value = new byte[m.length()];
             int at = 0;
             for (KeyValue<byte[], byte[]> c : chunks) {
                 byte[] part = c.getValue();
-                if (at + part.length > value.length) return drop(key, "its chunks hold more bytes than its manifest says");
+                if (at + part.length > value.length) return drop(key, raw, m, "its chunks hold more bytes than its manifest says");
                 System.arraycopy(part, 0, value, at, part.length);
                 at += part.length;
             }
-            if (at != value.length) return drop(key, "its chunks hold fewer bytes than its manifest says");
-            if (crc32c(value) != m.crc()) return drop(key, "its CRC32C does not match its content");
+            if (at != value.length) return drop(key, raw, m, "its chunks hold fewer bytes than its manifest says");
+            if (crc32c(value) != m.crc()) return drop(key, raw, m, "its CRC32C does not match its content");
             return Optional.of(value);
         }
-        return drop(key, "chunks are missing (evicted)");
+        return Optional.empty();
     }
 
-    private Optional<byte[]> drop(String key, String why) {
-        LOG.warn("dropped Redis KV cache entry {}: {}", key, why);
-        delete(key);
+    /**
+     * Deletes the entry whose manifest read {@code raw}, and its chunks ({@code m}, when the manifest was readable), only
+     * if that manifest is still there: a writer may have published a new entry since it was read, and a reader must not
+     * drop that one for what was wrong with the one it replaced. A miss either way.
+     */
+    private Optional<byte[]> drop(String key, byte[] raw, Manifest m, String why) {
+        Long deleted = redis.eval(DELETE_IF_UNCHANGED, ScriptOutputType.INTEGER, new byte[][] {manifestKey(key)}, raw);
+        if (deleted != null && deleted == 1) {
+            LOG.warn("dropped Redis KV cache entry {}: {}", key, why);
+            if (m != null) deleteChunks(key, m);
+        }
         return Optional.empty();
     }
 
