@@ -8,6 +8,7 @@ import java.util.function.IntPredicate;
 
 /** Cold rows on the heap: one list of demoted blocks per layer. */
 final class RamColdTier extends ColdTier {
+    private static final int CACHE_LINE = 64;
     private final List<List<ColdRows>> layers = new ArrayList<>();
     /**
      * Per layer, the first row of each chunk in its sorted block ({@code chunkStarts[l][c]} for chunk c, one entry past
@@ -15,7 +16,6 @@ final class RamColdTier extends ColdTier {
      * change.
      */
     private final int[][] chunkStarts;
-    private static final int CACHE_LINE = 64;
     /** Where {@link #touch} leaves its reads, so that the compiler keeps them. */
     private int touchSink;
 

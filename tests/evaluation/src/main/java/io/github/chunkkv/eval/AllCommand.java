@@ -167,7 +167,7 @@ public final class AllCommand extends EvalSubcommand {
         try (EvalModel model = EvalModel.load(modelDir)) {
             NiahEval eval = NiahCommand.evaluator(model, haystack, n);
             report.niah(modelDir, n, eval.run(n.policies(), n.budgets(), row -> out.println(row.line())));
-            report.reuseNiah(eval.run(reuse.reuse().stream().map(r -> "chunkkv:reuse=" + r).toList(), List.of(reuse.budget()), row -> out.println(row.line())).rows());
+            report.reuseNiah(ReuseCommand.runNiah(eval, reuse, out));
             report.boundary(modelDir, boundaryStudy(model, eval, false, out));
             MultiturnCommand.Settings multiturn = MultiturnCommand.Settings.defaults().withSamples(multiturnSamples);
             report.multiturn(multiturn, MultiturnCommand.run(model, haystack, multiturn, out));

@@ -53,6 +53,11 @@ public final class NiahCommand extends EvalSubcommand {
         public static Settings defaults() {
             return new Settings(PolicyList.ALL, DEFAULT_BUDGETS, null, 4, DEFAULT_DEPTHS, List.of(NiahTask.values()), 1, 7);
         }
+
+        /** These settings with {@code samples} prompts per cell. */
+        public Settings withSamples(int samples) {
+            return new Settings(policies, budgets, lengths, lengthCount, depths, tasks, samples, seed);
+        }
     }
 
     /** The options given, checked, with the defaults for the rest. */

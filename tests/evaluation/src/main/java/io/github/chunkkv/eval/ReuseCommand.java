@@ -83,7 +83,8 @@ public final class ReuseCommand extends EvalSubcommand {
         if (niahDir != null) {
             Haystack filler = Haystack.load(haystack != null ? haystack : niahDir.resolve("haystack-nt.txt"));
             try (EvalModel niah = EvalModel.load(niahDir)) {
-                results = new Results(results.jaccard(), results.fidelity(), runNiah(niah, filler, settings, NiahCommand.Settings.defaults(), out));
+                NiahEval cells = NiahCommand.evaluator(niah, filler, NiahCommand.Settings.defaults().withSamples(settings.samples()));
+                results = new Results(results.jaccard(), results.fidelity(), runNiah(cells, settings, out));
             }
         } else {
             out.println("reuse: no retrieval model (models/needle-lm absent, no --niah-model): NIAH per reuse interval skipped");
@@ -111,12 +112,13 @@ public final class ReuseCommand extends EvalSubcommand {
         return new Results(jaccard, fidelity, List.of());
     }
 
-    /** NIAH accuracy of ChunkKV per reuse interval at the study's budget, on the grid of {@code grid} (its policies and budgets aside). */
-    public static List<NiahRow> runNiah(EvalModel model, Haystack haystack, Settings s, NiahCommand.Settings grid, PrintWriter out) {
+    /**
+     * NIAH accuracy of ChunkKV per reuse interval at the study's budget, on the cases of {@code eval} (whose answers
+     * it shares: {@code eval all} passes the NIAH grid's evaluator, so reuse 1 is the grid's {@code chunkkv}).
+     */
+    public static List<NiahRow> runNiah(NiahEval eval, Settings s, PrintWriter out) {
         List<String> specs = s.reuse().stream().map(n -> "chunkkv:reuse=" + n).toList();
-        NiahCommand.Settings niah = new NiahCommand.Settings(specs, List.of(s.budget()), grid.lengths(), grid.lengthCount(), grid.depths(), grid.tasks(),
-                s.samples(), grid.seed());
-        return NiahCommand.run(model, haystack, niah, out).rows();
+        return eval.run(specs, List.of(s.budget()), row -> out.println(row.line())).rows();
     }
 
     static void write(Path outDir, Results r) {
