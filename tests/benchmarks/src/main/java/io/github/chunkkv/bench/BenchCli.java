@@ -55,6 +55,7 @@ public final class BenchCli implements Callable<Integer> {
     static final int MIN_CONTEXT = 16;
     static final int MAX_CONTEXT = 131_072;
     static final int MAX_DECODE_TOKENS = 4096;
+    static final int MAX_WARMUP_STEPS = 100_000;
     static final int MAX_REUSE = 64;
     /** Default {@code --contexts} of {@code --scaling}: 512 to 32K tokens, doubling. */
     static final String SCALING_CONTEXTS = "512,1024,2048,4096,8192,16384,32768";
@@ -93,8 +94,12 @@ public final class BenchCli implements Callable<Integer> {
             + "working memory type, as stock Jlama's cache")
     String kv;
 
-    @Option(names = "--decode-tokens", paramLabel = "N", description = "timed decode steps per row, in [1, 4096], default 16 (after 2 warm-up steps)")
+    @Option(names = "--decode-tokens", paramLabel = "N", description = "timed decode steps per row, in [1, 4096], default 16 (after 2 untimed steps)")
     int decodeTokens = 16;
+
+    @Option(names = "--warmup-steps", paramLabel = "N", description = "untimed decode steps per configuration on a short prompt before"
+            + " the rows, in [0, 100000]; default: enough for HotSpot to compile the per-layer decode code (12,000 / layers)")
+    Integer warmupSteps;
 
     @Option(names = "--threads", paramLabel = "N", description = "Jlama worker threads in [1, available processors], default Jlama's own")
     Integer threads;
@@ -123,7 +128,12 @@ public final class BenchCli implements Callable<Integer> {
     CommandSpec spec;
 
     /** The validated plan: what {@link EndToEndBenchmark} measures. */
-    record Plan(List<Integer> contexts, List<ChunkKvConfig> configurations, int decodeTokens) {
+    record Plan(List<Integer> contexts, List<ChunkKvConfig> configurations, int decodeTokens, Integer warmupSteps) {
+        /** Warm-up decode steps per configuration: as asked, or {@link EndToEndBenchmark#WARMUP_LAYER_STEPS} / layers. */
+        int warmupSteps(int layers) {
+            return warmupSteps != null ? warmupSteps : Math.ceilDiv(EndToEndBenchmark.WARMUP_LAYER_STEPS, layers);
+        }
+
         int maxContext() {
             return contexts.stream().mapToInt(Integer::intValue).max().orElseThrow();
         }
@@ -277,6 +287,7 @@ public final class BenchCli implements Callable<Integer> {
             }
         });
         intIn("--decode-tokens", Integer.toString(decodeTokens), 1, MAX_DECODE_TOKENS);
+        if (warmupSteps != null) intIn("--warmup-steps", Integer.toString(warmupSteps), 0, MAX_WARMUP_STEPS);
         if (threads != null) intIn("--threads", Integer.toString(threads), 1, Runtime.getRuntime().availableProcessors());
         Optional<KvPrecision> precision = Optional.ofNullable(kv).map(v -> {
             try {
@@ -301,7 +312,7 @@ public final class BenchCli implements Callable<Integer> {
                 }
             }
         }
-        return new Plan(contextList, List.copyOf(configs), decodeTokens);
+        return new Plan(contextList, List.copyOf(configs), decodeTokens, warmupSteps);
     }
 
     private DType weightType() {

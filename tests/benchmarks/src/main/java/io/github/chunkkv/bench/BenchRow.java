@@ -18,6 +18,8 @@ import java.util.Locale;
  * @param weightBytes weight bytes one decode step reads (every layer and the classifier)
  * @param decodeFloorMs ChunkKV's decode ms/token over the full cache of a tiny prompt, timed alternately with this
  *     row's steps: what a step costs besides attention over a long cache
+ * @param oneShotDecodeMsPerToken with recall, the decode ms/token of the same configuration without recall, timed
+ *     alternately with this row's steps; NaN (not printed) without recall
  * @param prefillFlops the prompt's prefill arithmetic (see {@link PrefillFlops}), the same work for both paths
  * @param logitMaxAbsDiff with nothing evicted, the largest |logit difference| to stock over prefill and decode steps;
  *     NaN (not printed) when rows were evicted
@@ -43,6 +45,7 @@ record BenchRow(
         long kvBytesFull,
         long weightBytes,
         double decodeFloorMs,
+        double oneShotDecodeMsPerToken,
         long prefillFlops,
         float logitMaxAbsDiff) {
 
@@ -92,6 +95,11 @@ record BenchRow(
         return jlamaDecodeMsPerToken / (decodeFloorMs + stockKvMs * kvBytes / kvBytesFull);
     }
 
+    /** One-shot decode time per token / this row's, for a row with recall: 1 when recall costs nothing while decoding. */
+    double decodeVsOneShot() {
+        return oneShotDecodeMsPerToken / decodeMsPerToken;
+    }
+
     /** Measured decode speedup as a fraction of the predicted one. */
     double speedupVsPredicted() {
         return decodeSpeedupVsJlama() / predictedSpeedup();
@@ -110,11 +118,13 @@ record BenchRow(
                         + " prefill_ratio_vs_jlama=%.3f decode_speedup_vs_jlama=%.3f predicted_speedup=%.3f speedup_vs_predicted=%.3f"
                         + " decode_floor_ms_per_token=%.2f predicted_speedup_floor=%.3f"
                         + " prefill_tokens_per_s=%.1f prefill_gflops=%.4g jlama_prefill_tokens_per_s=%.1f jlama_prefill_gflops=%.4g"
-                        + " kept_rows=%d promoted_rows=%d kv_bytes=%d kv_bytes_allocated=%d kv_bytes_full=%d weight_bytes=%d%s",
+                        + " kept_rows=%d promoted_rows=%d kv_bytes=%d kv_bytes_allocated=%d kv_bytes_full=%d weight_bytes=%d%s%s",
                 policy, trim(keep), reuse, recall.specName(), kv.specName(), context, decodeTokens, prefillMs, compressMs, scoreMs, compressPctOfPrefill(),
                 decodeMsPerToken, jlamaPrefillMs, jlamaDecodeMsPerToken, prefillRatioVsJlama(), decodeSpeedupVsJlama(),
                 predictedSpeedup(), speedupVsPredicted(), decodeFloorMs, floorPredictedSpeedup(), prefillTokensPerS(), prefillGflops(),
                 jlamaPrefillTokensPerS(), jlamaPrefillGflops(), keptRows, promotedRows, kvBytes, kvBytesAllocated, kvBytesFull, weightBytes,
+                Double.isNaN(oneShotDecodeMsPerToken) ? "" : String.format(Locale.ROOT,
+                        " one_shot_decode_ms_per_token=%.3f decode_vs_one_shot=%.3f", oneShotDecodeMsPerToken, decodeVsOneShot()),
                 Float.isNaN(logitMaxAbsDiff) ? "" : String.format(Locale.ROOT, " logit_max_abs_diff=%.3g", logitMaxAbsDiff));
     }
 

@@ -3,6 +3,7 @@ package io.github.chunkkv.bench;
 import com.github.tjake.jlama.model.AbstractModel;
 import com.github.tjake.jlama.safetensors.Config;
 import io.github.chunkkv.config.ChunkKvConfig;
+import io.github.chunkkv.config.Recall;
 import io.github.chunkkv.jlama.ChunkKvJlama;
 import io.github.chunkkv.jlama.ChunkKvModel;
 import io.github.chunkkv.jlama.CompressionStats;
@@ -28,11 +29,12 @@ final class EndToEndBenchmark {
     static final int DECODE_WARMUP = 2;
     private static final int WARMUP_PROMPT = 256;
     /**
-     * Decode steps per configuration while warming up: enough for the JIT to compile code that only decoding runs
-     * (decode-time recall's screening). With 2, recall=ram's screening cost twice as much per step over 256 timed
-     * steps as over 1,024 (needle-lm, 2,048 tokens), so the rows measured the compiler, not the code.
+     * Layer-steps (decode steps times layers) per configuration while warming up. HotSpot compiles a method with C2
+     * after some thousands of calls (Tier4InvocationThreshold 5,000), and until then the Vector API's code runs
+     * boxed, many times slower; decoding calls its per-layer methods once per layer and step. Measured on needle-lm
+     * (4 layers): after 64 warm-up steps decode-time recall's kernels were still in C1 during most of 1,900 timed steps.
      */
-    private static final int WARMUP_DECODE_TOKENS = 64;
+    static final int WARMUP_LAYER_STEPS = 12_000;
     /** Prompt length of the decode floor: long enough to be a real cache, short enough that attention costs nothing. */
     static final int FLOOR_CONTEXT = 64;
     private static final long PROMPT_SEED = 20250200299L;
@@ -65,7 +67,7 @@ final class EndToEndBenchmark {
     /** Compiles both paths (every configuration once) on a short prompt; the results are discarded. */
     void warmUp(BenchCli.Plan plan, Consumer<String> progress) {
         int length = Math.min(WARMUP_PROMPT, plan.minContext());
-        int steps = Math.min(WARMUP_DECODE_TOKENS, maxContext(0) - length); // at least the plan's decode tokens: it fits
+        int steps = Math.min(plan.warmupSteps(model.getConfig().numberOfLayers), maxContext(0) - length); // at least the plan's decode tokens: it fits
         progress.accept("warming up the JIT on a " + length + "-token prompt");
         for (ChunkKvConfig config : plan.configurations()) measure(prompt(model.getConfig(), length), config, steps);
     }
@@ -88,12 +90,16 @@ final class EndToEndBenchmark {
     /**
      * One row. Its decode steps alternate between stock, ChunkKV and the decode floor (ChunkKV over the full cache of a
      * {@value #FLOOR_CONTEXT}-token prompt, where a step costs the weights' matrix products and little else), so that
-     * load from other processes weighs on all three alike.
+     * load from other processes weighs on all three alike. A row with recall also alternates with the same
+     * configuration without recall (one-shot), whose steps it must match: two rows measured one after the other
+     * differ by more than that on a shared machine.
      */
     private BenchRow measure(int[] prompt, ChunkKvConfig config, int decodeTokens) {
         System.gc(); // start each row with a clean heap so that collection of the previous row is not timed
+        boolean recalls = config.recall() != Recall.OFF;
         try (StockJlamaSession stock = new StockJlamaSession(model); KvSession session = chunkKv.openSession(config);
-                KvSession floor = chunkKv.openSession(ChunkKvConfig.full())) {
+                KvSession floor = chunkKv.openSession(ChunkKvConfig.full());
+                KvSession oneShot = recalls ? chunkKv.openSession(config.withRecall(Recall.OFF)) : null) {
             long t = System.nanoTime();
             int stockToken = stock.prefill(prompt);
             long stockPrefill = System.nanoTime() - t;
@@ -106,14 +112,20 @@ final class EndToEndBenchmark {
             float logitDiff = keepsAll ? maxAbsDiff(stock.logits(), logits) : Float.NaN;
 
             int floorToken = Sampler.argmax(floor.prefill(Arrays.copyOf(prompt, Math.min(FLOOR_CONTEXT, prompt.length))));
+            if (recalls) oneShot.prefill(prompt);
             long[] stockSteps = new long[decodeTokens];
             long[] steps = new long[decodeTokens];
             long[] floorSteps = new long[decodeTokens];
+            long[] oneShotSteps = new long[recalls ? decodeTokens : 0];
             for (int i = -DECODE_WARMUP; i < decodeTokens; i++) {
                 int fed = stockToken;
                 t = System.nanoTime();
                 stockToken = stock.decode(fed);
                 long stockStep = System.nanoTime() - t;
+                // With a one-shot twin, the two swap places every step: whichever follows stock's step finds less of its
+                // own data in the caches (measured: 5-10% on needle-lm), so a fixed order would favour one of them.
+                long oneShotStep = 0;
+                if (recalls && i % 2 != 0) oneShotStep = timedDecode(oneShot, fed);
                 t = System.nanoTime();
                 logits = session.decode(fed);
                 long step = System.nanoTime() - t;
@@ -121,17 +133,25 @@ final class EndToEndBenchmark {
                 t = System.nanoTime();
                 floorToken = Sampler.argmax(floor.decode(floorToken));
                 long floorStep = System.nanoTime() - t;
+                if (recalls && i % 2 == 0) oneShotStep = timedDecode(oneShot, fed);
                 if (i >= 0) {
                     stockSteps[i] = stockStep;
                     steps[i] = step;
                     floorSteps[i] = floorStep;
+                    if (recalls) oneShotSteps[i] = oneShotStep;
                 }
             }
             return new BenchRow(config.policy(), config.keepRatio(), config.reuseInterval(), config.recall(), session.kvPrecision(), prompt.length,
                     decodeTokens, prefill / 1e6, stats.compressNanos() / 1e6, stats.scoreNanos() / 1e6, medianMs(steps),
                     stockPrefill / 1e6, medianMs(stockSteps), stats.keptTotal(), session.rowsPromotedWhileDecoding(), stats.kvBytesAfter(), session.kvAllocatedBytes(),
-                    stockKvBytes(model, prompt.length), weightBytes, medianMs(floorSteps), PrefillFlops.of(model.getConfig(), prompt.length), logitDiff);
+                    stockKvBytes(model, prompt.length), weightBytes, medianMs(floorSteps), recalls ? medianMs(oneShotSteps) : Double.NaN, PrefillFlops.of(model.getConfig(), prompt.length), logitDiff);
         }
+    }
+
+    private static long timedDecode(KvSession session, int token) {
+        long t = System.nanoTime();
+        session.decode(token);
+        return System.nanoTime() - t;
     }
 
     /** K+V bytes stock Jlama's cache holds for a prompt of {@code positions}: every layer, in its working memory type. */

@@ -2,6 +2,7 @@ package io.github.chunkkv.bench;
 
 import static io.github.chunkkv.bench.BenchCliRuns.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.chunkkv.bench.BenchCliRuns.Run;
@@ -141,8 +142,13 @@ class BenchCliTest {
         assertEquals(List.of("full:1.0:off", "chunkkv:1.0:off", "chunkkv:0.1:off", "chunkkv:0.1:ram", "chunkkv:0.1:disk"),
                 rows.stream().map(f -> f.get("policy") + ":" + f.get("keep") + ":" + f.get("recall")).toList(), r.out());
         Map<String, String> oneShot = rows.get(2);
+        assertFalse(oneShot.containsKey("decode_vs_one_shot"), "a one-shot row has no one-shot twin: " + oneShot);
         for (Map<String, String> recall : rows.subList(3, 5)) {
             assertEquals(oneShot.get("kept_rows"), recall.get("kept_rows"), "recall keeps the same hot rows after the prefill: " + recall);
+            double twinMs = Double.parseDouble(recall.get("one_shot_decode_ms_per_token")), ms = Double.parseDouble(recall.get("decode_ms_per_token"));
+            assertTrue(twinMs > 0, "a recall row times its one-shot twin alongside: " + recall);
+            assertEquals(twinMs / ms, Double.parseDouble(recall.get("decode_vs_one_shot")), 0.02 * twinMs / ms + 0.002,
+                    "decode_vs_one_shot = one-shot ms / recall ms (up to the printed rounding): " + recall);
         }
         assertTrue(r.out().contains("recall"), "the table has a recall column:\n" + r.out());
     }
@@ -164,6 +170,7 @@ class BenchCliTest {
         "--contexts 128,x            | --contexts",
         "--contexts 128,128          | --contexts",
         "--decode-tokens 0           | --decode-tokens",
+        "--warmup-steps -1           | --warmup-steps",
         "--reuse 0                   | --reuse",
         "--policies chunkkv,bogus    | policy",
         "--threads 0                 | --threads",
@@ -214,7 +221,7 @@ class BenchCliTest {
         Run r = run("--help");
         assertEquals(0, r.status(), r.err());
         for (String option : List.of("--model", "--weights", "--contexts", "--keep", "--policies", "--reuse", "--recall", "--kv", "--decode-tokens",
-                "--threads", "--out", "Exit codes")) {
+                "--warmup-steps", "--threads", "--out", "Exit codes")) {
             assertTrue(r.out().contains(option), option + " in:\n" + r.out());
         }
     }
