@@ -9,6 +9,7 @@ import com.github.tjake.jlama.safetensors.prompt.PromptContext;
 import com.github.tjake.jlama.safetensors.prompt.PromptSupport;
 import com.github.tjake.jlama.safetensors.tokenizer.Tokenizer;
 import com.github.tjake.jlama.tensor.AbstractTensor;
+import com.github.tjake.jlama.util.PhysicalCoreExecutor;
 import io.github.chunkkv.config.ChunkKvConfig;
 import io.github.chunkkv.config.Probe;
 import io.github.chunkkv.config.KvPrecision;
@@ -206,7 +207,7 @@ public final class ChunkKvModel implements Generator {
                 config.cap() == 0 ? null : new DecodeCap(config, c.numberOfLayers, c.numberOfHeads, c.numberOfKeyValueHeads, c.headSize),
                 promote == 0 ? null
                         : new DecodeRecall(kernels, promote, c.numberOfHeads, c.numberOfKeyValueHeads, c.headSize, CompressedAttention.scale(c),
-                                slidingWindow));
+                                slidingWindow, PhysicalCoreExecutor.instance.get().getCoreCount()));
     }
 
     /**

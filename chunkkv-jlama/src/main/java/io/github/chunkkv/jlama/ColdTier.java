@@ -22,39 +22,40 @@ import java.util.function.IntPredicate;
  * scales cost little and absorb the magnitude differences between heads that a per-row scale does not.
  *
  * <p>Subclasses decide where the encoded rows live; positions always stay in memory (4 bytes a row) so that rows
- * can be merged back in position order. When decoding recalls chunks ({@code promote > 0}), the tier also keeps
- * {@link ColdChunkSummaries} of its rows in memory.
+ * can be merged back in position order. When decoding recalls chunks ({@code promote > 0}), the tier also keeps a
+ * {@link KeySketch} of its rows' keys in memory.
  */
 abstract class ColdTier implements AutoCloseable {
     private final Kernels kernels;
     final int rowStride, headSize, kvHeads;
-    private final ColdChunkSummaries summaries; // null when decoding does not recall chunks
+    private final KeySketch sketch; // null when decoding does not recall chunks
     private final ChunkKeys chunkKeys = new ChunkKeys();
 
-    ColdTier(Kernels kernels, int layers, int rowStride, int headSize, int summaryChunk) {
+    /** @param sketchRank most directions of the key sketch per KV head (see {@link KeySketch}) */
+    ColdTier(Kernels kernels, int layers, int rowStride, int headSize, int sketchChunk, int sketchRank) {
         this.kernels = kernels;
         this.rowStride = rowStride;
         this.headSize = headSize;
         this.kvHeads = rowStride / headSize;
-        this.summaries = summaryChunk == 0 ? null : new ColdChunkSummaries(kernels, layers, summaryChunk, rowStride, headSize);
+        this.sketch = sketchChunk == 0 ? null : new KeySketch(kernels, layers, sketchChunk, rowStride, headSize, sketchRank);
     }
 
     /**
      * The tier {@code recall} names, or null for {@link Recall#OFF}.
      *
-     * @param summaryChunk positions per chunk of the summaries decode-time recall reads; 0 keeps none
+     * @param sketchChunk positions per chunk of decode-time recall, which reads the key sketch; 0 keeps no sketch
      */
-    static ColdTier create(Recall recall, int layers, int rowStride, int headSize, int summaryChunk, Kernels kernels) {
+    static ColdTier create(Recall recall, int layers, int rowStride, int headSize, int sketchChunk, Kernels kernels) {
         return switch (recall) {
             case OFF -> null;
-            case RAM -> new RamColdTier(kernels, layers, rowStride, headSize, summaryChunk);
-            case DISK -> DiskColdTier.open(kernels, layers, rowStride, headSize, summaryChunk);
+            case RAM -> new RamColdTier(kernels, layers, rowStride, headSize, sketchChunk);
+            case DISK -> DiskColdTier.open(kernels, layers, rowStride, headSize, sketchChunk);
         };
     }
 
-    /** The chunk summaries, or null when decoding does not recall chunks. */
-    final ColdChunkSummaries summaries() {
-        return summaries;
+    /** The key sketch, or null when decoding does not recall chunks. */
+    final KeySketch sketch() {
+        return sketch;
     }
 
     /** Encodes and stores the rows of {@code cache} that are not among {@code keptSlots} (ascending). */
@@ -89,12 +90,12 @@ abstract class ColdTier implements AutoCloseable {
     record DecodedRows(int[] positions, float[] keys, float[] values) {}
 
     /**
-     * Moves a layer's cold rows of the given chunks (ids ascending, as {@link #summaries()} numbers them) back into
+     * Moves a layer's cold rows of the given chunks (ids ascending, as {@link #sketch()} numbers them) back into
      * its hot cache, in position order; returns the rows that moved, as decoded.
      */
     final DecodedRows promoteChunks(int layer, int[] chunkIds, LayerKvCache cache) {
         ColdRows taken = take(layer, inChunks(chunkIds));
-        for (int id : chunkIds) summaries.remove(layer, id);
+        for (int id : chunkIds) sketch.remove(layer, id);
         return decodeInto(taken, cache);
     }
 
@@ -155,13 +156,13 @@ abstract class ColdTier implements AutoCloseable {
     }
 
     /**
-     * Where the keys of a layer's cold rows in the chunks {@code chunkIds[0, count)} (ascending, as {@link #summaries()}
+     * Where the keys of a layer's cold rows in the chunks {@code chunkIds[0, count)} (ascending, as {@link #sketch()}
      * numbers them) lie; the rows stay cold. Decoding scores a few dozen chunks per layer and step, so this neither
      * copies values nor allocates once its scratch has grown.
      */
     final ChunkKeys chunkKeys(int layer, int[] chunkIds, int count) {
         chunkKeys.reset(count);
-        locateKeys(layer, chunkIds, count, summaries.chunkSize(), chunkKeys);
+        locateKeys(layer, chunkIds, count, sketch.chunkSize(), chunkKeys);
         return chunkKeys;
     }
 
@@ -169,7 +170,7 @@ abstract class ColdTier implements AutoCloseable {
     abstract void locateKeys(int layer, int[] chunkIds, int count, int chunk, ChunkKeys keys);
 
     private IntPredicate inChunks(int[] chunkIds) {
-        int chunk = summaries.chunkSize();
+        int chunk = sketch.chunkSize();
         return position -> Arrays.binarySearch(chunkIds, position / chunk) >= 0;
     }
 
@@ -188,19 +189,19 @@ abstract class ColdTier implements AutoCloseable {
     /** Adds encoded rows (ascending positions) to a layer: a demotion, or a snapshot being loaded. */
     final void store(int layer, ColdRows rows) {
         if (rows.rows() == 0) return;
-        if (summaries != null) summaries.add(layer, rows);
         write(layer, rows);
+        if (sketch != null) sketch.add(layer, rows, () -> rows(layer));
     }
 
     /** Forgets every cold row. */
     final void clear() {
-        if (summaries != null) summaries.clear();
+        if (sketch != null) sketch.clear();
         forget();
     }
 
-    /** Bytes of the tier held in memory: cold rows (for {@code disk}: only their positions) and chunk summaries. */
+    /** Bytes of the tier held in memory: cold rows (for {@code disk}: only their positions) and the key sketch. */
     final long ramBytes() {
-        return rowRamBytes() + (summaries == null ? 0 : summaries.bytes());
+        return rowRamBytes() + (sketch == null ? 0 : sketch.bytes());
     }
 
     /** Positions of a layer's cold rows, ascending, without reading the rows themselves. */
@@ -218,7 +219,7 @@ abstract class ColdTier implements AutoCloseable {
     /** Number of a layer's cold rows. */
     abstract int rowCount(int layer);
 
-    /** Forgets every cold row (the summaries are the caller's). */
+    /** Forgets every cold row (the sketch is the caller's). */
     abstract void forget();
 
     /** Bytes of cold rows held in memory (for {@code disk}: only their positions). */

@@ -18,18 +18,20 @@ import java.util.List;
  * Z_h, so the rule adds no pass over the hot rows. A chunk is promoted when its mass reaches {@link #MIN_MASS} for some head; at most {@code promote}
  * chunks, the heaviest. Finding them takes two passes:
  * <ol>
- *   <li>screening by Quest's bound: {@code n_c · exp(scale · B_c) / Z_h}, from the chunk summaries alone, bounds the
- *       mass from above, so chunks below the threshold are skipped without reading a row; of the rest, the
- *       {@link #SCREENED_CHUNKS} with the highest bound go on;</li>
+ *   <li>screening by an upper bound: {@code n_c · exp(scale · B_c) / Z_h}, with B_c the largest bound of q·k over the
+ *       chunk's cold rows from the tier's {@link KeySketch}, bounds the mass from above, so chunks below the threshold
+ *       are skipped without reading a row; of the rest, the {@link #SCREENED_CHUNKS} with the highest bound go on;</li>
  *   <li>verification: their cold keys (dequantized, as a promotion would bring them back) give the true mass.</li>
  * </ol>
- * Measured on needle-lm (head size 128, chunks of 10; multi-turn eval, 8 contexts × 5 questions, both modes): the
- * bound alone exceeds any threshold from 0.5 to 32 for nearly every chunk, so promoting by bound alone fills the
- * budget every step (promote=1: 139-188 rows per answer, accuracy 0.825; promote=8: over 1,000 rows, hot KV up from
- * 11.5% to 25%, 0.925). Verifying the screened chunks promotes 1-5 rows per answer at 0.975; screening 16 chunks
- * gave 0.95, 32 and 64 0.975, and thresholds 0.1 and 0.5 the same; on 24 contexts (both modes) the 83 chunks
- * promoted ranked up to 28th by bound (35 of them first), so screening fewer than 32 would change answers. A
- * threshold relative to the hot rows, rather than Quest's fixed top-k, promotes nothing while the hot set holds what
+ * Measured on needle-lm (head size 128, chunks of 10; multi-turn eval, 8 contexts × 5 questions, both modes), when the
+ * screen was Quest's bound (a box of each chunk's per-value minimum and maximum): that bound exceeded any threshold
+ * from 0.5 to 32 for nearly every chunk, so promoting by bound alone filled the budget every step (promote=1: 139-188
+ * rows per answer, accuracy 0.825; promote=8: over 1,000 rows, hot KV up from 11.5% to 25%, 0.925), and verifying its
+ * 32 best-bounded chunks (promoted chunks ranked up to 28th) cost most of a step's recall time in scattered reads.
+ * The sketch's bound is tight on low-rank keys: nearly every step it rules out every chunk, and when it does not,
+ * verification reads the few it lets through. Either way a chunk whose mass reaches the threshold is promoted
+ * unless more than {@link #SCREENED_CHUNKS} chunks pass the screen. A
+threshold relative to the hot rows, rather than Quest's fixed top-k, promotes nothing while the hot set holds what
  * the query looks for, so memory grows only when a step needs a cold row, and by at most {@code promote × chunk} rows
  * per layer and step. The promoted rows' share of attention is merged into the step's output with FlashAttention's
  * rule for two softmax blocks (rescale the hot output by Z_h / Z'_h, add the new rows' weights over Z'_h), which is
@@ -61,12 +63,20 @@ final class DecodeRecall {
     private long promotedRows;
     private final TopScores screening = new TopScores(), choosing = new TopScores();
     // Scratch, grown and never shrunk: a session decodes one step at a time, and a step allocates nothing unless it promotes.
-    private float[] grouped = new float[0], positive = new float[0], negative = new float[0]; // queries in KV-head order
-    private float[] bounds = new float[0], bestBound = new float[0], logRows = new float[0];
+    private float[] grouped = new float[0]; // queries in KV-head order
+    private float[] bounds = new float[0], estimates = new float[0], bestBound = new float[0], logRows = new float[0];
+    private int boundLayer = -1, boundChunks, boundRows; // what the last prepareBounds readied
+    private KeySketch boundSketch;
+    private final int slices; // boundCold tasks per KV head
+    private final KeySketch.Projection[] projections; // per boundCold task
+    private final KeySketch.Scratch[] scratch; // per boundCold task
     private float[] dots = new float[0], logits = new float[0], masses = new float[0];
 
-    /** @param slidingWindow the model's sliding attention window, 0 for none: promoted rows outside it are not attended */
-    DecodeRecall(Kernels kernels, int promote, int numHeads, int numKvHeads, int headSize, float scale, int slidingWindow) {
+    /**
+     * @param slidingWindow the model's sliding attention window, 0 for none: promoted rows outside it are not attended
+     * @param slices {@link #boundCold} tasks per KV head: the threads that run them
+     */
+    DecodeRecall(Kernels kernels, int promote, int numHeads, int numKvHeads, int headSize, float scale, int slidingWindow, int slices) {
         this.kernels = kernels;
         this.promote = promote;
         this.numHeads = numHeads;
@@ -74,6 +84,11 @@ final class DecodeRecall {
         this.group = numHeads / numKvHeads;
         this.scale = scale;
         this.slidingWindow = slidingWindow;
+        this.slices = slices;
+        this.projections = new KeySketch.Projection[numKvHeads * slices];
+        for (int t = 0; t < projections.length; t++) projections[t] = new KeySketch.Projection();
+        this.scratch = new KeySketch.Scratch[numKvHeads * slices];
+        for (int t = 0; t < scratch.length; t++) scratch[t] = new KeySketch.Scratch();
     }
 
     /** Rows promoted since {@link #afterPrefill}. */
@@ -105,20 +120,62 @@ final class DecodeRecall {
     }
 
     /**
-     * After the query rows {@code q} (post-RoPE, all heads per row; the first at position {@code step}) attended over
-     * the layer's hot {@code cache} into {@code out}: promotes the cold chunks they would attend to into the cache and
-     * merges the promoted rows' share of attention into {@code out}.
+     * Readies the bounds of the query rows {@code q} (post-RoPE, all heads per row) over the layer's cold chunks, which
+     * {@link #boundCold} tasks then compute from the tier's sketch. Neither needs anything from the hot attention, so
+     * the tasks may run alongside it, on other threads; {@link #afterAttention} reads their bounds and must follow for
+     * the same layer and queries.
+     *
+     * @return the number of {@link #boundCold} tasks to run, 0 when the layer has nothing cold
+     */
+    int prepareBounds(int layer, float[] q, int rows, ColdTier cold) {
+        KeySketch sketch = cold.sketch();
+        int chunks = cold.rowCount(layer) == 0 ? 0 : sketch.chunks(layer), perKvHead = rows * group, kvHeads = numHeads / group;
+        boundLayer = layer;
+        boundChunks = chunks;
+        boundRows = rows;
+        boundSketch = sketch;
+        if (chunks == 0) return 0;
+        groupQueries(q, rows);
+        if (logRows.length < chunks) logRows = new float[chunks];
+        if (bounds.length < kvHeads * perKvHead * chunks) {
+            bounds = new float[kvHeads * perKvHead * chunks];
+            estimates = new float[bounds.length];
+        }
+        return kvHeads * slices;
+    }
+
+    /**
+     * Task {@code task} of the last {@link #prepareBounds}: the bounds of one KV head's queries over one slice of the
+     * chunks. Tasks may run at once.
+     */
+    void boundCold(int task) {
+        int g = task / slices, slice = task % slices, chunks = boundChunks, perKvHead = boundRows * group, chunk = boundSketch.chunkSize();
+        int from = (int) ((long) chunks * slice / slices), to = (int) ((long) chunks * (slice + 1) / slices);
+        if (g == 0) { // the log of each chunk's cold rows, a slice per task
+            float logChunk = (float) Math.log(chunk);
+            for (int c = from; c < to; c++) logRows[c] = logOf(boundSketch.coldRows(boundLayer, c), chunk, logChunk);
+        }
+        // each task projects its queries itself: a serial projection on the calling thread would hold up the loop
+        boundSketch.project(boundLayer, g, grouped, g * perKvHead * headSize, perKvHead, projections[task]);
+        boundSketch.upperBounds(boundLayer, g, projections[task], from, to, scratch[task], bounds, estimates, g * perKvHead * chunks);
+    }
+
+    /**
+     * After the query rows {@code q} (the first at position {@code step}) attended over the layer's hot {@code cache}
+     * into {@code out}, and {@link #boundCold} bounded them over the cold chunks: promotes the cold chunks they would
+     * attend to into the cache and merges the promoted rows' share of attention into {@code out}.
      *
      * @param logZ per query (row * heads + head), the log of its softmax normaliser over the hot rows; updated to
      *     include the promoted rows
+     * @throws IllegalStateException if {@link #prepareBounds} did not run for this layer since the last call
      */
     void afterAttention(int step, int layer, float[] q, int rows, float[] logZ, float[] out, LayerKvCache cache, ColdTier cold) {
-        ColdChunkSummaries summaries = cold.summaries();
-        int chunks = summaries.chunks(layer);
-        if (chunks == 0 || cold.rowCount(layer) == 0) return;
-        groupQueries(q, rows);
-        boundMasses(layer, rows, logZ, summaries, chunks);
-        int screened = screening.select(bestBound, chunks, Math.max(SCREENED_CHUNKS, promote), LOG_MIN_MASS);
+        if (boundLayer != layer) throw new IllegalStateException("prepareBounds and its tasks must run for layer " + layer + " first");
+        boundLayer = -1;
+        int chunks = boundChunks;
+        if (chunks == 0) return;
+        boundMasses(rows, logZ, chunks);
+        int screened = screening.select(bestBound, chunks, Math.max(SCREENED_CHUNKS, promote), -Float.MAX_VALUE);
         if (screened == 0) return;
         verifyMasses(layer, rows, logZ, cold, screened);
         int chosen = choosing.select(masses, screened, promote, LOG_MIN_MASS);
@@ -133,23 +190,15 @@ final class DecodeRecall {
 
     /**
      * Copies the query rows into KV-head order, so each KV head's queries (its group's heads, row by row) are
-     * consecutive for the batched kernels, and splits them into positive and negative parts for the bounds.
+     * consecutive for the batched kernels.
      */
     private void groupQueries(float[] q, int rows) {
         int n = rows * numHeads * headSize, kvHeads = numHeads / group;
-        if (grouped.length < n) {
-            grouped = new float[n];
-            positive = new float[n];
-            negative = new float[n];
-        }
+        if (grouped.length < n) grouped = new float[n];
         for (int g = 0; g < kvHeads; g++) {
             for (int r = 0; r < rows; r++) {
                 System.arraycopy(q, (r * numHeads + g * group) * headSize, grouped, (g * rows + r) * group * headSize, group * headSize);
             }
-        }
-        for (int j = 0; j < n; j++) {
-            positive[j] = Math.max(grouped[j], 0f);
-            negative[j] = Math.min(grouped[j], 0f);
         }
     }
 
@@ -159,27 +208,24 @@ final class DecodeRecall {
     }
 
     /**
-     * {@code bestBound[c]}: Quest's bound of chunk c's log mass, {@code log n_c + scale · B_c - log Z}, for the query
-     * where it is largest. Heads in turn, not in parallel: a decode step has a few query rows, and handing a few
-     * microseconds of work per head to the pool costs more than the work (measured on needle-lm: screening took twice
-     * as long).
+     * {@code bestBound[c]}: for a chunk whose bound of log mass, {@code log n_c + scale · B_c - log Z}, reaches the
+     * threshold for some query, the same with the sketch's estimate in place of the bound B_c (for the query where it
+     * is largest); negative infinity for the rest. So the bound rules chunks out, exactly, and the estimate ranks those
+     * left for verification.
      */
-    private void boundMasses(int layer, int rows, float[] logZ, ColdChunkSummaries summaries, int chunks) {
+    private void boundMasses(int rows, float[] logZ, int chunks) {
         int perKvHead = rows * group, kvHeads = numHeads / group;
-        if (bestBound.length < chunks) {
-            bestBound = new float[chunks];
-            logRows = new float[chunks];
-        }
-        if (bounds.length < perKvHead * chunks) bounds = new float[perKvHead * chunks];
-        int chunk = summaries.chunkSize();
-        float logChunk = (float) Math.log(chunk);
-        for (int c = 0; c < chunks; c++) logRows[c] = logOf(summaries.coldRows(layer, c), chunk, logChunk);
+        if (bestBound.length < chunks) bestBound = new float[chunks];
         Arrays.fill(bestBound, 0, chunks, Float.NEGATIVE_INFINITY);
         for (int g = 0; g < kvHeads; g++) {
-            summaries.upperBounds(layer, positive, negative, g * perKvHead * headSize, perKvHead, g, bounds);
             for (int t = 0; t < perKvHead; t++) {
                 float z = logZ[queryIndex(g, t)];
-                for (int c = 0; c < chunks; c++) bestBound[c] = Math.max(bestBound[c], logRows[c] + scale * bounds[t * chunks + c] - z);
+                int at = (g * perKvHead + t) * chunks;
+                for (int c = 0; c < chunks; c++) {
+                    if (logRows[c] + scale * bounds[at + c] - z >= LOG_MIN_MASS) {
+                        bestBound[c] = Math.max(bestBound[c], logRows[c] + scale * estimates[at + c] - z);
+                    }
+                }
             }
         }
     }
@@ -199,7 +245,7 @@ final class DecodeRecall {
      */
     private void verifyMasses(int layer, int rows, float[] logZ, ColdTier cold, int screened) {
         ColdTier.ChunkKeys keys = cold.chunkKeys(layer, screening.ids(), screened);
-        int perKvHead = rows * group, kvHeads = numHeads / group, chunk = cold.summaries().chunkSize();
+        int perKvHead = rows * group, kvHeads = numHeads / group, chunk = cold.sketch().chunkSize();
         float logChunk = (float) Math.log(chunk);
         if (masses.length < screened) masses = new float[screened];
         for (int s = 0; s < screened; s++) {

@@ -21,7 +21,7 @@ import java.util.function.IntPredicate;
  * Cold rows in a per-session temp file, read with positioned reads when a turn recalls them. The file is unlinked
  * right after it is opened (delete-on-open), so it vanishes with the process even if the JVM crashes; where the
  * file system refuses to unlink an open file, {@link #close()} deletes it. Only positions, block offsets
- * and chunk summaries stay on the heap. Rows that decoding promotes are read one by one; their bytes stay in the file
+ * and the key sketch stay on the heap. Rows that decoding promotes are read one by one; their bytes stay in the file
  * (unreferenced) until the next turn recalls everything and empties it.
  *
  * <p>Decode-time recall scores a few dozen chunks' keys per layer and step. Positioned reads cost two system calls
@@ -78,8 +78,11 @@ final class DiskColdTier extends ColdTier {
     private byte[] keyCodes = new byte[0];
     private float[] keyScales = new float[0];
 
-    private DiskColdTier(Kernels kernels, int layerCount, int rowStride, int headSize, int summaryChunk, RandomAccessFile file, Path path) {
-        super(kernels, layerCount, rowStride, headSize, summaryChunk);
+    private DiskColdTier(Kernels kernels, int layerCount, int rowStride, int headSize, int sketchChunk, RandomAccessFile file, Path path) {
+        // Only positions and the sketch stay in RAM, so the sketch is what resident memory grows by: a sixth of the head
+        // size in codes, with its remainder about what the chunk summaries it replaced took (2 bytes a value per chunk
+        // of 10), keeps a needle-lm session within 15% of FullKV.
+        super(kernels, layerCount, rowStride, headSize, sketchChunk, headSize / 6);
         this.codesPerRow = 2 * rowStride;
         this.scalesPerRow = 2 * (rowStride / headSize);
         this.bytesPerRow = codesPerRow + Float.BYTES * scalesPerRow;
@@ -88,7 +91,7 @@ final class DiskColdTier extends ColdTier {
         for (int l = 0; l < layerCount; l++) layers.add(new ArrayList<>());
     }
 
-    static DiskColdTier open(Kernels kernels, int layerCount, int rowStride, int headSize, int summaryChunk) {
+    static DiskColdTier open(Kernels kernels, int layerCount, int rowStride, int headSize, int sketchChunk) {
         try {
             Path path = Files.createTempFile("chunkkv-cold-", ".kv");
             RandomAccessFile file;
@@ -103,7 +106,7 @@ final class DiskColdTier extends ColdTier {
             } catch (IOException notOnThisFileSystem) {
                 // close() deletes it when the session closes
             }
-            return new DiskColdTier(kernels, layerCount, rowStride, headSize, summaryChunk, file, path);
+            return new DiskColdTier(kernels, layerCount, rowStride, headSize, sketchChunk, file, path);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the cold-tier file of a recall=disk session in " + System.getProperty("java.io.tmpdir"), e);
         }

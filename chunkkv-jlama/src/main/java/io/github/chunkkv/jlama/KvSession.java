@@ -272,6 +272,20 @@ public final class KvSession implements AutoCloseable {
     }
 
     /**
+     * Decode-time recall's first half: readies the bounds of the step's queries over the layer's cold chunks and
+     * returns how many {@link #boundColdChunks} tasks compute them. They read nothing the hot attention writes, so
+     * they may run alongside it, on other threads; see {@link DecodeRecall#prepareBounds}.
+     */
+    int prepareColdBounds(int layer, float[] q, int rows) {
+        return decodeRecall.prepareBounds(layer, q, rows, cold);
+    }
+
+    /** One task of the last {@link #prepareColdBounds}. */
+    void boundColdChunks(int task) {
+        decodeRecall.boundCold(task);
+    }
+
+    /**
      * Decode-time recall, after a decode step's (or a prefill segment's batch of) rows attended over the hot cache: promotes the cold chunks the step's
      * queries would attend to and merges their share of attention into {@code out}; see {@link DecodeRecall#afterAttention}.
      */

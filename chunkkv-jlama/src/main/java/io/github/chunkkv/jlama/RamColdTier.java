@@ -19,8 +19,8 @@ final class RamColdTier extends ColdTier {
     /** Where {@link #touch} leaves its reads, so that the compiler keeps them. */
     private int touchSink;
 
-    RamColdTier(Kernels kernels, int layerCount, int rowStride, int headSize, int summaryChunk) {
-        super(kernels, layerCount, rowStride, headSize, summaryChunk);
+    RamColdTier(Kernels kernels, int layerCount, int rowStride, int headSize, int sketchChunk) {
+        super(kernels, layerCount, rowStride, headSize, sketchChunk, headSize / 2); // a sketch at most half the size of the keys
         for (int l = 0; l < layerCount; l++) layers.add(new ArrayList<>());
         chunkStarts = new int[layerCount][];
     }

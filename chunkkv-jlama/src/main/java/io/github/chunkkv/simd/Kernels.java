@@ -154,21 +154,21 @@ public interface Kernels {
     /** Inverse of {@link #quantizeQ8}: {@code dst = code * scale} of the code's group. */
     void dequantizeQ8(byte[] codes, int codeOff, float[] scales, int scaleOff, int groups, int groupSize, float[] dst, int dstOff);
 
+    /** Vectors per panel of {@link #dotQ8Panels}' layout. */
+    int Q8_PANEL = 64;
+
     /**
-     * Quest's upper bound of q·k over each of {@code chunks} key chunks, for {@code queries} query heads at once, from
-     * elementwise bounds of the chunk's keys held as Q8 codes: every key k of chunk c has, in KV head {@code kvHead},
-     * {@code lows[j] * s <= k[j] <= highs[j] * s} with {@code s = scales[c * kvHeads + kvHead] >= 0}, so
-     * {@code s * sum_j max(q[j] * lows[j], q[j] * highs[j]) >= q·k}. The caller splits each query once into
-     * {@code q+ = max(q, 0)} ({@code positive}) and {@code q- = min(q, 0)} ({@code negative}), query i at
-     * {@code qOff + i * headSize} of both, which turns the per-element maximum into two dot products:
-     * {@code out[outOff + i * chunks + c] = s * (q+ · highs + q- · lows)}. Chunk c's codes of KV head g sit at
-     * {@code c * kvHeads * headSize + g * headSize}, like a cache row; each is read once for all queries.
+     * Products of each of {@code queries} float vectors ({@code len} apart from {@code qOff}) with each of {@code n}
+     * code vectors stored in panels of {@link #Q8_PANEL} vectors by dimension: vector p's j-th code at
+     * {@code codeOff + (p / Q8_PANEL) * Q8_PANEL * len + j * Q8_PANEL + p % Q8_PANEL}, and the last panel whole.
+     * {@code out[outOff + i * n + p] = sum_j query[qOff + i * len + j] * code_j(p)}, unscaled, each sum taken in order of
+     * j with fused multiply-adds. The layout suits many short vectors (the coordinates of a low-rank key sketch): lanes
+     * run over vectors, so no sum is reduced across lanes, and a panel is read front to back.
      *
-     * @throws IllegalArgumentException before anything is written, if a count or offset is negative, kvHead is outside
-     *     [0, kvHeads), or an array is too short for what is named (see {@link RecallArguments#checkBounds})
+     * @throws IllegalArgumentException before anything is written, if a count or offset is negative or an array is too
+     *     short for what is named (see {@link RecallArguments#checkPanels})
      */
-    void chunkUpperBounds(float[] positive, float[] negative, int qOff, int queries, byte[] lows, byte[] highs, float[] scales,
-            int kvHeads, int kvHead, int headSize, int chunks, float[] out, int outOff);
+    void dotQ8Panels(float[] query, int qOff, int queries, int len, byte[] codes, int codeOff, int n, float[] out, int outOff);
 
     /**
      * {@link #dotQ8} of each of {@code queries} float vectors ({@code len} apart from {@code qOff}) with each of

@@ -137,16 +137,14 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void chunkUpperBounds(float[] positive, float[] negative, int qOff, int queries, byte[] lows, byte[] highs, float[] scales,
-            int kvHeads, int kvHead, int headSize, int chunks, float[] out, int outOff) {
-        RecallArguments.checkBounds(positive, negative, qOff, queries, lows, highs, scales, kvHeads, kvHead, headSize, chunks, out, outOff);
+    public void dotQ8Panels(float[] query, int qOff, int queries, int len, byte[] codes, int codeOff, int n, float[] out, int outOff) {
+        RecallArguments.checkPanels(query, qOff, queries, len, codes, codeOff, n, out, outOff);
         for (int i = 0; i < queries; i++) {
-            int q = qOff + i * headSize;
-            for (int c = 0; c < chunks; c++) {
-                int from = (c * kvHeads + kvHead) * headSize;
+            for (int p = 0; p < n; p++) {
+                int at = codeOff + p / Q8_PANEL * Q8_PANEL * len + p % Q8_PANEL;
                 float s = 0f;
-                for (int j = 0; j < headSize; j++) s += positive[q + j] * highs[from + j] + negative[q + j] * lows[from + j];
-                out[outOff + i * chunks + c] = scales[c * kvHeads + kvHead] * s;
+                for (int j = 0; j < len; j++) s = Math.fma(query[qOff + i * len + j], codes[at + j * Q8_PANEL], s);
+                out[outOff + i * n + p] = s;
             }
         }
     }

@@ -391,45 +391,52 @@ public final class VectorKernels implements Kernels {
     }
 
     /**
-     * Queries in pairs, so each code vector converted to floats feeds four FMAs; an odd last query is paired with
-     * itself and written once.
+     * Two queries and two vectors of a panel at a time, so each pair of code vectors converted to floats feeds four
+     * independent FMA chains; an odd last query is paired with itself and written once. Each lane adds up its sum in
+     * the scalar twin's order, so both give the same results.
      */
     @Override
-    public void chunkUpperBounds(float[] positive, float[] negative, int qOff, int queries, byte[] lows, byte[] highs, float[] scales,
-            int kvHeads, int kvHead, int headSize, int chunks, float[] out, int outOff) {
-        if (B == null) {
-            ScalarKernels.INSTANCE.chunkUpperBounds(positive, negative, qOff, queries, lows, highs, scales, kvHeads, kvHead, headSize,
-                    chunks, out, outOff);
+    public void dotQ8Panels(float[] query, int qOff, int queries, int len, byte[] codes, int codeOff, int n, float[] out, int outOff) {
+        if (B == null || Q8_PANEL % (2 * L) != 0) {
+            ScalarKernels.INSTANCE.dotQ8Panels(query, qOff, queries, len, codes, codeOff, n, out, outOff);
             return;
         }
-        RecallArguments.checkBounds(positive, negative, qOff, queries, lows, highs, scales, kvHeads, kvHead, headSize, chunks, out, outOff);
-        int bound = F.loopBound(headSize);
-        for (int c = 0; c < chunks; c++) {
-            int from = (c * kvHeads + kvHead) * headSize;
-            float scale = scales[c * kvHeads + kvHead];
-            for (int i = 0; i < queries; i += 2) {
-                int q0 = qOff + i * headSize, q1 = i + 1 < queries ? q0 + headSize : q0;
-                FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
-                int j = 0;
-                for (; j < bound; j += L) {
-                    FloatVector lo = q8(lows, from + j), hi = q8(highs, from + j);
-                    acc0 = FloatVector.fromArray(F, positive, q0 + j).fma(hi, FloatVector.fromArray(F, negative, q0 + j).fma(lo, acc0));
-                    acc1 = FloatVector.fromArray(F, positive, q1 + j).fma(hi, FloatVector.fromArray(F, negative, q1 + j).fma(lo, acc1));
+        RecallArguments.checkPanels(query, qOff, queries, len, codes, codeOff, n, out, outOff);
+        for (int i = 0; i < queries; i += 2) {
+            int q0 = qOff + i * len, q1 = i + 1 < queries ? q0 + len : q0, o0 = outOff + i * n, o1 = i + 1 < queries ? o0 + n : o0;
+            for (int start = 0; start < n; start += Q8_PANEL) {
+                int panel = codeOff + start * len, count = Math.min(Q8_PANEL, n - start), p = 0;
+                for (; p + 2 * L <= count; p += 2 * L) {
+                    FloatVector a0 = FloatVector.zero(F), b0 = a0, a1 = a0, b1 = a0;
+                    for (int j = 0, at = panel + p; j < len; j++, at += Q8_PANEL) {
+                        FloatVector x = q8(codes, at), y = q8(codes, at + L);
+                        FloatVector w0 = FloatVector.broadcast(F, query[q0 + j]), w1 = FloatVector.broadcast(F, query[q1 + j]);
+                        a0 = x.fma(w0, a0);
+                        b0 = y.fma(w0, b0);
+                        a1 = x.fma(w1, a1);
+                        b1 = y.fma(w1, b1);
+                    }
+                    a0.intoArray(out, o0 + start + p);
+                    b0.intoArray(out, o0 + start + p + L);
+                    a1.intoArray(out, o1 + start + p);
+                    b1.intoArray(out, o1 + start + p + L);
                 }
-                float s0 = acc0.reduceLanes(VectorOperators.ADD), s1 = acc1.reduceLanes(VectorOperators.ADD);
-                for (; j < headSize; j++) {
-                    s0 += positive[q0 + j] * highs[from + j] + negative[q0 + j] * lows[from + j];
-                    s1 += positive[q1 + j] * highs[from + j] + negative[q1 + j] * lows[from + j];
+                for (; p < count; p++) { // the last panel's tail
+                    float s0 = 0f, s1 = 0f;
+                    for (int j = 0, at = panel + p; j < len; j++, at += Q8_PANEL) {
+                        s0 = Math.fma(query[q0 + j], codes[at], s0);
+                        s1 = Math.fma(query[q1 + j], codes[at], s1);
+                    }
+                    out[o0 + start + p] = s0;
+                    out[o1 + start + p] = s1;
                 }
-                out[outOff + i * chunks + c] = scale * s0;
-                if (i + 1 < queries) out[outOff + (i + 1) * chunks + c] = scale * s1;
             }
         }
     }
 
     /**
-     * Queries in pairs, as in {@link #chunkUpperBounds}; each product adds up in the order of {@link #dotQ8}, so the
-     * results equal its own.
+     * Queries in pairs, so each code vector converted to floats feeds two FMAs; an odd last query is paired with
+     * itself and written once. Each product adds up in the order of {@link #dotQ8}, so the results equal its own.
      */
     @Override
     public void dotQ8Rows(float[] query, int qOff, int queries, byte[] codes, int codeOff, int codeStride, int rows, int len,

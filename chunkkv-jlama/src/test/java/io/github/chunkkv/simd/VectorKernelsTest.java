@@ -329,40 +329,25 @@ class VectorKernelsTest {
     }
 
     @Test
-    void chunkUpperBoundsMatchScalarAndBoundEveryKeyBetweenLowsAndHighs() {
-        for (int headSize : new int[] {1, 7, L - 1, L, L + 1, 2 * L + 3, 64}) {
-            for (int chunks : new int[] {0, 1, 5}) {
+    void dotQ8PanelsEqualScalarAndAPlainSum() {
+        int panel = Kernels.Q8_PANEL;
+        for (int n : new int[] {0, 1, L - 1, L, L + 1, 2 * L - 1, 2 * L + 3, panel - 1, panel, panel + 1, 257}) {
+            for (int len : new int[] {0, 1, 3, 17}) {
                 for (int queries : new int[] {0, 1, 2, 3}) {
-                    int kvHeads = 3, kvHead = 1, stride = kvHeads * headSize, qOff = 2;
-                    byte[] lows = new byte[chunks * stride], highs = new byte[chunks * stride];
-                    for (int i = 0; i < lows.length; i++) {
-                        int a = rnd.nextInt(-127, 128), b = rnd.nextInt(-127, 128);
-                        lows[i] = (byte) Math.min(a, b);
-                        highs[i] = (byte) Math.max(a, b);
-                    }
-                    float[] scales = random(chunks * kvHeads);
-                    for (int i = 0; i < scales.length; i++) scales[i] = Math.abs(scales[i]);
-                    float[] query = random(qOff + queries * headSize), positive = new float[query.length], negative = new float[query.length];
-                    for (int j = 0; j < query.length; j++) {
-                        positive[j] = Math.max(query[j], 0f);
-                        negative[j] = Math.min(query[j], 0f);
-                    }
-                    float[] expected = new float[1 + queries * chunks], actual = new float[1 + queries * chunks];
-                    S.chunkUpperBounds(positive, negative, qOff, queries, lows, highs, scales, kvHeads, kvHead, headSize, chunks, expected, 1);
-                    V.chunkUpperBounds(positive, negative, qOff, queries, lows, highs, scales, kvHeads, kvHead, headSize, chunks, actual, 1);
-                    assertClose(expected, actual, 127f * headSize);
+                    int qOff = 3, codeOff = 5;
+                    float[] query = random(qOff + queries * len);
+                    byte[] codes = randomCodes(codeOff + Math.ceilDiv(n, panel) * panel * len);
+                    float[] expected = new float[2 + queries * n], actual = new float[2 + queries * n];
+                    S.dotQ8Panels(query, qOff, queries, len, codes, codeOff, n, expected, 2);
+                    V.dotQ8Panels(query, qOff, queries, len, codes, codeOff, n, actual, 2);
+                    assertArrayEquals(expected, actual, "n " + n + ", len " + len + ", queries " + queries); // same order of fused adds
                     for (int i = 0; i < queries; i++) {
-                        for (int c = 0; c < chunks; c++) { // Quest's per-element maximum, and any key inside the box scores at most the bound
-                            float s = scales[c * kvHeads + kvHead], quest = 0f, dot = 0f;
-                            for (int j = 0; j < headSize; j++) {
-                                int at = c * stride + kvHead * headSize + j;
-                                float q = query[qOff + i * headSize + j];
-                                quest += Math.max(q * lows[at], q * highs[at]);
-                                dot += q * s * (lows[at] + rnd.nextInt(highs[at] - lows[at] + 1));
+                        for (int p = 0; p < n; p++) {
+                            double sum = 0;
+                            for (int j = 0; j < len; j++) {
+                                sum += (double) query[qOff + i * len + j] * codes[codeOff + p / panel * panel * len + j * panel + p % panel];
                             }
-                            float bound = expected[1 + i * chunks + c];
-                            assertEquals(s * quest, bound, 1e-5f * (Math.abs(bound) + 127f * headSize), "query " + i + ", chunk " + c);
-                            assertTrue(dot <= bound + 1e-4f * headSize, "query " + i + ", chunk " + c + ": " + dot + " > bound " + bound);
+                            assertEquals(sum, actual[2 + i * n + p], 1e-4 * (1 + 127 * len), "query " + i + ", vector " + p);
                         }
                     }
                 }
@@ -382,9 +367,10 @@ class VectorKernelsTest {
                     S.dotQ8Rows(query, qOff, queries, codes, codeOff, codeStride, rows, len, expected, 2);
                     V.dotQ8Rows(query, qOff, queries, codes, codeOff, codeStride, rows, len, actual, 2);
                     assertClose(expected, actual, 127f * len);
-                    for (int i = 0; i < queries; i++) { // added up as dotQ8 adds up, so decode-time recall scores as before
+                    for (int i = 0; i < queries; i++) { // added up as dotQ8 adds up, up to the order of the lane sum, which the JIT may change
                         for (int r = 0; r < rows; r++) {
-                            assertEquals(V.dotQ8(query, qOff + i * len, codes, codeOff + r * codeStride, len), actual[2 + i * rows + r]);
+                            assertEquals(V.dotQ8(query, qOff + i * len, codes, codeOff + r * codeStride, len), actual[2 + i * rows + r],
+                                    1e-6f * 127f * len);
                         }
                     }
                 }
@@ -402,10 +388,13 @@ class VectorKernelsTest {
             assertTrue(e.getMessage().contains("codes must hold"), e.getMessage());
             e = assertThrows(IllegalArgumentException.class, () -> k.dotQ8Rows(q, 0, 1, codes, 0, 4, 2, 8, out, 0));
             assertTrue(e.getMessage().contains("codeStride must be >= len"), e.getMessage());
-            e = assertThrows(IllegalArgumentException.class, () -> k.chunkUpperBounds(q, q, 0, 1, codes, codes, new float[2], 2, 2, 8, 1, out, 0));
-            assertTrue(e.getMessage().contains("kvHead must be in [0, 2)"), e.getMessage());
-            e = assertThrows(IllegalArgumentException.class, () -> k.chunkUpperBounds(q, q, 0, 1, codes, codes, new float[2], 1, 0, 8, 2, out, 1));
+            byte[] panels = new byte[2 * Kernels.Q8_PANEL];
+            e = assertThrows(IllegalArgumentException.class, () -> k.dotQ8Panels(q, 0, 1, 2, codes, 0, 1, out, 0));
+            assertTrue(e.getMessage().contains("codes must hold"), e.getMessage()); // a whole panel, though one vector is named
+            e = assertThrows(IllegalArgumentException.class, () -> k.dotQ8Panels(q, 0, 1, 2, panels, 0, 4, out, 1));
             assertTrue(e.getMessage().contains("out must hold"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> k.dotQ8Panels(q, 0, -1, 2, panels, 0, 4, out, 0));
+            assertTrue(e.getMessage().contains("queries, len and n must be >= 0"), e.getMessage());
             assertArrayEquals(new float[] {42f, 42f}, out);
         }
     }

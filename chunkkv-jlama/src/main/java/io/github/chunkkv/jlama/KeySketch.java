@@ -1,0 +1,364 @@
+package io.github.chunkkv.jlama;
+
+import io.github.chunkkv.simd.Kernels;
+import java.util.Arrays;
+import java.util.function.Supplier;
+
+/**
+ * A low-rank sketch of the cold tier's keys, per layer and KV head, from which decode-time recall bounds q·k of every
+ * cold row without reading the rows. Each key is written as {@code k = mean + sum_j c_j u_j + e} with orthonormal
+ * directions u_j fitted to the layer's keys, the coordinates c_j kept as Q8 codes with one scale per direction, and
+ * the norm of the remainder e (the directions left out and the codes' rounding together) kept per row. Then, by
+ * Cauchy-Schwarz, {@code q·k <= q·mean + sum_j c_j (q·u_j) + |q| |e|} for every query, exactly: the sketch decides
+ * nothing by itself, it only rules rows out.
+ *
+ * <p>Why a sketch and not Quest's per-chunk minimum and maximum of each key value: keys are low-rank (Loki, ShadowKV),
+ * and a bound per row over the right directions is tight where a box around a chunk's rows is not. Measured on
+ * needle-lm's multi-turn decoding (2,048-token contexts, 5 questions, every decode step of every layer): the keys have
+ * rank 16, 16, 40 and 80 in its four layers; Quest's box let 84 of ~190 cold chunks pass the promotion threshold per
+ * layer and step, so 32 of them had to be read and scored, while this bound lets through 0-1, the chunks that truly
+ * reach it. A query's bounds are a pass over the codes, stored by direction so that the lanes of one SIMD
+ * multiply-add cover consecutive rows, in panels read front to back ({@link Kernels#dotQ8Panels}); no scattered row is
+ * read.
+ *
+ * <p>The directions are found by pivoted Gram-Schmidt on a sample of the layer's cold keys: each step adds the
+ * sample row with the largest remainder, until every remainder is below {@link #RESIDUAL_TOLERANCE} of the largest
+ * centred row, or the sketch holds its tier's most directions (keys of a higher rank get a looser bound, and recall
+ * then verifies more chunks). The bound pays each row's own remainder, so
+ * the largest remainder is the one to remove next. The directions are fitted on the first rows a layer demotes and
+ * fitted again (all cold rows re-encoded) whenever its cold rows have doubled since. Arrays are indexed by position
+ * and grow with the highest cold position.
+ */
+final class KeySketch {
+    /** Sample rows the directions are fitted on: enough for the ranks of real heads, few enough to fit in a few ms. */
+    static final int FIT_ROWS = 256;
+    /**
+     * Directions are added until every sampled remainder is below this fraction of the largest centred key: above the
+     * cold rows' own Q8 rounding (about 0.3-0.7% of a key's norm), so noise adds no direction.
+     */
+    static final float RESIDUAL_TOLERANCE = 0.02f;
+    /**
+     * Margin of the stored remainders, relative to |mean| + |k - mean|: covers float rounding in the bound and in the
+     * logits recall compares it with (sums of up to a head size of products, relative error below 1e-4 of those norms).
+     */
+    private static final float ROUNDING_MARGIN = 2e-4f;
+    /**
+     * Slack of a remainder's square, relative to |x|^2: |x|^2 - |c|^2 is taken with coordinates c from a float
+     * product, each within 128 · 2^-24 · |x| of exact, so |c|^2 is within 2 sqrt(rank) of that times |x| (below
+     * 1.5e-4 |x|^2 up to head size 128), where the remainder itself may be far smaller.
+     */
+    private static final double FLOAT_PRODUCT_SLACK = 2e-4;
+
+    /** One layer and KV head's directions: row j of {@code directions} is u_j; {@code scales[j]} the code scale of c_j. */
+    private record Basis(int rank, float[] mean, float[] directions, float[] scales) {}
+
+    private final Kernels kernels;
+    private final int chunk, rowStride, headSize, kvHeads, maxRank;
+    private final Basis[][] bases; // [layer][kvHead]; null until the layer's first demotion
+    private final byte[][][] codes; // [layer][kvHead]: panels of Kernels.Q8_PANEL positions (see Kernels#dotQ8Panels)
+    private final float[][][] remainders; // [layer][kvHead][position]: bound of |e|; -inf where the row is not cold
+    private final int[][] coldRows; // [layer][chunk id]
+    private final int[] capacity, chunks, coldCount, fittedRows;
+
+    /** @param maxRank most directions per KV head, in [0, headSize]: the sketch's bytes per position and KV head, less 4 */
+    KeySketch(Kernels kernels, int layers, int chunk, int rowStride, int headSize, int maxRank) {
+        this.kernels = kernels;
+        this.chunk = chunk;
+        this.rowStride = rowStride;
+        this.headSize = headSize;
+        this.kvHeads = rowStride / headSize;
+        this.maxRank = maxRank;
+        this.bases = new Basis[layers][kvHeads];
+        this.codes = new byte[layers][kvHeads][0];
+        this.remainders = new float[layers][kvHeads][0];
+        this.coldRows = new int[layers][0];
+        this.capacity = new int[layers];
+        this.chunks = new int[layers];
+        this.coldCount = new int[layers];
+        this.fittedRows = new int[layers];
+    }
+
+    int chunkSize() {
+        return chunk;
+    }
+
+    /** Chunk ids below this may have cold rows in the layer. */
+    int chunks(int layer) {
+        return chunks[layer];
+    }
+
+    /** Cold rows of a chunk. */
+    int coldRows(int layer, int chunkId) {
+        return coldRows[layer][chunkId];
+    }
+
+    /** Directions kept for a layer's KV head; 0 before the layer's first demotion. */
+    int rank(int layer, int kvHead) {
+        Basis b = bases[layer][kvHead];
+        return b == null ? 0 : b.rank();
+    }
+
+    /** A batch of queries in a layer's sketch coordinates; see {@link #project}. Reused, never shrunk. */
+    static final class Projection {
+        private float[] coords = new float[0], offsets = new float[0], norms = new float[0];
+        private int rank, queries;
+    }
+
+    /** Scratch of one {@link #upperBounds} call at a time. */
+    static final class Scratch {
+        private float[] dots = new float[0];
+    }
+
+    /**
+     * Projects {@code queries} query heads reading KV head {@code kvHead} (query i at {@code qOff + i * headSize}) for
+     * {@link #upperBounds}: q·u_j times each code scale, q·mean and |q|.
+     */
+    void project(int layer, int kvHead, float[] q, int qOff, int queries, Projection into) {
+        Basis b = bases[layer][kvHead];
+        int rank = b == null ? 0 : b.rank();
+        into.rank = rank;
+        into.queries = queries;
+        if (b == null) return;
+        if (into.coords.length < queries * rank) into.coords = new float[queries * rank];
+        if (into.offsets.length < queries) {
+            into.offsets = new float[queries];
+            into.norms = new float[queries];
+        }
+        if (rank > 0) kernels.matmulTransposed(q, qOff, queries, b.directions(), 0, rank, headSize, into.coords, 0, rank);
+        for (int i = 0; i < queries; i++) {
+            int at = qOff + i * headSize;
+            into.offsets[i] = kernels.dot(q, at, b.mean(), 0, headSize);
+            // never 0, so that 0 * -inf (a row that is not cold) cannot make a NaN
+            into.norms[i] = Math.max(Float.MIN_NORMAL, (float) Math.sqrt(kernels.dot(q, at, q, at, headSize)));
+            for (int j = 0; j < rank; j++) into.coords[i * rank + j] *= b.scales()[j];
+        }
+    }
+
+    /**
+     * Upper bounds of q·k over the cold rows of chunks [fromChunk, toChunk), for the queries {@link #project}ed
+     * into {@code projection} (same layer and KV head): {@code bounds[outOff + i * chunks + c]} for query i and chunk
+     * id c (chunks: {@link #chunks}), negative infinity for a chunk without cold rows; and at the same index of
+     * {@code estimates}, the largest q·k of the sketched keys without their remainders (Loki's low-rank score), which
+     * ranks chunks better than the bound where the sketch leaves much out. Calls on disjoint chunk ranges, each with
+     * its own scratch, may run at once.
+     */
+    void upperBounds(int layer, int kvHead, Projection projection, int fromChunk, int toChunk, Scratch scratch, float[] bounds,
+            float[] estimates, int outOff) {
+        int chunkCount = chunks[layer], queries = projection.queries, rank = projection.rank;
+        int from = Math.min(fromChunk * chunk, capacity[layer]), to = Math.min(toChunk * chunk, capacity[layer]);
+        if (bases[layer][kvHead] == null || from >= to) {
+            for (int i = 0; i < queries; i++) {
+                Arrays.fill(bounds, outOff + i * chunkCount + fromChunk, outOff + i * chunkCount + toChunk, Float.NEGATIVE_INFINITY);
+                Arrays.fill(estimates, outOff + i * chunkCount + fromChunk, outOff + i * chunkCount + toChunk, Float.NEGATIVE_INFINITY);
+            }
+            return;
+        }
+        int first = from - from % Kernels.Q8_PANEL, n = to - first; // the kernel starts at a panel
+        if (scratch.dots.length < queries * n) scratch.dots = new float[queries * n];
+        float[] dots = scratch.dots, remainder = remainders[layer][kvHead];
+        kernels.dotQ8Panels(projection.coords, 0, queries, rank, codes[layer][kvHead], first * rank, n, dots, 0);
+        for (int i = 0; i < queries; i++) {
+            float norm = projection.norms[i], offset = projection.offsets[i];
+            for (int c = fromChunk; c < toChunk; c++) {
+                float bound = Float.NEGATIVE_INFINITY, estimate = Float.NEGATIVE_INFINITY;
+                for (int p = Math.min(c * chunk, to), end = Math.min((c + 1) * chunk, to); p < end; p++) {
+                    float rest = remainder[p]; // -inf for a row that is not cold
+                    if (rest == Float.NEGATIVE_INFINITY) continue;
+                    float dot = dots[i * n + p - first];
+                    estimate = Math.max(estimate, dot);
+                    bound = Math.max(bound, dot + norm * rest);
+                }
+                bounds[outOff + i * chunkCount + c] = bound + offset;
+                estimates[outOff + i * chunkCount + c] = estimate + offset;
+            }
+        }
+    }
+
+    /**
+     * Adds rows entering the tier (ascending positions). {@code allCold} returns every cold row of the layer, these
+     * included: the directions are fitted on it when the layer has none yet or its cold rows have doubled since.
+     */
+    void add(int layer, ColdRows rows, Supplier<ColdRows> allCold) {
+        int n = rows.rows();
+        if (n == 0) return;
+        ensureCapacity(layer, rows.positions()[n - 1] + 1);
+        if (bases[layer][0] == null || coldCount[layer] + n > 2 * fittedRows[layer]) {
+            ColdRows all = allCold.get();
+            float[] keys = new float[all.rows() * headSize];
+            for (int g = 0; g < kvHeads; g++) {
+                keysOf(all, g, keys);
+                bases[layer][g] = fit(keys, all.rows());
+                codes[layer][g] = new byte[bases[layer][g].rank() * capacity[layer]]; // capacity: whole panels
+            }
+            clear(layer);
+            fittedRows[layer] = all.rows();
+            rows = all;
+        }
+        encode(layer, rows);
+    }
+
+    /** Forgets a chunk whose cold rows all left the tier. */
+    void remove(int layer, int chunkId) {
+        for (float[] remainder : remainders[layer]) {
+            Arrays.fill(remainder, Math.min(chunkId * chunk, capacity[layer]), Math.min((chunkId + 1) * chunk, capacity[layer]), Float.NEGATIVE_INFINITY);
+        }
+        coldCount[layer] -= coldRows[layer][chunkId];
+        coldRows[layer][chunkId] = 0;
+    }
+
+    /** Forgets every cold row; the directions stay for the rows demoted next. */
+    void clear() {
+        for (int l = 0; l < coldRows.length; l++) clear(l);
+    }
+
+    /** Heap bytes of the sketch. */
+    long bytes() {
+        long bytes = 0;
+        for (int l = 0; l < coldRows.length; l++) {
+            bytes += 4L * coldRows[l].length;
+            for (int g = 0; g < kvHeads; g++) {
+                bytes += codes[l][g].length + 4L * remainders[l][g].length;
+                Basis b = bases[l][g];
+                if (b != null) bytes += 4L * (b.mean().length + b.directions().length + b.scales().length);
+            }
+        }
+        return bytes;
+    }
+
+    private void clear(int layer) {
+        for (float[] remainder : remainders[layer]) Arrays.fill(remainder, Float.NEGATIVE_INFINITY);
+        Arrays.fill(coldRows[layer], 0);
+        chunks[layer] = 0;
+        coldCount[layer] = 0;
+    }
+
+    /** Writes the codes and remainders of {@code rows} and marks them cold. */
+    private void encode(int layer, ColdRows rows) {
+        int n = rows.rows(), panel = Kernels.Q8_PANEL;
+        float[] keys = new float[n * headSize], coords = new float[0];
+        for (int g = 0; g < kvHeads; g++) {
+            Basis b = bases[layer][g];
+            int rank = b.rank();
+            keysOf(rows, g, keys);
+            float[] centred = keys.clone();
+            for (int r = 0; r < n; r++) {
+                for (int i = 0; i < headSize; i++) centred[r * headSize + i] -= b.mean()[i];
+            }
+            if (coords.length < n * rank) coords = new float[n * rank];
+            if (rank > 0) kernels.matmulTransposed(centred, 0, n, b.directions(), 0, rank, headSize, coords, 0, rank); // all rows in one product
+            byte[] code = codes[layer][g];
+            double meanNorm = Math.sqrt(sumOfSquares(b.mean(), 0, headSize));
+            for (int r = 0; r < n; r++) {
+                int p = rows.positions()[r];
+                // |x - sum_j c'_j u_j|^2 = |x|^2 - |c|^2 + |c - c'|^2 for orthonormal u_j, coordinates c and codes c'
+                double x = sumOfSquares(centred, r * headSize, headSize), inSpan = 0, rounding = 0;
+                for (int j = 0; j < rank; j++) {
+                    float s = b.scales()[j], c = coords[r * rank + j];
+                    int q = s == 0f ? 0 : Math.max(-127, Math.min(127, Math.round(c / s)));
+                    code[p / panel * panel * rank + j * panel + p % panel] = (byte) q;
+                    inSpan += (double) c * c;
+                    rounding += (double) (c - q * s) * (c - q * s);
+                }
+                double e = Math.sqrt(Math.max(0, x - inSpan) + rounding + FLOAT_PRODUCT_SLACK * x);
+                remainders[layer][g][p] = Math.nextUp((float) (e + ROUNDING_MARGIN * (meanNorm + Math.sqrt(x))));
+            }
+        }
+        for (int p : rows.positions()) coldRows[layer][p / chunk]++;
+        coldCount[layer] += n;
+        chunks[layer] = Math.max(chunks[layer], rows.positions()[n - 1] / chunk + 1);
+    }
+
+    /** Dequantized keys of KV head g of every row, row-major, into {@code keys}. */
+    private void keysOf(ColdRows rows, int g, float[] keys) {
+        for (int r = 0; r < rows.rows(); r++) {
+            kernels.dequantizeQ8(rows.codes(), r * 2 * rowStride + g * headSize, rows.scales(), r * 2 * kvHeads + g, 1, headSize, keys,
+                    r * headSize);
+        }
+    }
+
+    /** Pivoted Gram-Schmidt on up to {@link #FIT_ROWS} evenly spaced rows of {@code keys} (n rows of the head size). */
+    private Basis fit(float[] keys, int n) {
+        int m = Math.min(n, FIT_ROWS);
+        float[] mean = new float[headSize];
+        double[] sum = new double[headSize];
+        for (int r = 0; r < n; r++) {
+            for (int i = 0; i < headSize; i++) sum[i] += keys[r * headSize + i];
+        }
+        for (int i = 0; i < headSize; i++) mean[i] = (float) (sum[i] / n);
+        double[][] rest = new double[m][headSize];
+        double[] restNorms = new double[m];
+        for (int s = 0; s < m; s++) {
+            int r = (int) ((long) s * n / m);
+            for (int i = 0; i < headSize; i++) rest[s][i] = keys[r * headSize + i] - mean[i];
+            restNorms[s] = sumOfSquares(rest[s]);
+        }
+        double largest = Arrays.stream(restNorms).max().orElse(0), stop = largest * RESIDUAL_TOLERANCE * RESIDUAL_TOLERANCE;
+        double[][] found = new double[maxRank][];
+        int rank = 0;
+        while (rank < maxRank) {
+            int pivot = 0;
+            for (int s = 1; s < m; s++) if (restNorms[s] > restNorms[pivot]) pivot = s;
+            if (restNorms[pivot] <= stop || restNorms[pivot] == 0) break;
+            double[] u = rest[pivot].clone();
+            for (int k = 0; k < rank; k++) subtractProjection(u, found[k]); // again, against rounding drift
+            double norm = Math.sqrt(sumOfSquares(u));
+            if (norm == 0) break;
+            for (int i = 0; i < headSize; i++) u[i] /= norm;
+            found[rank++] = u;
+            for (int s = 0; s < m; s++) {
+                subtractProjection(rest[s], u);
+                restNorms[s] = sumOfSquares(rest[s]);
+            }
+        }
+        float[] directions = new float[rank * headSize], scales = new float[rank];
+        for (int j = 0; j < rank; j++) {
+            for (int i = 0; i < headSize; i++) directions[j * headSize + i] = (float) found[j][i];
+        }
+        // Code scales from every fitted row's coordinates; rows demoted later beyond them are clamped, and their
+        // remainders cover the clamping.
+        float[] centred = keys.clone(), coords = new float[n * rank];
+        for (int r = 0; r < n; r++) {
+            for (int i = 0; i < headSize; i++) centred[r * headSize + i] -= mean[i];
+        }
+        if (rank > 0) kernels.matmulTransposed(centred, 0, n, directions, 0, rank, headSize, coords, 0, rank);
+        for (int r = 0; r < n; r++) {
+            for (int j = 0; j < rank; j++) scales[j] = Math.max(scales[j], Math.abs(coords[r * rank + j]));
+        }
+        for (int j = 0; j < rank; j++) scales[j] /= 127f;
+        return new Basis(rank, mean, directions, scales);
+    }
+
+    private static void subtractProjection(double[] x, double[] u) {
+        double a = 0;
+        for (int i = 0; i < x.length; i++) a += x[i] * u[i];
+        for (int i = 0; i < x.length; i++) x[i] -= a * u[i];
+    }
+
+    private static double sumOfSquares(double[] x) {
+        double s = 0;
+        for (double v : x) s += v * v;
+        return s;
+    }
+
+    private static double sumOfSquares(float[] x, int from, int len) {
+        double s = 0;
+        for (int i = from; i < from + len; i++) s += (double) x[i] * x[i];
+        return s;
+    }
+
+    private void ensureCapacity(int layer, int positions) {
+        int old = capacity[layer];
+        if (positions <= old) return;
+        // whole panels, no slack: the sketch grows once per demotion, and its resident bytes matter more than copies;
+        // panels are position-major, so growing appends them
+        int grown = Math.ceilDiv(positions, Kernels.Q8_PANEL) * Kernels.Q8_PANEL;
+        for (int g = 0; g < kvHeads; g++) {
+            Basis b = bases[layer][g];
+            codes[layer][g] = Arrays.copyOf(codes[layer][g], (b == null ? 0 : b.rank()) * grown); // fitting allocates a layer's first codes
+            remainders[layer][g] = Arrays.copyOf(remainders[layer][g], grown);
+            Arrays.fill(remainders[layer][g], old, grown, Float.NEGATIVE_INFINITY);
+        }
+        coldRows[layer] = Arrays.copyOf(coldRows[layer], Math.ceilDiv(grown, chunk));
+        capacity[layer] = grown;
+    }
+}
