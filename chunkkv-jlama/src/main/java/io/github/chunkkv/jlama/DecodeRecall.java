@@ -15,12 +15,13 @@ import java.util.List;
  * <p>Rule, per layer and step, with Z_h the softmax normaliser of query head h over the hot rows (the step's own row
  * included): a chunk's <em>mass</em> for head h is its rows' {@code sum exp(scale · q_h·k) / Z_h}, the attention it
  * would draw relative to everything hot. The step attends over the hot rows first, and the attention kernel returns
- * Z_h, so the rule adds no pass over the hot rows. A chunk is promoted when its mass reaches {@link #MIN_MASS} for some head; at most {@code promote}
- * chunks, the heaviest. Finding them takes two passes:
+ * Z_h, so the rule adds no pass over the hot rows. A chunk is promoted when its mass reaches {@link #MIN_MASS} for
+ * some head; at most {@code promote} chunks, the heaviest. Finding them takes two passes:
  * <ol>
  *   <li>screening by an upper bound: {@code n_c · exp(scale · B_c) / Z_h}, with B_c the largest bound of q·k over the
  *       chunk's cold rows from the tier's {@link KeySketch}, bounds the mass from above, so chunks below the threshold
- *       are skipped without reading a row; of the rest, the {@link #SCREENED_CHUNKS} with the highest bound go on;</li>
+ *       are skipped without reading a row; of the rest, the {@link #SCREENED_CHUNKS} with the highest sketch estimate
+ *       (the same sum without the sketch's remainders, Loki's low-rank score) go on;</li>
  *   <li>verification: their cold keys (dequantized, as a promotion would bring them back) give the true mass.</li>
  * </ol>
  * Measured on needle-lm (head size 128, chunks of 10; multi-turn eval, 8 contexts × 5 questions, both modes), when the
@@ -29,15 +30,16 @@ import java.util.List;
  * rows per answer, accuracy 0.825; promote=8: over 1,000 rows, hot KV up from 11.5% to 25%, 0.925), and verifying its
  * 32 best-bounded chunks (promoted chunks ranked up to 28th) cost most of a step's recall time in scattered reads.
  * The sketch's bound is tight on low-rank keys: nearly every step it rules out every chunk, and when it does not,
- * verification reads the few it lets through. Either way a chunk whose mass reaches the threshold is promoted
- * unless more than {@link #SCREENED_CHUNKS} chunks pass the screen. A
-threshold relative to the hot rows, rather than Quest's fixed top-k, promotes nothing while the hot set holds what
+ * verification reads the few it lets through. A chunk whose mass reaches the threshold is promoted whenever at most
+ * {@link #SCREENED_CHUNKS} chunks pass the screen; where more pass (a sketch that leaves much out), the estimate picks
+ * which to verify, and ranked by bound instead the disk tier's smaller sketch lost one promotion on those contexts.
+ * A threshold relative to the hot rows, rather than Quest's fixed top-k, promotes nothing while the hot set holds what
  * the query looks for, so memory grows only when a step needs a cold row, and by at most {@code promote × chunk} rows
  * per layer and step. The promoted rows' share of attention is merged into the step's output with FlashAttention's
  * rule for two softmax blocks (rescale the hot output by Z_h / Z'_h, add the new rows' weights over Z'_h), which is
- * attention over hot and promoted rows together up to float rounding. Promoted rows stay hot until the next re-selection (a later prefill, or the decoding cap),
- * unless the steps that promoted them are rewound: then they go back to the cold tier, so a rewound session is the
- * one it was.
+ * attention over hot and promoted rows together up to float rounding. Promoted rows stay hot until the next
+ * re-selection (a later prefill, or the decoding cap), unless the steps that promoted them are rewound: then they go
+ * back to the cold tier, so a rewound session is the one it was.
  */
 final class DecodeRecall {
     /** Rows one decode step promoted into one layer. */

@@ -24,8 +24,8 @@ import java.util.function.Supplier;
  * <p>The directions are found by pivoted Gram-Schmidt on a sample of the layer's cold keys: each step adds the
  * sample row with the largest remainder, until every remainder is below {@link #RESIDUAL_TOLERANCE} of the largest
  * centred row, or the sketch holds its tier's most directions (keys of a higher rank get a looser bound, and recall
- * then verifies more chunks). The bound pays each row's own remainder, so
- * the largest remainder is the one to remove next. The directions are fitted on the first rows a layer demotes and
+ * then verifies more chunks). The bound pays each row's own remainder, so the largest remainder is the one to remove
+ * next. The directions are fitted on the first rows a layer demotes and
  * fitted again (all cold rows re-encoded) whenever its cold rows have doubled since. Arrays are indexed by position
  * and grow with the highest cold position.
  */
