@@ -3,7 +3,6 @@ package io.github.chunkkv.jlama;
 import io.github.chunkkv.config.Recall;
 import io.github.chunkkv.simd.Kernels;
 import java.util.Arrays;
-import java.util.function.IntPredicate;
 
 /**
  * The rows a session's policy evicted, kept so that a later turn can recall them. Rows are stored in Q8: one int8
@@ -94,7 +93,7 @@ abstract class ColdTier implements AutoCloseable {
      * its hot cache, in position order; returns the rows that moved, as decoded.
      */
     final DecodedRows promoteChunks(int layer, int[] chunkIds, LayerKvCache cache) {
-        ColdRows taken = take(layer, inChunks(chunkIds));
+        ColdRows taken = takeChunks(layer, chunkIds, sketch.chunkSize());
         for (int id : chunkIds) sketch.remove(layer, id);
         return decodeInto(taken, cache);
     }
@@ -169,11 +168,6 @@ abstract class ColdTier implements AutoCloseable {
     /** Fills {@code keys} for {@link #chunkKeys}, whose capacity is already {@code count} chunks. */
     abstract void locateKeys(int layer, int[] chunkIds, int count, int chunk, ChunkKeys keys);
 
-    private IntPredicate inChunks(int[] chunkIds) {
-        int chunk = sketch.chunkSize();
-        return position -> Arrays.binarySearch(chunkIds, position / chunk) >= 0;
-    }
-
     private DecodedRows decodeInto(ColdRows cold, LayerKvCache cache) {
         int n = cold.rows();
         float[] keys = new float[n * rowStride], values = new float[n * rowStride];
@@ -213,8 +207,8 @@ abstract class ColdTier implements AutoCloseable {
     /** A layer's cold rows, sorted by position. */
     abstract ColdRows rows(int layer);
 
-    /** Removes and returns a layer's cold rows whose position passes {@code selected}, sorted by position. */
-    abstract ColdRows take(int layer, IntPredicate selected);
+    /** Removes and returns a layer's cold rows in the chunks {@code chunkIds} (ascending; chunk id = position / chunk), sorted by position. */
+    abstract ColdRows takeChunks(int layer, int[] chunkIds, int chunk);
 
     /** Number of a layer's cold rows. */
     abstract int rowCount(int layer);

@@ -197,9 +197,10 @@ final class DiskColdTier extends ColdTier {
         return e.mapped;
     }
 
-    /** Removes and returns the selected rows, read a run at a time (their bytes stay in the file). */
+    /** Removes and returns the chunks' rows, read a run at a time (their bytes stay in the file). */
     @Override
-    ColdRows take(int layer, IntPredicate selected) {
+    ColdRows takeChunks(int layer, int[] chunkIds, int chunk) {
+        IntPredicate selected = position -> Arrays.binarySearch(chunkIds, position / chunk) >= 0;
         List<ColdRows> taken = new ArrayList<>();
         List<Extent> extents = layers.get(layer);
         for (int x = 0; x < extents.size(); x++) {

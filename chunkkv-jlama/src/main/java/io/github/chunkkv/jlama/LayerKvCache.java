@@ -131,26 +131,25 @@ final class LayerKvCache {
 
     /**
      * Inserts rows (positions ascending, none already cached) among the cached rows so that rows stay in position
-     * order: recalled rows return to where they were. The room left for appends stays (a reservation is kept).
+     * order: recalled rows return to where they were. In place, from the back: only rows after the first inserted
+     * position move, each once, and nothing is allocated while there is room (decode-time recall inserts a chunk per
+     * layer and step where attention is spread, as with random weights: rebuilding the arrays each time cost more
+     * than the step's attention). The room left for appends stays.
      */
     void merge(float[] k, float[] v, int[] rowPositions) {
         int added = rowPositions.length;
         if (added == 0) return;
-        int total = size + added, capacity = total + positions.length - size;
-        KvRows merged = KvRows.create(rows.precision(), rowStride, rows.headSize, capacity);
-        int[] mp = new int[capacity];
-        for (int out = 0, a = 0, b = 0; out < total; out++) {
-            boolean fromCache = b == added || (a < size && positions[a] < rowPositions[b]);
-            if (fromCache) {
-                merged.copyRow(rows, a, out);
-                mp[out] = positions[a++];
+        int total = size + added;
+        ensureCapacity(total);
+        for (int out = total - 1, a = size - 1, b = added - 1; b >= 0; out--) {
+            if (a >= 0 && positions[a] > rowPositions[b]) {
+                rows.copyRow(rows, a, out);
+                positions[out] = positions[a--];
             } else {
-                merged.write(out, k, v, b, 1);
-                mp[out] = rowPositions[b++];
+                rows.write(out, k, v, b, 1);
+                positions[out] = rowPositions[b--];
             }
         }
-        rows = merged;
-        positions = mp;
         size = total;
     }
 

@@ -3,8 +3,8 @@ package io.github.chunkkv.jlama;
 import io.github.chunkkv.simd.Kernels;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.List;
-import java.util.function.IntPredicate;
 
 /** Cold rows on the heap: one list of demoted blocks per layer. */
 final class RamColdTier extends ColdTier {
@@ -16,6 +16,14 @@ final class RamColdTier extends ColdTier {
      * change.
      */
     private final int[][] chunkStarts;
+    /**
+     * Per layer, the chunks decode-time recall took out of the sorted block but that are still in its arrays, and
+     * their rows: taking copies only the chunks' own rows, and the block drops them once they are a quarter of it
+     * (rebuilding it at every promotion copied the whole layer's cold rows, a chunk per layer and step where attention
+     * is spread, as with random weights).
+     */
+    private final BitSet[] takenChunks;
+    private final int[] takenRows;
     /** Where {@link #touch} leaves its reads, so that the compiler keeps them. */
     private int touchSink;
 
@@ -23,6 +31,9 @@ final class RamColdTier extends ColdTier {
         super(kernels, layerCount, rowStride, headSize, sketchChunk, headSize / 2); // a sketch at most half the size of the keys
         for (int l = 0; l < layerCount; l++) layers.add(new ArrayList<>());
         chunkStarts = new int[layerCount][];
+        takenChunks = new BitSet[layerCount];
+        for (int l = 0; l < layerCount; l++) takenChunks[l] = new BitSet();
+        takenRows = new int[layerCount];
     }
 
     @Override
@@ -33,8 +44,15 @@ final class RamColdTier extends ColdTier {
 
     @Override
     ColdRows rows(int layer) {
+        dropTaken(layer);
+        return block(layer);
+    }
+
+    /** The layer's rows as one block sorted by position, so later reads are copy-free; taken chunks may remain in it. */
+    private ColdRows block(int layer) {
         List<ColdRows> blocks = layers.get(layer);
-        if (blocks.size() > 1) { // keep one sorted block so later reads are copies-free
+        if (blocks.size() > 1) {
+            dropTaken(layer);
             ColdRows merged = ColdRows.sortedConcat(blocks);
             blocks.clear();
             blocks.add(merged);
@@ -42,16 +60,30 @@ final class RamColdTier extends ColdTier {
         return blocks.isEmpty() ? ColdRows.EMPTY : blocks.get(0);
     }
 
+    /** Rebuilds the sorted block without the chunks taken out of it. */
+    private void dropTaken(int layer) {
+        if (takenRows[layer] == 0) return;
+        List<ColdRows> blocks = layers.get(layer);
+        BitSet taken = takenChunks[layer];
+        int chunk = sketch().chunkSize();
+        ColdRows rest = blocks.get(0).where(p -> !taken.get(p / chunk));
+        if (rest.rows() > 0) blocks.set(0, rest);
+        else blocks.remove(0);
+        taken.clear();
+        takenRows[layer] = 0;
+        chunkStarts[layer] = null;
+    }
+
     /** In place: the layer's rows are one block sorted by position, where each chunk's rows are one run. */
     @Override
     void locateKeys(int layer, int[] chunkIds, int count, int chunk, ChunkKeys keys) {
-        ColdRows all = rows(layer);
-        int[] starts = chunkStarts[layer];
-        if (starts == null) chunkStarts[layer] = starts = chunkStarts(all.positions(), chunk);
+        ColdRows all = block(layer);
+        int[] starts = starts(layer, all, chunk);
         keys.rows(all.codes(), 2 * rowStride, all.scales(), 2 * kvHeads);
         for (int i = 0; i < count; i++) {
             int id = Math.min(chunkIds[i], starts.length - 1);
-            keys.chunk(i, starts[id], starts[Math.min(id + 1, starts.length - 1)]);
+            if (takenChunks[layer].get(chunkIds[i])) keys.chunk(i, 0, 0); // still in the block, no longer cold
+            else keys.chunk(i, starts[id], starts[Math.min(id + 1, starts.length - 1)]);
         }
         for (int i = 0; i < count; i++) touchSink += touch(all.codes(), keys.from(i), keys.to(i));
     }
@@ -83,15 +115,37 @@ final class RamColdTier extends ColdTier {
         return starts;
     }
 
+    /** Copies the chunks' rows out of the sorted block, a run each, and marks the chunks taken. */
     @Override
-    ColdRows take(int layer, IntPredicate selected) {
-        ColdRows all = rows(layer);
-        List<ColdRows> blocks = layers.get(layer);
-        blocks.clear();
-        chunkStarts[layer] = null;
-        ColdRows rest = all.where(selected.negate());
-        if (rest.rows() > 0) blocks.add(rest);
-        return all.where(selected);
+    ColdRows takeChunks(int layer, int[] chunkIds, int chunk) {
+        ColdRows all = block(layer);
+        int[] starts = starts(layer, all, chunk);
+        BitSet taken = takenChunks[layer];
+        int n = 0;
+        for (int id : chunkIds) n += id + 1 < starts.length && !taken.get(id) ? starts[id + 1] - starts[id] : 0;
+        int codesPerRow = 2 * rowStride, scalesPerRow = 2 * kvHeads;
+        int[] positions = new int[n];
+        byte[] codes = new byte[n * codesPerRow];
+        float[] scales = new float[n * scalesPerRow];
+        int r = 0;
+        for (int id : chunkIds) {
+            if (id + 1 >= starts.length || taken.get(id)) continue;
+            int from = starts[id], rows = starts[id + 1] - from;
+            System.arraycopy(all.positions(), from, positions, r, rows);
+            System.arraycopy(all.codes(), from * codesPerRow, codes, r * codesPerRow, rows * codesPerRow);
+            System.arraycopy(all.scales(), from * scalesPerRow, scales, r * scalesPerRow, rows * scalesPerRow);
+            taken.set(id);
+            r += rows;
+        }
+        takenRows[layer] += n;
+        if (4L * takenRows[layer] > all.rows()) dropTaken(layer);
+        return new ColdRows(positions, codes, scales);
+    }
+
+    private int[] starts(int layer, ColdRows all, int chunk) {
+        int[] starts = chunkStarts[layer];
+        if (starts == null) chunkStarts[layer] = starts = chunkStarts(all.positions(), chunk);
+        return starts;
     }
 
     @Override
@@ -101,7 +155,7 @@ final class RamColdTier extends ColdTier {
 
     @Override
     int rowCount(int layer) {
-        int rows = 0;
+        int rows = -takenRows[layer];
         for (ColdRows block : layers.get(layer)) rows += block.rows(); // every decode step asks: no stream
         return rows;
     }
@@ -110,6 +164,8 @@ final class RamColdTier extends ColdTier {
     void forget() {
         layers.forEach(List::clear);
         Arrays.fill(chunkStarts, null);
+        for (BitSet taken : takenChunks) taken.clear();
+        Arrays.fill(takenRows, 0);
     }
 
     @Override

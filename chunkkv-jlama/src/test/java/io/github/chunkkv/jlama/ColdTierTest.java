@@ -11,7 +11,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
-import java.util.function.IntPredicate;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 /** The disk tier returns exactly the rows and keys the RAM tier does, however the selected rows are spread in its file. */
@@ -31,12 +31,12 @@ class ColdTierTest {
             int[] chunkIds = {0, 1, 7, 8, 9, 50, 98, 99, 120}; // chunks of 4 positions: 100 hold rows of both extents
             assertEquals(keysByChunk(ram, chunkIds), keysByChunk(disk, chunkIds));
             assertEquals(List.of(4, 4, 4, 4, 4, 4, 4, 4, 0), keysByChunk(disk, chunkIds).stream().map(List::size).toList());
-            // runs and gaps of 1 to 40 rows: gaps below and above what one disk read may span
-            IntPredicate scattered = position -> position % 41 < 1 + position / 41 % 13 || position % 97 == 50;
-            assertSame(ram.take(0, scattered), disk.take(0, scattered));
-            IntPredicate everyThird = position -> position % 3 == 0; // rows of extents that already lost some rows
-            assertEquals(keysByChunk(ram, chunkIds), keysByChunk(disk, chunkIds));
-            assertSame(ram.take(0, everyThird), disk.take(0, everyThird));
+            // runs and gaps of 1 to 12 chunks: gaps below and above what one disk read may span
+            int[] scattered = IntStream.range(0, 101).filter(c -> c % 13 < 1 + c / 13 % 5 || c % 31 == 7).toArray();
+            assertSame(ram.takeChunks(0, scattered, 4), disk.takeChunks(0, scattered, 4));
+            assertEquals(keysByChunk(ram, chunkIds), keysByChunk(disk, chunkIds), "taken chunks have no rows left");
+            int[] everyThird = IntStream.range(0, 101).filter(c -> c % 3 == 1).toArray(); // extents that already lost rows
+            assertSame(ram.takeChunks(0, everyThird, 4), disk.takeChunks(0, everyThird, 4));
             assertEquals(keysByChunk(ram, chunkIds), keysByChunk(disk, chunkIds));
             assertSame(ram.rows(0), disk.rows(0));
         }
@@ -64,7 +64,8 @@ class ColdTierTest {
             Thread.currentThread().interrupt(); // a channel operation on this thread would now close the file for good
             try {
                 assertEquals(keysByChunk(ram, chunkIds), keysByChunk(disk, chunkIds));
-                assertSame(ram.take(0, position -> position < 20), disk.take(0, position -> position < 20));
+                int[] first = {0, 1, 2, 3, 4};
+                assertSame(ram.takeChunks(0, first, 4), disk.takeChunks(0, first, 4));
                 assertSame(ram.rows(0), disk.rows(0));
             } finally {
                 assertTrue(Thread.interrupted(), "the interrupt status stays set");
