@@ -184,17 +184,12 @@ final class KeySketch {
         ensureCapacity(layer, rows.positions()[n - 1] + 1);
         if (bases[layer][0] == null || coldCount[layer] + n > 2 * fittedRows[layer]) {
             ColdRows all = allCold.get();
-            float[] keys = new float[all.rows() * headSize];
-            for (int g = 0; g < kvHeads; g++) {
-                keysOf(all, g, keys);
-                bases[layer][g] = fit(keys, all.rows());
-                codes[layer][g] = new byte[bases[layer][g].rank() * capacity[layer]]; // capacity: whole panels
-            }
             clear(layer);
             fittedRows[layer] = all.rows();
-            rows = all;
+            encode(layer, all, true);
+        } else {
+            encode(layer, rows, false);
         }
-        encode(layer, rows);
     }
 
     /** Forgets a chunk whose cold rows all left the tier. */
@@ -232,20 +227,29 @@ final class KeySketch {
         coldCount[layer] = 0;
     }
 
-    /** Writes the codes and remainders of {@code rows} and marks them cold. */
-    private void encode(int layer, ColdRows rows) {
+    /**
+     * Writes the codes and remainders of {@code rows} and marks them cold; with {@code fit}, first fits the layer's
+     * directions to these rows and sets the code scales from their coordinates (rows demoted later beyond them are
+     * clamped, and their remainders cover the clamping).
+     */
+    private void encode(int layer, ColdRows rows, boolean fit) {
         int n = rows.rows(), panel = Kernels.Q8_PANEL;
         float[] keys = new float[n * headSize], coords = new float[0];
         for (int g = 0; g < kvHeads; g++) {
+            keysOf(rows, g, keys);
+            if (fit) {
+                bases[layer][g] = fit(keys, n);
+                codes[layer][g] = new byte[bases[layer][g].rank() * capacity[layer]]; // capacity: whole panels
+            }
             Basis b = bases[layer][g];
             int rank = b.rank();
-            keysOf(rows, g, keys);
             float[] centred = keys.clone();
             for (int r = 0; r < n; r++) {
                 for (int i = 0; i < headSize; i++) centred[r * headSize + i] -= b.mean()[i];
             }
             if (coords.length < n * rank) coords = new float[n * rank];
             if (rank > 0) kernels.matmulTransposed(centred, 0, n, b.directions(), 0, rank, headSize, coords, 0, rank); // all rows in one product
+            if (fit) setScales(b, coords, n);
             byte[] code = codes[layer][g];
             double meanNorm = Math.sqrt(sumOfSquares(b.mean(), 0, headSize));
             for (int r = 0; r < n; r++) {
@@ -266,6 +270,15 @@ final class KeySketch {
         for (int p : rows.positions()) coldRows[layer][p / chunk]++;
         coldCount[layer] += n;
         chunks[layer] = Math.max(chunks[layer], rows.positions()[n - 1] / chunk + 1);
+    }
+
+    /** Code scales that cover the coordinates of {@code n} rows: the largest |c_j| over them maps to 127. */
+    private static void setScales(Basis b, float[] coords, int n) {
+        float[] scales = b.scales();
+        for (int r = 0; r < n; r++) {
+            for (int j = 0; j < b.rank(); j++) scales[j] = Math.max(scales[j], Math.abs(coords[r * b.rank() + j]));
+        }
+        for (int j = 0; j < b.rank(); j++) scales[j] /= 127f;
     }
 
     /** Dequantized keys of KV head g of every row, row-major, into {@code keys}. */
@@ -310,22 +323,11 @@ final class KeySketch {
                 restNorms[s] = sumOfSquares(rest[s]);
             }
         }
-        float[] directions = new float[rank * headSize], scales = new float[rank];
+        float[] directions = new float[rank * headSize];
         for (int j = 0; j < rank; j++) {
             for (int i = 0; i < headSize; i++) directions[j * headSize + i] = (float) found[j][i];
         }
-        // Code scales from every fitted row's coordinates; rows demoted later beyond them are clamped, and their
-        // remainders cover the clamping.
-        float[] centred = keys.clone(), coords = new float[n * rank];
-        for (int r = 0; r < n; r++) {
-            for (int i = 0; i < headSize; i++) centred[r * headSize + i] -= mean[i];
-        }
-        if (rank > 0) kernels.matmulTransposed(centred, 0, n, directions, 0, rank, headSize, coords, 0, rank);
-        for (int r = 0; r < n; r++) {
-            for (int j = 0; j < rank; j++) scales[j] = Math.max(scales[j], Math.abs(coords[r * rank + j]));
-        }
-        for (int j = 0; j < rank; j++) scales[j] /= 127f;
-        return new Basis(rank, mean, directions, scales);
+        return new Basis(rank, mean, directions, new float[rank]); // scales: set by encode from the fitted rows
     }
 
     private static void subtractProjection(double[] x, double[] u) {
