@@ -66,12 +66,12 @@ final class DecodeRecall {
     private final TopScores screening = new TopScores(), choosing = new TopScores();
     // Scratch, grown and never shrunk: a session decodes one step at a time, and a step allocates nothing unless it promotes.
     private float[] grouped = new float[0]; // queries in KV-head order
-    private float[] bounds = new float[0], estimates = new float[0], bestBound = new float[0], logRows = new float[0];
+    private float[] bounds = new float[0], estimates = new float[0], bestBound = new float[0];
     private int boundLayer = -1, boundChunks, boundRows; // what the last prepareBounds readied
     private KeySketch boundSketch;
     private final int slices; // boundCold tasks per KV head
     private final KeySketch.Projection[] projections; // per boundCold task
-    private final KeySketch.Scratch[] scratch; // per boundCold task
+    private final KeySketch.Scan[] scans; // per boundCold task
     private float[] dots = new float[0], logits = new float[0], masses = new float[0];
 
     /**
@@ -89,8 +89,8 @@ final class DecodeRecall {
         this.slices = slices;
         this.projections = new KeySketch.Projection[numKvHeads * slices];
         for (int t = 0; t < projections.length; t++) projections[t] = new KeySketch.Projection();
-        this.scratch = new KeySketch.Scratch[numKvHeads * slices];
-        for (int t = 0; t < scratch.length; t++) scratch[t] = new KeySketch.Scratch();
+        this.scans = new KeySketch.Scan[numKvHeads * slices];
+        for (int t = 0; t < scans.length; t++) scans[t] = new KeySketch.Scan();
     }
 
     /** Rows promoted since {@link #afterPrefill}. */
@@ -138,7 +138,6 @@ final class DecodeRecall {
         boundSketch = sketch;
         if (chunks == 0) return 0;
         groupQueries(q, rows);
-        if (logRows.length < chunks) logRows = new float[chunks];
         if (bounds.length < kvHeads * perKvHead * chunks) {
             bounds = new float[kvHeads * perKvHead * chunks];
             estimates = new float[bounds.length];
@@ -147,19 +146,15 @@ final class DecodeRecall {
     }
 
     /**
-     * Task {@code task} of the last {@link #prepareBounds}: the bounds of one KV head's queries over one slice of the
-     * chunks. Tasks may run at once.
+     * Task {@code task} of the last {@link #prepareBounds}: the sketch's scan of one slice of the chunks for one KV
+     * head's queries. Tasks may run at once.
      */
     void boundCold(int task) {
-        int g = task / slices, slice = task % slices, chunks = boundChunks, perKvHead = boundRows * group, chunk = boundSketch.chunkSize();
-        int from = (int) ((long) chunks * slice / slices), to = (int) ((long) chunks * (slice + 1) / slices);
-        if (g == 0) { // the log of each chunk's cold rows, a slice per task
-            float logChunk = (float) Math.log(chunk);
-            for (int c = from; c < to; c++) logRows[c] = logOf(boundSketch.coldRows(boundLayer, c), chunk, logChunk);
-        }
+        int g = task / slices, slice = task % slices, chunks = boundChunks, perKvHead = boundRows * group;
         // each task projects its queries itself: a serial projection on the calling thread would hold up the loop
         boundSketch.project(boundLayer, g, grouped, g * perKvHead * headSize, perKvHead, projections[task]);
-        boundSketch.upperBounds(boundLayer, g, projections[task], from, to, scratch[task], bounds, estimates, g * perKvHead * chunks);
+        boundSketch.scan(boundLayer, g, projections[task], (int) ((long) chunks * slice / slices), (int) ((long) chunks * (slice + 1) / slices),
+                scans[task]);
     }
 
     /**
@@ -175,8 +170,7 @@ final class DecodeRecall {
         if (boundLayer != layer) throw new IllegalStateException("prepareBounds and its tasks must run for layer " + layer + " first");
         boundLayer = -1;
         int chunks = boundChunks;
-        if (chunks == 0) return;
-        boundMasses(rows, logZ, chunks);
+        if (chunks == 0 || !boundMasses(layer, rows, logZ, chunks)) return;
         int screened = screening.select(bestBound, chunks, Math.max(SCREENED_CHUNKS, promote), -Float.MAX_VALUE);
         if (screened == 0) return;
         verifyMasses(layer, rows, logZ, cold, screened);
@@ -213,23 +207,38 @@ final class DecodeRecall {
      * {@code bestBound[c]}: for a chunk whose bound of log mass, {@code log n_c + scale · B_c - log Z}, reaches the
      * threshold for some query, the same with the sketch's estimate in place of the bound B_c (for the query where it
      * is largest); negative infinity for the rest. So the bound rules chunks out, exactly, and the estimate ranks those
-     * left for verification.
+     * left for verification. Nearly every step, no chunk of a slice can reach the threshold by the slice's largest
+     * bound with a whole chunk's rows, and the slice's chunks are not looked at one by one.
+     *
+     * @return whether any chunk reaches the threshold by its bound; if not, {@code bestBound} is not written
      */
-    private void boundMasses(int rows, float[] logZ, int chunks) {
-        int perKvHead = rows * group, kvHeads = numHeads / group;
-        if (bestBound.length < chunks) bestBound = new float[chunks];
-        Arrays.fill(bestBound, 0, chunks, Float.NEGATIVE_INFINITY);
-        for (int g = 0; g < kvHeads; g++) {
+    private boolean boundMasses(int layer, int rows, float[] logZ, int chunks) {
+        int perKvHead = rows * group, chunk = boundSketch.chunkSize();
+        float logChunk = (float) Math.log(chunk);
+        boolean any = false;
+        for (int task = 0; task < scans.length; task++) {
+            KeySketch.Scan scan = scans[task];
+            int g = task / slices, at = g * perKvHead * chunks;
+            boolean reaches = false;
+            for (int t = 0; t < perKvHead; t++) reaches |= logChunk + scale * scan.maxBound(t) - logZ[queryIndex(g, t)] >= LOG_MIN_MASS;
+            if (!reaches) continue;
+            if (!any) {
+                if (bestBound.length < chunks) bestBound = new float[chunks];
+                Arrays.fill(bestBound, 0, chunks, Float.NEGATIVE_INFINITY);
+                any = true;
+            }
+            boundSketch.chunkBounds(scan, bounds, estimates, at);
             for (int t = 0; t < perKvHead; t++) {
                 float z = logZ[queryIndex(g, t)];
-                int at = (g * perKvHead + t) * chunks;
-                for (int c = 0; c < chunks; c++) {
-                    if (logRows[c] + scale * bounds[at + c] - z >= LOG_MIN_MASS) {
-                        bestBound[c] = Math.max(bestBound[c], logRows[c] + scale * estimates[at + c] - z);
+                for (int c = scan.fromChunk(); c < scan.toChunk(); c++) {
+                    float logRows = logOf(boundSketch.coldRows(layer, c), chunk, logChunk);
+                    if (logRows + scale * bounds[at + t * chunks + c] - z >= LOG_MIN_MASS) {
+                        bestBound[c] = Math.max(bestBound[c], logRows + scale * estimates[at + t * chunks + c] - z);
                     }
                 }
             }
         }
+        return any;
     }
 
     /** log n, -inf for 0; most cold chunks are whole, so {@code logChunk} (log chunk) serves them all. */

@@ -7,17 +7,21 @@ import java.util.function.Supplier;
 /**
  * A low-rank sketch of the cold tier's keys, per layer and KV head, from which decode-time recall bounds q·k of every
  * cold row without reading the rows. Each key is written as {@code k = mean + sum_j c_j u_j + e} with orthonormal
- * directions u_j fitted to the layer's keys, the coordinates c_j kept as Q8 codes with one scale per direction, and
- * the norm of the remainder e (the directions left out and the codes' rounding together) kept per row. Then, by
- * Cauchy-Schwarz, {@code q·k <= q·mean + sum_j c_j (q·u_j) + |q| |e|} for every query, exactly: the sketch decides
- * nothing by itself, it only rules rows out.
+ * directions u_j fitted to the layer's keys, e orthogonal to all of them; the coordinates c_j are kept as Q8 codes c'_j
+ * with one scale s_j per direction, and the norm of e per row. The scales cover every cold row's coordinates, so
+ * {@code |c_j - c'_j| <= s_j / 2}, and e meets only the part of q outside the directions, {@code q_perp}. Then
+ * {@code q·k <= q·mean + sum_j c'_j (q·u_j) + sum_j |q·u_j| s_j / 2 + |q_perp| |e|} for every query, exactly: the
+ * sketch decides nothing by itself, it only rules rows out. The first three terms are per query; only the products
+ * with the codes and the remainders are per row.
  *
  * <p>Why a sketch and not Quest's per-chunk minimum and maximum of each key value: keys are low-rank (Loki, ShadowKV),
  * and a bound per row over the right directions is tight where a box around a chunk's rows is not. Measured on
  * needle-lm's multi-turn decoding (2,048-token contexts, 5 questions, every decode step of every layer): the keys have
  * rank 16, 16, 40 and 80 in its four layers; Quest's box let 84 of ~190 cold chunks pass the promotion threshold per
  * layer and step, so 32 of them had to be read and scored, while this bound lets through 0-1, the chunks that truly
- * reach it. A query's bounds are a pass over the codes, stored by direction so that the lanes of one SIMD
+ * reach it. Paying the codes' rounding per query and the remainder only with {@code |q_perp|}, rather than
+ * {@code |q| |e|} with the rounding inside e, cut the steps whose last layer let any chunk through from 95% to 6%
+ * (same decoding, 64 directions); with the disk tier's 21 it cut the chunks let through in layer 2 by a quarter. A query's bounds are a pass over the codes, stored by direction so that the lanes of one SIMD
  * multiply-add cover consecutive rows, in panels read front to back ({@link Kernels#dotQ8Panels}); no scattered row is
  * read.
  *
@@ -25,9 +29,9 @@ import java.util.function.Supplier;
  * sample row with the largest remainder, until every remainder is below {@link #RESIDUAL_TOLERANCE} of the largest
  * centred row, or the sketch holds its tier's most directions (keys of a higher rank get a looser bound, and recall
  * then verifies more chunks). The bound pays each row's own remainder, so the largest remainder is the one to remove
- * next. The directions are fitted on the first rows a layer demotes and
- * fitted again (all cold rows re-encoded) whenever its cold rows have doubled since. Arrays are indexed by position
- * and grow with the highest cold position.
+ * next. The directions are fitted on the first rows a layer demotes and fitted again (all cold rows re-encoded)
+ * whenever its cold rows have doubled since, or a row joins with a coordinate beyond what the scales cover. Arrays are
+ * indexed by position and grow with the highest cold position.
  */
 final class KeySketch {
     /** Sample rows the directions are fitted on: enough for the ranks of real heads, few enough to fit in a few ms. */
@@ -38,14 +42,16 @@ final class KeySketch {
      */
     static final float RESIDUAL_TOLERANCE = 0.02f;
     /**
-     * Margin of the stored remainders, relative to |mean| + |k - mean|: covers float rounding in the bound and in the
-     * logits recall compares it with (sums of up to a head size of products, relative error below 1e-4 of those norms).
+     * Margin of each query's bound, relative to |q| (|mean| + |k - mean|) for the largest such k: covers float rounding
+     * in the bound and in the logits recall compares it with (sums of up to a head size of products, relative error
+     * below 1e-4 of those norms).
      */
     private static final float ROUNDING_MARGIN = 2e-4f;
     /**
      * Slack of a remainder's square, relative to |x|^2: |x|^2 - |c|^2 is taken with coordinates c from a float
      * product, each within 128 · 2^-24 · |x| of exact, so |c|^2 is within 2 sqrt(rank) of that times |x| (below
-     * 1.5e-4 |x|^2 up to head size 128), where the remainder itself may be far smaller.
+     * 1.5e-4 |x|^2 up to head size 128), where the remainder itself may be far smaller. The same holds for a query's
+     * |q_perp|^2 = |q|^2 - sum_j (q·u_j)^2.
      */
     private static final double FLOAT_PRODUCT_SLACK = 2e-4;
 
@@ -59,6 +65,7 @@ final class KeySketch {
     private final float[][][] remainders; // [layer][kvHead][position]: bound of |e|; -inf where the row is not cold
     private final int[][] coldRows; // [layer][chunk id]
     private final int[] capacity, chunks, coldCount, fittedRows;
+    private final double[][] largestNorm; // [layer][kvHead]: the largest |mean| + |k - mean| encoded since the last fit
 
     /** @param maxRank most directions per KV head, in [0, headSize]: the sketch's bytes per position and KV head, less 4 */
     KeySketch(Kernels kernels, int layers, int chunk, int rowStride, int headSize, int maxRank) {
@@ -76,6 +83,7 @@ final class KeySketch {
         this.chunks = new int[layers];
         this.coldCount = new int[layers];
         this.fittedRows = new int[layers];
+        this.largestNorm = new double[layers][kvHeads];
     }
 
     int chunkSize() {
@@ -100,18 +108,37 @@ final class KeySketch {
 
     /** A batch of queries in a layer's sketch coordinates; see {@link #project}. Reused, never shrunk. */
     static final class Projection {
-        private float[] coords = new float[0], offsets = new float[0], norms = new float[0];
+        private float[] coords = new float[0], means = new float[0], offsets = new float[0], norms = new float[0];
         private int rank, queries;
     }
 
-    /** Scratch of one {@link #upperBounds} call at a time. */
-    static final class Scratch {
-        private float[] dots = new float[0];
+    /**
+     * One {@link #scan} of a slice of a layer's chunks: each query's products with the codes of their rows, and its
+     * largest bound over them. Reused, never shrunk; one scan at a time.
+     */
+    static final class Scan {
+        private float[] dots = new float[0], maxBounds = new float[0];
+        private Projection projection;
+        private int layer, kvHead, fromChunk, toChunk, first, n; // the products cover rows [first, first + n)
+
+        /** The largest bound of q·k over the slice's cold rows for query i; negative infinity where it has none. */
+        float maxBound(int i) {
+            return maxBounds[i];
+        }
+
+        int fromChunk() {
+            return fromChunk;
+        }
+
+        int toChunk() {
+            return toChunk;
+        }
     }
 
     /**
      * Projects {@code queries} query heads reading KV head {@code kvHead} (query i at {@code qOff + i * headSize}) for
-     * {@link #upperBounds}: q·u_j times each code scale, q·mean and |q|.
+     * {@link #scan}: q·u_j times each code scale, |q_perp|, and the per-query terms of the bound (q·mean, the codes'
+     * rounding, the margin).
      */
     void project(int layer, int kvHead, float[] q, int qOff, int queries, Projection into) {
         Basis b = bases[layer][kvHead];
@@ -121,74 +148,99 @@ final class KeySketch {
         if (b == null) return;
         if (into.coords.length < queries * rank) into.coords = new float[queries * rank];
         if (into.offsets.length < queries) {
+            into.means = new float[queries];
             into.offsets = new float[queries];
             into.norms = new float[queries];
         }
         if (rank > 0) kernels.matmulTransposed(q, qOff, queries, b.directions(), 0, rank, headSize, into.coords, 0, rank);
         for (int i = 0; i < queries; i++) {
             int at = qOff + i * headSize;
-            into.offsets[i] = kernels.dot(q, at, b.mean(), 0, headSize);
+            double squared = kernels.dot(q, at, q, at, headSize), inSpan = 0, rounding = 0;
+            for (int j = 0; j < rank; j++) {
+                double c = into.coords[i * rank + j];
+                inSpan += c * c;
+                rounding += Math.abs(c) * b.scales()[j] / 2;
+            }
+            double margin = ROUNDING_MARGIN * Math.sqrt(squared) * largestNorm[layer][kvHead];
+            into.means[i] = kernels.dot(q, at, b.mean(), 0, headSize);
+            into.offsets[i] = Math.nextUp((float) (into.means[i] + rounding + margin));
             // never 0, so that 0 * -inf (a row that is not cold) cannot make a NaN
-            into.norms[i] = Math.max(Float.MIN_NORMAL, (float) Math.sqrt(kernels.dot(q, at, q, at, headSize)));
+            into.norms[i] = Math.max(Float.MIN_NORMAL, Math.nextUp((float) Math.sqrt(Math.max(0, squared - inSpan) + FLOAT_PRODUCT_SLACK * squared)));
             for (int j = 0; j < rank; j++) into.coords[i * rank + j] *= b.scales()[j];
         }
     }
 
     /**
-     * Upper bounds of q·k over the cold rows of chunks [fromChunk, toChunk), for the queries {@link #project}ed
-     * into {@code projection} (same layer and KV head): {@code bounds[outOff + i * chunks + c]} for query i and chunk
-     * id c (chunks: {@link #chunks}), negative infinity for a chunk without cold rows; and at the same index of
-     * {@code estimates}, the largest q·k of the sketched keys without their remainders (Loki's low-rank score), which
-     * ranks chunks better than the bound where the sketch leaves much out. Calls on disjoint chunk ranges, each with
-     * its own scratch, may run at once.
+     * Scans the cold rows of chunks [fromChunk, toChunk) for the queries {@link #project}ed into {@code projection}
+     * (same layer and KV head): their products with the codes, and each query's largest bound of q·k there, which
+     * is all decode-time recall needs while no chunk can reach its threshold. Scans of disjoint chunk ranges, each
+     * into its own {@code Scan}, may run at once.
      */
-    void upperBounds(int layer, int kvHead, Projection projection, int fromChunk, int toChunk, Scratch scratch, float[] bounds,
-            float[] estimates, int outOff) {
-        int chunkCount = chunks[layer], queries = projection.queries, rank = projection.rank;
+    void scan(int layer, int kvHead, Projection projection, int fromChunk, int toChunk, Scan into) {
+        int queries = projection.queries;
         int from = Math.min(fromChunk * chunk, capacity[layer]), to = Math.min(toChunk * chunk, capacity[layer]);
-        if (bases[layer][kvHead] == null || from >= to) {
-            for (int i = 0; i < queries; i++) {
-                Arrays.fill(bounds, outOff + i * chunkCount + fromChunk, outOff + i * chunkCount + toChunk, Float.NEGATIVE_INFINITY);
-                Arrays.fill(estimates, outOff + i * chunkCount + fromChunk, outOff + i * chunkCount + toChunk, Float.NEGATIVE_INFINITY);
-            }
-            return;
-        }
-        int first = from - from % Kernels.Q8_PANEL, n = to - first; // the kernel starts at a panel
-        if (scratch.dots.length < queries * n) scratch.dots = new float[queries * n];
-        float[] dots = scratch.dots, remainder = remainders[layer][kvHead];
-        kernels.dotQ8Panels(projection.coords, 0, queries, rank, codes[layer][kvHead], first * rank, n, dots, 0);
+        if (into.maxBounds.length < queries) into.maxBounds = new float[queries];
+        Arrays.fill(into.maxBounds, 0, queries, Float.NEGATIVE_INFINITY);
+        into.projection = projection;
+        into.layer = layer;
+        into.kvHead = kvHead;
+        into.fromChunk = fromChunk;
+        into.toChunk = toChunk;
+        into.first = from - from % Kernels.Q8_PANEL; // the kernel starts at a panel
+        into.n = bases[layer][kvHead] == null || from >= to ? 0 : to - into.first;
+        if (into.n == 0) return;
+        if (into.dots.length < queries * into.n) into.dots = new float[queries * into.n];
+        kernels.dotQ8Panels(projection.coords, 0, queries, projection.rank, codes[layer][kvHead], into.first * projection.rank, into.n,
+                into.dots, 0);
+        float[] remainder = remainders[layer][kvHead]; // -inf where a row is not cold
         for (int i = 0; i < queries; i++) {
-            float norm = projection.norms[i], offset = projection.offsets[i];
-            for (int c = fromChunk; c < toChunk; c++) {
+            into.maxBounds[i] = kernels.maxMultiplyAdd(projection.norms[i], remainder, from, into.dots, i * into.n + from - into.first, to - from)
+                    + projection.offsets[i];
+        }
+    }
+
+    /**
+     * Per chunk of a {@link #scan}, from its products: {@code bounds[outOff + i * chunks + c]} for query i and chunk id
+     * c (chunks: {@link #chunks}), the largest bound of q·k over the chunk's cold rows, negative infinity for a chunk
+     * without any; and at the same index of {@code estimates}, the largest q·k of the sketched keys without the
+     * per-row remainders (Loki's low-rank score), which ranks chunks better than the bound where the sketch leaves
+     * much out.
+     */
+    void chunkBounds(Scan scan, float[] bounds, float[] estimates, int outOff) {
+        int chunkCount = chunks[scan.layer], to = scan.first + scan.n;
+        float[] remainder = remainders[scan.layer][scan.kvHead];
+        Projection projection = scan.projection;
+        for (int i = 0; i < projection.queries; i++) {
+            float norm = projection.norms[i];
+            for (int c = scan.fromChunk; c < scan.toChunk; c++) {
                 float bound = Float.NEGATIVE_INFINITY, estimate = Float.NEGATIVE_INFINITY;
                 for (int p = Math.min(c * chunk, to), end = Math.min((c + 1) * chunk, to); p < end; p++) {
-                    float rest = remainder[p]; // -inf for a row that is not cold
+                    float rest = remainder[p];
                     if (rest == Float.NEGATIVE_INFINITY) continue;
-                    float dot = dots[i * n + p - first];
+                    float dot = scan.dots[i * scan.n + p - scan.first];
                     estimate = Math.max(estimate, dot);
-                    bound = Math.max(bound, dot + norm * rest);
+                    bound = Math.max(bound, Math.fma(norm, rest, dot));
                 }
-                bounds[outOff + i * chunkCount + c] = bound + offset;
-                estimates[outOff + i * chunkCount + c] = estimate + offset;
+                bounds[outOff + i * chunkCount + c] = bound + projection.offsets[i];
+                estimates[outOff + i * chunkCount + c] = estimate + projection.means[i];
             }
         }
     }
 
     /**
      * Adds rows entering the tier (ascending positions). {@code allCold} returns every cold row of the layer, these
-     * included: the directions are fitted on it when the layer has none yet or its cold rows have doubled since.
+     * included: the directions are fitted on it when the layer has none yet, its cold rows have doubled since, or one
+     * of these rows has a coordinate beyond what the code scales cover.
      */
     void add(int layer, ColdRows rows, Supplier<ColdRows> allCold) {
         int n = rows.rows();
         if (n == 0) return;
         ensureCapacity(layer, rows.positions()[n - 1] + 1);
-        if (bases[layer][0] == null || coldCount[layer] + n > 2 * fittedRows[layer]) {
+        if (bases[layer][0] == null || coldCount[layer] + n > 2 * fittedRows[layer] || !encode(layer, rows, false)) {
             ColdRows all = allCold.get();
             clear(layer);
             fittedRows[layer] = all.rows();
             encode(layer, all, true);
-        } else {
-            encode(layer, rows, false);
         }
     }
 
@@ -229,10 +281,13 @@ final class KeySketch {
 
     /**
      * Writes the codes and remainders of {@code rows} and marks them cold; with {@code fit}, first fits the layer's
-     * directions to these rows and sets the code scales from their coordinates (rows demoted later beyond them are
-     * clamped, and their remainders cover the clamping).
+     * directions to these rows and sets the code scales from their coordinates.
+     *
+     * @return whether the scales cover every coordinate of the rows (always, with {@code fit}); where they do not, the
+     *     layer must be fitted again before its bounds are read
      */
-    private void encode(int layer, ColdRows rows, boolean fit) {
+    private boolean encode(int layer, ColdRows rows, boolean fit) {
+        boolean covered = true;
         int n = rows.rows(), panel = Kernels.Q8_PANEL;
         float[] keys = new float[n * headSize], coords = new float[0];
         for (int g = 0; g < kvHeads; g++) {
@@ -240,6 +295,7 @@ final class KeySketch {
             if (fit) {
                 bases[layer][g] = fit(keys, n);
                 codes[layer][g] = new byte[bases[layer][g].rank() * capacity[layer]]; // capacity: whole panels
+                largestNorm[layer][g] = 0;
             }
             Basis b = bases[layer][g];
             int rank = b.rank();
@@ -254,22 +310,23 @@ final class KeySketch {
             double meanNorm = Math.sqrt(sumOfSquares(b.mean(), 0, headSize));
             for (int r = 0; r < n; r++) {
                 int p = rows.positions()[r];
-                // |x - sum_j c'_j u_j|^2 = |x|^2 - |c|^2 + |c - c'|^2 for orthonormal u_j, coordinates c and codes c'
-                double x = sumOfSquares(centred, r * headSize, headSize), inSpan = 0, rounding = 0;
+                // |e|^2 = |x|^2 - |c|^2 for orthonormal u_j and coordinates c of the centred key x
+                double x = sumOfSquares(centred, r * headSize, headSize), inSpan = 0;
                 for (int j = 0; j < rank; j++) {
                     float s = b.scales()[j], c = coords[r * rank + j];
                     int q = s == 0f ? 0 : Math.max(-127, Math.min(127, Math.round(c / s)));
                     code[p / panel * panel * rank + j * panel + p % panel] = (byte) q;
                     inSpan += (double) c * c;
-                    rounding += (double) (c - q * s) * (c - q * s);
+                    covered &= Math.abs(c) <= 127.5f * s; // within half a step of its code
                 }
-                double e = Math.sqrt(Math.max(0, x - inSpan) + rounding + FLOAT_PRODUCT_SLACK * x);
-                remainders[layer][g][p] = Math.nextUp((float) (e + ROUNDING_MARGIN * (meanNorm + Math.sqrt(x))));
+                remainders[layer][g][p] = Math.nextUp((float) Math.sqrt(Math.max(0, x - inSpan) + FLOAT_PRODUCT_SLACK * x));
+                largestNorm[layer][g] = Math.max(largestNorm[layer][g], meanNorm + Math.sqrt(x));
             }
         }
         for (int p : rows.positions()) coldRows[layer][p / chunk]++;
         coldCount[layer] += n;
         chunks[layer] = Math.max(chunks[layer], rows.positions()[n - 1] / chunk + 1);
+        return covered;
     }
 
     /** Code scales that cover the coordinates of {@code n} rows: the largest |c_j| over them maps to 127. */

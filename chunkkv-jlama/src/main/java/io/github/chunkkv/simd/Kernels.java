@@ -171,6 +171,16 @@ public interface Kernels {
     void dotQ8Panels(float[] query, int qOff, int queries, int len, byte[] codes, int codeOff, int n, float[] out, int outOff);
 
     /**
+     * The largest {@code fma(a, x[xOff + i], y[yOff + i])} over i in [0, len), negative infinity for len 0: the largest
+     * of a batch of bounds {@code y + a · x} (decode-time recall's sketch products plus a query's norm times each row's
+     * remainder), exactly, since both implementations round each term once and a maximum rounds nothing.
+     *
+     * @throws IllegalArgumentException before anything is read, if len or an offset is negative or an array is too short
+     *     (see {@link RecallArguments#checkMaxMultiplyAdd})
+     */
+    float maxMultiplyAdd(float a, float[] x, int xOff, float[] y, int yOff, int len);
+
+    /**
      * {@link #dotQ8} of each of {@code queries} float vectors ({@code len} apart from {@code qOff}) with each of
      * {@code rows} code rows ({@code codeStride} apart from {@code codeOff}):
      * {@code out[outOff + i * rows + r] = sum_j query[qOff + i * len + j] * codes[codeOff + r * codeStride + j]},

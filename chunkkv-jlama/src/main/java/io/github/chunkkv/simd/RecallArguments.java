@@ -1,9 +1,9 @@
 package io.github.chunkkv.simd;
 
 /**
- * Argument checks of decode-time recall's batched kernels ({@link Kernels#dotQ8Panels}, {@link Kernels#dotQ8Rows}),
- * shared by both implementations so they reject the same inputs. They run on every decode step and layer, so a
- * message is only built for an argument that fails (building them eagerly allocated, and the JIT then declined to
+ * Argument checks of decode-time recall's kernels ({@link Kernels#dotQ8Panels}, {@link Kernels#dotQ8Rows},
+ * {@link Kernels#maxMultiplyAdd}), shared by both implementations so they reject the same inputs. They run on every
+ * decode step and layer, so a message is only built for an argument that fails (building them eagerly allocated, and the JIT then declined to
  * inline the vector code behind them).
  */
 final class RecallArguments {
@@ -58,6 +58,22 @@ final class RecallArguments {
         if (out.length < outOff + (long) queries * rows) {
             throw new IllegalArgumentException("out must hold outOff + queries * rows = " + (outOff + (long) queries * rows)
                     + " values, got " + out.length);
+        }
+    }
+
+    /**
+     * Throws {@link IllegalArgumentException} naming the parameter and its allowed range unless len and the offsets are
+     * >= 0 and both arrays hold len values from their offsets.
+     */
+    static void checkMaxMultiplyAdd(float[] x, int xOff, float[] y, int yOff, int len) {
+        if (len < 0 || xOff < 0 || yOff < 0) {
+            throw new IllegalArgumentException("len and offsets must be >= 0, got len " + len + ", xOff " + xOff + ", yOff " + yOff);
+        }
+        if (x.length < xOff + (long) len) {
+            throw new IllegalArgumentException("x must hold xOff + len = " + (xOff + (long) len) + " values, got " + x.length);
+        }
+        if (y.length < yOff + (long) len) {
+            throw new IllegalArgumentException("y must hold yOff + len = " + (yOff + (long) len) + " values, got " + y.length);
         }
     }
 }

@@ -150,6 +150,14 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public float maxMultiplyAdd(float a, float[] x, int xOff, float[] y, int yOff, int len) {
+        RecallArguments.checkMaxMultiplyAdd(x, xOff, y, yOff, len);
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < len; i++) max = Math.max(max, Math.fma(a, x[xOff + i], y[yOff + i]));
+        return max;
+    }
+
+    @Override
     public void dotQ8Rows(float[] query, int qOff, int queries, byte[] codes, int codeOff, int codeStride, int rows, int len,
             float[] out, int outOff) {
         RecallArguments.checkDots(query, qOff, queries, codes, codeOff, codeStride, rows, len, out, outOff);

@@ -434,6 +434,19 @@ public final class VectorKernels implements Kernels {
         }
     }
 
+    @Override
+    public float maxMultiplyAdd(float a, float[] x, int xOff, float[] y, int yOff, int len) {
+        RecallArguments.checkMaxMultiplyAdd(x, xOff, y, yOff, len);
+        FloatVector alpha = FloatVector.broadcast(F, a), best = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        int i = 0;
+        for (int bound = F.loopBound(len); i < bound; i += L) {
+            best = best.max(FloatVector.fromArray(F, x, xOff + i).fma(alpha, FloatVector.fromArray(F, y, yOff + i)));
+        }
+        float max = best.reduceLanes(VectorOperators.MAX);
+        for (; i < len; i++) max = Math.max(max, Math.fma(a, x[xOff + i], y[yOff + i]));
+        return max;
+    }
+
     /**
      * Queries in pairs, so each code vector converted to floats feeds two FMAs; an odd last query is paired with
      * itself and written once. Each product adds up in the order of {@link #dotQ8}, so the results equal its own.

@@ -27,6 +27,11 @@ class KeySketchTest {
      * head (rank 0: noise only, full rank), values random.
      */
     private ColdRows rows(int head, int kvHeads, int rank, double noise, float[][] directions, int... positions) {
+        return rows(head, kvHeads, rank, noise, 4, directions, positions);
+    }
+
+    /** As above, with the coordinates' spread (standard deviation along the first direction). */
+    private ColdRows rows(int head, int kvHeads, int rank, double noise, double spread, float[][] directions, int... positions) {
         int stride = head * kvHeads;
         byte[] codes = new byte[positions.length * 2 * stride];
         float[] scales = new float[positions.length * 2 * kvHeads], row = new float[2 * stride];
@@ -34,7 +39,7 @@ class KeySketchTest {
             for (int g = 0; g < kvHeads; g++) {
                 for (int i = 0; i < head; i++) row[g * head + i] = (float) (3 * (g + 1) + noise * rnd.nextGaussian());
                 for (int j = 0; j < rank; j++) {
-                    double c = 4 * rnd.nextGaussian() / (j + 1);
+                    double c = spread * rnd.nextGaussian() / (j + 1);
                     for (int i = 0; i < head; i++) row[g * head + i] += (float) (c * directions[g * rank + j][i]);
                 }
             }
@@ -112,6 +117,33 @@ class KeySketchTest {
         }
     }
 
+    /**
+     * Rows joining after the fit with coordinates far beyond the fitted ones (too few to double the cold rows) do not
+     * fit the code scales: the layer is fitted again, and the bound holds for old and new rows.
+     */
+    @ParameterizedTest
+    @CsvSource({"16, 3", "33, 40"})
+    void rowsBeyondTheCodeScalesRefitTheLayer(int head, int rank) {
+        KeySketch sketch = new KeySketch(kernels, 1, CHUNK, head, head, head / 2);
+        float[][] directions = directions(head, 1, rank);
+        List<ColdRows> stored = new ArrayList<>(List.of(rows(head, 1, rank, 0.01, directions, IntStream.range(0, 60).toArray())));
+        sketch.add(0, stored.get(0), () -> stored.get(0));
+        stored.add(rows(head, 1, rank, 0.01, 40, directions, 61, 64, 70));
+        sketch.add(0, stored.get(1), () -> ColdRows.sortedConcat(stored));
+        int chunks = sketch.chunks(0);
+        float[] q = new float[head], out = new float[chunks];
+        for (int trial = 0; trial < 50; trial++) {
+            for (int i = 0; i < head; i++) q[i] = (float) rnd.nextGaussian();
+            bounds(sketch, 0, 0, q, 0, 1, out);
+            for (ColdRows rows : stored) {
+                for (int r = 0; r < rows.rows(); r++) {
+                    float logit = logit(q, 0, rows, r, 0, head, 1), bound = out[rows.positions()[r] / CHUNK];
+                    assertTrue(logit <= bound, "trial " + trial + ", position " + rows.positions()[r] + ": q·k " + logit + " above " + bound);
+                }
+            }
+        }
+    }
+
     @ParameterizedTest
     @CsvSource({"64, 5", "128, 16", "48, 1"})
     void findsTheRankOfLowRankKeysAndBoundsThemTightly(int head, int rank) {
@@ -152,9 +184,16 @@ class KeySketchTest {
         sketch.project(layer, g, q, qOff, queries, projection);
         int chunks = sketch.chunks(layer), first = chunks / 3, second = Math.min(chunks, first + 7);
         float[] estimates = new float[out.length];
-        sketch.upperBounds(layer, g, projection, 0, first, new KeySketch.Scratch(), out, estimates, 0);
-        sketch.upperBounds(layer, g, projection, first, second, new KeySketch.Scratch(), out, estimates, 0);
-        sketch.upperBounds(layer, g, projection, second, chunks, new KeySketch.Scratch(), out, estimates, 0);
+        for (int[] slice : new int[][] {{0, first}, {first, second}, {second, chunks}}) {
+            KeySketch.Scan scan = new KeySketch.Scan();
+            sketch.scan(layer, g, projection, slice[0], slice[1], scan);
+            sketch.chunkBounds(scan, out, estimates, 0);
+            for (int i = 0; i < queries; i++) {
+                float largest = Float.NEGATIVE_INFINITY;
+                for (int c = slice[0]; c < slice[1]; c++) largest = Math.max(largest, out[i * chunks + c]);
+                assertEquals(largest, scan.maxBound(i), "a scan's largest bound is its chunks' largest");
+            }
+        }
         for (int i = 0; i < out.length; i++) assertTrue(estimates[i] <= out[i], "an estimate is below its bound");
     }
 

@@ -379,6 +379,20 @@ class VectorKernelsTest {
     }
 
     @Test
+    void maxMultiplyAddEqualsScalarAndAPlainMaximum() {
+        for (int len : SIZES) {
+            float[] x = random(len + 3), y = random(len + 5);
+            if (len > 2) x[len / 2] = Float.NEGATIVE_INFINITY; // a row that is not cold: its bound is -inf
+            for (float a : new float[] {0.5f, 3f, Float.MIN_NORMAL}) {
+                float expected = Float.NEGATIVE_INFINITY;
+                for (int i = 0; i < len; i++) expected = Math.max(expected, Math.fma(a, x[3 + i], y[5 + i]));
+                assertEquals(expected, S.maxMultiplyAdd(a, x, 3, y, 5, len), "scalar, len " + len);
+                assertEquals(expected, V.maxMultiplyAdd(a, x, 3, y, 5, len), "vector, len " + len); // one rounding per term: equal
+            }
+        }
+    }
+
+    @Test
     void recallKernelsRejectBadArgumentsBeforeWriting() {
         for (Kernels k : new Kernels[] {S, V}) {
             float[] q = new float[8], out = {42f, 42f};
@@ -395,6 +409,10 @@ class VectorKernelsTest {
             assertTrue(e.getMessage().contains("out must hold"), e.getMessage());
             e = assertThrows(IllegalArgumentException.class, () -> k.dotQ8Panels(q, 0, -1, 2, panels, 0, 4, out, 0));
             assertTrue(e.getMessage().contains("queries, len and n must be >= 0"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> k.maxMultiplyAdd(1f, q, 4, q, 0, 5));
+            assertTrue(e.getMessage().contains("x must hold xOff + len = 9"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> k.maxMultiplyAdd(1f, q, 0, q, 0, -1));
+            assertTrue(e.getMessage().contains("len and offsets must be >= 0"), e.getMessage());
             assertArrayEquals(new float[] {42f, 42f}, out);
         }
     }
