@@ -9,7 +9,6 @@ import com.github.tjake.jlama.safetensors.prompt.PromptContext;
 import com.github.tjake.jlama.safetensors.prompt.PromptSupport;
 import com.github.tjake.jlama.safetensors.tokenizer.Tokenizer;
 import com.github.tjake.jlama.tensor.AbstractTensor;
-import com.github.tjake.jlama.util.PhysicalCoreExecutor;
 import io.github.chunkkv.config.ChunkKvConfig;
 import io.github.chunkkv.config.Probe;
 import io.github.chunkkv.config.KvPrecision;
@@ -206,8 +205,8 @@ public final class ChunkKvModel implements Generator {
                 ColdTier.create(config.recall(), c.numberOfLayers, c.kvLength, c.headSize, promote == 0 ? 0 : config.chunkSize(), kernels),
                 config.cap() == 0 ? null : new DecodeCap(config, c.numberOfLayers, c.numberOfHeads, c.numberOfKeyValueHeads, c.headSize),
                 promote == 0 ? null
-                        : new DecodeRecall(kernels, promote, c.numberOfHeads, c.numberOfKeyValueHeads, c.headSize, CompressedAttention.scale(c),
-                                slidingWindow, PhysicalCoreExecutor.instance.get().getCoreCount()));
+                        : new DecodeRecall(kernels, promote, c.numberOfLayers, c.numberOfHeads, c.numberOfKeyValueHeads, c.headSize,
+                                CompressedAttention.scale(c), slidingWindow));
     }
 
     /**

@@ -13,8 +13,9 @@ import io.github.chunkkv.simd.AttentionPartials;
 import io.github.chunkkv.simd.Kernels;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ForkJoinTask;
+import java.util.stream.IntStream;
 import java.util.function.Consumer;
-import java.util.function.IntConsumer;
 import java.util.function.UnaryOperator;
 
 /**
@@ -122,9 +123,8 @@ final class CompressedAttention extends CausalSelfAttention {
         // A prefill recalls every cold row before it starts, except a segmented one, which would hold the whole context
         // again: its batches, like decode steps, recall only the cold chunks their queries attend to.
         if ((plan == null || session.config().segment() > 0) && session.recallsWhileDecoding()) {
-            int boundTasks = session.prepareColdBounds(layer, q, rows);
-            float[] logNormalisers = attendUntiled(q, cache, firstSlot, windowStarts(cache, startPosition, rows), rows, out, boundTasks,
-                    session::boundColdChunks);
+            Runnable whileAttending = session.prepareRecall(layer, q, rows);
+            float[] logNormalisers = attendUntiled(q, cache, firstSlot, windowStarts(cache, startPosition, rows), rows, out, whileAttending);
             session.recallWhileDecoding(layer, q, rows, logNormalisers, out);
         } else {
             attend(q, cache, firstSlot, startPosition, rows, out);
@@ -224,7 +224,7 @@ final class CompressedAttention extends CausalSelfAttention {
     private void attend(float[] q, LayerKvCache cache, int firstSlot, int startPosition, int rows, float[] out) {
         int[] windowStart = windowStarts(cache, startPosition, rows);
         if (rows == 1 || !reorderedSums || cache.precision() != KvPrecision.F32) {
-            attendUntiled(q, cache, firstSlot, windowStart, rows, out, 0, null);
+            attendUntiled(q, cache, firstSlot, windowStart, rows, out, null);
             return;
         }
         int kvHeads = c.numberOfKeyValueHeads, blocks = Math.ceilDiv(rows, PREFILL_ROWS_PER_TASK);
@@ -247,16 +247,17 @@ final class CompressedAttention extends CausalSelfAttention {
     /**
      * Attention row by row; returns each query's log softmax normaliser, indexed {@code row * numberOfHeads + head}
      * like the queries. A single F32 row (a decode step) runs split-K unless {@link #reorderedSums} is off; otherwise
-     * the per-row kernel runs parallel over query heads.
+     * the per-row kernel runs parallel over query heads. {@code whileAttending} (null: none) runs on the calling thread
+     * meanwhile, or first where the attention has no split-K kernel.
      */
-    private float[] attendUntiled(float[] q, LayerKvCache cache, int firstSlot, int[] windowStart, int rows, float[] out, int tasksAlongside,
-            IntConsumer alongside) {
+    private float[] attendUntiled(float[] q, LayerKvCache cache, int firstSlot, int[] windowStart, int rows, float[] out,
+            Runnable whileAttending) {
         if (rows == 1 && reorderedSums && cache.precision() == KvPrecision.F32) {
             float[] logNormalisers = new float[c.numberOfHeads];
-            attendSplitK(q, cache, windowStart[0], firstSlot + 1, out, logNormalisers, tasksAlongside, alongside);
+            attendSplitK(q, cache, windowStart[0], firstSlot + 1, out, logNormalisers, whileAttending);
             return logNormalisers;
         }
-        for (int t = 0; t < tasksAlongside; t++) alongside.accept(t);
+        if (whileAttending != null) whileAttending.run();
         return attendPerRow(q, cache, firstSlot, windowStart, rows, out);
     }
 
@@ -265,26 +266,29 @@ final class CompressedAttention extends CausalSelfAttention {
      * consecutive blocks, parallel, each reading its key and value rows once for every head; the blocks' partial
      * softmax results are then merged. A decode step's keys and values are the largest thing it reads after the
      * weights, so streaming each row once, whole, matters more than anything the per-head split could save.
-     * {@code alongside} tasks 0 to {@code tasksAlongside - 1} run as more tasks of the same parallel loop: decode-time
-     * recall's bounds, which would otherwise run alone on the calling thread while the pool's workers wait (measured
-     * on needle-lm: 5 µs of serial work per layer and step cost 4% of decoding speed, twice its own time, as idle
-     * workers park and must be woken for the next matrix product).
+     * The blocks go to Jlama's pool as {@code VectorMath.pfor} would send them, but the calling thread runs
+     * {@code whileAttending} (decode-time recall's scan of the cold tier) before it waits for them: on a short decode
+     * step most of a parallel loop's time is the pool's workers waking up, and the calling thread would spend it idle.
+     * Measured on needle-lm (bench, recall=ram): the same scan as more tasks of the loop decoded at 0.959 of one-shot,
+     * run meanwhile on the calling thread at 0.97-0.98; as serial work before the loop, 5 µs per layer and step had cost
+     * 4% of decoding speed, as idle workers park and must be woken again.
      */
-    private void attendSplitK(float[] q, LayerKvCache cache, int from, int to, float[] out, float[] logNormalisers, int tasksAlongside,
-            IntConsumer alongside) {
+    private void attendSplitK(float[] q, LayerKvCache cache, int from, int to, float[] out, float[] logNormalisers,
+            Runnable whileAttending) {
         int length = to - from, threads = PhysicalCoreExecutor.instance.get().getCoreCount();
         int blockSlots = Math.clamp(Math.ceilDiv(length, DECODE_BLOCKS_PER_THREAD * threads), MIN_DECODE_BLOCK_SLOTS, MAX_DECODE_BLOCK_SLOTS);
         int blocks = Math.max(1, Math.ceilDiv(length, blockSlots));
         AttentionPartials partials = scratch.partials;
         partials.reserve(blocks, blockSlots);
-        VectorMath.pfor(0, blocks + tasksAlongside, b -> {
-            if (b >= blocks) {
-                alongside.accept(b - blocks);
-                return;
-            }
+        ForkJoinTask<?> hot = JlamaInstaller.jlamaPool().submit(() -> IntStream.range(0, blocks).parallel().forEach(b -> {
             int blockFrom = from + b * blockSlots;
             cache.attendBlock(kernels, q, 0, blockFrom, Math.min(to, blockFrom + blockSlots), scale, partials, b);
-        });
+        }));
+        try {
+            if (whileAttending != null) whileAttending.run();
+        } finally {
+            hot.join(); // the blocks write the scratch partials: never leave them running
+        }
         partials.merge(out, 0, logNormalisers, 0);
     }
 

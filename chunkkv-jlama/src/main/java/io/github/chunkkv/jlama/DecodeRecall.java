@@ -51,46 +51,65 @@ final class DecodeRecall {
     static final int SCREENED_CHUNKS = 32;
     private static final float LOG_MIN_MASS = (float) Math.log(MIN_MASS);
     /**
-     * Slack of the exponential-skipping test in {@link #verifyMasses}: a log-sum-exp may exceed its bound by the
+     * Slack of the exponential-skipping test in {@link #logSumExps}: a log-sum-exp may exceed its bound by the
      * rounding of the exponentials, far below this.
      */
     private static final float SKIP_MARGIN = 1e-3f;
+    /**
+     * How far a head's hot log normaliser may fall below the layer's last step's and the chunks verified ahead of time
+     * still cover the step's screen (when it falls further, the rest are verified after the attention). Measured on
+     * needle-lm's decoding (bench, 1,024 steps): a head's log normaliser fell by more than 2 from one step to the next
+     * in 7% of layer 3's steps and 3% of layer 2's, and then mostly by more than 8, never in layers 0 and 1.
+     */
+    private static final float GUESS_MARGIN = 2f;
 
     private final Kernels kernels;
-    private final int promote;
+    private final int promote, screenedChunks;
     private final int numHeads, headSize, group;
     private final float scale;
     private final int slidingWindow;
     private final List<Promotion> since = new ArrayList<>(); // since the last prefill, in step order
     private long promotedRows;
     private final TopScores screening = new TopScores(), choosing = new TopScores();
+    private final float[][] lastLogZ; // [layer][head]: the hot normalisers of the layer's last decode step, +inf before one
+    private final Runnable whileAttending = this::whileAttending;
+    // What the last prepare readied, for whileAttending and afterAttention.
+    private int boundLayer = -1, boundChunks, boundRows;
+    private ColdTier boundTier;
+    private final KeySketch.Projection[] projections; // per KV head
+    private final KeySketch.Scan[] scans; // per KV head
+    private final boolean[] chunkBoundsDone; // per KV head: bounds and estimates hold its scan's per-chunk bounds
+    // Chunks verified while the hot attention ran (ascending ids), and each query's log-sum-exp over their rows.
+    private int[] aheadIds = new int[0];
+    private float[] aheadSums = new float[0];
+    private int ahead;
     // Scratch, grown and never shrunk: a session decodes one step at a time, and a step allocates nothing unless it promotes.
     private float[] grouped = new float[0]; // queries in KV-head order
     private float[] bounds = new float[0], estimates = new float[0], bestBound = new float[0];
-    private int boundLayer = -1, boundChunks, boundRows; // what the last prepareBounds readied
-    private KeySketch boundSketch;
-    private final int slices; // boundCold tasks per KV head
-    private final KeySketch.Projection[] projections; // per boundCold task
-    private final KeySketch.Scan[] scans; // per boundCold task
-    private float[] dots = new float[0], logits = new float[0], masses = new float[0];
+    private final float[] guessedLogZ; // per head: the last step's normalisers less GUESS_MARGIN
+    private float[] dots = new float[0], logits = new float[0], masses = new float[0], sums = new float[0], skipBelow = new float[0];
+    private int[] pending = new int[0], pendingIds = new int[0];
 
-    /**
-     * @param slidingWindow the model's sliding attention window, 0 for none: promoted rows outside it are not attended
-     * @param slices {@link #boundCold} tasks per KV head: the threads that run them
-     */
-    DecodeRecall(Kernels kernels, int promote, int numHeads, int numKvHeads, int headSize, float scale, int slidingWindow, int slices) {
+    /** @param slidingWindow the model's sliding attention window, 0 for none: promoted rows outside it are not attended */
+    DecodeRecall(Kernels kernels, int promote, int layers, int numHeads, int numKvHeads, int headSize, float scale, int slidingWindow) {
         this.kernels = kernels;
         this.promote = promote;
+        this.screenedChunks = Math.max(SCREENED_CHUNKS, promote);
         this.numHeads = numHeads;
         this.headSize = headSize;
         this.group = numHeads / numKvHeads;
         this.scale = scale;
         this.slidingWindow = slidingWindow;
-        this.slices = slices;
-        this.projections = new KeySketch.Projection[numKvHeads * slices];
-        for (int t = 0; t < projections.length; t++) projections[t] = new KeySketch.Projection();
-        this.scans = new KeySketch.Scan[numKvHeads * slices];
-        for (int t = 0; t < scans.length; t++) scans[t] = new KeySketch.Scan();
+        this.lastLogZ = new float[layers][numHeads];
+        for (float[] z : lastLogZ) Arrays.fill(z, Float.POSITIVE_INFINITY);
+        this.guessedLogZ = new float[numHeads];
+        this.projections = new KeySketch.Projection[numKvHeads];
+        this.scans = new KeySketch.Scan[numKvHeads];
+        for (int g = 0; g < numKvHeads; g++) {
+            projections[g] = new KeySketch.Projection();
+            scans[g] = new KeySketch.Scan();
+        }
+        this.chunkBoundsDone = new boolean[numKvHeads];
     }
 
     /** Rows promoted since {@link #afterPrefill}. */
@@ -122,58 +141,71 @@ final class DecodeRecall {
     }
 
     /**
-     * Readies the bounds of the query rows {@code q} (post-RoPE, all heads per row) over the layer's cold chunks, which
-     * {@link #boundCold} tasks then compute from the tier's sketch. Neither needs anything from the hot attention, so
-     * the tasks may run alongside it, on other threads; {@link #afterAttention} reads their bounds and must follow for
-     * the same layer and queries.
+     * Readies decode-time recall of the query rows {@code q} (post-RoPE, all heads per row) over the layer's cold
+     * chunks. What it returns needs nothing from the hot attention, so the caller runs it while the hot attention
+     * runs; {@link #afterAttention} must follow for the same layer and queries.
      *
-     * @return the number of {@link #boundCold} tasks to run, 0 when the layer has nothing cold
+     * @return the work to run while the hot attention runs, on one thread; null when the layer has nothing cold
      */
-    int prepareBounds(int layer, float[] q, int rows, ColdTier cold) {
-        KeySketch sketch = cold.sketch();
-        int chunks = cold.rowCount(layer) == 0 ? 0 : sketch.chunks(layer), perKvHead = rows * group, kvHeads = numHeads / group;
+    Runnable prepare(int layer, float[] q, int rows, ColdTier cold) {
+        int chunks = cold.rowCount(layer) == 0 ? 0 : cold.sketch().chunks(layer), perKvHead = rows * group;
         boundLayer = layer;
         boundChunks = chunks;
         boundRows = rows;
-        boundSketch = sketch;
-        if (chunks == 0) return 0;
+        boundTier = cold;
+        ahead = 0;
+        Arrays.fill(chunkBoundsDone, false);
+        if (chunks == 0) return null;
         groupQueries(q, rows);
-        if (bounds.length < kvHeads * perKvHead * chunks) {
-            bounds = new float[kvHeads * perKvHead * chunks];
+        if (bounds.length < scans.length * perKvHead * chunks) {
+            bounds = new float[scans.length * perKvHead * chunks];
             estimates = new float[bounds.length];
         }
-        return kvHeads * slices;
+        return whileAttending;
     }
 
     /**
-     * Task {@code task} of the last {@link #prepareBounds}: the sketch's scan of one slice of the chunks for one KV
-     * head's queries. Tasks may run at once.
+     * The sketch's scan of every cold chunk for each KV head's queries; then, for a decode step, verification ahead of
+     * time: the chunks the screen would pass if the hot normalisers were the layer's last step's less
+     * {@link #GUESS_MARGIN} are verified now, without the normalisers, so that {@link #afterAttention} finds their
+     * log-sum-exps done. The calling thread would otherwise only wait for the pool that runs the hot attention.
      */
-    void boundCold(int task) {
-        int g = task / slices, slice = task % slices, chunks = boundChunks, perKvHead = boundRows * group;
-        // each task projects its queries itself: a serial projection on the calling thread would hold up the loop
-        boundSketch.project(boundLayer, g, grouped, g * perKvHead * headSize, perKvHead, projections[task]);
-        boundSketch.scan(boundLayer, g, projections[task], (int) ((long) chunks * slice / slices), (int) ((long) chunks * (slice + 1) / slices),
-                scans[task]);
+    private void whileAttending() {
+        KeySketch sketch = boundTier.sketch();
+        int perKvHead = boundRows * group;
+        for (int g = 0; g < scans.length; g++) {
+            sketch.project(boundLayer, g, grouped, g * perKvHead * headSize, perKvHead, projections[g]);
+            sketch.scan(boundLayer, g, projections[g], scans[g]);
+        }
+        float[] last = lastLogZ[boundLayer];
+        if (boundRows != 1 || last[0] == Float.POSITIVE_INFINITY) return;
+        for (int h = 0; h < numHeads; h++) guessedLogZ[h] = last[h] - GUESS_MARGIN;
+        if (!boundMasses(boundLayer, 1, guessedLogZ, boundChunks)) return;
+        ahead = screening.select(bestBound, boundChunks, screenedChunks, -Float.MAX_VALUE);
+        if (aheadIds.length < ahead) aheadIds = new int[screenedChunks];
+        System.arraycopy(screening.ids(), 0, aheadIds, 0, ahead);
+        if (aheadSums.length < ahead * numHeads) aheadSums = new float[screenedChunks * numHeads];
+        logSumExps(boundLayer, 1, aheadIds, ahead, null, aheadSums);
     }
 
     /**
      * After the query rows {@code q} (the first at position {@code step}) attended over the layer's hot {@code cache}
-     * into {@code out}, and {@link #boundCold} bounded them over the cold chunks: promotes the cold chunks they would
-     * attend to into the cache and merges the promoted rows' share of attention into {@code out}.
+     * into {@code out}, and {@link #prepare}'s work ran: promotes the cold chunks they would attend to into the cache
+     * and merges the promoted rows' share of attention into {@code out}.
      *
      * @param logZ per query (row * heads + head), the log of its softmax normaliser over the hot rows; updated to
      *     include the promoted rows
-     * @throws IllegalStateException if {@link #prepareBounds} did not run for this layer since the last call
+     * @throws IllegalStateException if {@link #prepare} did not run for this layer since the last call
      */
     void afterAttention(int step, int layer, float[] q, int rows, float[] logZ, float[] out, LayerKvCache cache, ColdTier cold) {
-        if (boundLayer != layer) throw new IllegalStateException("prepareBounds and its tasks must run for layer " + layer + " first");
+        if (boundLayer != layer) throw new IllegalStateException("prepare and its work must run for layer " + layer + " first");
         boundLayer = -1;
+        if (rows == 1) System.arraycopy(logZ, 0, lastLogZ[layer], 0, numHeads);
         int chunks = boundChunks;
         if (chunks == 0 || !boundMasses(layer, rows, logZ, chunks)) return;
-        int screened = screening.select(bestBound, chunks, Math.max(SCREENED_CHUNKS, promote), -Float.MAX_VALUE);
+        int screened = screening.select(bestBound, chunks, screenedChunks, -Float.MAX_VALUE);
         if (screened == 0) return;
-        verifyMasses(layer, rows, logZ, cold, screened);
+        verifyMasses(layer, rows, logZ, screened);
         int chosen = choosing.select(masses, screened, promote, LOG_MIN_MASS);
         if (chosen == 0) return;
         int[] chunkIds = new int[chosen];
@@ -207,18 +239,20 @@ final class DecodeRecall {
      * {@code bestBound[c]}: for a chunk whose bound of log mass, {@code log n_c + scale · B_c - log Z}, reaches the
      * threshold for some query, the same with the sketch's estimate in place of the bound B_c (for the query where it
      * is largest); negative infinity for the rest. So the bound rules chunks out, exactly, and the estimate ranks those
-     * left for verification. Nearly every step, no chunk of a slice can reach the threshold by the slice's largest
-     * bound with a whole chunk's rows, and the slice's chunks are not looked at one by one.
+     * left for verification. Nearly every step, no chunk can reach the threshold by a KV head's largest bound with a
+     * whole chunk's rows, and the chunks are not looked at one by one. A KV head's per-chunk bounds need no
+     * normaliser, so they are taken once a step, whichever call needs them first.
      *
      * @return whether any chunk reaches the threshold by its bound; if not, {@code bestBound} is not written
      */
     private boolean boundMasses(int layer, int rows, float[] logZ, int chunks) {
-        int perKvHead = rows * group, chunk = boundSketch.chunkSize();
+        KeySketch sketch = boundTier.sketch();
+        int perKvHead = rows * group, chunk = sketch.chunkSize();
         float logChunk = (float) Math.log(chunk);
         boolean any = false;
-        for (int task = 0; task < scans.length; task++) {
-            KeySketch.Scan scan = scans[task];
-            int g = task / slices, at = g * perKvHead * chunks;
+        for (int g = 0; g < scans.length; g++) {
+            KeySketch.Scan scan = scans[g];
+            int at = g * perKvHead * chunks;
             boolean reaches = false;
             for (int t = 0; t < perKvHead; t++) reaches |= logChunk + scale * scan.maxBound(t) - logZ[queryIndex(g, t)] >= LOG_MIN_MASS;
             if (!reaches) continue;
@@ -227,11 +261,12 @@ final class DecodeRecall {
                 Arrays.fill(bestBound, 0, chunks, Float.NEGATIVE_INFINITY);
                 any = true;
             }
-            boundSketch.chunkBounds(scan, bounds, estimates, at);
+            if (!chunkBoundsDone[g]) sketch.chunkBounds(scan, bounds, estimates, at);
+            chunkBoundsDone[g] = true;
             for (int t = 0; t < perKvHead; t++) {
                 float z = logZ[queryIndex(g, t)];
-                for (int c = scan.fromChunk(); c < scan.toChunk(); c++) {
-                    float logRows = logOf(boundSketch.coldRows(layer, c), chunk, logChunk);
+                for (int c = 0; c < chunks; c++) {
+                    float logRows = logOf(sketch.coldRows(layer, c), chunk, logChunk);
                     if (logRows + scale * bounds[at + t * chunks + c] - z >= LOG_MIN_MASS) {
                         bestBound[c] = Math.max(bestBound[c], logRows + scale * estimates[at + t * chunks + c] - z);
                     }
@@ -248,23 +283,58 @@ final class DecodeRecall {
 
     /**
      * {@code masses[s]}: log of the true mass of the s-th screened chunk for the query where it is largest, or -inf when
-     * no query's can reach {@link #MIN_MASS}. Logits come from the Q8 codes where the tier keeps them (code dot query,
-     * times the row's scale: the dequantized keys a promotion would bring back), each KV head's queries against a
-     * chunk's rows in one kernel call, and a chunk's log-sum-exp from the softmax kernel. That log-sum-exp is at most
-     * the largest logit plus log(rows), so a query that cannot reach the threshold skips the exponentials: nearly all,
-     * since promotions are rare.
+     * no query's can reach {@link #MIN_MASS}: from the log-sum-exps verified ahead of time where the chunk was, the
+     * rest now.
      */
-    private void verifyMasses(int layer, int rows, float[] logZ, ColdTier cold, int screened) {
-        ColdTier.ChunkKeys keys = cold.chunkKeys(layer, screening.ids(), screened);
-        int perKvHead = rows * group, kvHeads = numHeads / group, chunk = cold.sketch().chunkSize();
+    private void verifyMasses(int layer, int rows, float[] logZ, int screened) {
+        int queries = rows * numHeads, missing = 0;
+        int[] ids = screening.ids();
+        if (masses.length < screened) {
+            masses = new float[screenedChunks];
+            pending = new int[screenedChunks];
+            pendingIds = new int[screenedChunks];
+        }
+        for (int s = 0, a = 0; s < screened; s++) { // both ascending
+            while (a < ahead && aheadIds[a] < ids[s]) a++;
+            if (a < ahead && aheadIds[a] == ids[s]) {
+                masses[s] = largestMass(aheadSums, a * queries, logZ, queries);
+            } else {
+                pending[missing] = s;
+                pendingIds[missing++] = ids[s];
+            }
+        }
+        if (missing == 0) return;
+        if (skipBelow.length < queries) skipBelow = new float[queries];
+        for (int i = 0; i < queries; i++) skipBelow[i] = logZ[i] + LOG_MIN_MASS - SKIP_MARGIN;
+        if (sums.length < missing * queries) sums = new float[screenedChunks * queries];
+        logSumExps(layer, rows, pendingIds, missing, skipBelow, sums);
+        for (int m = 0; m < missing; m++) masses[pending[m]] = largestMass(sums, m * queries, logZ, queries);
+    }
+
+    private static float largestMass(float[] logSums, int off, float[] logZ, int queries) {
+        float mass = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < queries; i++) mass = Math.max(mass, logSums[off + i] - logZ[i]);
+        return mass;
+    }
+
+    /**
+     * Per chunk {@code chunkIds[s]} (ascending) of the layer and query i (row * heads + head), the log-sum-exp of
+     * scale · q·k over the chunk's cold rows into {@code out[s * queries + i]}. Logits come from the Q8 codes where the
+     * tier keeps them (code dot query, times the row's scale: the dequantized keys a promotion would bring back), each
+     * KV head's queries against a chunk's rows in one kernel call. A log-sum-exp is at most the largest logit plus
+     * log(rows), so a query whose sum cannot reach {@code skipBelow[i]} (null: none skipped) gets negative infinity
+     * without its exponentials: nearly all, since promotions are rare.
+     */
+    private void logSumExps(int layer, int rows, int[] chunkIds, int count, float[] skipBelow, float[] out) {
+        ColdTier.ChunkKeys keys = boundTier.chunkKeys(layer, chunkIds, count);
+        int perKvHead = rows * group, kvHeads = numHeads / group, queries = rows * numHeads, chunk = boundTier.sketch().chunkSize();
         float logChunk = (float) Math.log(chunk);
-        if (masses.length < screened) masses = new float[screened];
-        for (int s = 0; s < screened; s++) {
+        for (int s = 0; s < count; s++) {
             int from = keys.from(s), n = keys.to(s) - from;
             if (dots.length < perKvHead * n) dots = new float[perKvHead * n];
             if (logits.length < n) logits = new float[n];
             float logN = logOf(n, chunk, logChunk);
-            masses[s] = Float.NEGATIVE_INFINITY;
+            Arrays.fill(out, s * queries, (s + 1) * queries, Float.NEGATIVE_INFINITY);
             for (int g = 0; g < kvHeads && n > 0; g++) {
                 kernels.dotQ8Rows(grouped, g * perKvHead * headSize, perKvHead, keys.codes(), from * keys.codeStride() + g * headSize,
                         keys.codeStride(), n, headSize, dots, 0);
@@ -274,9 +344,9 @@ final class DecodeRecall {
                         logits[r] = scale * keys.scales()[(from + r) * keys.scaleStride() + g] * dots[t * n + r];
                         max = Math.max(max, logits[r]);
                     }
-                    float z = logZ[queryIndex(g, t)];
-                    if (max + logN - z < LOG_MIN_MASS - SKIP_MARGIN) continue;
-                    masses[s] = Math.max(masses[s], kernels.softmax(logits, 0, n) - z);
+                    int i = queryIndex(g, t);
+                    if (skipBelow != null && max + logN < skipBelow[i]) continue;
+                    out[s * queries + i] = kernels.softmax(logits, 0, n);
                 }
             }
         }

@@ -17,6 +17,7 @@ import com.github.tjake.jlama.safetensors.prompt.PromptContext;
 import com.github.tjake.jlama.tensor.AbstractTensor;
 import com.github.tjake.jlama.tensor.KvBufferCache;
 import com.github.tjake.jlama.tensor.Q4ByteBufferTensor;
+import com.github.tjake.jlama.util.PhysicalCoreExecutor;
 import io.github.chunkkv.simd.Kernels;
 import java.lang.reflect.Field;
 import java.lang.reflect.InvocationTargetException;
@@ -28,6 +29,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ForkJoinPool;
 import java.util.function.BiFunction;
 import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
@@ -210,6 +212,23 @@ final class JlamaInstaller {
     /** Looked up once, on first use: a field lookup per decode step would cost more than the copy it saves. */
     private static final class Q4Codes {
         static final Field FIELD = accessibleField(Q4ByteBufferTensor.class, "b");
+    }
+
+    /**
+     * The pool behind Jlama's {@code VectorMath.pfor} and {@code pchunk} ({@code PhysicalCoreExecutor.pool}), which
+     * only offers to run a task and wait for it; decode-time recall submits to it and works on the calling thread
+     * until it joins.
+     */
+    static ForkJoinPool jlamaPool() {
+        try {
+            return (ForkJoinPool) JlamaPool.FIELD.get(PhysicalCoreExecutor.instance.get());
+        } catch (IllegalAccessException e) {
+            throw incompatible("PhysicalCoreExecutor.pool", e);
+        }
+    }
+
+    private static final class JlamaPool {
+        static final Field FIELD = accessibleField(PhysicalCoreExecutor.class, "pool");
     }
 
     private static Field accessibleField(Class<?> owner, String name) {

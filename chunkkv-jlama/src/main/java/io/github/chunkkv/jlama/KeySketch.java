@@ -113,25 +113,17 @@ final class KeySketch {
     }
 
     /**
-     * One {@link #scan} of a slice of a layer's chunks: each query's products with the codes of their rows, and its
-     * largest bound over them. Reused, never shrunk; one scan at a time.
+     * One {@link #scan} of a layer's cold rows: each query's products with their codes, and its largest bound over
+     * them. Reused, never shrunk.
      */
     static final class Scan {
         private float[] dots = new float[0], maxBounds = new float[0];
         private Projection projection;
-        private int layer, kvHead, fromChunk, toChunk, first, n; // the products cover rows [first, first + n)
+        private int layer, kvHead, n; // the products cover positions [0, n)
 
-        /** The largest bound of q·k over the slice's cold rows for query i; negative infinity where it has none. */
+        /** The largest bound of q·k over the layer's cold rows for query i; negative infinity where it has none. */
         float maxBound(int i) {
             return maxBounds[i];
-        }
-
-        int fromChunk() {
-            return fromChunk;
-        }
-
-        int toChunk() {
-            return toChunk;
         }
     }
 
@@ -171,53 +163,46 @@ final class KeySketch {
     }
 
     /**
-     * Scans the cold rows of chunks [fromChunk, toChunk) for the queries {@link #project}ed into {@code projection}
-     * (same layer and KV head): their products with the codes, and each query's largest bound of q·k there, which
-     * is all decode-time recall needs while no chunk can reach its threshold. Scans of disjoint chunk ranges, each
-     * into its own {@code Scan}, may run at once.
+     * Scans the layer's cold rows for the queries {@link #project}ed into {@code projection} (same layer and KV head):
+     * their products with the codes, and each query's largest bound of q·k, which is all decode-time recall needs
+     * while no chunk can reach its threshold.
      */
-    void scan(int layer, int kvHead, Projection projection, int fromChunk, int toChunk, Scan into) {
+    void scan(int layer, int kvHead, Projection projection, Scan into) {
         int queries = projection.queries;
-        int from = Math.min(fromChunk * chunk, capacity[layer]), to = Math.min(toChunk * chunk, capacity[layer]);
         if (into.maxBounds.length < queries) into.maxBounds = new float[queries];
         Arrays.fill(into.maxBounds, 0, queries, Float.NEGATIVE_INFINITY);
         into.projection = projection;
         into.layer = layer;
         into.kvHead = kvHead;
-        into.fromChunk = fromChunk;
-        into.toChunk = toChunk;
-        into.first = from - from % Kernels.Q8_PANEL; // the kernel starts at a panel
-        into.n = bases[layer][kvHead] == null || from >= to ? 0 : to - into.first;
+        into.n = bases[layer][kvHead] == null ? 0 : Math.min(chunks[layer] * chunk, capacity[layer]);
         if (into.n == 0) return;
         if (into.dots.length < queries * into.n) into.dots = new float[queries * into.n];
-        kernels.dotQ8Panels(projection.coords, 0, queries, projection.rank, codes[layer][kvHead], into.first * projection.rank, into.n,
-                into.dots, 0);
-        float[] remainder = remainders[layer][kvHead]; // -inf where a row is not cold
-        for (int i = 0; i < queries; i++) {
-            into.maxBounds[i] = kernels.maxMultiplyAdd(projection.norms[i], remainder, from, into.dots, i * into.n + from - into.first, to - from)
+        kernels.dotQ8Panels(projection.coords, 0, queries, projection.rank, codes[layer][kvHead], 0, into.n, into.dots, 0);
+        for (int i = 0; i < queries; i++) { // remainders are -inf where a row is not cold
+            into.maxBounds[i] = kernels.maxMultiplyAdd(projection.norms[i], remainders[layer][kvHead], 0, into.dots, i * into.n, into.n)
                     + projection.offsets[i];
         }
     }
 
     /**
-     * Per chunk of a {@link #scan}, from its products: {@code bounds[outOff + i * chunks + c]} for query i and chunk id
-     * c (chunks: {@link #chunks}), the largest bound of q·k over the chunk's cold rows, negative infinity for a chunk
+     * Per chunk, from a {@link #scan}'s products: {@code bounds[outOff + i * chunks + c]} for query i and chunk id c
+     * (chunks: {@link #chunks}), the largest bound of q·k over the chunk's cold rows, negative infinity for a chunk
      * without any; and at the same index of {@code estimates}, the largest q·k of the sketched keys without the
      * per-row remainders (Loki's low-rank score), which ranks chunks better than the bound where the sketch leaves
      * much out.
      */
     void chunkBounds(Scan scan, float[] bounds, float[] estimates, int outOff) {
-        int chunkCount = chunks[scan.layer], to = scan.first + scan.n;
+        int chunkCount = chunks[scan.layer], to = scan.n;
         float[] remainder = remainders[scan.layer][scan.kvHead];
         Projection projection = scan.projection;
         for (int i = 0; i < projection.queries; i++) {
             float norm = projection.norms[i];
-            for (int c = scan.fromChunk; c < scan.toChunk; c++) {
+            for (int c = 0; c < chunkCount; c++) {
                 float bound = Float.NEGATIVE_INFINITY, estimate = Float.NEGATIVE_INFINITY;
                 for (int p = Math.min(c * chunk, to), end = Math.min((c + 1) * chunk, to); p < end; p++) {
                     float rest = remainder[p];
                     if (rest == Float.NEGATIVE_INFINITY) continue;
-                    float dot = scan.dots[i * scan.n + p - scan.first];
+                    float dot = scan.dots[i * scan.n + p];
                     estimate = Math.max(estimate, dot);
                     bound = Math.max(bound, Math.fma(norm, rest, dot));
                 }

@@ -272,17 +272,12 @@ public final class KvSession implements AutoCloseable {
     }
 
     /**
-     * Decode-time recall's first half: readies the bounds of the step's queries over the layer's cold chunks and
-     * returns how many {@link #boundColdChunks} tasks compute them. They read nothing the hot attention writes, so
-     * they may run alongside it, on other threads; see {@link DecodeRecall#prepareBounds}.
+     * Decode-time recall's first half: readies the step's queries against the layer's cold chunks and returns the work
+     * that needs nothing from the hot attention, to run while it runs (null when nothing is cold); see
+     * {@link DecodeRecall#prepare}.
      */
-    int prepareColdBounds(int layer, float[] q, int rows) {
-        return decodeRecall.prepareBounds(layer, q, rows, cold);
-    }
-
-    /** One task of the last {@link #prepareColdBounds}. */
-    void boundColdChunks(int task) {
-        decodeRecall.boundCold(task);
+    Runnable prepareRecall(int layer, float[] q, int rows) {
+        return decodeRecall.prepare(layer, q, rows, cold);
     }
 
     /**

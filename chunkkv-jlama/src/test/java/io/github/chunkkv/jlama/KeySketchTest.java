@@ -175,24 +175,19 @@ class KeySketchTest {
         assertTrue(worst < 0.05 * largestKey, "bound slack per unit |q| " + worst + ", largest |k| " + largestKey);
     }
 
-    /**
-     * All chunks' bounds, in slices as decode-time recall takes them (here three, at awkward chunk ids, each with its
-     * own scratch), so that slicing is checked too.
-     */
+    /** All chunks' bounds, as decode-time recall takes them; each query's largest is the scan's. */
     private static void bounds(KeySketch sketch, int layer, int g, float[] q, int qOff, int queries, float[] out) {
         KeySketch.Projection projection = new KeySketch.Projection();
         sketch.project(layer, g, q, qOff, queries, projection);
-        int chunks = sketch.chunks(layer), first = chunks / 3, second = Math.min(chunks, first + 7);
+        KeySketch.Scan scan = new KeySketch.Scan();
+        sketch.scan(layer, g, projection, scan);
         float[] estimates = new float[out.length];
-        for (int[] slice : new int[][] {{0, first}, {first, second}, {second, chunks}}) {
-            KeySketch.Scan scan = new KeySketch.Scan();
-            sketch.scan(layer, g, projection, slice[0], slice[1], scan);
-            sketch.chunkBounds(scan, out, estimates, 0);
-            for (int i = 0; i < queries; i++) {
-                float largest = Float.NEGATIVE_INFINITY;
-                for (int c = slice[0]; c < slice[1]; c++) largest = Math.max(largest, out[i * chunks + c]);
-                assertEquals(largest, scan.maxBound(i), "a scan's largest bound is its chunks' largest");
-            }
+        sketch.chunkBounds(scan, out, estimates, 0);
+        int chunks = sketch.chunks(layer);
+        for (int i = 0; i < queries; i++) {
+            float largest = Float.NEGATIVE_INFINITY;
+            for (int c = 0; c < chunks; c++) largest = Math.max(largest, out[i * chunks + c]);
+            assertEquals(largest, scan.maxBound(i), "a scan's largest bound is its chunks' largest");
         }
         for (int i = 0; i < out.length; i++) assertTrue(estimates[i] <= out[i], "an estimate is below its bound");
     }
