@@ -269,14 +269,19 @@ final class CompressedAttention extends CausalSelfAttention {
      * The blocks go to Jlama's pool as {@code VectorMath.pfor} would send them, but the calling thread runs
      * {@code whileAttending} (decode-time recall's scan of the cold tier) before it waits for them: on a short decode
      * step most of a parallel loop's time is the pool's workers waking up, and the calling thread would spend it idle.
-     * Measured on needle-lm (bench, recall=ram): the same scan as more tasks of the loop decoded at 0.959 of one-shot,
-     * run meanwhile on the calling thread at 0.97-0.98; as serial work before the loop, 5 µs per layer and step had cost
-     * 4% of decoding speed, as idle workers park and must be woken again.
+     * It then keeps a core busy, so the blocks are split one per remaining worker, no finer: every further block wakes
+     * another worker, which then competes with the calling thread for a core. Measured on needle-lm (bench, 2 cores):
+     * the scan as more tasks of the loop decoded at 0.959 of one-shot (recall=ram) and 0.90-0.91 (disk); on the calling
+     * thread meanwhile, with the usual split, 0.965-0.982 and 0.915-0.932; with one block per remaining worker,
+     * 0.986-0.999 and 0.941-0.955. As serial work before the loop, 5 µs per layer and step had cost 4% of decoding
+     * speed, as idle workers park and must be woken again. Without work alongside the split makes no difference there
+     * (one-shot's speed-up over stock Jlama 1.37 with blocks of at least 32 slots or of at least 256).
      */
     private void attendSplitK(float[] q, LayerKvCache cache, int from, int to, float[] out, float[] logNormalisers,
             Runnable whileAttending) {
         int length = to - from, threads = PhysicalCoreExecutor.instance.get().getCoreCount();
-        int blockSlots = Math.clamp(Math.ceilDiv(length, DECODE_BLOCKS_PER_THREAD * threads), MIN_DECODE_BLOCK_SLOTS, MAX_DECODE_BLOCK_SLOTS);
+        int split = whileAttending == null ? DECODE_BLOCKS_PER_THREAD * threads : Math.max(1, threads - 1);
+        int blockSlots = Math.clamp(Math.ceilDiv(length, split), MIN_DECODE_BLOCK_SLOTS, MAX_DECODE_BLOCK_SLOTS);
         int blocks = Math.max(1, Math.ceilDiv(length, blockSlots));
         AttentionPartials partials = scratch.partials;
         partials.reserve(blocks, blockSlots);

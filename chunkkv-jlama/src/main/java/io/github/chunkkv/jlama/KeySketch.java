@@ -20,8 +20,8 @@ import java.util.function.Supplier;
  * rank 16, 16, 40 and 80 in its four layers; Quest's box let 84 of ~190 cold chunks pass the promotion threshold per
  * layer and step, so 32 of them had to be read and scored, while this bound lets through 0-1, the chunks that truly
  * reach it. Paying the codes' rounding per query and the remainder only with {@code |q_perp|}, rather than
- * {@code |q| |e|} with the rounding inside e, cut the steps whose last layer let any chunk through from 95% to 6%
- * (same decoding, 64 directions); with the disk tier's 21 it cut the chunks let through in layer 2 by a quarter. A query's bounds are a pass over the codes, stored by direction so that the lanes of one SIMD
+ * {@code |q| |e|} with the rounding inside e, cut the chunks layer 3 let through from 0.95 to 0.06 per step (bench
+ * decoding, 64 directions); with the disk tier's 21 it cut those of layer 2 by a quarter. A query's bounds are a pass over the codes, stored by direction so that the lanes of one SIMD
  * multiply-add cover consecutive rows, in panels read front to back ({@link Kernels#dotQ8Panels}); no scattered row is
  * read.
  *
