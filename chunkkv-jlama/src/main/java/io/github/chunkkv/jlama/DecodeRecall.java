@@ -24,6 +24,9 @@ import java.util.List;
  *       (the same sum without the sketch's remainders, Loki's low-rank score) go on;</li>
  *   <li>verification: their cold keys (dequantized, as a promotion would bring them back) give the true mass.</li>
  * </ol>
+ * Neither pass needs the hot attention's output, only its normalisers for the final comparison, so both run on the
+ * calling thread while Jlama's pool computes the hot attention ({@link #prepare}), verification against the layer's
+ * last normalisers less a margin; what that missed is verified after.
  * Measured on needle-lm (head size 128, chunks of 10; multi-turn eval, 8 contexts × 5 questions, both modes), when the
  * screen was Quest's bound (a box of each chunk's per-value minimum and maximum): that bound exceeded any threshold
  * from 0.5 to 32 for nearly every chunk, so promoting by bound alone filled the budget every step (promote=1: 139-188

@@ -21,9 +21,9 @@ import java.util.function.Supplier;
  * layer and step, so 32 of them had to be read and scored, while this bound lets through 0-1, the chunks that truly
  * reach it. Paying the codes' rounding per query and the remainder only with {@code |q_perp|}, rather than
  * {@code |q| |e|} with the rounding inside e, cut the chunks layer 3 let through from 0.95 to 0.06 per step (bench
- * decoding, 64 directions); with the disk tier's 21 it cut those of layer 2 by a quarter. A query's bounds are a pass over the codes, stored by direction so that the lanes of one SIMD
- * multiply-add cover consecutive rows, in panels read front to back ({@link Kernels#dotQ8Panels}); no scattered row is
- * read.
+ * decoding, 64 directions); with the disk tier's 21 it cut those of layer 2 by a quarter. A query's bounds are a pass
+ * over the codes, stored by direction so that the lanes of one SIMD multiply-add cover consecutive rows, in panels
+ * read front to back ({@link Kernels#dotQ8Panels}); no scattered row is read.
  *
  * <p>The directions are found by pivoted Gram-Schmidt on a sample of the layer's cold keys: each step adds the
  * sample row with the largest remainder, until every remainder is below {@link #RESIDUAL_TOLERANCE} of the largest
@@ -157,7 +157,8 @@ final class KeySketch {
             into.means[i] = kernels.dot(q, at, b.mean(), 0, headSize);
             into.offsets[i] = Math.nextUp((float) (into.means[i] + rounding + margin));
             // never 0, so that 0 * -inf (a row that is not cold) cannot make a NaN
-            into.norms[i] = Math.max(Float.MIN_NORMAL, Math.nextUp((float) Math.sqrt(Math.max(0, squared - inSpan) + FLOAT_PRODUCT_SLACK * squared)));
+            double outside = Math.sqrt(Math.max(0, squared - inSpan) + FLOAT_PRODUCT_SLACK * squared);
+            into.norms[i] = Math.max(Float.MIN_NORMAL, Math.nextUp((float) outside));
             for (int j = 0; j < rank; j++) into.coords[i * rank + j] *= b.scales()[j];
         }
     }
