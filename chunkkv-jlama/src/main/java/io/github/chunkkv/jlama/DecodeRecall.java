@@ -170,8 +170,9 @@ final class DecodeRecall {
     /**
      * The sketch's scan of every cold chunk for each KV head's queries; then, for a decode step, verification ahead of
      * time: the chunks the screen would pass if the hot normalisers were the layer's last step's less
-     * {@link #GUESS_MARGIN} are verified now, without the normalisers, so that {@link #afterAttention} finds their
-     * log-sum-exps done. The calling thread would otherwise only wait for the pool that runs the hot attention.
+     * {@link #GUESS_MARGIN} are verified now, against those guessed normalisers, so that {@link #afterAttention} finds
+     * their log-sum-exps done wherever the real ones are no lower. The calling thread would otherwise only wait for
+     * the pool that runs the hot attention.
      */
     private void whileAttending() {
         KeySketch sketch = boundTier.sketch();
@@ -188,7 +189,9 @@ final class DecodeRecall {
         if (aheadIds.length < ahead) aheadIds = new int[screenedChunks];
         System.arraycopy(screening.ids(), 0, aheadIds, 0, ahead);
         if (aheadSums.length < ahead * numHeads) aheadSums = new float[screenedChunks * numHeads];
-        logSumExps(boundLayer, 1, aheadIds, ahead, null, aheadSums);
+        if (skipBelow.length < numHeads) skipBelow = new float[numHeads];
+        for (int h = 0; h < numHeads; h++) skipBelow[h] = guessedLogZ[h] + LOG_MIN_MASS - SKIP_MARGIN;
+        logSumExps(boundLayer, 1, aheadIds, ahead, skipBelow, aheadSums);
     }
 
     /**
@@ -292,6 +295,8 @@ final class DecodeRecall {
     private void verifyMasses(int layer, int rows, float[] logZ, int screened) {
         int queries = rows * numHeads, missing = 0;
         int[] ids = screening.ids();
+        // a query the guess let skip its exponentials is skipped by the real normaliser too, if that is no lower
+        for (int h = 0; h < numHeads && ahead > 0; h++) if (logZ[h] < guessedLogZ[h]) ahead = 0;
         if (masses.length < screened) {
             masses = new float[screenedChunks];
             pending = new int[screenedChunks];
