@@ -14,9 +14,9 @@ import io.github.chunkkv.simd.Kernels;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ForkJoinTask;
-import java.util.stream.IntStream;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
+import java.util.stream.IntStream;
 
 /**
  * Causal self-attention over a session's compact cache. Weights, biases and RoPE are Jlama's (same tensors, same

@@ -90,7 +90,7 @@ final class DecodeRecall {
     private float[] grouped = new float[0]; // queries in KV-head order
     private float[] bounds = new float[0], estimates = new float[0], bestBound = new float[0];
     private final float[] guessedLogZ; // per head: the last step's normalisers less GUESS_MARGIN
-    private float[] dots = new float[0], logits = new float[0], masses = new float[0], sums = new float[0], skipBelow = new float[0];
+    private float[] dots = new float[0], logits = new float[0], masses = new float[0], sums = new float[0], thresholds = new float[0];
     private int[] pending = new int[0], pendingIds = new int[0];
 
     /** @param slidingWindow the model's sliding attention window, 0 for none: promoted rows outside it are not attended */
@@ -189,9 +189,7 @@ final class DecodeRecall {
         if (aheadIds.length < ahead) aheadIds = new int[screenedChunks];
         System.arraycopy(screening.ids(), 0, aheadIds, 0, ahead);
         if (aheadSums.length < ahead * numHeads) aheadSums = new float[screenedChunks * numHeads];
-        if (skipBelow.length < numHeads) skipBelow = new float[numHeads];
-        for (int h = 0; h < numHeads; h++) skipBelow[h] = guessedLogZ[h] + LOG_MIN_MASS - SKIP_MARGIN;
-        logSumExps(boundLayer, 1, aheadIds, ahead, skipBelow, aheadSums);
+        logSumExps(boundLayer, 1, aheadIds, ahead, skipThresholds(guessedLogZ, numHeads), aheadSums);
     }
 
     /**
@@ -269,10 +267,10 @@ final class DecodeRecall {
             }
             if (!chunkBoundsDone[g]) sketch.chunkBounds(scan, bounds, estimates, at);
             chunkBoundsDone[g] = true;
-            for (int t = 0; t < perKvHead; t++) {
-                float z = logZ[queryIndex(g, t)];
-                for (int c = 0; c < chunks; c++) {
-                    float logRows = logOf(sketch.coldRows(layer, c), chunk, logChunk);
+            for (int c = 0; c < chunks; c++) {
+                float logRows = logOf(sketch.coldRows(layer, c), chunk, logChunk);
+                for (int t = 0; t < perKvHead; t++) {
+                    float z = logZ[queryIndex(g, t)];
                     if (logRows + scale * bounds[at + t * chunks + c] - z >= LOG_MIN_MASS) {
                         bestBound[c] = Math.max(bestBound[c], logRows + scale * estimates[at + t * chunks + c] - z);
                     }
@@ -312,11 +310,16 @@ final class DecodeRecall {
             }
         }
         if (missing == 0) return;
-        if (skipBelow.length < queries) skipBelow = new float[queries];
-        for (int i = 0; i < queries; i++) skipBelow[i] = logZ[i] + LOG_MIN_MASS - SKIP_MARGIN;
         if (sums.length < missing * queries) sums = new float[screenedChunks * queries];
-        logSumExps(layer, rows, pendingIds, missing, skipBelow, sums);
+        logSumExps(layer, rows, pendingIds, missing, skipThresholds(logZ, queries), sums);
         for (int m = 0; m < missing; m++) masses[pending[m]] = largestMass(sums, m * queries, logZ, queries);
+    }
+
+    /** Per query, the log-sum-exp below which a chunk's mass cannot reach {@link #MIN_MASS} given its normaliser. */
+    private float[] skipThresholds(float[] logZ, int queries) {
+        if (thresholds.length < queries) thresholds = new float[queries];
+        for (int i = 0; i < queries; i++) thresholds[i] = logZ[i] + LOG_MIN_MASS - SKIP_MARGIN;
+        return thresholds;
     }
 
     private static float largestMass(float[] logSums, int off, float[] logZ, int queries) {
@@ -330,8 +333,8 @@ final class DecodeRecall {
      * scale · q·k over the chunk's cold rows into {@code out[s * queries + i]}. Logits come from the Q8 codes where the
      * tier keeps them (code dot query, times the row's scale: the dequantized keys a promotion would bring back), each
      * KV head's queries against a chunk's rows in one kernel call. A log-sum-exp is at most the largest logit plus
-     * log(rows), so a query whose sum cannot reach {@code skipBelow[i]} (null: none skipped) gets negative infinity
-     * without its exponentials: nearly all, since promotions are rare.
+     * log(rows), so a query whose sum cannot reach {@code skipBelow[i]} gets negative infinity without its
+     * exponentials: nearly all, since promotions are rare.
      */
     private void logSumExps(int layer, int rows, int[] chunkIds, int count, float[] skipBelow, float[] out) {
         ColdTier.ChunkKeys keys = boundTier.chunkKeys(layer, chunkIds, count);
@@ -353,7 +356,7 @@ final class DecodeRecall {
                         max = Math.max(max, logits[r]);
                     }
                     int i = queryIndex(g, t);
-                    if (skipBelow != null && max + logN < skipBelow[i]) continue;
+                    if (max + logN < skipBelow[i]) continue;
                     out[s * queries + i] = kernels.softmax(logits, 0, n);
                 }
             }
