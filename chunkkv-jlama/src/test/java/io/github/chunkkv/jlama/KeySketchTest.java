@@ -67,7 +67,9 @@ class KeySketchTest {
         "64, 1, 0, 1.0", // full rank: the sketch stops at its most directions, the bound stays a bound
         "64, 2, 5, 0.0", // exactly rank 5 (up to the Q8 rounding of the keys)
         "64, 2, 5, 0.05", // rank 5 plus noise
-        "33, 1, 40, 0.0" // more directions than the sketch keeps
+        "33, 1, 40, 0.0", // more directions than the sketch keeps, and a span too wide for a tail
+        "64, 2, 40, 0.0", // 32 coded directions and a tail of 8
+        "64, 2, 40, 0.05" // the same, with a little outside the span
     })
     void boundsEveryColdKeyAfterAddsRefitsAndRemovals(int head, int kvHeads, int rank, double noise) {
         KeySketch sketch = new KeySketch(kernels, 2, CHUNK, head * kvHeads, head, head / 2);
@@ -122,7 +124,7 @@ class KeySketchTest {
      * fit the code scales: the layer is fitted again, and the bound holds for old and new rows.
      */
     @ParameterizedTest
-    @CsvSource({"16, 3", "33, 40"})
+    @CsvSource({"16, 3", "33, 40", "64, 40"})
     void rowsBeyondTheCodeScalesRefitTheLayer(int head, int rank) {
         KeySketch sketch = new KeySketch(kernels, 1, CHUNK, head, head, head / 2);
         float[][] directions = directions(head, 1, rank);
@@ -173,6 +175,69 @@ class KeySketchTest {
         }
         // slack per unit |q|: the rounding of the keys' and the coordinates' Q8 codes, a few percent of |k|
         assertTrue(worst < 0.05 * largestKey, "bound slack per unit |q| " + worst + ", largest |k| " + largestKey);
+    }
+
+    /**
+     * Keys of a higher rank than the coded directions: the rest of their span is the sketch's tail, so a query with
+     * nothing in the span is bounded by q·mean and roundings, not by |q| times the keys' remainder beyond the coded
+     * directions (several times the slack allowed here).
+     */
+    @ParameterizedTest
+    @CsvSource({"64, 24, 8", "128, 48, 21"})
+    void aTailRulesOutQueriesOutsideTheKeysSpan(int head, int rank, int coded) {
+        KeySketch sketch = new KeySketch(kernels, 1, CHUNK, head, head, coded);
+        float[][] directions = directions(head, 1, rank);
+        ColdRows rows = rows(head, 1, rank, 0, directions, IntStream.range(0, 400).toArray());
+        sketch.add(0, rows, () -> rows);
+        assertEquals(coded, sketch.rank(0, 0), "the coded directions, no more");
+        double[][] span = orthonormal(directions);
+        int chunks = sketch.chunks(0);
+        float[] q = new float[head], out = new float[chunks];
+        double worst = 0, largestKey = 0;
+        float[] key = new float[head];
+        for (int r = 0; r < rows.rows(); r++) {
+            kernels.dequantizeQ8(rows.codes(), r * 2 * head, rows.scales(), r * 2, 1, head, key, 0);
+            largestKey = Math.max(largestKey, norm(key));
+        }
+        for (int trial = 0; trial < 20; trial++) {
+            double[] outside = new double[head];
+            for (int i = 0; i < head; i++) outside[i] = rnd.nextGaussian();
+            for (double[] u : span) {
+                double a = 0;
+                for (int i = 0; i < head; i++) a += outside[i] * u[i];
+                for (int i = 0; i < head; i++) outside[i] -= a * u[i];
+            }
+            for (int i = 0; i < head; i++) q[i] = (float) outside[i];
+            bounds(sketch, 0, 0, q, 0, 1, out);
+            for (int c = 0; c < chunks; c++) {
+                float best = Float.NEGATIVE_INFINITY;
+                for (int r = c * CHUNK; r < (c + 1) * CHUNK; r++) best = Math.max(best, logit(q, 0, rows, r, 0, head, 1));
+                assertTrue(best <= out[c], "trial " + trial + ", chunk " + c + ": q·k " + best + " above its bound " + out[c]);
+                worst = Math.max(worst, (out[c] - best) / norm(q));
+            }
+        }
+        assertTrue(worst < 0.05 * largestKey, "bound slack per unit |q| " + worst + ", largest |k| " + largestKey);
+    }
+
+    /** An orthonormal basis of the vectors' span (Gram-Schmidt, twice against rounding). */
+    private static double[][] orthonormal(float[][] vectors) {
+        double[][] basis = new double[vectors.length][];
+        for (int j = 0; j < vectors.length; j++) {
+            double[] u = new double[vectors[j].length];
+            for (int i = 0; i < u.length; i++) u[i] = vectors[j][i];
+            for (int pass = 0; pass < 2; pass++) {
+                for (int k = 0; k < j; k++) {
+                    double a = 0;
+                    for (int i = 0; i < u.length; i++) a += u[i] * basis[k][i];
+                    for (int i = 0; i < u.length; i++) u[i] -= a * basis[k][i];
+                }
+            }
+            double n = 0;
+            for (double v : u) n += v * v;
+            for (int i = 0; i < u.length; i++) u[i] /= Math.sqrt(n);
+            basis[j] = u;
+        }
+        return basis;
     }
 
     /** All chunks' bounds, as decode-time recall takes them; each query's largest is the scan's. */
