@@ -30,9 +30,9 @@ import java.util.function.Supplier;
  * of 128), and keys of a higher rank left much in e. A query has much outside the keys' span, and |q_perp| |e| paid
  * for all of it: layers 2 and 3 of needle-lm let ~15 and ~23 chunks through per step, all read and scored. Split at
  * the span, the part outside meets only what is left of the keys there (below the fit's tolerance), and the tail part
- * only |q_T|: 0.6 and 0.8 chunks per step, as with 64 coded directions. The tail costs its directions, kept as F16
- * (their rounding, and a product's, are paid as a margin on |q_T| and |x_T|: as BF16 the margin let 17 chunks through
- * in layer 3), and a byte a row.
+ * only |q_T|: 0.5 and 1.7 chunks per step (bench decoding). The tail costs its directions, kept as F16 (their
+ * rounding, and a product's, are paid as a margin on |q_T| and |x_T|: with float directions 0.6 and 0.8 chunks passed,
+ * as BF16 the margin let 17 through in layer 3), and a byte a row.
  *
  * <p>The directions are found by pivoted Gram-Schmidt on a sample of the layer's cold keys: each step adds the
  * sample row with the largest remainder, until every remainder is below {@link #RESIDUAL_TOLERANCE} of the largest
