@@ -330,7 +330,6 @@ final class KeySketch {
         boolean covered = true;
         int n = rows.rows(), panel = Kernels.Q8_PANEL;
         float[] keys = new float[n * headSize], coords = new float[0], tailCoords = new float[0];
-        double[] tailNorms = new double[n]; // the largest |x_T| can be, per row
         for (int g = 0; g < kvHeads; g++) {
             keysOf(rows, g, keys);
             if (fit) {
@@ -354,7 +353,8 @@ final class KeySketch {
             }
             byte[] code = codes[layer][g];
             double meanNorm = Math.sqrt(sumOfSquares(b.mean(), 0, headSize));
-            double[] squares = new double[n], leastInTail = new double[n]; // |x|^2 (a float product: see FLOAT_PRODUCT_SLACK)
+            double[] squares = new double[n]; // |x|^2 (a float product: see FLOAT_PRODUCT_SLACK)
+            double[] tailNorms = new double[n], leastInTail = new double[n]; // the largest and the least |x_T| can be
             for (int r = 0; r < n; r++) squares[r] = kernels.dot(centred, r * headSize, centred, r * headSize, headSize);
             for (int r = 0; r < n && tailRank > 0; r++) {
                 double norm = norm(tailCoords, r * tailRank, tailRank), margin = b.tailMargin() * Math.sqrt(squares[r]);
